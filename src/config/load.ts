@@ -1,0 +1,78 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { InputError } from '../errors.js';
+import { ConfigSchema, InventorySchema, type Config, type Inventory } from './schema.js';
+
+/** Formats a zod issue path the way the docs name fields: consumers[0].subnets[1].azId. */
+export function fieldPath(p: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const k of p) {
+    if (typeof k === 'number') out += `[${k}]`;
+    else out += out === '' ? String(k) : `.${String(k)}`;
+  }
+  return out === '' ? '(top level)' : out;
+}
+
+/** Turns a zod failure into one InputError: the first issue names file and field; the rest go in detail. */
+export function toInputError(file: string, error: z.ZodError): InputError {
+  const lines = error.issues.map((i) => `${fieldPath(i.path)}: ${describeIssue(i)}`);
+  const [first, ...rest] = lines;
+  const detail =
+    rest.length > 0 ? `also: ${rest.slice(0, 4).join('; ')}${rest.length > 4 ? '; ...' : ''}` : undefined;
+  const [where, ...msg] = (first as string).split(': ');
+  return new InputError(`${file}: ${where}`, msg.join(': '), detail);
+}
+
+function describeIssue(i: z.core.$ZodIssue): string {
+  if (i.code === 'unrecognized_keys')
+    return `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}`;
+  if (i.code === 'invalid_type' && /received undefined/.test(i.message)) return 'is required';
+  return i.message;
+}
+
+/** Parses YAML or JSON text (JSON is YAML, but JSON files get JSON's own error messages). */
+export function parseDocument(file: string, text: string): unknown {
+  try {
+    if (file.endsWith('.json')) return JSON.parse(text) as unknown;
+    return parseYaml(text, { prettyErrors: true, uniqueKeys: true }) as unknown;
+  } catch (e) {
+    const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    throw new InputError(file, `is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${msg}`);
+  }
+}
+
+export async function readDocument(file: string, what: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(
+      file,
+      code === 'ENOENT' ? `${what} not found` : `cannot read ${what}: ${code ?? String(e)}`,
+    );
+  }
+  return parseDocument(file, text);
+}
+
+export function validate<S extends z.ZodType>(schema: S, file: string, data: unknown): z.infer<S> {
+  const res = schema.safeParse(data);
+  if (!res.success) throw toInputError(file, res.error);
+  return res.data;
+}
+
+export async function loadConfig(file: string): Promise<Config> {
+  const config = validate(ConfigSchema, file, await readDocument(file, 'config file'));
+  if (config.cluster.brokersFile !== undefined) {
+    config.cluster.brokersFile = path.resolve(path.dirname(file), config.cluster.brokersFile);
+  }
+  if (config.state.path !== undefined)
+    config.state.path = path.resolve(path.dirname(file), config.state.path);
+  return config;
+}
+
+export async function loadInventory(file: string): Promise<Inventory> {
+  return validate(InventorySchema, file, await readDocument(file, 'inventory file'));
+}

@@ -1,0 +1,215 @@
+import { z } from 'zod';
+
+/** Kafka client listener types MSK offers, with their ports (AWS-NOTES.md, "MSK facts"). */
+export const LISTENER_PORTS = { tls: 9094, sasl_scram: 9096, iam: 9098, plaintext: 9092 } as const;
+export type ListenerType = keyof typeof LISTENER_PORTS;
+export const LISTENER_TYPES = Object.keys(LISTENER_PORTS) as ListenerType[];
+
+export const AccountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id (quote it in YAML)');
+export const Region = z
+  .string()
+  .regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, 'must be an AWS region such as us-east-2');
+export const VpcId = z.string().regex(/^vpc-[0-9a-z]+$/, 'must be a VPC id (vpc-...)');
+export const SubnetId = z.string().regex(/^subnet-[0-9a-z]+$/, 'must be a subnet id (subnet-...)');
+/** AZ IDs such as use2-az1, euw1-az3, usw2-lax1-az1 (zone ids are the same in every account; names are not). */
+export const AzId = z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*-az\d+$/, 'must be an AZ ID such as use2-az1');
+export const SecurityGroupId = z.string().regex(/^sg-[0-9a-z]+$/, 'must be a security group id (sg-...)');
+export const RoleArn = z
+  .string()
+  .regex(
+    /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/,
+    'must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)',
+  );
+export const ClusterArn = z
+  .string()
+  .regex(
+    /^arn:aws[a-z-]*:kafka:[a-z0-9-]+:\d{12}:cluster\/[A-Za-z0-9-]+\/[A-Za-z0-9-]+$/,
+    'must be an MSK cluster ARN (arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>)',
+  );
+const StackName = z
+  .string()
+  .regex(
+    /^[a-z][a-z0-9-]{0,19}$/,
+    'must be 1-20 characters: lower-case letters, digits, hyphens, starting with a letter',
+  )
+  .refine((s) => !s.endsWith('-') && !s.includes('--'), 'must not end with a hyphen or contain "--"');
+
+function isCidr(s: string): boolean {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(s);
+  if (!m) return false;
+  const nums = m.slice(1, 5).map(Number);
+  return nums.every((n) => n <= 255) && Number(m[5]) <= 32;
+}
+export const Cidr = z.string().refine(isCidr, 'must be an IPv4 CIDR such as 10.20.0.0/16');
+
+/** A subnet as a bare id (AZ ID then looked up with EC2) or an object that carries its AZ ID. */
+export const SubnetRef = z.union([SubnetId, z.strictObject({ id: SubnetId, azId: AzId })], {
+  error: 'must be a subnet id (subnet-...) or an object { id, azId }',
+});
+export type SubnetRef = z.infer<typeof SubnetRef>;
+
+function unique<T>(key: (t: T) => string, what: string) {
+  return (items: T[], ctx: z.RefinementCtx) => {
+    const seen = new Map<string, number>();
+    items.forEach((item, i) => {
+      const k = key(item);
+      const first = seen.get(k);
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [i],
+          message: `duplicate ${what} "${k}" (also at index ${first})`,
+        });
+      } else seen.set(k, i);
+    });
+  };
+}
+
+export const ListenerTypeSchema = z.enum(['tls', 'sasl_scram', 'iam', 'plaintext']);
+
+const ClusterSection = z
+  .strictObject({
+    arn: ClusterArn.optional(),
+    brokersFile: z.string().min(1).optional(),
+    listeners: z.array(ListenerTypeSchema).min(1).superRefine(unique(String, 'listener')).default(['tls']),
+  })
+  .refine((c) => (c.arn === undefined) !== (c.brokersFile === undefined), {
+    message:
+      'give exactly one of cluster.arn (read with the MSK API) or cluster.brokersFile (an inventory file)',
+  });
+
+const ProviderSection = z.strictObject({
+  account: AccountId,
+  roleArn: RoleArn.optional(),
+  vpcId: VpcId,
+  subnets: z.array(SubnetRef).min(1).optional(),
+  brokerSecurityGroupId: SecurityGroupId.optional(),
+  endpointService: z
+    .strictObject({
+      /** Turning acceptance off is a lint error unless its code is listed in lint.allow. */
+      acceptanceRequired: z.boolean().default(true),
+      /** Principals allowed besides the consumer accounts (e.g. a role ARN); "*" is a lint error. */
+      extraAllowedPrincipals: z.array(z.string().min(1)).default([]),
+    })
+    .default({ acceptanceRequired: true, extraAllowedPrincipals: [] }),
+});
+
+const Pattern2Section = z.strictObject({
+  portBase: z.number().int().min(1024).max(65000).default(9001),
+  mode: z.enum(['rewrite', 'additive']).default('rewrite'),
+  /** Rewrite mode: alias the broker names to the NLB inside the provider VPC (the write-up's advice). */
+  providerZone: z.boolean().default(true),
+});
+
+export const ConsumerSchema = z.strictObject({
+  // Consumer names prefix logical ids, so they must not look like the provider's own prefixes.
+  name: StackName.refine(
+    (n) => !['provider', 'shared', 'bootstrap'].includes(n) && !/^b-\d+$/.test(n),
+    'must not be "provider", "shared", "bootstrap" or "b-<number>" (reserved for logical ids)',
+  ),
+  account: AccountId,
+  roleArn: RoleArn.optional(),
+  vpcId: VpcId,
+  subnets: z
+    .array(SubnetRef)
+    .min(1)
+    .superRefine(unique((s: SubnetRef) => (typeof s === 'string' ? s : s.id), 'subnet')),
+  allowedCidrs: z.array(Cidr).min(1),
+  endpointLayout: z.enum(['all-azs', 'broker-az']).default('all-azs'),
+  bootstrapParameter: z
+    .string()
+    .regex(/^\/[A-Za-z0-9_.\-/]{1,1010}$/, 'must be an SSM parameter path starting with "/"')
+    .optional(),
+});
+export type ConsumerConfig = z.infer<typeof ConsumerSchema>;
+
+const StateSection = z
+  .strictObject({
+    backend: z.enum(['local', 's3']).default('local'),
+    path: z.string().min(1).optional(),
+    bucket: z.string().min(3).optional(),
+    key: z.string().min(1).optional(),
+  })
+  .refine((s) => s.backend !== 's3' || s.bucket !== undefined, {
+    message: 'state.bucket is required when state.backend is s3',
+    path: ['bucket'],
+  });
+
+export const ConfigSchema = z
+  .strictObject({
+    name: StackName,
+    region: Region,
+    pattern: z.union([z.literal(1), z.literal(2)], { error: 'must be 1 or 2' }),
+    cluster: ClusterSection,
+    provider: ProviderSection,
+    pattern2: Pattern2Section.default({ portBase: 9001, mode: 'rewrite', providerZone: true }),
+    consumers: z
+      .array(ConsumerSchema)
+      .min(1)
+      .superRefine(unique((c: ConsumerConfig) => c.name, 'consumer name')),
+    state: StateSection.default({ backend: 'local' }),
+    clients: z
+      .strictObject({
+        /** What the Kafka clients set; when below the NLB idle timeout the idle-timeout lint stays quiet. */
+        connectionsMaxIdleMs: z.number().int().positive().optional(),
+      })
+      .default({}),
+    lint: z
+      .strictObject({
+        allow: z.array(z.string().regex(/^MPL\d{3}$/, 'must be a lint code such as MPL001')).default([]),
+      })
+      .default({ allow: [] }),
+  })
+  .superRefine((c, ctx) => {
+    c.consumers.forEach((k, i) => {
+      if (k.vpcId === c.provider.vpcId && k.account === c.provider.account) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['consumers', i, 'vpcId'],
+          message: 'is the provider VPC itself: its clients reach the brokers directly',
+        });
+      }
+    });
+  });
+export type Config = z.infer<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
+
+const Ipv4 = z
+  .string()
+  .regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/, 'must be an IPv4 address')
+  .refine((s) => s.split('.').every((n) => Number(n) <= 255), 'must be an IPv4 address');
+const DnsName = z
+  .string()
+  .max(253)
+  .regex(
+    /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i,
+    'must be a DNS name such as b-1.payments.abc123.c2.kafka.us-east-2.amazonaws.com',
+  );
+
+export const BrokerSchema = z.strictObject({
+  id: z.number().int().min(1).max(10000),
+  host: DnsName,
+  ip: Ipv4,
+  subnetId: SubnetId,
+  availabilityZone: z.string().min(1).optional(),
+  availabilityZoneId: AzId,
+});
+export type Broker = z.infer<typeof BrokerSchema>;
+
+export const InventorySchema = z.strictObject({
+  clusterArn: ClusterArn.optional(),
+  clusterName: z.string().min(1),
+  region: Region,
+  kafkaVersion: z.string().min(1),
+  metadataMode: z.enum(['zookeeper', 'kraft']),
+  brokerType: z.enum(['standard', 'express', 'serverless']),
+  vpcId: VpcId,
+  brokers: z
+    .array(BrokerSchema)
+    .superRefine(unique((b: Broker) => String(b.id), 'broker id'))
+    .superRefine(unique((b: Broker) => b.host.toLowerCase(), 'broker host'))
+    .superRefine(unique((b: Broker) => b.ip, 'broker ip')),
+  /** Subnets beyond the brokers' own, with their AZ IDs, as `discover` found them. */
+  subnets: z.array(z.strictObject({ id: SubnetId, azId: AzId, cidr: Cidr.optional() })).optional(),
+});
+export type Inventory = z.infer<typeof InventorySchema>;

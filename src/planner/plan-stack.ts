@@ -1,0 +1,474 @@
+import type { Broker, ConsumerConfig, ListenerType } from '../config/schema.js';
+import { PlanRefused } from '../errors.js';
+import type { Resource } from '../plan/resource.js';
+import { consumerSubnetForBroker, consumerSubnetsAllAzs, onePerAz, providerSubnetFor } from './azs.js';
+import { ResourceSet } from './builder.js';
+import { brokerKey, clusterDomain, sortBrokers } from './cluster.js';
+import type { PlanInput, Subnet } from './input.js';
+import {
+  brokerPort,
+  clientPort,
+  ADDITIVE_LISTENER_NAME,
+  MSK_LISTENER_NAME,
+  SECURITY_PROTOCOL,
+} from './listeners.js';
+import { clientToken, elbName, LISTENER_LABEL, tagsFor } from './names.js';
+import { assignPorts, portKey, portRanges } from './ports.js';
+import { QUOTAS } from './quotas.js';
+
+export interface DesiredStack {
+  resources: Resource[];
+  /** Pattern 2 port assignments to keep in state (empty for pattern 1). */
+  portAssignments: Record<string, number>;
+  /** The cluster sub-domain every zone covers. */
+  domain: string;
+}
+
+/** Pure: config + inventory + prior state in, the desired resources out. Throws PlanRefused. */
+export function planStack(input: PlanInput): DesiredStack {
+  const { config, inventory, configFile } = input;
+  if (inventory.brokers.length === 0) {
+    throw new PlanRefused('NO_BROKERS', 'the cluster has no brokers to expose', configFile);
+  }
+  if (inventory.region !== config.region) {
+    throw new PlanRefused(
+      'REGION_MISMATCH',
+      `the cluster is in ${inventory.region} but the config's region is ${config.region} (PrivateLink is regional)`,
+      `${configFile}: region`,
+    );
+  }
+  const domain = clusterDomain(inventory, `${configFile}: cluster`);
+  const ctx: Ctx = { ...input, set: new ResourceSet(), brokers: sortBrokers(inventory.brokers), domain };
+  const portAssignments = config.pattern === 1 ? (planPattern1(ctx), {}) : planPattern2(ctx);
+  return { resources: ctx.set.list(), portAssignments, domain };
+}
+
+interface Ctx extends PlanInput {
+  set: ResourceSet;
+  brokers: Broker[];
+  domain: string;
+}
+
+function provider(ctx: Ctx) {
+  return { account: ctx.config.provider.account, region: ctx.config.region };
+}
+
+function allowedPrincipals(ctx: Ctx): string[] {
+  const accounts = [...new Set(ctx.config.consumers.map((c) => c.account))].sort();
+  return [
+    ...accounts.map((a) => `arn:aws:iam::${a}:root`),
+    ...ctx.config.provider.endpointService.extraAllowedPrincipals,
+  ];
+}
+
+// ---------------------------------------------------------------- pattern 1
+
+function planPattern1(ctx: Ctx): void {
+  const { config, set, brokers, configFile } = ctx;
+  const { account, region } = provider(ctx);
+  const stack = config.name;
+  if (ctx.inventory.brokerType === 'serverless') {
+    throw new PlanRefused(
+      'SERVERLESS_UNSUPPORTED',
+      'MSK Serverless has no per-broker addresses to put behind load balancers',
+      `${configFile}: cluster`,
+    );
+  }
+  const anyAllAzs = config.consumers.some((c) => c.endpointLayout === 'all-azs');
+  const allProviderSubnets = onePerAz(ctx.providerSubnets, `${configFile}: provider.subnets`);
+  const listeners = config.cluster.listeners;
+  const services = new Map<number, string>();
+  const nlbAzIds = new Map<number, Set<string>>();
+
+  for (const b of brokers) {
+    const key = brokerKey(b);
+    const own = providerSubnetFor(b, ctx.providerSubnets, `${configFile}: provider.subnets`);
+    // all-azs: the NLB spans every provider AZ with cross-zone on, so any consumer AZ is served.
+    const subnets: Subnet[] = anyAllAzs ? allProviderSubnets : [own];
+    nlbAzIds.set(b.id, new Set(subnets.map((s) => s.azId)));
+    const nlbId = `${key}/load-balancer`;
+    const nlbName = elbName(stack, `b${b.id}`);
+    set.add('load-balancer', nlbId, account, region, {
+      name: nlbName,
+      type: 'network',
+      scheme: 'internal',
+      subnetIds: subnets.map((s) => s.id),
+      azIds: subnets.map((s) => s.azId),
+      crossZone: anyAllAzs,
+      tags: tagsFor(stack, nlbId, nlbName),
+    });
+    for (const l of listeners) {
+      const port = clientPort(l);
+      const tgId = `${key}/target-group/${l}`;
+      const tgName = elbName(stack, `b${b.id}-${LISTENER_LABEL[l]}`);
+      set.add('target-group', tgId, account, region, {
+        name: tgName,
+        protocol: 'TCP',
+        port,
+        vpcId: config.provider.vpcId,
+        targetType: 'ip',
+        targets: [{ ip: b.ip, port, brokerId: b.id }],
+        tags: tagsFor(stack, tgId, tgName),
+      });
+      const lsId = `${key}/listener/${l}`;
+      set.add(
+        'listener',
+        lsId,
+        account,
+        region,
+        {
+          loadBalancer: nlbId,
+          port,
+          protocol: 'TCP',
+          targetGroup: tgId,
+          tags: tagsFor(stack, lsId, `${nlbName}:${port}`),
+        },
+        [nlbId, tgId],
+      );
+    }
+    const svcId = addEndpointService(ctx, key, [nlbId], elbName(stack, `b${b.id}`));
+    services.set(b.id, svcId);
+  }
+  addBrokerSecurityGroupRules(
+    ctx,
+    listeners.map(clientPort),
+    anyAllAzs ? allProviderSubnets : ctx.providerSubnets,
+  );
+
+  config.consumers.forEach((c, ci) => {
+    const csg = addConsumerSecurityGroup(ctx, c, listeners.map(clientPort));
+    const zone = addConsumerZone(ctx, c);
+    for (const b of brokers) {
+      const key = brokerKey(b);
+      const azs = nlbAzIds.get(b.id) as Set<string>;
+      const subnets =
+        c.endpointLayout === 'broker-az'
+          ? [consumerSubnetForBroker(c, ci, ctx.consumerSubnets[c.name] ?? [], b, configFile)]
+          : consumerSubnetsAllAzs(c, ci, ctx.consumerSubnets[c.name] ?? [], azs, configFile);
+      const epId = addEndpoint(
+        ctx,
+        c,
+        `${c.name}/vpc-endpoint/${key}`,
+        services.get(b.id) as string,
+        subnets,
+        csg,
+      );
+      addRecord(ctx, c, zone, b, epId);
+    }
+    addBootstrapParameter(
+      ctx,
+      c,
+      brokers.map((b) => `${b.host}:${clientPort(listeners[0] as ListenerType)}`),
+    );
+  });
+}
+
+// ---------------------------------------------------------------- pattern 2
+
+function planPattern2(ctx: Ctx): Record<string, number> {
+  const { config, set, brokers, configFile, inventory } = ctx;
+  const { account, region } = provider(ctx);
+  const stack = config.name;
+  const where = `${configFile}: pattern`;
+  if (inventory.metadataMode === 'kraft') {
+    throw new PlanRefused(
+      'PATTERN2_KRAFT',
+      `pattern 2 needs per-broker advertised.listeners changes, which Kafka refuses on KRaft clusters ` +
+        `(kafka ${inventory.kafkaVersion}: "Advertised listeners cannot be altered when using a Raft-based metadata quorum"); use pattern 1`,
+      where,
+    );
+  }
+  if (inventory.brokerType !== 'standard') {
+    throw new PlanRefused(
+      'PATTERN2_BROKER_TYPE',
+      `pattern 2 needs per-broker advertised.listeners changes, which MSK ${inventory.brokerType} clusters do not allow; use pattern 1`,
+      where,
+    );
+  }
+  const listeners = config.cluster.listeners;
+  const needed = brokers.length * listeners.length + listeners.length;
+  if (needed > QUOTAS.listenersPerNlb) {
+    throw new PlanRefused(
+      'PATTERN2_TOO_MANY_LISTENERS',
+      `pattern 2 needs ${needed} NLB listeners (${brokers.length} brokers x ${listeners.length} listener types + ` +
+        `${listeners.length} bootstrap), above the 50 listeners per NLB quota, which is not adjustable; ` +
+        `at most ${Math.floor(QUOTAS.listenersPerNlb / listeners.length) - 1} brokers; use pattern 1`,
+      where,
+    );
+  }
+  const { mode, portBase } = config.pattern2;
+  const ports = assignPorts(
+    brokers.map((b) => b.id),
+    listeners,
+    portBase,
+    ctx.prior.portAssignments,
+    listeners.flatMap((l) => [clientPort(l), brokerPort(l, mode)]),
+  );
+  const nlbSubnets = onePerAz(ctx.providerSubnets, `${configFile}: provider.subnets`);
+  const nlbId = 'shared/load-balancer';
+  const nlbName = elbName(stack, 'shared');
+  set.add('load-balancer', nlbId, account, region, {
+    name: nlbName,
+    type: 'network',
+    scheme: 'internal',
+    subnetIds: nlbSubnets.map((s) => s.id),
+    azIds: nlbSubnets.map((s) => s.azId),
+    crossZone: true,
+    tags: tagsFor(stack, nlbId, nlbName),
+  });
+  const addTargetGroupAndListener = (
+    prefix: string,
+    suffix: string,
+    l: ListenerType,
+    listenPort: number,
+    targets: Broker[],
+  ) => {
+    const port = brokerPort(l, mode);
+    const tgId = `${prefix}/target-group/${l}`;
+    const tgName = elbName(stack, `${suffix}-${LISTENER_LABEL[l]}`);
+    set.add('target-group', tgId, account, region, {
+      name: tgName,
+      protocol: 'TCP',
+      port,
+      vpcId: config.provider.vpcId,
+      targetType: 'ip',
+      targets: targets.map((b) => ({ ip: b.ip, port, brokerId: b.id })),
+      tags: tagsFor(stack, tgId, tgName),
+    });
+    const lsId = `${prefix}/listener/${l}`;
+    set.add(
+      'listener',
+      lsId,
+      account,
+      region,
+      {
+        loadBalancer: nlbId,
+        port: listenPort,
+        protocol: 'TCP',
+        targetGroup: tgId,
+        tags: tagsFor(stack, lsId, `${nlbName}:${listenPort}`),
+      },
+      [nlbId, tgId],
+    );
+  };
+  for (const l of listeners) {
+    // Bootstrap: the client port, forwarding to every broker. In additive mode it must reach the new
+    // listener, so that clients arriving through the endpoint get the new ports in metadata.
+    addTargetGroupAndListener('bootstrap', 'boot', l, clientPort(l), brokers);
+  }
+  for (const b of brokers) {
+    const key = brokerKey(b);
+    for (const l of listeners)
+      addTargetGroupAndListener(key, `sb${b.id}`, l, ports[portKey(b.id, l)] as number, [b]);
+    set.add('broker-listener-config', `${key}/broker-listener-config`, account, region, {
+      brokerId: b.id,
+      host: b.host,
+      mode,
+      listeners: listeners.map((l) => ({
+        name: mode === 'rewrite' ? MSK_LISTENER_NAME[l] : ADDITIVE_LISTENER_NAME[l],
+        securityProtocol: SECURITY_PROTOCOL[l],
+        port: brokerPort(l, mode),
+        advertisedPort: ports[portKey(b.id, l)] as number,
+      })),
+    });
+  }
+  const svcId = addEndpointService(ctx, 'shared', [nlbId], nlbName);
+  addBrokerSecurityGroupRules(
+    ctx,
+    listeners.map((l) => brokerPort(l, mode)),
+    nlbSubnets,
+  );
+  const nlbAzIds = new Set(nlbSubnets.map((s) => s.azId));
+  const endpointPorts = [
+    ...listeners.map(clientPort),
+    ...brokers.flatMap((b) => listeners.map((l) => ports[portKey(b.id, l)] as number)),
+  ];
+  config.consumers.forEach((c, ci) => {
+    const csg = addConsumerSecurityGroup(ctx, c, endpointPorts);
+    const zone = addConsumerZone(ctx, c);
+    const subnets = consumerSubnetsAllAzs(c, ci, ctx.consumerSubnets[c.name] ?? [], nlbAzIds, configFile);
+    const epId = addEndpoint(ctx, c, `${c.name}/vpc-endpoint`, svcId, subnets, csg);
+    for (const b of brokers) addRecord(ctx, c, zone, b, epId);
+    addBootstrapParameter(
+      ctx,
+      c,
+      brokers.map((b) => `${b.host}:${clientPort(listeners[0] as ListenerType)}`),
+    );
+  });
+  if (mode === 'rewrite' && config.pattern2.providerZone) {
+    // Rewritten ports are advertised to in-VPC clients too: send them through the NLB as well.
+    const zoneId = 'provider/hosted-zone';
+    set.add('hosted-zone', zoneId, account, region, {
+      name: ctx.domain,
+      vpcId: config.provider.vpcId,
+      vpcRegion: region,
+      comment: `msk-privatelink ${stack}: broker names to the shared NLB inside the MSK VPC`,
+      tags: tagsFor(stack, zoneId, `mpl-${stack}-provider`),
+    });
+    for (const b of brokers) {
+      set.add(
+        'dns-record',
+        `provider/dns-record/${brokerKey(b)}`,
+        account,
+        region,
+        {
+          zone: zoneId,
+          name: b.host.toLowerCase(),
+          type: 'A',
+          aliasTarget: { kind: 'load-balancer', id: nlbId },
+        },
+        [zoneId, nlbId],
+      );
+    }
+  }
+  return ports;
+}
+
+// ---------------------------------------------------------------- shared parts
+
+function addEndpointService(ctx: Ctx, prefix: string, nlbIds: string[], name: string): string {
+  const { config, set } = ctx;
+  const { account, region } = provider(ctx);
+  const svcId = `${prefix}/endpoint-service`;
+  set.add(
+    'endpoint-service',
+    svcId,
+    account,
+    region,
+    {
+      name,
+      loadBalancers: nlbIds,
+      acceptanceRequired: config.provider.endpointService.acceptanceRequired,
+      clientToken: clientToken(config.name, account, svcId),
+      tags: tagsFor(config.name, svcId, name),
+    },
+    nlbIds,
+  );
+  const permId = `${prefix}/endpoint-service-permissions`;
+  set.add(
+    'endpoint-service-permissions',
+    permId,
+    account,
+    region,
+    { service: svcId, allowedPrincipals: allowedPrincipals(ctx) },
+    [svcId],
+  );
+  return svcId;
+}
+
+function addBrokerSecurityGroupRules(ctx: Ctx, ports: number[], nlbSubnets: Subnet[]): void {
+  const groupId = ctx.config.provider.brokerSecurityGroupId;
+  if (groupId === undefined) return;
+  const { account, region } = provider(ctx);
+  for (const [from, to] of portRanges(ports)) {
+    const range = from === to ? `${from}` : `${from}-${to}`;
+    ctx.set.add('security-group-rule', `provider/security-group-rule/${range}`, account, region, {
+      groupId,
+      protocol: 'tcp',
+      fromPort: from,
+      toPort: to,
+      sourceSubnetIds: nlbSubnets.map((s) => s.id).sort(),
+      description: `msk-privatelink ${ctx.config.name}: NLB to brokers`,
+    });
+  }
+}
+
+function addConsumerSecurityGroup(ctx: Ctx, c: ConsumerConfig, ports: number[]): string {
+  const id = `${c.name}/security-group`;
+  const name = `mpl-${ctx.config.name}-${c.name}-endpoints`;
+  ctx.set.add('security-group', id, c.account, ctx.config.region, {
+    name,
+    description: `msk-privatelink ${ctx.config.name}: Kafka ports from ${c.name}'s clients only`,
+    vpcId: c.vpcId,
+    ingress: c.allowedCidrs.flatMap((cidr) =>
+      portRanges(ports).map(([fromPort, toPort]) => ({
+        protocol: 'tcp' as const,
+        fromPort,
+        toPort,
+        cidr,
+        description: 'Kafka clients',
+      })),
+    ),
+    tags: tagsFor(ctx.config.name, id, name),
+  });
+  return id;
+}
+
+function addConsumerZone(ctx: Ctx, c: ConsumerConfig): string {
+  const id = `${c.name}/hosted-zone`;
+  ctx.set.add('hosted-zone', id, c.account, ctx.config.region, {
+    name: ctx.domain,
+    vpcId: c.vpcId,
+    vpcRegion: ctx.config.region,
+    comment: `msk-privatelink ${ctx.config.name}: broker names to PrivateLink endpoints for ${c.name}`,
+    tags: tagsFor(ctx.config.name, id, `mpl-${ctx.config.name}-${c.name}`),
+  });
+  return id;
+}
+
+function addEndpoint(
+  ctx: Ctx,
+  c: ConsumerConfig,
+  id: string,
+  svcId: string,
+  subnets: Subnet[],
+  sgId: string,
+): string {
+  const { config, set } = ctx;
+  const name = `mpl-${config.name}-${id.replace(/\//g, '-').replace('-vpc-endpoint', '')}`;
+  set.add(
+    'vpc-endpoint',
+    id,
+    c.account,
+    config.region,
+    {
+      name,
+      vpcId: c.vpcId,
+      service: svcId,
+      subnetIds: subnets.map((s) => s.id),
+      azIds: subnets.map((s) => s.azId),
+      securityGroups: [sgId],
+      privateDnsEnabled: false,
+      clientToken: clientToken(config.name, c.account, id),
+      tags: tagsFor(config.name, id, name),
+    },
+    [svcId, svcId.replace(/endpoint-service$/, 'endpoint-service-permissions'), sgId],
+  );
+  const accId = id.replace('/vpc-endpoint', '/endpoint-connection-acceptance');
+  set.add(
+    'endpoint-connection-acceptance',
+    accId,
+    config.provider.account,
+    config.region,
+    { service: svcId, endpoint: id, endpointAccount: c.account },
+    [svcId, id],
+  );
+  return id;
+}
+
+function addRecord(ctx: Ctx, c: ConsumerConfig, zoneId: string, b: Broker, endpointId: string): void {
+  ctx.set.add(
+    'dns-record',
+    `${c.name}/dns-record/${brokerKey(b)}`,
+    c.account,
+    ctx.config.region,
+    {
+      zone: zoneId,
+      name: b.host.toLowerCase(),
+      type: 'A',
+      aliasTarget: { kind: 'vpc-endpoint', id: endpointId },
+    },
+    [zoneId, endpointId, endpointId.replace('/vpc-endpoint', '/endpoint-connection-acceptance')],
+  );
+}
+
+function addBootstrapParameter(ctx: Ctx, c: ConsumerConfig, hostPorts: string[]): void {
+  if (c.bootstrapParameter === undefined) return;
+  const id = `${c.name}/ssm-parameter`;
+  ctx.set.add('ssm-parameter', id, c.account, ctx.config.region, {
+    name: c.bootstrapParameter,
+    type: 'String',
+    value: hostPorts.join(','),
+    tags: tagsFor(ctx.config.name, id, c.bootstrapParameter),
+  });
+}

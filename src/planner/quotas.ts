@@ -1,0 +1,37 @@
+/**
+ * AWS quotas that bound a plan. Source: AWS-NOTES.md "Quotas that bound a plan", from
+ * https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-limits.html,
+ * https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-limits-endpoints.html and
+ * https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DNSLimitations.html (checked 2026-11-01).
+ */
+export const QUOTAS = {
+  /** Not adjustable: pattern 2 needs one listener per broker and listener type plus the bootstrap ones. */
+  listenersPerNlb: 50,
+  nlbsPerRegion: 50,
+  targetGroupsPerRegion: 3000,
+  targetsPerTargetGroup: 1000,
+  endpointsPerVpc: 50,
+  recordsPerHostedZone: 10000,
+  vpcsPerPrivateHostedZone: 300,
+  tagsPerResource: 50,
+  /** NLB and target group names: letters, digits and hyphens. */
+  elbNameMaxLength: 32,
+  /** EC2 ClientToken. */
+  clientTokenMaxLength: 64,
+} as const;
+
+/**
+ * Ports MSK itself uses on brokers: ZooKeeper 2181, client and replication listeners 9092-9098,
+ * and 14001-14100 for MSK's multi-VPC private connectivity (AWS-NOTES.md "MSK facts").
+ * Pattern 2's advertised ports must avoid them.
+ */
+export const MSK_RESERVED_PORT_RANGES: ReadonlyArray<readonly [number, number]> = [
+  [2181, 2181],
+  [9092, 9098],
+  [14001, 14100],
+];
+
+/** NLB TCP idle timeout, fixed at 350 s (ELB docs: "Connection idle timeout"). */
+export const NLB_IDLE_TIMEOUT_MS = 350_000;
+/** Kafka clients' default connections.max.idle.ms (Kafka producer/consumer configs). */
+export const KAFKA_DEFAULT_CONNECTIONS_MAX_IDLE_MS = 540_000;
