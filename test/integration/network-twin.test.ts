@@ -1,0 +1,224 @@
+// The network twin against the AWS twin: PrivateLink made through the SDK as the tool makes
+// it, then checked on the wire (real UDP DNS, real TCP through the endpoint proxies).
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import { DeleteVpcEndpointsCommand } from '@aws-sdk/client-ec2';
+import { queryDns } from '../testbed/network/dns-client.js';
+import { startNetworkTwin, type NetworkTwin } from '../testbed/network/twin.js';
+import {
+  clientsFor,
+  seedVpc,
+  upsertAliases,
+  wirePrivateLink,
+  type AccountNetwork,
+  type Clients,
+  type PrivateLink,
+} from '../testbed/scenario.js';
+
+const REGION = 'us-east-2';
+const PROVIDER = '111111111111';
+const CONSUMER = '222222222222';
+const OTHER_CONSUMER = '333333333333';
+const BROKER = 'b-1.demo.abc123.c2.kafka.us-east-2.amazonaws.com';
+const ZONE = 'demo.abc123.c2.kafka.us-east-2.amazonaws.com';
+
+async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+async function startAws(): Promise<{ endpoint: string; stop(): Promise<void> }> {
+  const port = await freePort();
+  const child: ChildProcess = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
+    stdio: 'ignore',
+  });
+  const endpoint = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    try {
+      const res = await fetch(`${endpoint}/moto-api/`);
+      if (res.ok) break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return {
+    endpoint,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}
+
+/** An echo-ish TCP server that says who it is, so a test can see which target it reached. */
+async function namedServer(
+  name: string,
+  host = '127.0.0.1',
+): Promise<{ port: number; close(): Promise<void> }> {
+  const server = net.createServer((s) => {
+    s.on('error', () => undefined);
+    s.end(`${name}\n`);
+  });
+  await new Promise<void>((r) => server.listen(0, host, r));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+async function readFrom(host: string, port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host, port });
+    let data = '';
+    s.on('data', (d) => (data += d.toString()));
+    s.on('end', () => resolve(data.trim()));
+    s.on('error', reject);
+    s.setTimeout(2000, () => s.destroy(new Error('timeout')));
+  });
+}
+
+async function within<T>(
+  ms: number,
+  check: () => Promise<T | undefined>,
+): Promise<{ value: T; elapsed: number }> {
+  const start = Date.now();
+  let last: unknown;
+  while (Date.now() - start < ms) {
+    try {
+      const v = await check();
+      if (v !== undefined) return { value: v, elapsed: Date.now() - start };
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`not within ${ms} ms${last ? `: ${String(last)}` : ''}`);
+}
+
+describe('testbed: network twin', function () {
+  let aws: { endpoint: string; stop(): Promise<void> };
+  let twin: NetworkTwin;
+  let provider: Clients;
+  let consumer: Clients;
+  let providerNet: AccountNetwork;
+  let consumerNet: AccountNetwork;
+  const servers: Array<{ close(): Promise<void> }> = [];
+  let targets: Array<{ name: string; ip: string; port: number }>;
+  let link: PrivateLink;
+
+  before(async function () {
+    this.timeout(60_000);
+    aws = await startAws();
+    const target = { endpoint: aws.endpoint, region: REGION };
+    provider = clientsFor(target, PROVIDER);
+    consumer = clientsFor(target, CONSUMER);
+    providerNet = await seedVpc(provider, '10.0.0.0/16');
+    consumerNet = await seedVpc(consumer, '10.20.0.0/16');
+    targets = [];
+    // Distinct addresses: the emulator keys IP targets by address alone.
+    for (const [i, name] of ['target-a', 'target-b'].entries()) {
+      const s = await namedServer(name, `127.0.4.${i + 1}`);
+      servers.push(s);
+      targets.push({ name, ip: `127.0.4.${i + 1}`, port: s.port });
+    }
+    twin = await startNetworkTwin({
+      endpoint: aws.endpoint,
+      region: REGION,
+      providerAccount: PROVIDER,
+      consumerAccounts: [CONSUMER, OTHER_CONSUMER],
+    });
+  });
+
+  after(async function () {
+    this.timeout(20_000);
+    await twin?.stop();
+    provider?.destroy();
+    consumer?.destroy();
+    await Promise.all(servers.map((s) => s.close()));
+    await aws?.stop();
+  });
+
+  it('materialises an accepted endpoint and its alias record within 2 s', async function () {
+    const t0 = Date.now();
+    link = await wirePrivateLink({
+      provider,
+      consumer,
+      providerNetwork: providerNet,
+      consumerNetwork: consumerNet,
+      name: 'demo',
+      listeners: [{ port: 9094, targets: targets.map((t) => ({ ip: t.ip, port: t.port })) }],
+      zoneName: ZONE,
+      recordNames: [BROKER],
+      accept: false,
+    });
+    const made = Date.now();
+    const { value: reply, elapsed } = await within(2000, async () => {
+      const r = await queryDns(twin.dns, BROKER);
+      return r.addresses.length > 0 ? r : undefined;
+    });
+    console.log(
+      `      reconcile: DNS answered ${elapsed} ms after the last SDK call (${made - t0} ms of SDK calls)`,
+    );
+    const ip = twin.addressOf(link.endpointId);
+    assert.ok(ip && /^127\.0\.1\.\d+$/.test(ip), `endpoint address ${ip}`);
+    assert.deepEqual(reply.addresses, [ip]);
+    assert.equal(reply.rcode, 'NOERROR');
+    const seen = new Set<string>();
+    for (let i = 0; i < 4; i++) seen.add(await readFrom(ip, 9094));
+    assert.deepEqual([...seen].sort(), ['target-a', 'target-b'], 'round robin across both targets');
+  });
+
+  it('answers NXDOMAIN for an unknown name and NODATA for AAAA of a known one', async function () {
+    const unknown = await queryDns(twin.dns, `b-9.${ZONE}`);
+    assert.equal(unknown.rcode, 'NXDOMAIN');
+    assert.equal((await queryDns(twin.dns, 'example.com')).rcode, 'NXDOMAIN');
+    const aaaa = await queryDns(twin.dns, BROKER, 'AAAA');
+    assert.equal(aaaa.rcode, 'NOERROR');
+    assert.equal(aaaa.answers.length, 0);
+  });
+
+  it("scopes per-account DNS servers to that account's zones", async function () {
+    const mine = await queryDns(twin.dnsByAccount[CONSUMER]!, BROKER);
+    assert.deepEqual(mine.addresses, [twin.addressOf(link.endpointId)]);
+    const theirs = await queryDns(twin.dnsByAccount[OTHER_CONSUMER]!, BROKER);
+    assert.equal(theirs.rcode, 'NXDOMAIN');
+  });
+
+  it('reflects a deleted record within 2 s', async function () {
+    await upsertAliases(consumer, link.hostedZoneId!, [BROKER], link, 'DELETE');
+    const { elapsed } = await within(2000, async () =>
+      (await queryDns(twin.dns, BROKER)).rcode === 'NXDOMAIN' ? true : undefined,
+    );
+    console.log(`      reconcile: record deletion seen after ${elapsed} ms`);
+    await upsertAliases(consumer, link.hostedZoneId!, [BROKER], link);
+    await within(2000, async () =>
+      (await queryDns(twin.dns, BROKER)).addresses.length > 0 ? true : undefined,
+    );
+  });
+
+  it("stops and restores one endpoint's proxy on request", async function () {
+    const ip = twin.addressOf(link.endpointId)!;
+    await twin.stopEndpoint(link.endpointId);
+    await assert.rejects(readFrom(ip, 9094), /ECONNREFUSED/);
+    await twin.reconcileNow();
+    await assert.rejects(readFrom(ip, 9094), /ECONNREFUSED/, 'a poll does not revive a stopped path');
+    assert.equal(twin.addresses().find((b) => b.endpointId === link.endpointId)?.broken, 'refuse');
+    await twin.restoreEndpoint(link.endpointId);
+    assert.match(await readFrom(ip, 9094), /^target-/);
+  });
+
+  it("removes the endpoint's address and proxies within 2 s of its deletion", async function () {
+    const ip = twin.addressOf(link.endpointId)!;
+    await consumer.ec2.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: [link.endpointId] }));
+    const { elapsed } = await within(2000, async () =>
+      twin.addressOf(link.endpointId) === undefined ? true : undefined,
+    );
+    console.log(`      reconcile: endpoint deletion seen after ${elapsed} ms`);
+    await assert.rejects(readFrom(ip, 9094), /ECONNREFUSED/);
+    assert.equal((await queryDns(twin.dns, BROKER)).rcode, 'NXDOMAIN', 'the alias has nothing to point at');
+  });
+});
