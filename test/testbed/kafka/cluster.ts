@@ -139,8 +139,13 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaTes
 
   const procs: Proc[] = [];
   const pidFile = path.join(workDir, 'pids');
+  // First line: the process that owns the JVMs, so a later start can tell a live cluster
+  // (refused) from one a crashed run left behind (killed).
   const recordPids = (): void =>
-    fs.writeFileSync(pidFile, procs.map((p) => String(p.child.pid)).join('\n') + '\n');
+    fs.writeFileSync(
+      pidFile,
+      [`owner ${process.pid}`, ...procs.map((p) => String(p.child.pid))].join('\n') + '\n',
+    );
   // Last resort if the test process exits without stop(): no JVM outlives it.
   const killOnExit = (): void => {
     for (const p of procs) if (!p.exit && p.child.pid) killGroup(p.child.pid, 'SIGKILL');
@@ -486,22 +491,31 @@ async function stopProc(p: Proc): Promise<void> {
   clearTimeout(timer);
 }
 
-/** Kills JVMs a crashed earlier run left behind in this work dir (and only those). */
+/**
+ * Kills JVMs a crashed earlier run left behind in this work dir (and only those); refuses
+ * to touch a cluster whose owning process is still alive (e.g. another test run).
+ */
 async function killStale(workDir: string): Promise<void> {
   const pidFile = path.join(workDir, 'pids');
   if (!fs.existsSync(pidFile)) return;
-  const pids = fs
-    .readFileSync(pidFile, 'utf8')
-    .split('\n')
-    .map(Number)
-    .filter((n) => Number.isInteger(n) && n > 1);
-  const ours = pids.filter((pid) => {
+  const lines = fs.readFileSync(pidFile, 'utf8').split('\n');
+  const owner = Number(/^owner (\d+)$/.exec(lines[0] ?? '')?.[1]);
+  const cmdline = (pid: number): string => {
     try {
-      return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(workDir);
+      return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
     } catch {
-      return false;
+      return '';
     }
-  });
+  };
+  if (owner && owner !== process.pid && cmdline(owner).includes('node')) {
+    throw new Error(
+      `Kafka testbed in ${workDir} is in use by process ${owner}; use another ipPrefix or workDir`,
+    );
+  }
+  const ours = lines
+    .map(Number)
+    .filter((n) => Number.isInteger(n) && n > 1)
+    .filter((pid) => cmdline(pid).includes(workDir));
   for (const pid of ours) killGroup(pid, 'SIGKILL');
   const deadline = Date.now() + 5000;
   while (ours.some((pid) => fs.existsSync(`/proc/${pid}`)) && Date.now() < deadline) await sleep(100);
