@@ -1,3 +1,76 @@
-export async function main(_argv: string[]): Promise<number> {
-  return 0;
+import { Command, CommanderError, Option } from 'commander';
+import { MplError } from '../errors.js';
+import { processIo, type Io } from './io.js';
+import { planCommand } from './plan.js';
+import { schemaCommand } from './schema.js';
+
+const NOT_YET = ['discover', 'apply', 'destroy', 'status', 'probe', 'export'] as const;
+
+/**
+ * Runs the CLI and returns the exit code. Every failure becomes one message on stderr and exit 1;
+ * a stack trace only with --verbose.
+ */
+export async function main(argv: string[], ioIn?: Io): Promise<number> {
+  const noColor = argv.includes('--no-color') || process.env.NO_COLOR !== undefined || !process.stdout.isTTY;
+  const io = ioIn ?? processIo(!noColor);
+  const verbose = argv.includes('--verbose');
+  let code = 0;
+  const program = new Command('msk-privatelink')
+    .description('Private access to Amazon MSK from other VPCs and accounts over AWS PrivateLink')
+    .option('--region <region>', 'AWS region (default: the config file or the SDK default)')
+    .option('--profile <name>', 'AWS profile for credentials')
+    .option('--no-color', 'plain output')
+    .option('--verbose', 'stack traces and debug output')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
+    .showHelpAfterError('(run with --help for usage)');
+
+  program
+    .command('plan')
+    .description(
+      'print the diff between the configuration and what exists; exit 0 no changes, 2 changes, 1 error',
+    )
+    .requiredOption('--config <file>', 'config file (YAML or JSON)')
+    .option('--out <file>', 'save the plan for apply')
+    .option('--json', 'machine-readable output')
+    .option('--offline', 'no AWS call: inventory from cluster.brokersFile, prior state empty')
+    .action(async (o: { config: string; out?: string; json?: boolean; offline?: boolean }) => {
+      code = await planCommand(o, io);
+    });
+
+  program
+    .command('schema')
+    .description("print the config file's JSON Schema")
+    .action(() => {
+      code = schemaCommand(io);
+    });
+
+  for (const name of NOT_YET) {
+    program
+      .command(name)
+      .description(`(not available in this version yet)`)
+      .allowUnknownOption()
+      .addOption(new Option('--config <file>').hideHelp())
+      .action(() => {
+        throw new MplError('NOT_AVAILABLE', `'${name}' is not available in this version yet`);
+      });
+  }
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version print and exit 0; usage errors were already printed by commander.
+      return e.exitCode === 0 ? 0 : 1;
+    }
+    if (e instanceof MplError) {
+      io.err(`error: ${e.describe()}${verbose ? '' : ''}\n`);
+      if (verbose && e.stack) io.err(`${e.stack}\n`);
+      return 1;
+    }
+    io.err(`error: internal: ${e instanceof Error ? e.message : String(e)}\n`);
+    if (verbose && e instanceof Error && e.stack) io.err(`${e.stack}\n`);
+    return 1;
+  }
 }

@@ -1,0 +1,360 @@
+import type { Config } from '../config/schema.js';
+import { MplError, PlanRefused } from '../errors.js';
+import type { Resource, ResourceOf } from '../plan/resource.js';
+import type { PlanInput } from '../planner/input.js';
+import { planStack } from '../planner/plan-stack.js';
+import { HOURS_PER_MONTH, PRICE_TABLE_DATE, pricesFor, splitTiers, type RegionPrices } from './prices.js';
+
+/**
+ * Monthly cost of every access option for a config, each priced FROM THE RESOURCES THE PLANNER
+ * EMITS for it, so a cost always matches what `plan` would build. Formulas: docs/cost-model.md.
+ */
+
+/**
+ * pattern1, pattern1-broker-az and pattern2 are CONTRACT.md's ids. pattern1-mixed only appears when
+ * a pattern-1 config mixes endpoint layouts across consumers: it is that config, planned as written.
+ */
+export type OptionId = 'pattern1' | 'pattern1-broker-az' | 'pattern2' | 'pattern1-mixed';
+
+export type CostItem =
+  | 'nlb-hours'
+  | 'endpoint-az-hours'
+  | 'hosted-zones'
+  | 'hosted-zones-after-25'
+  | 'privatelink-data'
+  | 'privatelink-data-next-4pb'
+  | 'privatelink-data-over-5pb'
+  | 'nlcu-hours'
+  | 'cross-az-data';
+
+/**
+ * What `quantity` counts and what `unitUsd` is per. monthlyUsd = quantity x unitUsd, times
+ * hoursPerMonth for `hour` lines (quantity: resources running all month, as in CONTRACT.md's
+ * nlb-hours example), once for the others (quantity: the month's GB, NLCU-hours or zones).
+ */
+export type CostUnit = 'hour' | 'month' | 'GB' | 'NLCU-hour';
+
+export interface CostLine {
+  item: CostItem;
+  quantity: number;
+  unitUsd: number;
+  monthlyUsd: number;
+  unit: CostUnit;
+}
+
+/** What the option's plan connects, for diagrams (not part of the JSON output). */
+export interface Topology {
+  pattern: 1 | 2;
+  brokers: { id: number; azId: string }[];
+  nlbs: { id: string; azIds: string[]; crossZone: boolean; brokerIds: number[] }[];
+  services: { id: string; nlbIds: string[] }[];
+  consumers: {
+    name: string;
+    account: string;
+    vpcId: string;
+    endpoints: { id: string; service: string; azIds: string[] }[];
+  }[];
+}
+
+export interface CostOption {
+  id: OptionId;
+  label: string;
+  viable: boolean;
+  /** Sum of the lines' monthlyUsd (each rounded to cents); 0 when not viable. */
+  monthlyUsd: number;
+  lines: CostLine[];
+  /** Why the planner refused the option (PlanRefused message). */
+  reason?: string;
+  reasonCode?: string;
+  topology?: Topology;
+}
+
+export interface CostReport {
+  region: string;
+  hoursPerMonth: number;
+  priceTableDate: string;
+  /** The option the config describes. */
+  selected: OptionId;
+  /** Total GB a month through PrivateLink, all consumers together; null when not given. */
+  gbPerMonth: number | null;
+  /** Assumptions and remarks a reader needs to trust the figures. */
+  notes: string[];
+  options: CostOption[];
+}
+
+export interface EstimateOptions {
+  gbPerMonth?: number;
+}
+
+const LABELS: Record<OptionId, string> = {
+  pattern1: 'Pattern 1, endpoint in every consumer AZ (all-azs)',
+  'pattern1-broker-az': "Pattern 1, endpoint in the broker's AZ only (broker-az)",
+  pattern2: 'Pattern 2, one shared NLB and endpoint (unique port per broker)',
+  'pattern1-mixed': 'Pattern 1 as configured (layouts mixed per consumer)',
+};
+
+export function round2(x: number): number {
+  return Math.round((x + Number.EPSILON) * 100) / 100;
+}
+
+/** The option a config describes. */
+export function configuredOption(config: Config): OptionId {
+  if (config.pattern === 2) return 'pattern2';
+  const layouts = new Set(config.consumers.map((c) => c.endpointLayout));
+  if (layouts.size > 1) return 'pattern1-mixed';
+  return layouts.has('broker-az') ? 'pattern1-broker-az' : 'pattern1';
+}
+
+function variant(config: Config, id: OptionId): Config {
+  switch (id) {
+    case 'pattern1':
+      return {
+        ...config,
+        pattern: 1,
+        consumers: config.consumers.map((c) => ({ ...c, endpointLayout: 'all-azs' })),
+      };
+    case 'pattern1-broker-az':
+      return {
+        ...config,
+        pattern: 1,
+        consumers: config.consumers.map((c) => ({ ...c, endpointLayout: 'broker-az' })),
+      };
+    case 'pattern2':
+      return { ...config, pattern: 2 };
+    case 'pattern1-mixed':
+      return config;
+  }
+}
+
+export function estimateCost(input: PlanInput, opts: EstimateOptions = {}): CostReport {
+  const { config } = input;
+  const gb = opts.gbPerMonth;
+  if (gb !== undefined && !(Number.isFinite(gb) && gb >= 0)) {
+    throw new MplError(
+      'INVALID_GB_PER_MONTH',
+      `--gb-per-month must be a number of GB, 0 or more (got ${gb})`,
+    );
+  }
+  const prices = pricesFor(config.region);
+  const selected = configuredOption(config);
+  const ids: OptionId[] = ['pattern1', 'pattern1-broker-az', 'pattern2'];
+  if (selected === 'pattern1-mixed') ids.push('pattern1-mixed');
+
+  const options = ids.map((id) => priceOption(id, { ...input, config: variant(config, id) }, prices, gb));
+
+  const notes = [
+    `${HOURS_PER_MONTH} hours a month (the reference write-up's convention); prices of ${PRICE_TABLE_DATE} for ${prices.region}: ${prices.provenance}`,
+    'Hosted zones are tiered per owning account, assuming it has no other zones (an upper bound); DNS queries, ' +
+      'the endpoint service, security groups and SSM parameters are not charged or not included.',
+  ];
+  if (selected === 'pattern1-mixed') {
+    notes.push(
+      'The config mixes endpoint layouts across consumers, so the configured option is pattern1-mixed: the config ' +
+        'planned as written (its NLBs span every broker AZ because at least one consumer is all-azs).',
+    );
+  }
+  if (gb === undefined) {
+    notes.push(
+      'No data lines: give gbPerMonth (--gb-per-month) for PrivateLink data, NLCU and cross-AZ charges.',
+    );
+  } else {
+    notes.push(
+      `Data lines for ${gb} GB a month through PrivateLink (both directions, all consumers), spread evenly over ` +
+        "consumers, brokers, the consumers' AZs and the hours of the month. NLCU counts processed bytes only " +
+        "(1 NLCU = 1 GB in an hour, so GB a month = NLCU-hours; Kafka's few long-lived connections stay far " +
+        'below the connection dimensions). Cross-AZ: a GB crossing an AZ boundary is billed out and in.',
+    );
+  }
+  return {
+    region: config.region,
+    hoursPerMonth: HOURS_PER_MONTH,
+    priceTableDate: PRICE_TABLE_DATE,
+    selected,
+    gbPerMonth: gb ?? null,
+    notes,
+    options,
+  };
+}
+
+function priceOption(
+  id: OptionId,
+  input: PlanInput,
+  prices: RegionPrices,
+  gb: number | undefined,
+): CostOption {
+  let resources: Resource[];
+  try {
+    resources = planStack(input).resources;
+  } catch (e) {
+    if (e instanceof PlanRefused) {
+      return {
+        id,
+        label: LABELS[id],
+        viable: false,
+        monthlyUsd: 0,
+        lines: [],
+        reason: e.message,
+        reasonCode: e.code,
+      };
+    }
+    throw e;
+  }
+  const topology = topologyOf(input, resources);
+  const lines = costLines(resources, topology, input, prices, gb);
+  return {
+    id,
+    label: LABELS[id],
+    viable: true,
+    monthlyUsd: round2(lines.reduce((s, l) => s + l.monthlyUsd, 0)),
+    lines,
+    topology,
+  };
+}
+
+function line(item: CostItem, quantity: number, unitUsd: number, unit: CostUnit): CostLine {
+  const factor = unit === 'hour' ? HOURS_PER_MONTH : 1;
+  // Quantities of GB can be fractional (cross-AZ shares): keep enough digits to recompute the cents.
+  return {
+    item,
+    quantity: Math.round(quantity * 1000) / 1000,
+    unitUsd,
+    monthlyUsd: round2(quantity * unitUsd * factor),
+    unit,
+  };
+}
+
+function ofKind<K extends Resource['kind']>(resources: Resource[], kind: K): ResourceOf<K>[] {
+  return resources.filter((r) => r.kind === kind) as ResourceOf<K>[];
+}
+
+export function costLines(
+  resources: Resource[],
+  topology: Topology,
+  input: PlanInput,
+  prices: RegionPrices,
+  gb: number | undefined,
+): CostLine[] {
+  const nlbs = ofKind(resources, 'load-balancer').length;
+  const endpointAzs = ofKind(resources, 'vpc-endpoint').reduce((s, r) => s + r.props.subnetIds.length, 0);
+  // Route 53's first-25 price applies per account: count zones per owning account.
+  const zonesPerAccount = new Map<string, number>();
+  for (const z of ofKind(resources, 'hosted-zone')) {
+    zonesPerAccount.set(z.account, (zonesPerAccount.get(z.account) ?? 0) + 1);
+  }
+  let first = 0;
+  let after = 0;
+  for (const n of zonesPerAccount.values()) {
+    first += Math.min(n, 25);
+    after += Math.max(0, n - 25);
+  }
+  const lines = [
+    line('nlb-hours', nlbs, prices.nlbHour.usd, 'hour'),
+    line('endpoint-az-hours', endpointAzs, prices.endpointAzHour.usd, 'hour'),
+    line('hosted-zones', first, prices.hostedZoneMonth.first25, 'month'),
+  ];
+  if (after > 0) lines.push(line('hosted-zones-after-25', after, prices.hostedZoneMonth.after25, 'month'));
+  if (gb === undefined) return lines;
+
+  const tiers = prices.privateLinkData.tiers;
+  const split = splitTiers(gb, tiers);
+  const tierItems: CostItem[] = [
+    'privatelink-data',
+    'privatelink-data-next-4pb',
+    'privatelink-data-over-5pb',
+  ];
+  split.forEach((q, i) => {
+    // The first tier always shows (even at 0 GB); higher tiers only when reached.
+    if (i === 0 || q > 0)
+      lines.push(line(tierItems[i] as CostItem, q, (tiers[i] as { usdPerGb: number }).usdPerGb, 'GB'));
+  });
+  lines.push(line('nlcu-hours', gb, prices.nlcuHour.usd, 'NLCU-hour'));
+  lines.push(
+    line('cross-az-data', gb * crossAzShare(topology, input), 2 * prices.crossAzGbEachDirection.usd, 'GB'),
+  );
+  return lines;
+}
+
+/**
+ * Expected AZ-boundary crossings per GB, averaged over consumers and brokers (evenly weighted), with
+ * each consumer's clients spread evenly over its subnets' AZs. A client uses the endpoint ENI in its
+ * own AZ when there is one, else one of the endpoint's ENIs at random (a crossing); the ENI hands the
+ * traffic to the NLB node in the same AZ ID (no crossing), and that node reaches the broker in another
+ * AZ only through cross-zone load balancing (a crossing).
+ */
+export function crossAzShare(topology: Topology, input: PlanInput): number {
+  const brokers = topology.brokers;
+  if (brokers.length === 0 || topology.consumers.length === 0) return 0;
+  const serviceOfNlb = new Map<string, string>();
+  for (const s of topology.services) for (const n of s.nlbIds) serviceOfNlb.set(n, s.id);
+  const serviceOfBroker = new Map<number, string>();
+  for (const n of topology.nlbs) {
+    for (const b of n.brokerIds) {
+      const svc = serviceOfNlb.get(n.id);
+      if (svc !== undefined) serviceOfBroker.set(b, svc);
+    }
+  }
+  let total = 0;
+  for (const c of topology.consumers) {
+    const clientAzs = [...new Set((input.consumerSubnets[c.name] ?? []).map((s) => s.azId))];
+    let perConsumer = 0;
+    for (const b of brokers) {
+      const svc = serviceOfBroker.get(b.id);
+      const ep = c.endpoints.find((e) => e.service === svc);
+      if (ep === undefined || clientAzs.length === 0) continue;
+      perConsumer += crossingsPerGb(clientAzs, ep.azIds, b.azId);
+    }
+    total += perConsumer / brokers.length;
+  }
+  return total / topology.consumers.length;
+}
+
+export function crossingsPerGb(clientAzs: string[], eniAzs: string[], brokerAz: string): number {
+  if (eniAzs.length === 0) return 0;
+  const remote = eniAzs.filter((x) => x !== brokerAz).length / eniAzs.length;
+  let sum = 0;
+  for (const a of clientAzs) {
+    if (eniAzs.includes(a)) sum += a === brokerAz ? 0 : 1;
+    else sum += 1 + remote;
+  }
+  return sum / clientAzs.length;
+}
+
+/** Follows the plan's references: endpoint -> service -> NLB -> listener -> target group -> broker. */
+export function topologyOf(input: PlanInput, resources: Resource[]): Topology {
+  const tgs = new Map(ofKind(resources, 'target-group').map((t) => [t.id, t]));
+  const brokersOfNlb = new Map<string, Set<number>>();
+  for (const l of ofKind(resources, 'listener')) {
+    const tg = tgs.get(l.props.targetGroup);
+    // Per-broker paths only: pattern 2's bootstrap group (all brokers) carries no steady traffic.
+    if (tg === undefined || tg.props.targets.length !== 1) continue;
+    const set = brokersOfNlb.get(l.props.loadBalancer) ?? new Set<number>();
+    for (const t of tg.props.targets) set.add(t.brokerId);
+    brokersOfNlb.set(l.props.loadBalancer, set);
+  }
+  const endpoints = ofKind(resources, 'vpc-endpoint');
+  return {
+    pattern: input.config.pattern,
+    brokers: [...input.inventory.brokers]
+      .sort((a, b) => a.id - b.id)
+      .map((b) => ({ id: b.id, azId: b.availabilityZoneId })),
+    nlbs: ofKind(resources, 'load-balancer').map((n) => ({
+      id: n.id,
+      azIds: [...n.props.azIds],
+      crossZone: n.props.crossZone,
+      brokerIds: [...(brokersOfNlb.get(n.id) ?? [])].sort((a, b) => a - b),
+    })),
+    services: ofKind(resources, 'endpoint-service').map((s) => ({
+      id: s.id,
+      nlbIds: [...s.props.loadBalancers],
+    })),
+    consumers: input.config.consumers.map((c) => ({
+      name: c.name,
+      account: c.account,
+      vpcId: c.vpcId,
+      // Logical ids of a consumer's resources start with its name (DESIGN.md: 'analytics/vpc-endpoint/b-2').
+      endpoints: endpoints
+        .filter((e) => e.id.startsWith(`${c.name}/`))
+        .map((e) => ({ id: e.id, service: e.props.service, azIds: [...e.props.azIds] })),
+    })),
+  };
+}

@@ -1,0 +1,138 @@
+import { MplError } from '../errors.js';
+
+/**
+ * Dated price table for what a msk-privatelink stack is billed for, in USD, per region.
+ * Prices change: when updating a figure, update PRICE_TABLE_DATE, the figure's source and
+ * docs/cost-model.md together.
+ */
+export const PRICE_TABLE_DATE = '2026-11-01';
+
+/** The reference write-up's convention (its $37.80 uses 720 hours), not AWS's 730-hour average month. */
+export const HOURS_PER_MONTH = 720;
+
+/** AWS's published pricing pages, the source of every figure below. */
+export const PRICE_SOURCES = {
+  elb: 'https://aws.amazon.com/elasticloadbalancing/pricing/',
+  privatelink: 'https://aws.amazon.com/privatelink/pricing/',
+  route53: 'https://aws.amazon.com/route53/pricing/',
+  dataTransfer: 'https://aws.amazon.com/ec2/pricing/on-demand/#Data_Transfer_within_the_same_AWS_Region',
+} as const;
+
+/** AWS bills data tiers in binary units: 1 PB = 1,024 TB = 1,048,576 GB. */
+export const GB_PER_PB = 1024 * 1024;
+
+export interface Price {
+  usd: number;
+  source: string;
+}
+
+export interface DataTier {
+  /** Upper bound of the tier in GB a month (cumulative); null: no bound. */
+  upToGb: number | null;
+  usdPerGb: number;
+}
+
+export interface RegionPrices {
+  region: string;
+  /** Network Load Balancer, per hour (or partial hour). */
+  nlbHour: Price;
+  /** Network Load Balancer capacity unit, per NLCU-hour; TCP: 1 NLCU = 1 GB processed in the hour. */
+  nlcuHour: Price;
+  /** Interface VPC endpoint, per AZ (per ENI) per hour. */
+  endpointAzHour: Price;
+  /** PrivateLink data processed by interface endpoints, tiered over the region's monthly total. */
+  privateLinkData: { tiers: DataTier[]; source: string };
+  /** Route 53 hosted zone per month: the first 25 zones of an account, then each one after. */
+  hostedZoneMonth: { first25: number; after25: number; source: string };
+  /** Data crossing AZs within the region, per GB, charged once out of one AZ and once into the other. */
+  crossAzGbEachDirection: Price;
+  /** Where the figures come from and how sure they are. */
+  provenance: string;
+}
+
+// Interface endpoint data tiers: "First 1 PB $0.01, Next 4 PB $0.006, Anything over 5 PB $0.004"
+// (PrivateLink pricing page, US East; assumed the same elsewhere, see provenance).
+const PRIVATELINK_TIERS: DataTier[] = [
+  { upToGb: GB_PER_PB, usdPerGb: 0.01 },
+  { upToGb: 5 * GB_PER_PB, usdPerGb: 0.006 },
+  { upToGb: null, usdPerGb: 0.004 },
+];
+
+// Route 53 is priced globally: $0.50 per hosted zone a month for the first 25, $0.10 after.
+const ROUTE53 = { first25: 0.5, after25: 0.1, source: PRICE_SOURCES.route53 };
+
+// Regional data transfer between AZs: $0.01/GB in each direction in every region covered here.
+const CROSS_AZ: Price = { usd: 0.01, source: PRICE_SOURCES.dataTransfer };
+
+function usEast(region: string): RegionPrices {
+  return {
+    region,
+    nlbHour: { usd: 0.0225, source: PRICE_SOURCES.elb },
+    nlcuHour: { usd: 0.006, source: PRICE_SOURCES.elb },
+    endpointAzHour: { usd: 0.01, source: PRICE_SOURCES.privatelink },
+    privateLinkData: { tiers: PRIVATELINK_TIERS, source: PRICE_SOURCES.privatelink },
+    hostedZoneMonth: ROUTE53,
+    crossAzGbEachDirection: CROSS_AZ,
+    provenance:
+      'AWS pricing pages for US East, as recorded in the project notes (AWS-NOTES.md "Prices"); ' +
+      'they reproduce the reference write-up ($16.20 NLB + $21.60 endpoint = $37.80).',
+  };
+}
+
+const TABLE: Record<string, RegionPrices> = {
+  'us-east-1': usEast('us-east-1'),
+  'us-east-2': usEast('us-east-2'),
+  'eu-west-1': {
+    region: 'eu-west-1',
+    nlbHour: { usd: 0.0252, source: PRICE_SOURCES.elb },
+    nlcuHour: { usd: 0.006, source: PRICE_SOURCES.elb },
+    endpointAzHour: { usd: 0.011, source: PRICE_SOURCES.privatelink },
+    privateLinkData: { tiers: PRIVATELINK_TIERS, source: PRICE_SOURCES.privatelink },
+    hostedZoneMonth: ROUTE53,
+    crossAzGbEachDirection: CROSS_AZ,
+    provenance:
+      'AWS pricing pages for EU (Ireland) as best known on the table date; the NLB hour ($0.0252) is ' +
+      'corroborated by a public per-region load balancer table, the endpoint hour and the NLCU were not ' +
+      're-checked against the live page; the 4 PB and 5 PB data tiers are assumed equal to US East.',
+  },
+  'ap-southeast-2': {
+    region: 'ap-southeast-2',
+    nlbHour: { usd: 0.0252, source: PRICE_SOURCES.elb },
+    nlcuHour: { usd: 0.006, source: PRICE_SOURCES.elb },
+    endpointAzHour: { usd: 0.013, source: PRICE_SOURCES.privatelink },
+    privateLinkData: { tiers: PRIVATELINK_TIERS, source: PRICE_SOURCES.privatelink },
+    hostedZoneMonth: ROUTE53,
+    crossAzGbEachDirection: CROSS_AZ,
+    provenance:
+      'AWS pricing pages for Asia Pacific (Sydney) as best known on the table date; the NLB hour ($0.0252) ' +
+      'is corroborated by a public per-region load balancer table, the endpoint hour ($0.013) and the ' +
+      'NLCU were not re-checked against the live page; the 4 PB and 5 PB data tiers are assumed equal to US East.',
+  },
+};
+
+/** Regions the table covers, sorted. */
+export const PRICED_REGIONS: readonly string[] = Object.keys(TABLE).sort();
+
+/** The prices for a region; an unpriced region is an error naming it and the regions covered. */
+export function pricesFor(region: string): RegionPrices {
+  const p = TABLE[region];
+  if (p === undefined) {
+    throw new MplError(
+      'COST_REGION_UNPRICED',
+      `no prices for region ${region}: the price table (${PRICE_TABLE_DATE}) covers ${PRICED_REGIONS.join(', ')}`,
+      { detail: 'add the region to src/cost/prices.ts with its AWS pricing page figures' },
+    );
+  }
+  return p;
+}
+
+/** Splits a monthly volume over the tiers: GB charged in each tier, in tier order (zeros included). */
+export function splitTiers(gb: number, tiers: readonly DataTier[]): number[] {
+  let below = 0;
+  return tiers.map((t) => {
+    const top = t.upToGb ?? Infinity;
+    const inTier = Math.max(0, Math.min(gb, top) - below);
+    below = top;
+    return inTier;
+  });
+}

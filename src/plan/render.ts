@@ -1,0 +1,89 @@
+import { createColors } from 'picocolors';
+import type { Finding } from '../planner/lint.js';
+import { GLYPH, type Action, type Change, type Summary } from './diff.js';
+
+export interface RenderOptions {
+  color: boolean;
+  /** Show unchanged resources too (off by default, as in Terraform). */
+  showNoop?: boolean;
+}
+
+const VERB: Record<Action, string> = {
+  create: 'will be created',
+  update: 'will be updated in place',
+  replace: 'must be replaced',
+  delete: 'will be destroyed',
+  noop: 'is up to date',
+};
+
+/** A Terraform-like, human-readable diff: one block per change, a reason each, a summary line. */
+export function renderPlan(
+  changes: Change[],
+  summary: Summary,
+  findings: Finding[],
+  opts: RenderOptions,
+): string {
+  const c = createColors(opts.color);
+  const paint: Record<Action, (s: string) => string> = {
+    create: c.green,
+    update: c.yellow,
+    replace: c.magenta,
+    delete: c.red,
+    noop: c.dim,
+  };
+  const out: string[] = [];
+  const shown = changes.filter((ch) => opts.showNoop || ch.action !== 'noop');
+  if (shown.length === 0) {
+    out.push(c.green('No changes.') + ' The live resources match the configuration.');
+  } else {
+    out.push('msk-privatelink will perform the following actions:', '');
+    for (const ch of shown) {
+      const p = paint[ch.action];
+      out.push(
+        c.bold(`  # ${ch.id}`) +
+          ` (${ch.kind}, account ${ch.account}) ${VERB[ch.action]}: ${c.dim(ch.reason)}`,
+      );
+      out.push(p(`  ${GLYPH[ch.action].padStart(3)} ${ch.kind} "${ch.id}"`));
+      out.push(...renderProps(ch, p, c.dim));
+      out.push('');
+    }
+  }
+  for (const f of findings) {
+    const label = f.severity === 'error' ? c.red(c.bold('Error')) : c.yellow(c.bold('Warning'));
+    out.push(`${label} [${f.code}]: ${f.message}`);
+  }
+  if (findings.length > 0) out.push('');
+  out.push(
+    c.bold('Plan:') +
+      ` ${summary.create} to add, ${summary.update} to change, ${summary.replace} to replace, ${summary.delete} to destroy` +
+      (summary.noop > 0 ? `, ${summary.noop} unchanged.` : '.'),
+  );
+  return `${out.join('\n')}\n`;
+}
+
+function renderProps(ch: Change, p: (s: string) => string, dim: (s: string) => string): string[] {
+  const lines: string[] = [];
+  const show = (v: unknown) => JSON.stringify(v);
+  if (ch.action === 'create') {
+    for (const [k, v] of Object.entries(ch.after ?? {}))
+      if (k !== 'tags' && k !== 'clientToken') lines.push(p(`        + ${k} = ${show(v)}`));
+  } else if (ch.action === 'delete') {
+    for (const [k, v] of Object.entries(ch.before ?? {}))
+      if (k !== 'tags') lines.push(p(`        - ${k} = ${show(v)}`));
+  } else if (ch.action === 'update' || ch.action === 'replace') {
+    for (const k of ch.changedProps ?? []) {
+      const forces = ch.action === 'replace' && ch.reason.includes(k) ? dim(' # forces replacement') : '';
+      lines.push(p(`        ~ ${k} = ${show(ch.before?.[k])} -> ${show(ch.after?.[k])}`) + forces);
+    }
+  }
+  return lines;
+}
+
+/** The plan JSON of CONTRACT.md. */
+export function planJson(changes: Change[], summary: Summary, findings: Finding[]) {
+  return {
+    changes: changes.map(({ action, kind, id, account, reason }) => ({ action, kind, id, account, reason })),
+    summary,
+    warnings: findings.map(({ code, message, severity }) => ({ code, message, severity })),
+  };
+}

@@ -1,0 +1,149 @@
+import type { Config } from '../config/schema.js';
+import type { Resource } from '../plan/resource.js';
+import { KAFKA_DEFAULT_CONNECTIONS_MAX_IDLE_MS, NLB_IDLE_TIMEOUT_MS, QUOTAS } from './quotas.js';
+
+export type Severity = 'error' | 'warning';
+export interface Finding {
+  /** Stable: users list it in lint.allow, scripts match on it. */
+  code: string;
+  severity: Severity;
+  message: string;
+}
+
+/** Every lint rule, in the spirit of cfn_nag: code, default severity, and the check. */
+export const LINT_RULES = {
+  MPL001: 'endpoint service allows every AWS principal ("*")',
+  MPL002: 'endpoint service accepts connections without review',
+  MPL003: 'pattern 2 rewrite mode without the provider VPC zone',
+  MPL101: 'plaintext listener',
+  MPL102: 'NLB idle timeout shorter than Kafka clients keep idle connections',
+  MPL103: 'cross-zone data charges',
+  MPL104: 'consumer in a single AZ',
+  MPL105: 'endpointLayout ignored by pattern 2',
+  MPL106: 'broker security group not managed',
+  MPL201: 'NLBs per region quota',
+  MPL202: 'interface endpoints per VPC quota',
+  MPL203: 'target groups per region quota',
+} as const;
+export type LintCode = keyof typeof LINT_RULES;
+
+/**
+ * Lints a plan. Errors stop `plan` and `apply` unless their code is in `lint.allow`, which turns them
+ * into warnings (an explicit opt-in); an allowed warning is dropped.
+ */
+export function lint(config: Config, resources: Resource[]): Finding[] {
+  const raw: Array<{ code: LintCode; severity: Severity; message: string }> = [];
+  const add = (code: LintCode, severity: Severity, message: string) => raw.push({ code, severity, message });
+
+  const svc = config.provider.endpointService;
+  if (svc.extraAllowedPrincipals.includes('*')) {
+    add(
+      'MPL001',
+      'error',
+      'provider.endpointService.extraAllowedPrincipals has "*": any AWS account could connect to the brokers; name the accounts instead',
+    );
+  }
+  if (!svc.acceptanceRequired) {
+    add(
+      'MPL002',
+      'error',
+      'provider.endpointService.acceptanceRequired is false: any allowed principal connects without the provider accepting; keep it true (the tool accepts its own consumers)',
+    );
+  }
+  if (config.pattern === 2 && config.pattern2.mode === 'rewrite' && !config.pattern2.providerZone) {
+    add(
+      'MPL003',
+      'error',
+      'pattern2.providerZone is false in rewrite mode: brokers advertise ports they do not listen on, so clients inside the MSK VPC bootstrap and then fail to reach any broker; keep the zone or use mode: additive',
+    );
+  }
+  if (config.cluster.listeners.includes('plaintext')) {
+    add(
+      'MPL101',
+      'warning',
+      'cluster.listeners has plaintext: Kafka traffic crosses accounts unencrypted and unauthenticated; prefer tls, sasl_scram or iam',
+    );
+  }
+  const idle = config.clients.connectionsMaxIdleMs ?? KAFKA_DEFAULT_CONNECTIONS_MAX_IDLE_MS;
+  if (idle >= NLB_IDLE_TIMEOUT_MS) {
+    add(
+      'MPL102',
+      'warning',
+      `the NLB drops TCP connections idle for ${NLB_IDLE_TIMEOUT_MS / 1000} s but Kafka clients keep them ${idle / 1000} s ` +
+        `(connections.max.idle.ms): set connections.max.idle.ms below ${NLB_IDLE_TIMEOUT_MS} on clients (e.g. 300000) and declare it in clients.connectionsMaxIdleMs`,
+    );
+  }
+  const crossZone = resources.filter(
+    (r) => r.kind === 'load-balancer' && r.props.crossZone && r.props.azIds.length > 1,
+  );
+  if (crossZone.length > 0) {
+    add(
+      'MPL103',
+      'warning',
+      `${crossZone.length} load balancer(s) with cross-zone on: traffic to a broker in another AZ pays cross-AZ data ($0.01/GB each way); see \`cost --gb-per-month\``,
+    );
+  }
+  config.consumers.forEach((c, i) => {
+    const azs = new Set(c.subnets.map((s) => (typeof s === 'string' ? s : s.azId)));
+    if (azs.size === 1) {
+      add(
+        'MPL104',
+        'warning',
+        `consumers[${i}] (${c.name}) has subnets in one AZ only: its endpoints have no AZ redundancy`,
+      );
+    }
+    if (config.pattern === 2 && c.endpointLayout === 'broker-az') {
+      add(
+        'MPL105',
+        'warning',
+        `consumers[${i}].endpointLayout broker-az applies to pattern 1 only: pattern 2's one endpoint uses every subnet`,
+      );
+    }
+  });
+  if (config.provider.brokerSecurityGroupId === undefined) {
+    const ports = [
+      ...new Set(resources.flatMap((r) => (r.kind === 'target-group' ? [r.props.port] : []))),
+    ].sort();
+    add(
+      'MPL106',
+      'warning',
+      `provider.brokerSecurityGroupId is not set: the brokers' security group must allow TCP ${ports.join(', ')} from the NLB's subnets, or every connection times out`,
+    );
+  }
+  const nlbs = resources.filter((r) => r.kind === 'load-balancer').length;
+  if (nlbs > QUOTAS.nlbsPerRegion) {
+    add(
+      'MPL201',
+      'warning',
+      `${nlbs} NLBs: above the default quota of ${QUOTAS.nlbsPerRegion} per region (adjustable: ask AWS before applying)`,
+    );
+  }
+  const tgs = resources.filter((r) => r.kind === 'target-group').length;
+  if (tgs > QUOTAS.targetGroupsPerRegion) {
+    add(
+      'MPL203',
+      'warning',
+      `${tgs} target groups: above the default quota of ${QUOTAS.targetGroupsPerRegion} per region`,
+    );
+  }
+  const perVpc = new Map<string, number>();
+  for (const r of resources) {
+    if (r.kind === 'vpc-endpoint') perVpc.set(r.props.vpcId, (perVpc.get(r.props.vpcId) ?? 0) + 1);
+  }
+  for (const [vpc, n] of perVpc) {
+    if (n > QUOTAS.endpointsPerVpc) {
+      add(
+        'MPL202',
+        'warning',
+        `${n} interface endpoints in ${vpc}: above the default quota of ${QUOTAS.endpointsPerVpc} per VPC (adjustable)`,
+      );
+    }
+  }
+
+  const allowed = new Set(config.lint.allow);
+  return raw.flatMap((f) => {
+    if (!allowed.has(f.code)) return [f];
+    if (f.severity === 'warning') return [];
+    return [{ ...f, severity: 'warning' as const, message: `${f.message} (allowed by lint.allow)` }];
+  });
+}

@@ -1,0 +1,447 @@
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { ConfigSchema, InventorySchema, type ConfigInput } from '../../src/config/schema.js';
+import { estimateCost, type CostOption, type CostReport } from '../../src/cost/estimate.js';
+import { PRICED_REGIONS, pricesFor } from '../../src/cost/prices.js';
+import { MplError } from '../../src/errors.js';
+import { EMPTY_PRIOR, resolveSubnets, type PlanInput } from '../../src/planner/input.js';
+
+// Prices restated here from AWS-NOTES.md "Prices" (us-east-2), so the tests do not trust the table.
+const NLB_HOUR = 0.0225;
+const ENDPOINT_AZ_HOUR = 0.01;
+const ZONE_MONTH = 0.5;
+const ZONE_MONTH_AFTER_25 = 0.1;
+const NLCU_HOUR = 0.006;
+const CROSS_AZ_EACH_WAY = 0.01;
+const HOURS = 720;
+const GB_PER_PB = 1_048_576;
+const cents = (x: number) => Math.round(x * 100) / 100;
+
+// ---------------------------------------------------------------- fixtures
+
+const AZ = (n: number, prefix = 'use2') => `${prefix}-az${n}`;
+
+interface Fixture {
+  brokers: number;
+  /** AZ number (1-3) of each broker; default round-robin. */
+  brokerAzs?: number[];
+  consumers: { azs: number[]; layout?: 'all-azs' | 'broker-az'; account?: string }[];
+  pattern?: 1 | 2;
+  kraft?: boolean;
+  mode?: 'rewrite' | 'additive';
+  region?: string;
+  azPrefix?: string;
+}
+
+function build(f: Fixture): PlanInput {
+  const region = f.region ?? 'us-east-2';
+  const prefix = f.azPrefix ?? 'use2';
+  const brokerAz = (i: number) => f.brokerAzs?.[i - 1] ?? ((i - 1) % 3) + 1;
+  const inventory = InventorySchema.parse({
+    clusterName: 'payments',
+    region,
+    kafkaVersion: f.kraft ? '3.7.x.kraft' : '3.6.0',
+    metadataMode: f.kraft ? 'kraft' : 'zookeeper',
+    brokerType: 'standard',
+    vpcId: 'vpc-0a1b2c3d',
+    brokers: Array.from({ length: f.brokers }, (_, k) => {
+      const i = k + 1;
+      return {
+        id: i,
+        host: `b-${i}.payments.abc123.c2.kafka.${region}.amazonaws.com`,
+        ip: `10.0.${Math.floor(i / 200)}.${(i % 200) + 10}`,
+        subnetId: `subnet-0p${brokerAz(i)}`,
+        availabilityZoneId: AZ(brokerAz(i), prefix),
+      };
+    }),
+  });
+  const config: ConfigInput = {
+    name: 'payments',
+    region,
+    pattern: f.pattern ?? 1,
+    cluster: { brokersFile: 'inventory.json', listeners: ['tls'] },
+    provider: {
+      account: '111111111111',
+      vpcId: 'vpc-0a1b2c3d',
+      // The NLB may span all three AZs even when brokers sit in fewer (a one-broker cluster).
+      subnets: [1, 2, 3].map((n) => ({ id: `subnet-0p${n}`, azId: AZ(n, prefix) })),
+    },
+    pattern2: { portBase: 9001, mode: f.mode ?? 'rewrite' },
+    consumers: f.consumers.map((c, ci) => ({
+      name: `c${ci}`,
+      account: c.account ?? String(222222222222 + ci),
+      vpcId: `vpc-0c${ci}`,
+      subnets: c.azs.map((n) => ({ id: `subnet-0c${ci}x${n}`, azId: AZ(n, prefix) })),
+      allowedCidrs: ['10.20.0.0/16'],
+      endpointLayout: c.layout ?? 'all-azs',
+    })),
+  };
+  const parsed = ConfigSchema.parse(config);
+  return {
+    config: parsed,
+    configFile: 'test.yaml',
+    inventory,
+    ...resolveSubnets(parsed, inventory, 'test.yaml'),
+    prior: EMPTY_PRIOR,
+  };
+}
+
+function option(r: CostReport, id: string): CostOption {
+  const o = r.options.find((x) => x.id === id);
+  assert.ok(o, `option ${id} in ${r.options.map((x) => x.id).join(', ')}`);
+  return o;
+}
+
+function lineOf(o: CostOption, item: string) {
+  return o.lines.find((l) => l.item === item);
+}
+
+function qty(o: CostOption, item: string): number {
+  return lineOf(o, item)?.quantity ?? 0;
+}
+
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+
+// ---------------------------------------------------------------- tests
+
+describe('cost: estimateCost', () => {
+  it('reproduces the write-up: pattern 1, one broker, one consumer in three AZs = $16.20 + $21.60 = $37.80', () => {
+    const r = estimateCost(build({ brokers: 1, consumers: [{ azs: [1, 2, 3] }] }), {});
+    assert.equal(r.selected, 'pattern1');
+    assert.equal(r.hoursPerMonth, 720);
+    assert.equal(r.priceTableDate, '2026-11-01');
+    const p1 = option(r, 'pattern1');
+    assert.equal(p1.viable, true);
+    assert.deepEqual(
+      {
+        q: lineOf(p1, 'nlb-hours')?.quantity,
+        u: lineOf(p1, 'nlb-hours')?.unitUsd,
+        m: lineOf(p1, 'nlb-hours')?.monthlyUsd,
+      },
+      { q: 1, u: 0.0225, m: 16.2 },
+    );
+    assert.deepEqual(
+      {
+        q: lineOf(p1, 'endpoint-az-hours')?.quantity,
+        u: lineOf(p1, 'endpoint-az-hours')?.unitUsd,
+        m: lineOf(p1, 'endpoint-az-hours')?.monthlyUsd,
+      },
+      { q: 3, u: 0.01, m: 21.6 },
+    );
+    const fixed =
+      (lineOf(p1, 'nlb-hours')?.monthlyUsd ?? 0) + (lineOf(p1, 'endpoint-az-hours')?.monthlyUsd ?? 0);
+    assert.equal(cents(fixed), 37.8);
+    // The write-up leaves the hosted zone out; it is its own line: CONTRACT.md's 38.3.
+    assert.equal(lineOf(p1, 'hosted-zones')?.monthlyUsd, 0.5);
+    assert.equal(p1.monthlyUsd, 38.3);
+    // No data lines without a volume.
+    assert.equal(lineOf(p1, 'privatelink-data'), undefined);
+  });
+
+  it('prices each option from its plan: quantities follow from brokers, consumers and subnets', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 12 }),
+        fc.array(
+          fc.record({
+            azs: fc.subarray([1, 2, 3], { minLength: 1 }),
+            layout: fc.constantFrom<'all-azs' | 'broker-az'>('all-azs', 'broker-az'),
+          }),
+          { minLength: 1, maxLength: 4 },
+        ),
+        fc.constantFrom<'rewrite' | 'additive'>('rewrite', 'additive'),
+        (B, consumers, mode) => {
+          const r = estimateCost(build({ brokers: B, consumers, mode }), {});
+          const C = consumers.length;
+          const k = consumers.map((c) => c.azs.length);
+          const brokerAzs = new Set(Array.from({ length: B }, (_, i) => (i % 3) + 1));
+
+          const p1 = option(r, 'pattern1');
+          assert.equal(p1.viable, true);
+          assert.equal(qty(p1, 'nlb-hours'), B);
+          assert.equal(qty(p1, 'endpoint-az-hours'), B * sum(k));
+          assert.equal(qty(p1, 'hosted-zones'), C);
+          assert.equal(
+            p1.monthlyUsd,
+            cents(
+              cents(B * NLB_HOUR * HOURS) + cents(B * sum(k) * ENDPOINT_AZ_HOUR * HOURS) + C * ZONE_MONTH,
+            ),
+          );
+
+          const bz = option(r, 'pattern1-broker-az');
+          const bzViable = consumers.every((c) => [...brokerAzs].every((a) => c.azs.includes(a)));
+          assert.equal(bz.viable, bzViable, bz.reason);
+          if (bzViable) {
+            assert.equal(qty(bz, 'nlb-hours'), B);
+            assert.equal(qty(bz, 'endpoint-az-hours'), B * C);
+          } else {
+            assert.match(bz.reason ?? '', /broker-az needs a subnet/);
+            assert.equal(bz.monthlyUsd, 0);
+          }
+
+          const p2 = option(r, 'pattern2');
+          assert.equal(p2.viable, true);
+          assert.equal(qty(p2, 'nlb-hours'), 1);
+          assert.equal(qty(p2, 'endpoint-az-hours'), sum(k));
+          // Rewrite mode adds the provider VPC's zone (in-VPC clients go through the NLB too).
+          assert.equal(qty(p2, 'hosted-zones'), C + (mode === 'rewrite' ? 1 : 0));
+
+          const layouts = new Set(consumers.map((c) => c.layout));
+          const expectedSelected =
+            layouts.size > 1
+              ? 'pattern1-mixed'
+              : layouts.has('broker-az')
+                ? 'pattern1-broker-az'
+                : 'pattern1';
+          assert.equal(r.selected, expectedSelected);
+          if (expectedSelected === 'pattern1-mixed') {
+            const mixed = option(r, 'pattern1-mixed');
+            const allAzK = sum(consumers.filter((c) => c.layout === 'all-azs').map((c) => c.azs.length));
+            const brokerAzC = consumers.filter((c) => c.layout === 'broker-az').length;
+            assert.equal(
+              mixed.viable,
+              consumers.every(
+                (c) => c.layout === 'all-azs' || [...brokerAzs].every((a) => c.azs.includes(a)),
+              ),
+            );
+            if (mixed.viable) assert.equal(qty(mixed, 'endpoint-az-hours'), B * allAzK + B * brokerAzC);
+          } else {
+            assert.equal(r.options.length, 3);
+          }
+          // Every figure adds up: option total = sum of its lines, each line = quantity x unit.
+          for (const o of r.options) {
+            assert.equal(o.monthlyUsd, cents(sum(o.lines.map((l) => l.monthlyUsd))));
+            for (const l of o.lines) {
+              const factor = l.unit === 'hour' ? HOURS : 1;
+              assert.ok(
+                Math.abs(l.quantity * l.unitUsd * factor - l.monthlyUsd) <= 0.005 + 1e-9,
+                `${o.id} ${l.item}`,
+              );
+            }
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('selects the option the config describes', () => {
+    assert.equal(
+      estimateCost(build({ brokers: 3, consumers: [{ azs: [1, 2, 3], layout: 'broker-az' }] })).selected,
+      'pattern1-broker-az',
+    );
+    assert.equal(
+      estimateCost(build({ brokers: 3, pattern: 2, consumers: [{ azs: [1, 2, 3] }] })).selected,
+      'pattern2',
+    );
+    const mixed = estimateCost(
+      build({ brokers: 3, consumers: [{ azs: [1, 2, 3] }, { azs: [1, 2, 3], layout: 'broker-az' }] }),
+    );
+    assert.equal(mixed.selected, 'pattern1-mixed');
+    assert.deepEqual(
+      mixed.options.map((o) => o.id),
+      ['pattern1', 'pattern1-broker-az', 'pattern2', 'pattern1-mixed'],
+    );
+    assert.ok(mixed.notes.some((n) => /mixes endpoint layouts/.test(n)));
+  });
+
+  it("keeps pattern 2 in the report, not viable, on a KRaft cluster, with the planner's reason", () => {
+    const r = estimateCost(build({ brokers: 3, kraft: true, consumers: [{ azs: [1, 2, 3] }] }), {
+      gbPerMonth: 100,
+    });
+    const p2 = option(r, 'pattern2');
+    assert.equal(p2.viable, false);
+    assert.match(p2.reason ?? '', /KRaft/);
+    assert.equal(p2.reasonCode, 'PATTERN2_KRAFT');
+    assert.deepEqual(p2.lines, []);
+    assert.equal(p2.monthlyUsd, 0);
+    assert.equal(option(r, 'pattern1').viable, true);
+    // A pattern-2 config on KRaft: the configured option is the refused one.
+    const r2 = estimateCost(build({ brokers: 3, kraft: true, pattern: 2, consumers: [{ azs: [1, 2, 3] }] }));
+    assert.equal(r2.selected, 'pattern2');
+    assert.equal(option(r2, 'pattern2').viable, false);
+  });
+
+  it('refuses pattern 2 above 49 brokers and says why', () => {
+    const r = estimateCost(build({ brokers: 50, consumers: [{ azs: [1, 2, 3] }] }));
+    const p2 = option(r, 'pattern2');
+    assert.equal(p2.viable, false);
+    assert.match(p2.reason ?? '', /50 listeners per NLB/);
+    assert.equal(qty(option(r, 'pattern1'), 'nlb-hours'), 50);
+  });
+
+  it('an unpriced region is an error naming the region and the regions covered', () => {
+    const input = build({
+      brokers: 1,
+      consumers: [{ azs: [1, 2, 3] }],
+      region: 'sa-east-1',
+      azPrefix: 'sae1',
+    });
+    assert.throws(
+      () => estimateCost(input),
+      (e: unknown) =>
+        e instanceof MplError &&
+        e.code === 'COST_REGION_UNPRICED' &&
+        e.message.includes('sa-east-1') &&
+        ['us-east-1', 'us-east-2', 'eu-west-1', 'ap-southeast-2'].every((r) => e.message.includes(r)),
+    );
+  });
+
+  it('covers at least us-east-1, us-east-2, eu-west-1 and ap-southeast-2, each figure with an AWS source', () => {
+    for (const r of ['us-east-1', 'us-east-2', 'eu-west-1', 'ap-southeast-2'])
+      assert.ok(PRICED_REGIONS.includes(r));
+    for (const r of PRICED_REGIONS) {
+      const p = pricesFor(r);
+      for (const price of [p.nlbHour, p.nlcuHour, p.endpointAzHour, p.crossAzGbEachDirection]) {
+        assert.ok(price.usd > 0);
+        assert.match(price.source, /^https:\/\/aws\.amazon\.com\//);
+      }
+      assert.match(p.privateLinkData.source, /^https:\/\/aws\.amazon\.com\//);
+      assert.match(p.hostedZoneMonth.source, /^https:\/\/aws\.amazon\.com\//);
+    }
+  });
+
+  it('prices eu-west-1 and ap-southeast-2 with their own figures', () => {
+    const eu = option(
+      estimateCost(
+        build({ brokers: 1, consumers: [{ azs: [1, 2, 3] }], region: 'eu-west-1', azPrefix: 'euw1' }),
+      ),
+      'pattern1',
+    );
+    assert.equal(lineOf(eu, 'nlb-hours')?.monthlyUsd, cents(0.0252 * HOURS));
+    assert.equal(lineOf(eu, 'endpoint-az-hours')?.monthlyUsd, cents(3 * 0.011 * HOURS));
+    const syd = option(
+      estimateCost(
+        build({ brokers: 1, consumers: [{ azs: [1, 2, 3] }], region: 'ap-southeast-2', azPrefix: 'apse2' }),
+      ),
+      'pattern1',
+    );
+    assert.equal(lineOf(syd, 'endpoint-az-hours')?.monthlyUsd, cents(3 * 0.013 * HOURS));
+  });
+
+  it('tiers PrivateLink data: first 1 PB at $0.01, next 4 PB at $0.006, above at $0.004', () => {
+    const input = build({ brokers: 1, consumers: [{ azs: [1, 2, 3] }] });
+    const small = option(estimateCost(input, { gbPerMonth: 1000 }), 'pattern1');
+    assert.deepEqual(
+      small.lines
+        .filter((l) => l.item.startsWith('privatelink-data'))
+        .map((l) => [l.item, l.quantity, l.monthlyUsd]),
+      [['privatelink-data', 1000, 10]],
+    );
+    const gb = 7 * GB_PER_PB;
+    const big = option(estimateCost(input, { gbPerMonth: gb }), 'pattern1');
+    assert.deepEqual(
+      big.lines
+        .filter((l) => l.item.startsWith('privatelink-data'))
+        .map((l) => [l.item, l.quantity, l.monthlyUsd]),
+      [
+        ['privatelink-data', GB_PER_PB, cents(GB_PER_PB * 0.01)],
+        ['privatelink-data-next-4pb', 4 * GB_PER_PB, cents(4 * GB_PER_PB * 0.006)],
+        ['privatelink-data-over-5pb', 2 * GB_PER_PB, cents(2 * GB_PER_PB * 0.004)],
+      ],
+    );
+    // Exactly at the first boundary nothing spills into the second tier.
+    const edge = option(estimateCost(input, { gbPerMonth: GB_PER_PB }), 'pattern1');
+    assert.equal(lineOf(edge, 'privatelink-data-next-4pb'), undefined);
+  });
+
+  it('tiers hosted zones per account: the first 25 at $0.50, the rest at $0.10', () => {
+    const consumers = Array.from({ length: 27 }, () => ({ azs: [1], account: '222222222222' }));
+    const p1 = option(estimateCost(build({ brokers: 1, brokerAzs: [1], consumers })), 'pattern1');
+    assert.equal(qty(p1, 'hosted-zones'), 25);
+    assert.equal(lineOf(p1, 'hosted-zones')?.monthlyUsd, cents(25 * ZONE_MONTH));
+    assert.equal(qty(p1, 'hosted-zones-after-25'), 2);
+    assert.equal(lineOf(p1, 'hosted-zones-after-25')?.monthlyUsd, cents(2 * ZONE_MONTH_AFTER_25));
+    // The same 27 consumers in 27 accounts: every zone is within its account's first 25.
+    const spread = Array.from({ length: 27 }, () => ({ azs: [1] }));
+    const p1s = option(estimateCost(build({ brokers: 1, brokerAzs: [1], consumers: spread })), 'pattern1');
+    assert.equal(qty(p1s, 'hosted-zones'), 27);
+    assert.equal(lineOf(p1s, 'hosted-zones-after-25'), undefined);
+  });
+
+  it('NLCU-hours equal GB a month (processed-bytes dimension, 1 NLCU = 1 GB an hour)', () => {
+    const o = option(
+      estimateCost(build({ brokers: 3, consumers: [{ azs: [1, 2, 3] }] }), { gbPerMonth: 1234 }),
+      'pattern2',
+    );
+    assert.equal(qty(o, 'nlcu-hours'), 1234);
+    assert.equal(lineOf(o, 'nlcu-hours')?.monthlyUsd, cents(1234 * NLCU_HOUR));
+  });
+
+  describe('cross-AZ data', () => {
+    const crossGb = (f: Fixture, id: string, gb: number) =>
+      qty(option(estimateCost(build(f), { gbPerMonth: gb }), id), 'cross-az-data');
+
+    it('all-azs: the NLB node reaches a broker in another AZ for (n-1)/n of the traffic', () => {
+      const f: Fixture = { brokers: 1, brokerAzs: [1], consumers: [{ azs: [1, 2, 3] }] };
+      assert.equal(crossGb(f, 'pattern1', 900), 600);
+      const o = option(estimateCost(build(f), { gbPerMonth: 900 }), 'pattern1');
+      assert.equal(lineOf(o, 'cross-az-data')?.unitUsd, 2 * CROSS_AZ_EACH_WAY);
+      assert.equal(lineOf(o, 'cross-az-data')?.monthlyUsd, cents(600 * 2 * CROSS_AZ_EACH_WAY));
+    });
+
+    it("broker-az: clients outside the broker's AZ cross to the single endpoint ENI", () => {
+      assert.equal(
+        crossGb({ brokers: 1, brokerAzs: [1], consumers: [{ azs: [1, 2, 3] }] }, 'pattern1-broker-az', 900),
+        600,
+      );
+      assert.equal(
+        crossGb({ brokers: 1, brokerAzs: [1], consumers: [{ azs: [1, 2] }] }, 'pattern1-broker-az', 900),
+        450,
+      );
+    });
+
+    it('nothing crosses when clients, endpoint and broker share one AZ; everything once when they do not', () => {
+      assert.equal(crossGb({ brokers: 1, brokerAzs: [1], consumers: [{ azs: [1] }] }, 'pattern1', 900), 0);
+      assert.equal(crossGb({ brokers: 1, brokerAzs: [1], consumers: [{ azs: [2] }] }, 'pattern1', 900), 900);
+      assert.equal(crossGb({ brokers: 1, brokerAzs: [1], consumers: [{ azs: [2] }] }, 'pattern2', 900), 900);
+    });
+
+    it('averages over brokers and consumers', () => {
+      // Brokers in az1 and az2; consumer A only in az1 (crosses for broker 2 only), B in az1-3 (2/3 each).
+      const f: Fixture = { brokers: 2, brokerAzs: [1, 2], consumers: [{ azs: [1] }, { azs: [1, 2, 3] }] };
+      const expected = 1200 * ((0 + 1) / 2 / 2 + (2 / 3 + 2 / 3) / 2 / 2);
+      assert.ok(Math.abs(crossGb(f, 'pattern1', 1200) - expected) < 0.001);
+    });
+  });
+
+  it('rejects a negative or non-finite volume', () => {
+    const input = build({ brokers: 1, consumers: [{ azs: [1, 2, 3] }] });
+    for (const gb of [-1, Number.NaN, Infinity]) {
+      assert.throws(
+        () => estimateCost(input, { gbPerMonth: gb }),
+        (e: unknown) => e instanceof MplError && e.code === 'INVALID_GB_PER_MONTH',
+      );
+    }
+  });
+
+  it('grows monotonically with GB a month and with brokers', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 10 }),
+        fc.double({ min: 0, max: 6 * GB_PER_PB, noNaN: true }),
+        fc.double({ min: 0, max: 6 * GB_PER_PB, noNaN: true }),
+        fc.subarray([1, 2, 3], { minLength: 1 }),
+        (B, g1, g2, azs) => {
+          const [lo, hi] = g1 <= g2 ? [g1, g2] : [g2, g1];
+          const input = build({ brokers: B, consumers: [{ azs }] });
+          const a = estimateCost(input, { gbPerMonth: lo });
+          const b = estimateCost(input, { gbPerMonth: hi });
+          for (const o of a.options) {
+            if (o.viable)
+              assert.ok(option(b, o.id).monthlyUsd >= o.monthlyUsd, `${o.id}: ${lo} GB -> ${hi} GB`);
+          }
+          // Fixed charges only: with data, a broker added in the clients' AZ may lower the cross-AZ share.
+          const fewer = estimateCost(input);
+          const more = estimateCost(build({ brokers: B + 1, consumers: [{ azs }] }));
+          for (const o of fewer.options) {
+            const m = option(more, o.id);
+            if (o.viable && m.viable)
+              assert.ok(m.monthlyUsd >= o.monthlyUsd, `${o.id}: ${B} -> ${B + 1} brokers`);
+          }
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+});

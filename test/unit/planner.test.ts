@@ -1,0 +1,305 @@
+import assert from 'node:assert/strict';
+import { PlanRefused } from '../../src/errors.js';
+import { lint } from '../../src/planner/lint.js';
+import { planStack } from '../../src/planner/plan-stack.js';
+import { elbName } from '../../src/planner/names.js';
+import { assignPorts, portRanges } from '../../src/planner/ports.js';
+import type { Resource } from '../../src/plan/resource.js';
+import { brokersFor, configOf, consumerInput, inventoryOf, planInputOf } from '../support/fixtures.js';
+
+const three = () => inventoryOf(brokersFor([1, 2, 3]));
+const byId = (rs: Resource[], id: string) => {
+  const r = rs.find((x) => x.id === id);
+  assert.ok(r, `no resource ${id}`);
+  return r;
+};
+function refusal(fn: () => unknown): PlanRefused {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof PlanRefused) return e;
+    throw e;
+  }
+  assert.fail('expected a refusal');
+}
+
+describe('planner: pattern 1', () => {
+  it('spans every provider AZ with cross-zone on for all-azs, and one AZ for broker-az', () => {
+    const all = planStack(planInputOf(configOf(), three())).resources;
+    const nlb = byId(all, 'b-2/load-balancer');
+    assert.ok(nlb.kind === 'load-balancer');
+    assert.deepEqual(nlb.props.azIds, ['use2-az1', 'use2-az2', 'use2-az3']);
+    assert.equal(nlb.props.crossZone, true);
+    const ep = byId(all, 'analytics/vpc-endpoint/b-2');
+    assert.ok(ep.kind === 'vpc-endpoint');
+    assert.equal(ep.props.subnetIds.length, 3);
+
+    const cfg = configOf({ consumers: [consumerInput('analytics', '222222222222', 3, 'broker-az')] });
+    const one = planStack(planInputOf(cfg, three())).resources;
+    const nlb2 = byId(one, 'b-2/load-balancer');
+    assert.ok(nlb2.kind === 'load-balancer');
+    assert.deepEqual(nlb2.props.azIds, ['use2-az2']);
+    assert.equal(nlb2.props.crossZone, false);
+    const ep2 = byId(one, 'analytics/vpc-endpoint/b-2');
+    assert.ok(ep2.kind === 'vpc-endpoint');
+    assert.deepEqual(ep2.props.azIds, ['use2-az2']);
+  });
+
+  it('names a consumer subnet whose AZ ID the NLB does not cover', () => {
+    const inv = inventoryOf(brokersFor([1, 2], 2));
+    const cfg = configOf();
+    const e = refusal(() => planStack(planInputOf(cfg, inv)));
+    assert.equal(e.code, 'CONSUMER_AZ_NOT_SERVED');
+    assert.match(e.message, /subnet-analytics2 is in use2-az3/);
+    assert.match(e.where ?? '', /consumers\[0\]\.subnets\[2\]/);
+  });
+
+  it('refuses broker-az when the consumer has no subnet in a broker AZ', () => {
+    const cfg = configOf({ consumers: [consumerInput('analytics', '222222222222', 2, 'broker-az')] });
+    const e = refusal(() => planStack(planInputOf(cfg, three())));
+    assert.equal(e.code, 'CONSUMER_AZ_MISSING');
+    assert.match(e.message, /use2-az3 \(broker 3\)/);
+  });
+
+  it('zones the cluster sub-domain and aliases every broker name to its own endpoint', () => {
+    const rs = planStack(planInputOf(configOf(), three())).resources;
+    const zone = byId(rs, 'analytics/hosted-zone');
+    assert.ok(zone.kind === 'hosted-zone');
+    assert.equal(zone.props.name, 'payments.abc123.c2.kafka.us-east-2.amazonaws.com');
+    const rec = byId(rs, 'analytics/dns-record/b-3');
+    assert.ok(rec.kind === 'dns-record');
+    assert.equal(rec.props.name, 'b-3.payments.abc123.c2.kafka.us-east-2.amazonaws.com');
+    assert.deepEqual(rec.props.aliasTarget, { kind: 'vpc-endpoint', id: 'analytics/vpc-endpoint/b-3' });
+  });
+
+  it('never zones kafka.<region>.amazonaws.com', () => {
+    const brokers = brokersFor([1, 2, 3]).map((b) => ({
+      ...b,
+      host: `b-${b.id}.kafka.us-east-2.amazonaws.com`,
+    }));
+    const e = refusal(() => planStack(planInputOf(configOf(), inventoryOf(brokers))));
+    assert.equal(e.code, 'ZONE_TOO_WIDE');
+  });
+
+  it('opens the endpoint group to allowedCidrs on the plan ports only, and the broker group to the NLB subnets', () => {
+    const cfg = configOf({
+      cluster: { brokersFile: 'b.json', listeners: ['tls', 'sasl_scram'] },
+      provider: { account: '111111111111', vpcId: 'vpc-0a1b2c3d', brokerSecurityGroupId: 'sg-0123' },
+    });
+    const rs = planStack(planInputOf(cfg, three())).resources;
+    const sg = byId(rs, 'analytics/security-group');
+    assert.ok(sg.kind === 'security-group');
+    assert.deepEqual(
+      sg.props.ingress.map((i) => [i.cidr, i.fromPort, i.toPort]),
+      [
+        ['10.20.0.0/16', 9094, 9094],
+        ['10.20.0.0/16', 9096, 9096],
+      ],
+    );
+    const rules = rs.filter((r) => r.kind === 'security-group-rule');
+    assert.equal(rules.length, 2);
+    for (const r of rules) {
+      assert.ok(r.kind === 'security-group-rule');
+      assert.equal(r.props.groupId, 'sg-0123');
+      assert.deepEqual(r.props.sourceSubnetIds, ['subnet-p1', 'subnet-p2', 'subnet-p3']);
+    }
+  });
+
+  it('allows exactly the consumer accounts on every endpoint service', () => {
+    const cfg = configOf({
+      consumers: [
+        consumerInput('a', '222222222222'),
+        consumerInput('b', '333333333333'),
+        consumerInput('c', '222222222222'),
+      ],
+    });
+    const rs = planStack(planInputOf(cfg, three())).resources;
+    const perm = byId(rs, 'b-1/endpoint-service-permissions');
+    assert.ok(perm.kind === 'endpoint-service-permissions');
+    assert.deepEqual(perm.props.allowedPrincipals, [
+      'arn:aws:iam::222222222222:root',
+      'arn:aws:iam::333333333333:root',
+    ]);
+  });
+
+  it('puts a bootstrap parameter in the consumer account when asked', () => {
+    const c = {
+      ...consumerInput('analytics', '222222222222'),
+      bootstrapParameter: '/msk/payments/bootstrap',
+    };
+    const rs = planStack(planInputOf(configOf({ consumers: [c] }), three())).resources;
+    const p = byId(rs, 'analytics/ssm-parameter');
+    assert.ok(p.kind === 'ssm-parameter');
+    assert.equal(p.account, '222222222222');
+    assert.equal(p.props.value.split(',').length, 3);
+    assert.match(p.props.value, /^b-1\.payments\..*:9094,/);
+  });
+});
+
+describe('planner: pattern 2', () => {
+  const p2 = (over: Parameters<typeof configOf>[0] = {}) => configOf({ pattern: 2, ...over });
+
+  it('rewrite mode: per-broker ports on one NLB, the bootstrap listener on the client port, a provider zone', () => {
+    const d = planStack(planInputOf(p2(), three()));
+    assert.deepEqual(d.portAssignments, { '1/tls': 9001, '2/tls': 9002, '3/tls': 9003 });
+    const ls = byId(d.resources, 'b-2/listener/tls');
+    assert.ok(ls.kind === 'listener');
+    assert.equal(ls.props.port, 9002);
+    const tg = byId(d.resources, 'b-2/target-group/tls');
+    assert.ok(tg.kind === 'target-group');
+    assert.deepEqual(tg.props.targets, [{ ip: '10.0.2.12', port: 9094, brokerId: 2 }]);
+    const boot = byId(d.resources, 'bootstrap/listener/tls');
+    assert.ok(boot.kind === 'listener');
+    assert.equal(boot.props.port, 9094);
+    const cfgr = byId(d.resources, 'b-2/broker-listener-config');
+    assert.ok(cfgr.kind === 'broker-listener-config');
+    assert.deepEqual(cfgr.props.listeners, [
+      { name: 'CLIENT_SECURE', securityProtocol: 'SSL', port: 9094, advertisedPort: 9002 },
+    ]);
+    const rec = byId(d.resources, 'provider/dns-record/b-1');
+    assert.ok(rec.kind === 'dns-record');
+    assert.deepEqual(rec.props.aliasTarget, { kind: 'load-balancer', id: 'shared/load-balancer' });
+  });
+
+  it('additive mode: a new listener the NLB targets, bootstrap included; no provider zone', () => {
+    const d = planStack(planInputOf(p2({ pattern2: { mode: 'additive' } }), three()));
+    const boot = byId(d.resources, 'bootstrap/target-group/tls');
+    assert.ok(boot.kind === 'target-group');
+    assert.equal(boot.props.port, 9194);
+    assert.equal(boot.props.targets.length, 3);
+    const cfgr = byId(d.resources, 'b-1/broker-listener-config');
+    assert.ok(cfgr.kind === 'broker-listener-config');
+    assert.deepEqual(cfgr.props.listeners[0], {
+      name: 'PRIVATELINK_TLS',
+      securityProtocol: 'SSL',
+      port: 9194,
+      advertisedPort: 9001,
+    });
+    assert.equal(
+      d.resources.find((r) => r.id === 'provider/hosted-zone'),
+      undefined,
+    );
+  });
+
+  it('keeps prior ports and skips ports MSK uses', () => {
+    const d = planStack(planInputOf(p2({ pattern2: { portBase: 9090 } }), three(), { '2/tls': 9500 }));
+    assert.equal(d.portAssignments['2/tls'], 9500);
+    assert.deepEqual([d.portAssignments['1/tls'], d.portAssignments['3/tls']], [9090, 9091]);
+    const next = planStack(
+      planInputOf(
+        p2({ pattern2: { portBase: 9090 } }),
+        inventoryOf(brokersFor([1, 2, 3, 4])),
+        d.portAssignments,
+      ),
+    );
+    assert.equal(next.portAssignments['4/tls'], 9099, '9092-9098 belong to MSK');
+  });
+
+  it('refuses KRaft, Express and Serverless clusters before anything is planned', () => {
+    for (const [over, code, text] of [
+      [{ metadataMode: 'kraft', kafkaVersion: '3.7.x.kraft' }, 'PATTERN2_KRAFT', /KRaft/],
+      [{ brokerType: 'express' }, 'PATTERN2_BROKER_TYPE', /express/],
+      [{ brokerType: 'serverless' }, 'PATTERN2_BROKER_TYPE', /serverless/],
+    ] as const) {
+      const e = refusal(() => planStack(planInputOf(p2(), inventoryOf(brokersFor([1, 2, 3]), over))));
+      assert.equal(e.code, code);
+      assert.match(e.message, text);
+    }
+  });
+
+  it('refuses more than 49 brokers (50 listeners per NLB) and accepts 49', () => {
+    const ids = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+    const ok = planStack(planInputOf(p2(), inventoryOf(brokersFor(ids(49)))));
+    assert.equal(ok.resources.filter((r) => r.kind === 'listener').length, 50);
+    const e = refusal(() => planStack(planInputOf(p2(), inventoryOf(brokersFor(ids(50))))));
+    assert.equal(e.code, 'PATTERN2_TOO_MANY_LISTENERS');
+    assert.match(e.message, /not adjustable/);
+  });
+});
+
+describe('planner: names and ports', () => {
+  it('shortens long stack names with a hash and keeps them apart', () => {
+    const a = elbName('a-very-long-stack-name', 'sb1234-scram');
+    const b = elbName('a-very-long-stack-nam2', 'sb1234-scram');
+    assert.ok(a.length <= 32 && b.length <= 32);
+    assert.notEqual(a, b);
+    assert.equal(elbName('payments', 'b1'), 'mpl-payments-b1');
+  });
+
+  it('collapses ports into ranges', () => {
+    assert.deepEqual(portRanges([9003, 9001, 9002, 9094, 9005]), [
+      [9001, 9003],
+      [9005, 9005],
+      [9094, 9094],
+    ]);
+  });
+
+  it('assigns in broker order whatever order the brokers come in', () => {
+    assert.deepEqual(assignPorts([3, 1, 2], ['tls'], 9001, {}, []), {
+      '1/tls': 9001,
+      '2/tls': 9002,
+      '3/tls': 9003,
+    });
+  });
+});
+
+describe('lint', () => {
+  const codes = (cfg: ReturnType<typeof configOf>) =>
+    lint(cfg, planStack(planInputOf(cfg, three())).resources).map((f) => `${f.severity}:${f.code}`);
+
+  it('flags open or unreviewed endpoint services as errors, unless allowed', () => {
+    const open = configOf({
+      provider: {
+        account: '111111111111',
+        vpcId: 'vpc-0a1b2c3d',
+        endpointService: { acceptanceRequired: false, extraAllowedPrincipals: ['*'] },
+      },
+    });
+    assert.ok(codes(open).includes('error:MPL001'));
+    assert.ok(codes(open).includes('error:MPL002'));
+    const allowed = configOf({
+      provider: {
+        account: '111111111111',
+        vpcId: 'vpc-0a1b2c3d',
+        endpointService: { extraAllowedPrincipals: ['*'] },
+      },
+      lint: { allow: ['MPL001'] },
+    });
+    assert.ok(codes(allowed).includes('warning:MPL001'));
+  });
+
+  it('warns on plaintext, idle timeout, cross-zone, a one-AZ consumer; the idle warning goes once clients say so', () => {
+    const cfg = configOf({
+      cluster: { brokersFile: 'b.json', listeners: ['plaintext'] },
+      consumers: [consumerInput('solo', '222222222222', 1)],
+    });
+    const found = codes(cfg);
+    for (const c of [
+      'warning:MPL101',
+      'warning:MPL102',
+      'warning:MPL103',
+      'warning:MPL104',
+      'warning:MPL106',
+    ]) {
+      assert.ok(found.includes(c), `${c} in ${found.join(' ')}`);
+    }
+    assert.ok(!codes(configOf({ clients: { connectionsMaxIdleMs: 300000 } })).includes('warning:MPL102'));
+  });
+
+  it('makes pattern 2 rewrite without the provider zone an error that says what breaks', () => {
+    const cfg = configOf({ pattern: 2, pattern2: { providerZone: false } });
+    const f = lint(cfg, planStack(planInputOf(cfg, three())).resources).find((x) => x.code === 'MPL003');
+    assert.equal(f?.severity, 'error');
+    assert.match(f?.message ?? '', /inside the MSK VPC/);
+  });
+
+  it('warns when pattern 1 passes the NLB and endpoint quotas', () => {
+    const ids = Array.from({ length: 51 }, (_, i) => i + 1);
+    const cfg = configOf();
+    const found = lint(cfg, planStack(planInputOf(cfg, inventoryOf(brokersFor(ids)))).resources).map(
+      (f) => f.code,
+    );
+    assert.ok(found.includes('MPL201'));
+    assert.ok(found.includes('MPL202'));
+  });
+});
