@@ -1,0 +1,212 @@
+"""AWS twin: moto's server plus the PrivateLink/MSK gaps this project needs, on loopback.
+
+Usage: python3 launcher.py [--port 0] [--config '{"delaysMs": {...}, "throttling": false}']
+Prints one JSON line {"ready": true, "port": N, ...} on stdout once it serves, and exits
+when stdin closes (so it never outlives the process that started it) or on SIGTERM/SIGINT.
+Control endpoint: JSON over HTTP under /_twin/ on the same port (see CONTROL_HELP).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from typing import Any, Callable
+from urllib.parse import parse_qsl
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# moto loads ~1,200 default AMIs into every new EC2 backend (0.3-0.5 s per account and
+# after each reset); this project never uses AMIs.
+os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+
+MISSING_MOTO_EXIT = 3  # twin.ts installs requirements.txt and starts again
+PINNED_MOTO = "5.2.1"
+
+try:
+    import moto
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    from werkzeug.serving import make_server
+except ImportError as exc:
+    print(json.dumps({"ready": False, "error": "missing-moto", "detail": str(exc)}), flush=True)
+    sys.exit(MISSING_MOTO_EXIT)
+
+import twin_core  # noqa: E402
+import twin_ec2  # noqa: E402
+import twin_elbv2  # noqa: E402
+import twin_msk  # noqa: E402
+import twin_route53  # noqa: E402
+from twin_state import STATE  # noqa: E402
+
+# Services this project calls; their flask apps are built in the background at startup.
+WARM_SERVICES = ("ec2", "elbv2", "kafka", "route53", "ssm", "sts", "iam")
+
+CONTROL_HELP = {
+    "GET /_twin/health": "liveness and versions",
+    "POST /_twin/reset": "moto's reset plus the twin's state (faults, latency, counters, buckets)",
+    "POST /_twin/msk/clusters": "seed an MSK cluster; answers {clusterArn, brokers}",
+    "POST /_twin/faults": "{service, action, account?, kind: error|throttle|5xx, code?, status?, count?, probability?}",
+    "POST /_twin/latency": "{service, action, account?, ms, count?, probability?}",
+    "DELETE /_twin/faults": "clear faults and latency rules",
+    "GET /_twin/counters": "?account=&service=&action=&mutating=true|false",
+    "DELETE /_twin/counters": "reset counters",
+    "GET|POST /_twin/delays": "{nlbActiveMs, endpointAvailableMs, endpointDeleteMs, route53ChangeMs, mskActiveMs}",
+    "GET|POST /_twin/throttling": "{enabled: bool}",
+}
+
+Response = tuple[int, Any]
+
+
+def reset_all() -> None:
+    from moto.moto_api._internal.models import moto_api_backend
+
+    with twin_core.MOTO_LOCK:
+        moto_api_backend.reset()
+    STATE.reset()
+    twin_route53.reset()
+
+
+def control(method: str, path: str, query: dict[str, str], body: Any) -> Response:
+    route = path[len("/_twin") :].rstrip("/") or "/"
+    if route == "/health":
+        return 200, {"ok": True, "moto": moto.__version__}
+    if route == "/help":
+        return 200, CONTROL_HELP
+    if route == "/reset" and method == "POST":
+        reset_all()
+        return 200, {"ok": True}
+    if route == "/msk/clusters" and method == "POST":
+        with twin_core.MOTO_LOCK:
+            return 200, twin_msk.seed_cluster(body)
+    if route == "/faults" and method == "POST":
+        STATE.add_rule("fault", body)
+        return 200, {"ok": True}
+    if route == "/latency" and method == "POST":
+        if "ms" not in body:
+            raise ValueError("latency needs ms")
+        STATE.add_rule("latency", body)
+        return 200, {"ok": True}
+    if route in ("/faults", "/latency") and method == "DELETE":
+        STATE.clear_rules()
+        return 200, {"ok": True}
+    if route == "/counters" and method == "GET":
+        return 200, {"counters": STATE.counters_list(query)}
+    if route == "/counters" and method == "DELETE":
+        STATE.reset_counters()
+        return 200, {"ok": True}
+    if route == "/delays":
+        if method == "POST":
+            return 200, {"delaysMs": STATE.set_delays(body)}
+        return 200, {"delaysMs": dict(STATE.delays)}
+    if route == "/throttling":
+        if method == "POST":
+            STATE.set_throttling(bool(body.get("enabled")))
+        return 200, {"enabled": STATE.throttling}
+    return 404, {"error": f"no control route {method} {route}", "routes": CONTROL_HELP}
+
+
+def make_app(moto_app: Callable[..., Any]) -> Callable[..., Any]:
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "GET")
+        if path.startswith("/_twin/") or path == "/_twin":
+            try:
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+                raw = environ["wsgi.input"].read(length) if length else b""
+                body = json.loads(raw) if raw.strip() else {}
+                query = dict(parse_qsl(environ.get("QUERY_STRING", "")))
+                status, payload = control(method, path, query, body)
+            except (ValueError, KeyError, TypeError) as exc:
+                status, payload = 400, {"error": f"{type(exc).__name__}: {exc}"}
+            data = json.dumps(payload).encode()
+            reason = {200: "OK", 400: "Bad Request", 404: "Not Found"}.get(status, "Error")
+            start_response(
+                f"{status} {reason}",
+                [("Content-Type", "application/json"), ("Content-Length", str(len(data)))],
+            )
+            return [data]
+        if path.rstrip("/") == "/moto-api/reset" and method == "POST":
+            # A reset through moto's own route clears the twin's state as well.
+            STATE.reset()
+            twin_route53.reset()
+        return moto_app(environ, start_response)
+
+    return app
+
+
+def warm(dispatcher: Any) -> None:
+    """Builds moto's per-service apps (imports and models) before the first calls need them."""
+    for service in WARM_SERVICES:
+        with dispatcher.lock:
+            if service not in dispatcher.app_instances:
+                dispatcher.app_instances[service] = create_backend_app(service)
+    twin_ec2.warm_default_services()
+
+
+def install_all() -> None:
+    twin_core.install()
+    twin_msk.install()
+    twin_ec2.install()
+    twin_elbv2.install()
+    twin_route53.install()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--config", default="{}")
+    parser.add_argument("--verbose", action="store_true")
+    args = parser.parse_args()
+    if not ipaddress.ip_address(args.host).is_loopback:
+        raise SystemExit("the twin binds to loopback only")
+
+    config = json.loads(args.config)
+    if config.get("delaysMs"):
+        STATE.set_delays(config["delaysMs"])
+    STATE.set_throttling(bool(config.get("throttling", False)))
+    if not args.verbose:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+    if moto.__version__ != PINNED_MOTO:
+        print(f"warning: moto {moto.__version__}; the twin is written against {PINNED_MOTO}", file=sys.stderr)
+    install_all()
+    dispatcher = DomainDispatcherApplication(create_backend_app)
+    server = make_server(args.host, args.port, make_app(dispatcher), threaded=True)
+    port = server.server_address[1]
+
+    def stop(*_: Any) -> None:
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+    def watch_stdin() -> None:
+        # The parent holds our stdin open; EOF means it is gone, so go too.
+        try:
+            while sys.stdin.buffer.read(4096):
+                pass
+        except (OSError, ValueError):
+            pass
+        stop()
+
+    if config.get("watchStdin", True):
+        threading.Thread(target=watch_stdin, daemon=True).start()
+
+    # moto builds its list of AWS endpoint services (used to validate names like
+    # com.amazonaws.us-east-1.s3) on first use, which takes over a second: warm it now.
+    threading.Thread(target=warm, args=(dispatcher,), daemon=True).start()
+
+    print(json.dumps({"ready": True, "host": args.host, "port": port, "pid": os.getpid(), "moto": moto.__version__}), flush=True)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,405 @@
+// AWS twin: starts test/testbed/aws/launcher.py (moto's server plus this project's gaps) on a free
+// loopback port, and talks to its JSON control endpoint under /_twin/.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const LAUNCHER = join(HERE, 'launcher.py');
+const REQUIREMENTS = join(HERE, 'requirements.txt');
+
+export interface DelaysMs {
+  /** ELBv2 load balancer provisioning -> active. */
+  nlbActiveMs?: number;
+  /** EC2 interface endpoint pending -> available (after acceptance when required). */
+  endpointAvailableMs?: number;
+  /** EC2 endpoint deleting -> gone from DescribeVpcEndpoints. */
+  endpointDeleteMs?: number;
+  /** Route 53 change PENDING -> INSYNC. */
+  route53ChangeMs?: number;
+  /** MSK cluster created through the API: CREATING -> ACTIVE (seeded clusters start ACTIVE). */
+  mskActiveMs?: number;
+}
+
+export interface StartAwsTwinOptions {
+  region?: string;
+  delaysMs?: DelaysMs;
+  throttling?: boolean;
+  /** Where the launcher's stdout/stderr go; discarded when absent. */
+  logFile?: string;
+  /** Python interpreter; default $TWIN_PYTHON or python3. */
+  python?: string;
+  startTimeoutMs?: number;
+}
+
+export interface MskBrokerSeed {
+  id: number;
+  clientVpcIp: string;
+  clientSubnet: string;
+  /** Broker DNS name; default b-<id>.<cluster>.<shortId>.c<cell>.kafka.<region>.amazonaws.com */
+  endpoint?: string;
+  eniId?: string;
+}
+
+export interface MskClusterSeed {
+  account: string;
+  region?: string;
+  clusterName: string;
+  /** e.g. "3.9.x"; KRaft clusters get ".kraft" appended when metadataMode is KRAFT. */
+  kafkaVersion?: string;
+  metadataMode?: 'ZOOKEEPER' | 'KRAFT';
+  brokerType?: 'standard' | 'express';
+  instanceType?: string;
+  serverless?: boolean;
+  /** The 6-character id in broker names. */
+  shortId?: string;
+  cell?: number;
+  clientBroker?: 'TLS' | 'TLS_PLAINTEXT' | 'PLAINTEXT';
+  auth?: { unauthenticated?: boolean; tls?: boolean; scram?: boolean; iam?: boolean };
+  brokers?: MskBrokerSeed[];
+  /** Serverless only: the VPC config's subnets. */
+  subnets?: string[];
+  securityGroups?: string[];
+  tags?: Record<string, string>;
+  /** Overrides the GetBootstrapBrokers answer (camelCase wire names, e.g. bootstrapBrokerStringTls). */
+  bootstrap?: Record<string, string>;
+  state?: string;
+}
+
+export interface SeededBroker {
+  id: number;
+  endpoint: string;
+  clientVpcIp: string;
+  clientSubnet: string;
+  eniId: string;
+}
+
+export interface SeededCluster {
+  clusterArn: string;
+  brokers: SeededBroker[];
+}
+
+interface RuleMatch {
+  /** moto's service name: ec2, elbv2, route53, kafka, ssm, sts, iam, ... ("*" = any). */
+  service: string;
+  /** API action, e.g. CreateVpcEndpoint ("*" or absent = any). */
+  action?: string;
+  account?: string;
+  /** Applies this many times, then disappears; unlimited when absent. */
+  count?: number;
+  /** Chance per matching call, (0, 1]; default 1. */
+  probability?: number;
+}
+
+export interface FaultSpec extends RuleMatch {
+  /** error: the named code; throttle: the service's own throttling error; 5xx: a server error. */
+  kind: 'error' | 'throttle' | '5xx';
+  code?: string;
+  status?: number;
+  message?: string;
+}
+
+export interface LatencySpec extends RuleMatch {
+  ms: number;
+}
+
+export interface CounterRow {
+  account: string;
+  region: string;
+  service: string;
+  action: string;
+  mutating: boolean;
+  /** Every call received, including the throttled and faulted ones. */
+  calls: number;
+  throttled: number;
+  faulted: number;
+}
+
+export interface CounterFilter {
+  account?: string;
+  region?: string;
+  service?: string;
+  action?: string;
+  mutating?: boolean;
+}
+
+export class TwinControl {
+  constructor(readonly controlUrl: string) {}
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await fetch(`${this.controlUrl}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`twin control ${method} ${path}: HTTP ${res.status} ${text}`);
+    return JSON.parse(text) as T;
+  }
+
+  /** moto's reset (all resources, STS sessions) plus the twin's faults, latency, counters and buckets. */
+  async reset(): Promise<void> {
+    await this.call('POST', '/reset');
+  }
+
+  async seedMskCluster(spec: MskClusterSeed): Promise<string> {
+    return (await this.seedMskClusterDetailed(spec)).clusterArn;
+  }
+
+  async seedMskClusterDetailed(spec: MskClusterSeed): Promise<SeededCluster> {
+    return this.call<SeededCluster>('POST', '/msk/clusters', spec);
+  }
+
+  async injectFault(spec: FaultSpec): Promise<void> {
+    await this.call('POST', '/faults', spec);
+  }
+
+  async injectLatency(spec: LatencySpec): Promise<void> {
+    await this.call('POST', '/latency', spec);
+  }
+
+  /** Removes every fault and latency rule. */
+  async clearFaults(): Promise<void> {
+    await this.call('DELETE', '/faults');
+  }
+
+  async counters(filter: CounterFilter = {}): Promise<CounterRow[]> {
+    const query = new URLSearchParams();
+    for (const [key, value] of Object.entries(filter)) {
+      if (value !== undefined) query.set(key, String(value));
+    }
+    const qs = query.toString();
+    const out = await this.call<{ counters: CounterRow[] }>('GET', `/counters${qs ? `?${qs}` : ''}`);
+    return out.counters;
+  }
+
+  /** Sum of calls matching the filter (e.g. { account, mutating: true } for "no-change plan makes no writes"). */
+  async callCount(filter: CounterFilter = {}): Promise<number> {
+    return (await this.counters(filter)).reduce((sum, row) => sum + row.calls, 0);
+  }
+
+  async resetCounters(): Promise<void> {
+    await this.call('DELETE', '/counters');
+  }
+
+  async setDelays(delays: DelaysMs): Promise<Required<DelaysMs>> {
+    return (await this.call<{ delaysMs: Required<DelaysMs> }>('POST', '/delays', delays)).delaysMs;
+  }
+
+  async delays(): Promise<Required<DelaysMs>> {
+    return (await this.call<{ delaysMs: Required<DelaysMs> }>('GET', '/delays')).delaysMs;
+  }
+
+  /** Token buckets per account and API family (AWS-NOTES.md "API throttling"); off by default. */
+  async setThrottling(on: boolean): Promise<void> {
+    await this.call('POST', '/throttling', { enabled: on });
+  }
+}
+
+export interface AwsTwin {
+  /** AWS API endpoint for every service (AWS_ENDPOINT_URL). */
+  endpoint: string;
+  controlUrl: string;
+  region: string;
+  control: TwinControl;
+  pid: number;
+  /** Milliseconds from spawn to the first answer. */
+  startupMs: number;
+  stop(): Promise<void>;
+}
+
+// launcher.py exits with this code when moto (or its server extras) cannot be imported.
+const MISSING_MOTO_EXIT = 3;
+
+function installMoto(python: string): void {
+  // Pinned in requirements.txt (moto[server]==5.2.1); only runs when the import failed.
+  const install = spawnSync(python, ['-m', 'pip', 'install', '--quiet', '-r', REQUIREMENTS], {
+    encoding: 'utf8',
+  });
+  if (install.status !== 0) {
+    throw new Error(`could not install moto from ${REQUIREMENTS}: ${install.stderr || install.stdout}`);
+  }
+}
+
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function killOnExit(child: ChildProcess): void {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    // Last resort when a test run ends without stop(); the launcher also exits on stdin EOF.
+    process.once('exit', () => {
+      for (const c of live) c.kill('SIGKILL');
+    });
+  }
+}
+
+interface Launched {
+  child: ChildProcess;
+  port: number;
+}
+
+class MissingMotoError extends Error {}
+
+function launch(
+  python: string,
+  config: { delaysMs: DelaysMs; throttling: boolean },
+  timeoutMs: number,
+  logStream: WriteStream | undefined,
+): Promise<Launched> {
+  const child = spawn(python, [LAUNCHER, '--port', '0', '--config', JSON.stringify(config)], {
+    // stdin stays open: the launcher exits when it closes, so it never outlives this process.
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, PYTHONUNBUFFERED: '1' },
+  });
+  killOnExit(child);
+  child.stderr?.on('data', (chunk: Buffer) => logStream?.write(chunk));
+  return new Promise<Launched>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`AWS twin did not start within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const lines = createInterface({ input: child.stdout! });
+    let ready = false;
+    lines.on('line', (line) => {
+      if (!ready) {
+        try {
+          const msg = JSON.parse(line) as { ready?: boolean; port?: number };
+          if (msg.ready && typeof msg.port === 'number') {
+            ready = true;
+            clearTimeout(timer);
+            resolve({ child, port: msg.port });
+            return;
+          }
+        } catch {
+          // not the ready line
+        }
+      }
+      logStream?.write(`${line}\n`);
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (ready) return;
+      if (code === MISSING_MOTO_EXIT) reject(new MissingMotoError('moto is not installed'));
+      else reject(new Error(`AWS twin exited before it was ready (code ${code}, signal ${signal})`));
+    });
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}
+
+export async function startAwsTwin(opts: StartAwsTwinOptions = {}): Promise<AwsTwin> {
+  const region = opts.region ?? 'us-east-1';
+  const python = opts.python ?? process.env.TWIN_PYTHON ?? 'python3';
+  let logStream: WriteStream | undefined;
+  if (opts.logFile) logStream = createWriteStream(opts.logFile, { flags: 'a' });
+
+  const started = Date.now();
+  const config = { delaysMs: opts.delaysMs ?? {}, throttling: opts.throttling ?? false };
+  const timeoutMs = opts.startTimeoutMs ?? 30_000;
+  let launched: Launched;
+  try {
+    launched = await launch(python, config, timeoutMs, logStream);
+  } catch (err) {
+    if (!(err instanceof MissingMotoError)) throw err;
+    installMoto(python);
+    launched = await launch(python, config, timeoutMs, logStream);
+  }
+  const { child, port } = launched;
+
+  const endpoint = `http://127.0.0.1:${port}`;
+  const control = new TwinControl(`${endpoint}/_twin`);
+  const health = await fetch(`${endpoint}/_twin/health`).catch((err: unknown) => err as Error);
+  if (health instanceof Error || !health.ok) {
+    child.kill('SIGKILL');
+    throw new Error(
+      `AWS twin health check failed: ${health instanceof Error ? health.message : health.status}`,
+    );
+  }
+  const startupMs = Date.now() - started;
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        logStream?.end();
+        resolve();
+        return;
+      }
+      const force = setTimeout(() => child.kill('SIGKILL'), 3000);
+      child.once('exit', () => {
+        clearTimeout(force);
+        logStream?.end();
+        resolve();
+      });
+      child.stdin?.end();
+      child.kill('SIGTERM');
+    });
+    return stopping;
+  };
+
+  return { endpoint, controlUrl: control.controlUrl, region, control, pid: child.pid ?? -1, startupMs, stop };
+}
+
+export interface TwinClientConfig {
+  endpoint: string;
+  region: string;
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  maxAttempts?: number;
+}
+
+/** The twin maps access key "AKIA<12-digit account>TWIN" to that account; it survives reset(). */
+export function twinAccessKeyId(account: string): string {
+  if (!/^\d{12}$/.test(account)) throw new Error(`not an AWS account id: ${account}`);
+  return `AKIA${account}TWIN`;
+}
+
+/** SDK v3 client config acting in `account` (static test keys; no STS round trip). */
+export function clientConfigFor(
+  twin: Pick<AwsTwin, 'endpoint' | 'region'>,
+  account: string,
+  extra: { maxAttempts?: number; region?: string } = {},
+): TwinClientConfig {
+  const config: TwinClientConfig = {
+    endpoint: twin.endpoint,
+    region: extra.region ?? twin.region,
+    credentials: { accessKeyId: twinAccessKeyId(account), secretAccessKey: 'twin-test-secret' },
+  };
+  if (extra.maxAttempts !== undefined) config.maxAttempts = extra.maxAttempts;
+  return config;
+}
+
+/** SDK v3 client config from a real STS AssumeRole into arn:aws:iam::<account>:role/<roleName> on the twin. */
+export async function assumeRoleConfigFor(
+  twin: Pick<AwsTwin, 'endpoint' | 'region'>,
+  account: string,
+  roleName = 'msk-privatelink-test',
+  from: string = account,
+): Promise<TwinClientConfig> {
+  const sts = new STSClient(clientConfigFor(twin, from));
+  try {
+    const out = await sts.send(
+      new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${account}:role/${roleName}`, RoleSessionName: 'twin' }),
+    );
+    const creds = out.Credentials;
+    if (!creds?.AccessKeyId || !creds.SecretAccessKey) throw new Error('AssumeRole returned no credentials');
+    return {
+      endpoint: twin.endpoint,
+      region: twin.region,
+      credentials: {
+        accessKeyId: creds.AccessKeyId,
+        secretAccessKey: creds.SecretAccessKey,
+        sessionToken: creds.SessionToken,
+      },
+    };
+  } finally {
+    sts.destroy();
+  }
+}
