@@ -20,7 +20,7 @@ const scenario = fc.record({
   mode: fc.constantFrom('rewrite' as const, 'additive' as const),
   portBase: fc.integer({ min: 1024, max: 20000 }),
 });
-type Scenario = fc.ty<typeof scenario>;
+type Scenario = typeof scenario extends fc.Arbitrary<infer T> ? T : never;
 
 function build(s: Scenario, brokers: Broker[], prior: Record<string, number> = {}) {
   // Consumer subnets sit in AZs the brokers use (the NLB's subnets default to the brokers' own);
