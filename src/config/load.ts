@@ -36,7 +36,7 @@ function describeIssue(i: z.core.$ZodIssue): string {
 export function parseDocument(file: string, text: string): unknown {
   try {
     if (file.endsWith('.json')) return JSON.parse(text) as unknown;
-    return parseYaml(text, { prettyErrors: true, uniqueKeys: true }) as unknown;
+    return parseYaml(text, { prettyErrors: true, uniqueKeys: true, logLevel: 'error' }) as unknown;
   } catch (e) {
     const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
     throw new InputError(file, `is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${msg}`);

@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, writeFile, copyFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PlanFileSchema } from '../../src/plan/plan-file.js';
+import { runCli } from '../support/run-cli.js';
+
+const example = (name: string) => path.join('plans', name);
+
+describe('cli: plan --offline', () => {
+  it('prints a diff with a reason per change and a summary line, and exits 2 when there are changes', async () => {
+    const r = await runCli(['plan', '--offline', '--config', example('pattern1-one-consumer.yaml')]);
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.out, /\+ load-balancer "b-1\/load-balancer"/);
+    assert.match(r.out, /will be created: not yet made/);
+    // 3 brokers: NLB, TG, listener, service, permissions each (15); SG, zone, SSM (3); endpoint, acceptance, record each (9); broker SG rule (1).
+    assert.match(r.out, /Plan: 28 to add, 0 to change, 0 to replace, 0 to destroy\./);
+  });
+
+  it('gives the CONTRACT.md JSON with --json', async () => {
+    const r = await runCli([
+      'plan',
+      '--offline',
+      '--json',
+      '--config',
+      example('pattern2-three-consumers.yaml'),
+    ]);
+    assert.equal(r.code, 2);
+    const j = JSON.parse(r.out) as {
+      changes: Array<{ action: string; kind: string; id: string; account: string; reason: string }>;
+      summary: Record<string, number>;
+      warnings: Array<{ code: string; message: string }>;
+    };
+    assert.deepEqual(Object.keys(j.summary).sort(), ['create', 'delete', 'noop', 'replace', 'update']);
+    assert.equal(j.summary.create, j.changes.length);
+    assert.deepEqual(Object.keys(j.changes[0] ?? {}).sort(), ['account', 'action', 'id', 'kind', 'reason']);
+    const configs = j.changes.filter((c) => c.kind === 'broker-listener-config');
+    assert.equal(configs.length, 6);
+    assert.ok(j.changes.filter((c) => c.kind === 'vpc-endpoint').every((c) => c.account !== '111111111111'));
+    assert.ok(j.warnings.every((w) => /^MPL\d{3}$/.test(w.code)));
+  });
+
+  it('saves a plan file that records the state it was made from', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'mpl-'));
+    const out = path.join(dir, 'plan.json');
+    const r = await runCli([
+      'plan',
+      '--offline',
+      '--config',
+      example('pattern2-one-consumer.yaml'),
+      '--out',
+      out,
+    ]);
+    assert.equal(r.code, 2);
+    const plan = PlanFileSchema.parse(JSON.parse(await readFile(out, 'utf8')));
+    assert.deepEqual(plan.state, { lineage: null, serial: 0 });
+    assert.deepEqual(plan.portAssignments, { '1/tls': 9001, '2/tls': 9002, '3/tls': 9003 });
+    assert.equal(plan.desired.length, plan.changes.length);
+    assert.match(plan.configDigest, /^sha256:[0-9a-f]{64}$/);
+  });
+
+  it('exits 1 on lint errors and names them', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'mpl-'));
+    await mkdir(path.join(dir, 'inventories'));
+    await copyFile(
+      example('inventories/payments-3-brokers.json'),
+      path.join(dir, 'inventories/payments-3-brokers.json'),
+    );
+    const text = (await readFile(example('pattern1-one-consumer.yaml'), 'utf8')).replace(
+      'brokerSecurityGroupId: sg-0123456789abcdef0',
+      'brokerSecurityGroupId: sg-0123456789abcdef0\n  endpointService: { acceptanceRequired: false }',
+    );
+    const file = path.join(dir, 'open.yaml');
+    await writeFile(file, text);
+    const r = await runCli(['plan', '--offline', '--config', file]);
+    assert.equal(r.code, 1);
+    assert.match(r.out, /Error \[MPL002\]/);
+    assert.match(r.err, /lint error\(s\): MPL002/);
+  });
+
+  it('refuses to plan online for now, without any AWS call', async () => {
+    const r = await runCli(['plan', '--config', example('pattern1-one-consumer.yaml')]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /--offline/);
+  });
+
+  it('prints a JSON Schema that describes the config fields', async () => {
+    const r = await runCli(['schema']);
+    assert.equal(r.code, 0);
+    const s = JSON.parse(r.out) as { properties: Record<string, { properties?: Record<string, unknown> }> };
+    for (const k of ['name', 'region', 'pattern', 'cluster', 'provider', 'pattern2', 'consumers', 'state']) {
+      assert.ok(k in s.properties, k);
+    }
+    assert.ok('portBase' in (s.properties.pattern2?.properties ?? {}));
+  });
+});
