@@ -10,6 +10,7 @@ import {
   DeleteVpcEndpointsCommand,
   DescribeVpcEndpointConnectionsCommand,
   DescribeVpcEndpointsCommand,
+  DescribeVpcEndpointServicesCommand,
   DescribeVpcsCommand,
   EC2Client,
   ModifyVpcEndpointServicePermissionsCommand,
@@ -383,6 +384,16 @@ describe('AWS twin', function () {
 
   it('refuses an endpoint from an account the service does not allow, and an unknown service name', async () => {
     const { serviceName } = await providerService(true);
+    // An allowed consumer sees the provider's service; a stranger does not.
+    const seen = await ec2(CONSUMER).send(
+      new DescribeVpcEndpointServicesCommand({ ServiceNames: [serviceName] }),
+    );
+    assert.equal(seen.ServiceDetails![0]!.Owner, PROVIDER);
+    assert.equal(seen.ServiceDetails![0]!.AcceptanceRequired, true);
+    const hidden = await rejection(
+      ec2(STRANGER).send(new DescribeVpcEndpointServicesCommand({ ServiceNames: [serviceName] })),
+    );
+    assert.equal(hidden.name, 'InvalidServiceName');
     const refused = await rejection(consumerEndpoint(STRANGER, serviceName));
     assert.equal(refused.name, 'InvalidServiceName');
     const unknown = await rejection(
@@ -404,6 +415,7 @@ describe('AWS twin', function () {
       }),
     );
     const pl = elb(PROVIDER);
+    await twin.control.setDelays({ nlbActiveMs: 400 });
     const create = () =>
       pl.send(
         new CreateLoadBalancerCommand({
@@ -413,9 +425,22 @@ describe('AWS twin', function () {
           Subnets: [subnet.Subnet!.SubnetId!],
         }),
       );
+    const createdAt = Date.now();
     const first = (await create()).LoadBalancers![0]!;
     assert.match(first.LoadBalancerArn!, /:loadbalancer\/net\/dup-nlb\//);
     assert.equal(first.State!.Code, 'provisioning');
+    const described = await pl.send(
+      new DescribeLoadBalancersCommand({ LoadBalancerArns: [first.LoadBalancerArn!] }),
+    );
+    if (Date.now() - createdAt < 350) {
+      assert.equal(described.LoadBalancers![0]!.State!.Code, 'provisioning', 'active too early');
+    }
+    await waitFor('NLB active', async () => {
+      const d = await pl.send(new DescribeLoadBalancersCommand({ Names: ['dup-nlb'] }));
+      return d.LoadBalancers![0]!.State!.Code === 'active' ? true : undefined;
+    });
+    assert.ok(Date.now() - createdAt >= 400, 'active before the provisioning delay');
+
     assert.equal((await create()).LoadBalancers![0]!.LoadBalancerArn, first.LoadBalancerArn);
     const different = await rejection(
       pl.send(
@@ -428,15 +453,6 @@ describe('AWS twin', function () {
     );
     // SDK v3 names modelled errors after their shape: code DuplicateLoadBalancerName.
     assert.equal(different.name, 'DuplicateLoadBalancerNameException');
-
-    const described = await pl.send(
-      new DescribeLoadBalancersCommand({ LoadBalancerArns: [first.LoadBalancerArn!] }),
-    );
-    assert.equal(described.LoadBalancers![0]!.State!.Code, 'provisioning', 'active too early');
-    await waitFor('NLB active', async () => {
-      const d = await pl.send(new DescribeLoadBalancersCommand({ Names: ['dup-nlb'] }));
-      return d.LoadBalancers![0]!.State!.Code === 'active' ? true : undefined;
-    });
 
     const tg = await pl.send(
       new CreateTargetGroupCommand({
@@ -525,8 +541,35 @@ describe('AWS twin', function () {
     const rows = await twin.control.counters({ account: CONSUMER, action: 'DeleteVpcEndpoints' });
     assert.equal(rows[0]!.throttled, 1);
 
+    // Route 53: a second change to a zone while the first is PENDING.
+    const zone = await r53(CONSUMER).send(
+      new CreateHostedZoneCommand({ Name: 'example.com', CallerReference: 'r' }),
+    );
+    const upsert = (ip: string) =>
+      r53(CONSUMER).send(
+        new ChangeResourceRecordSetsCommand({
+          HostedZoneId: zone.HostedZone!.Id!,
+          ChangeBatch: {
+            Changes: [
+              {
+                Action: 'UPSERT',
+                ResourceRecordSet: {
+                  Name: 'a.example.com',
+                  Type: 'A',
+                  TTL: 60,
+                  ResourceRecords: [{ Value: ip }],
+                },
+              },
+            ],
+          },
+        }),
+      );
+    await upsert('10.0.0.1');
+    assert.equal((await rejection(upsert('10.0.0.2'))).name, 'PriorRequestNotComplete');
+
     await twin.control.setThrottling(false);
     await ce.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: ['vpce-0'] }));
+    await upsert('10.0.0.3');
   });
 
   it('injects a named fault a given number of times, then clears; 5xx and latency too', async () => {
@@ -563,6 +606,26 @@ describe('AWS twin', function () {
     t0 = Date.now();
     await sts.send(new GetCallerIdentityCommand({}));
     assert.ok(Date.now() - t0 < 250, 'latency applied beyond its count');
+  });
+
+  it('applies faults by probability and refuses malformed rules', async () => {
+    await twin.control.injectFault({ service: 'sts', kind: '5xx', status: 503, probability: 0.5 });
+    const sts = new STSClient(clientConfigFor(twin, PROVIDER, { maxAttempts: 1 }));
+    const outcomes = new Set<string>();
+    for (let i = 0; i < 30; i++) {
+      outcomes.add(
+        await sts.send(new GetCallerIdentityCommand({})).then(
+          () => 'ok',
+          (err: Error) => err.name,
+        ),
+      );
+    }
+    assert.deepEqual([...outcomes].sort(), ['ServiceUnavailable', 'ok']);
+    await assert.rejects(twin.control.injectFault({ service: 'ec2', kind: 'error' }), /needs a code/);
+    await assert.rejects(
+      twin.control.injectFault({ service: 'ec2', kind: 'throttle', probability: 2 }),
+      /probability/,
+    );
   });
 
   it('counts calls per account and action, mutating or not', async () => {

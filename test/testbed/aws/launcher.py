@@ -131,8 +131,10 @@ def make_app(moto_app: Callable[..., Any]) -> Callable[..., Any]:
             return [data]
         if path.rstrip("/") == "/moto-api/reset" and method == "POST":
             # A reset through moto's own route clears the twin's state as well.
-            STATE.reset()
-            twin_route53.reset()
+            reset_all()
+            data = b'{"status": "ok"}'
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+            return [data]
         return moto_app(environ, start_response)
 
     return app
@@ -181,6 +183,8 @@ def main() -> None:
 
     def stop(*_: Any) -> None:
         threading.Thread(target=server.shutdown, daemon=True).start()
+        # Backstop: never linger (the twin keeps nothing on disk that needs flushing).
+        threading.Timer(1.0, lambda: os._exit(0)).start()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -192,7 +196,7 @@ def main() -> None:
                 pass
         except (OSError, ValueError):
             pass
-        stop()
+        os._exit(0)
 
     if config.get("watchStdin", True):
         threading.Thread(target=watch_stdin, daemon=True).start()

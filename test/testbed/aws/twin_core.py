@@ -114,9 +114,6 @@ def fault_response(service: str, payload: dict[str, Any]) -> tuple[int, dict[str
     return error_response(service, str(code), str(payload.get("message", f"Injected {code}")), int(payload.get("status", 400)))
 
 
-# Extra checks a service module can register: fn(response, account, action) -> error tuple or None.
-PRE_CHECKS: dict[str, list[Any]] = {}
-
 _original_call_action = BaseResponse.call_action
 MOTO_LOCK = threading.RLock()
 
@@ -143,11 +140,6 @@ def _call_action(self: BaseResponse) -> Any:
     if not STATE.take_token(account, region, service, action):
         STATE.count(account, region, service, action, "throttled")
         return throttle_response(service)
-
-    for check in PRE_CHECKS.get(service, []):
-        refused = check(self, account, action)
-        if refused is not None:
-            return refused
 
     # moto is not thread-safe and some twin patches swap state for one call: run moto's
     # work one call at a time (latency injection above sleeps outside the lock).

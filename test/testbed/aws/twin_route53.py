@@ -46,12 +46,15 @@ def change_resource_record_sets(self: Route53) -> Any:
     zone = _zone(self._get_param("HostedZoneId"))
     now = time.monotonic()
     if STATE.throttling and _pending_for(self.current_account, zone, now):
-        return error_response(
+        status, headers, body = error_response(
             "route53",
             "PriorRequestNotComplete",
             "The request was rejected because Route 53 was still processing a prior request.",
             400,
         )
+        # Inside a response method moto reads the status from the headers.
+        headers["status"] = str(status)
+        return body, headers
     result = _original_change(self)
     delay = STATE.delay_s("route53ChangeMs")
     change_id = "C" + "".join(random.choice(string.ascii_uppercase + string.digits) for _ in range(20))

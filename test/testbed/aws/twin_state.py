@@ -187,6 +187,14 @@ class TwinState:
             return self._pick(self.latency, service, action, account)
 
     def add_rule(self, kind: str, spec: dict[str, Any]) -> None:
+        if not isinstance(spec, dict) or not spec.get("service"):
+            raise ValueError("a rule needs a service (or \"*\")")
+        if kind == "fault":
+            fault_kind = spec.get("kind", "error")
+            if fault_kind not in ("error", "throttle", "5xx"):
+                raise ValueError("fault kind must be error, throttle or 5xx")
+            if fault_kind == "error" and not spec.get("code"):
+                raise ValueError("an error fault needs a code")
         count = spec.get("count")
         probability = spec.get("probability", 1.0)
         if count is not None and int(count) <= 0:
