@@ -19,6 +19,7 @@ import {
   RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { KafkaClient } from '@aws-sdk/client-kafka';
+import { clientConfigFor, type SeededCluster, type TwinControl } from './aws/twin.js';
 import {
   ChangeResourceRecordSetsCommand,
   CreateHostedZoneCommand,
@@ -29,8 +30,6 @@ import {
 export const DEFAULT_REGION = 'us-east-2';
 export const DEFAULT_PROVIDER = '111111111111';
 export const DEFAULT_CONSUMERS = ['222222222222', '333333333333'];
-/** The emulator accepts any keys; these are the ones .testbed/env exports. */
-export const EMULATOR_CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 
 export interface AwsTarget {
   endpoint: string;
@@ -46,30 +45,13 @@ export interface Clients {
   destroy(): void;
 }
 
-interface BuildStack {
-  add(
-    middleware: (next: (args: unknown) => Promise<unknown>) => (args: unknown) => Promise<unknown>,
-    options: { step: 'build'; name: string },
-  ): void;
-}
-
-/** SDK clients acting in one account of the twin (x-moto-account-id picks the account). */
+/** SDK clients acting in one account of the AWS twin (the twin maps the access key to it). */
 export function clientsFor(aws: AwsTarget, account: string): Clients {
-  const base = { endpoint: aws.endpoint, region: aws.region, credentials: EMULATOR_CREDENTIALS };
-  const ec2 = new EC2Client(base);
-  const elbv2 = new ElasticLoadBalancingV2Client(base);
-  const route53 = new Route53Client(base);
-  const kafka = new KafkaClient(base);
-  for (const c of [ec2, elbv2, route53, kafka]) {
-    (c.middlewareStack as unknown as BuildStack).add(
-      (next) => (args) => {
-        const request = (args as { request?: { headers?: Record<string, string> } }).request;
-        if (request?.headers) request.headers['x-moto-account-id'] = account;
-        return next(args);
-      },
-      { step: 'build', name: 'testbedAccount' },
-    );
-  }
+  const config = clientConfigFor(aws, account);
+  const ec2 = new EC2Client(config);
+  const elbv2 = new ElasticLoadBalancingV2Client(config);
+  const route53 = new Route53Client(config);
+  const kafka = new KafkaClient(config);
   return {
     account,
     ec2,
@@ -286,4 +268,92 @@ async function regionOf(clients: Clients): Promise<string> {
 function required<T>(value: T | undefined | null, what: string): T {
   if (value === undefined || value === null) throw new Error(`AWS twin answer lacks ${what}`);
   return value;
+}
+
+/** What the scenario needs from the Kafka cluster (the testbed's or a stand-in). */
+export interface KafkaLike {
+  clusterName: string;
+  clusterId: string;
+  region: string;
+  brokers: Array<{ id: number; host: string; ip: string }>;
+}
+
+export interface ScenarioAccounts {
+  provider: string;
+  consumers: string[];
+}
+
+export interface Scenario {
+  region: string;
+  accounts: ScenarioAccounts;
+  provider: AccountNetwork;
+  /** In the order of accounts.consumers. */
+  consumers: AccountNetwork[];
+  clusterArn: string;
+  cluster: SeededCluster;
+}
+
+export interface SeedTarget extends AwsTarget {
+  control: TwinControl;
+}
+
+/**
+ * The starting point every test gets: the provider's VPC (10.0.0.0/16) with a subnet in
+ * each of three AZs and the MSK cluster seeded over the real brokers (their names, and
+ * their loopback addresses as client VPC IPs, spread over those subnets), plus one VPC per
+ * consumer (10.20.0.0/16, 10.30.0.0/16, ...) with three subnets.
+ */
+export async function seedScenario(
+  aws: SeedTarget,
+  kafka: KafkaLike,
+  accounts: ScenarioAccounts = { provider: DEFAULT_PROVIDER, consumers: DEFAULT_CONSUMERS },
+): Promise<Scenario> {
+  const provider = clientsFor(aws, accounts.provider);
+  const consumerClients = accounts.consumers.map((a) => clientsFor(aws, a));
+  try {
+    const [providerNet, ...consumerNets] = await Promise.all([
+      seedVpc(provider, '10.0.0.0/16'),
+      ...consumerClients.map((c, i) => seedVpc(c, `10.${20 + 10 * i}.0.0/16`)),
+    ]);
+    const net = required(providerNet, 'provider VPC');
+    const cluster = await aws.control.seedMskClusterDetailed({
+      account: accounts.provider,
+      region: aws.region,
+      clusterName: kafka.clusterName,
+      shortId: kafka.clusterId,
+      cell: 2,
+      kafkaVersion: '3.9.x',
+      metadataMode: 'ZOOKEEPER',
+      brokerType: 'standard',
+      clientBroker: 'TLS_PLAINTEXT',
+      auth: { unauthenticated: true },
+      brokers: kafka.brokers.map((b, i) => ({
+        id: b.id,
+        endpoint: b.host,
+        clientVpcIp: b.ip,
+        clientSubnet: required(net.subnets[i % net.subnets.length], 'subnet').id,
+      })),
+    });
+    return {
+      region: aws.region,
+      accounts: { provider: accounts.provider, consumers: [...accounts.consumers] },
+      provider: net,
+      consumers: consumerNets,
+      clusterArn: cluster.clusterArn,
+      cluster,
+    };
+  } finally {
+    provider.destroy();
+    for (const c of consumerClients) c.destroy();
+  }
+}
+
+/** Clears the AWS twin (resources, faults, counters) and seeds the scenario again. */
+export async function resetScenario(
+  aws: SeedTarget,
+  kafka: KafkaLike,
+  accounts?: ScenarioAccounts,
+): Promise<Scenario> {
+  await aws.control.reset();
+  return seedScenario(aws, kafka, accounts);
 }

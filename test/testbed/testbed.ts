@@ -1,0 +1,168 @@
+// The whole testbed in one call: AWS twin (two or more accounts), the MSK-like Kafka cluster,
+// the scenario seeded over them, and the network twin that makes PrivateLink real on
+// loopback. Tests, the CLI (testbed:up) and demos all start it through here.
+import {
+  clientConfigFor,
+  startAwsTwin,
+  twinAccessKeyId,
+  type AwsTwin,
+  type DelaysMs,
+  type TwinClientConfig,
+  type TwinControl,
+} from './aws/twin.js';
+import { startKafka, type KafkaTestCluster, type StartKafkaOptions } from './kafka/cluster.js';
+import { startNetworkTwin, type NetworkTwin } from './network/twin.js';
+import {
+  clientsFor,
+  DEFAULT_CONSUMERS,
+  DEFAULT_PROVIDER,
+  DEFAULT_REGION,
+  resetScenario,
+  seedScenario,
+  type Clients,
+  type Scenario,
+} from './scenario.js';
+
+export interface TestbedOptions {
+  region?: string;
+  provider?: string;
+  consumers?: string[];
+  /** Passed to startKafka; ipPrefix defaults to 127.0.2 (brokers .1..N). */
+  kafka?: StartKafkaOptions;
+  /** First three octets of endpoint addresses; default 127.0.1. */
+  endpointIpPrefix?: string;
+  /** DNS server port on 127.0.0.1; default a free one. */
+  dnsPort?: number;
+  /** AWS twin provisioning delays. */
+  delaysMs?: DelaysMs;
+  throttling?: boolean;
+  /** AWS twin log file; discarded when absent. */
+  awsLogFile?: string;
+  /** Network twin messages (endpoint added/removed, failed polls). */
+  log?: (message: string) => void;
+}
+
+export interface Testbed {
+  region: string;
+  /** AWS_ENDPOINT_URL for every service. */
+  endpoint: string;
+  controlUrl: string;
+  control: TwinControl;
+  accounts: { provider: string; consumers: string[] };
+  /** Current scenario (replaced by reset()). */
+  scenario: Scenario;
+  clusterArn: string;
+  kafka: KafkaTestCluster;
+  network: NetworkTwin;
+  /** The network twin's DNS server (all consumer zones) and its "host:port" form. */
+  dns: { host: string; port: number };
+  dnsAddress: string;
+  caPath: string;
+  caPem: string;
+  aws: AwsTwin;
+  /** Wall time of startTestbed. */
+  startupMs: number;
+  /** SDK v3 client config acting in an account of the twin. */
+  clientConfig(account: string): TwinClientConfig;
+  /** Ready-made SDK clients for an account (call destroy() when done). */
+  clients(account: string): Clients;
+  /** Clears the AWS twin and seeds the scenario again; the network twin follows by itself. */
+  reset(): Promise<Scenario>;
+  /** The variables .testbed/env exports. */
+  env(): Record<string, string>;
+  /** Process ids this testbed started (AWS twin, ZooKeeper, brokers). */
+  pids(): number[];
+  stop(): Promise<void>;
+}
+
+export async function startTestbed(opts: TestbedOptions = {}): Promise<Testbed> {
+  const started = Date.now();
+  const region = opts.region ?? DEFAULT_REGION;
+  const accounts = {
+    provider: opts.provider ?? DEFAULT_PROVIDER,
+    consumers: opts.consumers ?? DEFAULT_CONSUMERS,
+  };
+  const stops: Array<() => Promise<void>> = [];
+  const stopAll = async (): Promise<void> => {
+    // Reverse order: the network twin stops polling before the AWS twin goes away.
+    for (const stop of stops.splice(0).reverse()) await stop().catch(() => undefined);
+  };
+
+  try {
+    // Kafka takes longest: start it alongside the AWS twin and the network twin.
+    const kafkaP = startKafka({ region, ...opts.kafka });
+    kafkaP.catch(() => undefined); // awaited below; avoids an unhandled rejection meanwhile
+    // On a failed start this waits for Kafka to finish starting, then stops it.
+    stops.push(async () => (await kafkaP.catch(() => undefined))?.stop());
+    const aws = await startAwsTwin({
+      region,
+      delaysMs: opts.delaysMs,
+      throttling: opts.throttling,
+      logFile: opts.awsLogFile,
+    });
+    stops.push(() => aws.stop());
+    const network = await startNetworkTwin({
+      endpoint: aws.endpoint,
+      region,
+      providerAccount: accounts.provider,
+      consumerAccounts: accounts.consumers,
+      clientConfig: (account) => clientConfigFor(aws, account),
+      ipPrefix: opts.endpointIpPrefix,
+      dnsPort: opts.dnsPort,
+      log: opts.log,
+    });
+    stops.push(() => network.stop());
+    const k = await kafkaP;
+    if (k.region !== region) throw new Error(`Kafka cluster is in ${k.region}, the testbed in ${region}`);
+    const target = { endpoint: aws.endpoint, region, control: aws.control };
+    const scenario = await seedScenario(target, k, accounts);
+
+    const testbed: Testbed = {
+      region,
+      endpoint: aws.endpoint,
+      controlUrl: aws.controlUrl,
+      control: aws.control,
+      accounts,
+      scenario,
+      clusterArn: scenario.clusterArn,
+      kafka: k,
+      network,
+      dns: network.dns,
+      dnsAddress: `${network.dns.host}:${network.dns.port}`,
+      caPath: k.caPath,
+      caPem: k.caPem,
+      aws,
+      startupMs: Date.now() - started,
+      clientConfig: (account) => clientConfigFor(aws, account),
+      clients: (account) => clientsFor(aws, account),
+      async reset() {
+        const next = await resetScenario(target, k, accounts);
+        testbed.scenario = next;
+        testbed.clusterArn = next.clusterArn;
+        await network.reconcileNow();
+        return next;
+      },
+      env: () => ({
+        AWS_ENDPOINT_URL: aws.endpoint,
+        AWS_REGION: region,
+        AWS_DEFAULT_REGION: region,
+        // Keys that act in the provider account; other accounts by AssumeRole.
+        AWS_ACCESS_KEY_ID: twinAccessKeyId(accounts.provider),
+        AWS_SECRET_ACCESS_KEY: 'twin-test-secret',
+        TESTBED_PROVIDER_ACCOUNT: accounts.provider,
+        TESTBED_CONSUMER_ACCOUNTS: accounts.consumers.join(' '),
+        TESTBED_CLUSTER_ARN: testbed.clusterArn,
+        TESTBED_DNS: testbed.dnsAddress,
+        TESTBED_CA: k.caPath,
+        TESTBED_CONTROL: aws.controlUrl,
+        TESTBED_BOOTSTRAP_TLS: k.bootstrap.tls,
+      }),
+      pids: () => [aws.pid, k.zookeeper.pid, ...k.brokers.map((b) => b.pid)].filter((p) => p > 0),
+      stop: stopAll,
+    };
+    return testbed;
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
