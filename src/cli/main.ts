@@ -1,10 +1,18 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { costCommand, COST_FORMATS, type CostFormat } from './cost.js';
 import { MplError } from '../errors.js';
 import { processIo, type Io } from './io.js';
 import { planCommand } from './plan.js';
 import { schemaCommand } from './schema.js';
 
 const NOT_YET = ['discover', 'apply', 'destroy', 'status', 'probe', 'export'] as const;
+
+function parseGb(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0)
+    throw new InvalidArgumentError('must be a number of GB, 0 or more');
+  return n;
+}
 
 /**
  * Runs the CLI and returns the exit code. Every failure becomes one message on stderr and exit 1;
@@ -36,6 +44,21 @@ export async function main(argv: string[], ioIn?: Io): Promise<number> {
     .option('--offline', 'no AWS call: inventory from cluster.brokersFile, prior state empty')
     .action(async (o: { config: string; out?: string; json?: boolean; offline?: boolean }) => {
       code = await planCommand(o, io);
+    });
+
+  program
+    .command('cost')
+    .description('monthly cost of every viable option, the configured one marked')
+    .requiredOption('--config <file>', 'config file (YAML or JSON)')
+    .addOption(new Option('--format <format>', 'output format').choices(COST_FORMATS).default('table'))
+    .option(
+      '--gb-per-month <n>',
+      'GB a month through PrivateLink, all consumers together (adds data lines)',
+      parseGb,
+    )
+    .option('--offline', 'no AWS call: inventory from cluster.brokersFile')
+    .action(async (o: { config: string; format: CostFormat; gbPerMonth?: number; offline?: boolean }) => {
+      code = await costCommand(o, io);
     });
 
   program

@@ -94,3 +94,58 @@ describe('cli: plan --offline', () => {
     assert.ok('portBase' in (s.properties.pattern2?.properties ?? {}));
   });
 });
+
+describe('cli: cost --offline', () => {
+  it('reproduces the write-up: one broker, one consumer in three AZs is $37.80 of NLB and endpoint a month', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'mpl-'));
+    const inv = JSON.parse(await readFile(example('inventories/payments-3-brokers.json'), 'utf8')) as {
+      brokers: unknown[];
+    };
+    inv.brokers = inv.brokers.slice(0, 1);
+    await mkdir(path.join(dir, 'inventories'));
+    await writeFile(path.join(dir, 'inventories/payments-3-brokers.json'), JSON.stringify(inv));
+    // The NLB spans the three provider AZs (MSK's client subnets), as in the write-up.
+    const config = (await readFile(example('pattern1-one-consumer.yaml'), 'utf8')).replace(
+      '  vpcId: vpc-0a1b2c3d\n',
+      '  vpcId: vpc-0a1b2c3d\n  subnets: [subnet-0a1a1a1a, { id: subnet-0b2b2b2b, azId: use2-az2 }, { id: subnet-0c3c3c3c, azId: use2-az3 }]\n',
+    );
+    await writeFile(path.join(dir, 'c.yaml'), config);
+    const r = await runCli(['cost', '--offline', '--format', 'json', '--config', path.join(dir, 'c.yaml')]);
+    assert.equal(r.code, 0, r.err);
+    const report = JSON.parse(r.out) as {
+      selected: string;
+      options: Array<{ id: string; lines: Array<{ item: string; monthlyUsd: number }> }>;
+    };
+    assert.equal(report.selected, 'pattern1');
+    const p1 = report.options.find((o) => o.id === 'pattern1');
+    const line = (item: string) => p1?.lines.find((l) => l.item === item)?.monthlyUsd;
+    assert.equal(line('nlb-hours'), 16.2);
+    assert.equal(line('endpoint-az-hours'), 21.6);
+    assert.equal(Math.round(((line('nlb-hours') ?? 0) + (line('endpoint-az-hours') ?? 0)) * 100) / 100, 37.8);
+  });
+
+  it('renders every format and rejects a bad volume with exit 1', async () => {
+    for (const format of ['table', 'markdown', 'html'] as const) {
+      const r = await runCli([
+        'cost',
+        '--offline',
+        '--format',
+        format,
+        '--config',
+        example('pattern2-three-consumers.yaml'),
+      ]);
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.out, /pattern2/);
+    }
+    const bad = await runCli([
+      'cost',
+      '--offline',
+      '--gb-per-month',
+      '-5',
+      '--config',
+      example('pattern2-one-consumer.yaml'),
+    ]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /gb-per-month/);
+  });
+});
