@@ -323,6 +323,17 @@ describe('AWS twin', function () {
       /:9098$/,
     );
 
+    const named = await k.send(new ListClustersV2Command({ ClusterNameFilter: 'exp' }));
+    assert.deepEqual(
+      named.ClusterInfoList!.map((c) => c.ClusterArn),
+      [kraft],
+    );
+    const typed = await k.send(new ListClustersV2Command({ ClusterTypeFilter: 'SERVERLESS' }));
+    assert.deepEqual(
+      typed.ClusterInfoList!.map((c) => c.ClusterArn),
+      [serverless],
+    );
+
     // The cluster belongs to the provider account only.
     const elsewhere = await rejection(kafka(CONSUMER).send(new ListNodesCommand({ ClusterArn: arn })));
     assert.equal(elsewhere.name, 'NotFoundException');

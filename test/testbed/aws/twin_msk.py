@@ -278,11 +278,27 @@ def install() -> None:
 
         setattr(KafkaBackend, name, wrapped)
 
+    # moto ignores the list filters; MSK treats clusterNameFilter as a name prefix.
     original_list = KafkaBackend.list_clusters
+    original_list_v2 = KafkaBackend.list_clusters_v2
 
-    def list_clusters(self: KafkaBackend, *args: Any, **kwargs: Any) -> Any:
+    def list_clusters(self: KafkaBackend, cluster_name_filter: str | None, *args: Any, **kwargs: Any) -> Any:
         for cluster in self.clusters.values():
             _maybe_activate(cluster)
-        return original_list(self, *args, **kwargs)
+        rows = original_list(self, cluster_name_filter, *args, **kwargs)
+        return [r for r in rows if r["clusterName"].startswith(cluster_name_filter or "")]
+
+    def list_clusters_v2(
+        self: KafkaBackend, cluster_name_filter: str | None, cluster_type_filter: str | None, *args: Any, **kwargs: Any
+    ) -> Any:
+        rows, token = original_list_v2(self, cluster_name_filter, cluster_type_filter, *args, **kwargs)
+        rows = [
+            r
+            for r in rows
+            if r["clusterName"].startswith(cluster_name_filter or "")
+            and (not cluster_type_filter or r["clusterType"] == cluster_type_filter)
+        ]
+        return rows, token
 
     KafkaBackend.list_clusters = list_clusters  # type: ignore[method-assign]
+    KafkaBackend.list_clusters_v2 = list_clusters_v2  # type: ignore[method-assign]
