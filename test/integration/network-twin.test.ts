@@ -2,7 +2,8 @@
 // it, then checked on the wire (real UDP DNS, real TCP through the endpoint proxies).
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { DeleteVpcEndpointsCommand } from '@aws-sdk/client-ec2';
+import { AcceptVpcEndpointConnectionsCommand, DeleteVpcEndpointsCommand } from '@aws-sdk/client-ec2';
+import { RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { clientConfigFor, startAwsTwin, type AwsTwin } from '../testbed/aws/twin.js';
 import { queryDns } from '../testbed/network/dns-client.js';
 import { startNetworkTwin, type NetworkTwin } from '../testbed/network/twin.js';
@@ -115,8 +116,7 @@ describe('testbed: network twin', function () {
     await aws?.stop();
   });
 
-  it('materialises an accepted endpoint and its alias record within 2 s', async function () {
-    const t0 = Date.now();
+  it('gives a pending endpoint nothing, then materialises it within 2 s of acceptance', async function () {
     link = await wirePrivateLink({
       provider,
       consumer,
@@ -126,14 +126,26 @@ describe('testbed: network twin', function () {
       listeners: [{ port: 9094, targets: targets.map((t) => ({ ip: t.ip, port: t.port })) }],
       zoneName: ZONE,
       recordNames: [BROKER],
+      accept: false,
     });
-    const made = Date.now();
+    // pendingAcceptance: no address, and the alias has no available target yet.
+    await twin.reconcileNow();
+    await new Promise((r) => setTimeout(r, 800));
+    assert.equal(twin.addressOf(link.endpointId), undefined);
+    assert.equal((await queryDns(twin.dns, BROKER)).rcode, 'NXDOMAIN');
+
+    await provider.ec2.send(
+      new AcceptVpcEndpointConnectionsCommand({
+        ServiceId: link.serviceId,
+        VpcEndpointIds: [link.endpointId],
+      }),
+    );
     const { value: reply, elapsed } = await within(2000, async () => {
       const r = await queryDns(twin.dns, BROKER);
       return r.addresses.length > 0 ? r : undefined;
     });
     console.log(
-      `      reconcile: DNS answered ${elapsed} ms after the last SDK call (${made - t0} ms of SDK calls)`,
+      `      reconcile: DNS answered ${elapsed} ms after acceptance (endpoint pending -> available included)`,
     );
     const ip = twin.addressOf(link.endpointId);
     assert.ok(ip?.startsWith(`${ENDPOINT_PREFIX}.`), `endpoint address ${ip}`);
@@ -180,6 +192,40 @@ describe('testbed: network twin', function () {
     await twin.reconcileNow();
     await assert.rejects(readFrom(ip, 9094), /ECONNREFUSED/, 'a poll does not revive a stopped path');
     assert.equal(twin.addresses().find((b) => b.endpointId === link.endpointId)?.broken, 'refuse');
+    await twin.restoreEndpoint(link.endpointId);
+    assert.match(await readFrom(ip, 9094), /^target-/);
+  });
+
+  it('follows target registration changes within 2 s', async function () {
+    const extra = await namedServer('target-c', '127.0.4.3');
+    servers.push(extra);
+    const ip = twin.addressOf(link.endpointId)!;
+    await provider.elbv2.send(
+      new RegisterTargetsCommand({
+        TargetGroupArn: link.targetGroupArns[0],
+        Targets: [{ Id: '127.0.4.3', Port: extra.port }],
+      }),
+    );
+    const { elapsed } = await within(2000, async () =>
+      twin.addresses()[0]?.listeners[0]?.targets.some((t) => t.host === '127.0.4.3') ? true : undefined,
+    );
+    console.log(`      reconcile: new target routed after ${elapsed} ms`);
+    const seen = new Set<string>();
+    for (let i = 0; i < 6; i++) seen.add(await readFrom(ip, 9094));
+    assert.deepEqual([...seen].sort(), ['target-a', 'target-b', 'target-c']);
+  });
+
+  it('blackholes one endpoint: connections open but nothing comes back', async function () {
+    const ip = twin.addressOf(link.endpointId)!;
+    await twin.stopEndpoint(link.endpointId, 'blackhole');
+    const socket = net.connect({ host: ip, port: 9094 });
+    const outcome = await new Promise<string>((resolve) => {
+      socket.once('data', () => resolve('data'));
+      socket.once('error', (e) => resolve(`error ${e.message}`));
+      socket.once('connect', () => setTimeout(() => resolve('silent'), 300));
+    });
+    socket.destroy();
+    assert.equal(outcome, 'silent');
     await twin.restoreEndpoint(link.endpointId);
     assert.match(await readFrom(ip, 9094), /^target-/);
   });

@@ -10,6 +10,8 @@ import {
   DescribeLoadBalancersCommand,
   DescribeTargetHealthCommand,
   type Action,
+  type Listener,
+  type LoadBalancer,
   type TargetHealthDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import {
@@ -176,32 +178,79 @@ export async function observeProvider(
     token = page.NextToken;
   } while (token);
 
-  const lbs = new Map<string, ObservedLoadBalancer>();
-  await Promise.all([...nlbArns].map(async (arn) => lbs.set(arn, await readLoadBalancer(clients, arn))));
-  for (const c of configs) c.loadBalancers = c.loadBalancers.flatMap((lb) => lbs.get(lb.arn) ?? []);
+  const described = await describeLoadBalancers(clients, [...nlbArns]);
+  const targetGroups = new Map<string, Promise<Target[]>>();
+  const targetsOf = (tgArn: string): Promise<Target[]> => {
+    let p = targetGroups.get(tgArn);
+    if (!p) targetGroups.set(tgArn, (p = readTargets(clients, tgArn)));
+    return p;
+  };
+  await Promise.all(
+    [...described.values()].map(async (lb) => {
+      lb.listeners = await readListeners(clients, lb.arn, targetsOf);
+    }),
+  );
+  for (const c of configs) c.loadBalancers = c.loadBalancers.flatMap((lb) => described.get(lb.arn) ?? []);
   return configs;
 }
 
-async function readLoadBalancer(clients: AccountClients, arn: string): Promise<ObservedLoadBalancer> {
-  const [described, listeners] = await Promise.all([
-    clients.elbv2.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [arn] })),
-    clients.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: arn })),
-  ]);
-  const lb = described.LoadBalancers?.[0];
-  const observed: ObservedLoadBalancer = {
-    arn,
-    dnsName: normalizeName(lb?.DNSName ?? ''),
-    state: String(lb?.State?.Code ?? '').toLowerCase(),
-    listeners: [],
+/** One call per 20 ARNs (the API's limit); load balancers that no longer exist are left out. */
+async function describeLoadBalancers(
+  clients: AccountClients,
+  arns: string[],
+): Promise<Map<string, ObservedLoadBalancer>> {
+  const out = new Map<string, ObservedLoadBalancer>();
+  const add = (lbs: LoadBalancer[] | undefined): void => {
+    for (const lb of lbs ?? []) {
+      if (!lb.LoadBalancerArn) continue;
+      out.set(lb.LoadBalancerArn, {
+        arn: lb.LoadBalancerArn,
+        dnsName: normalizeName(lb.DNSName ?? ''),
+        state: String(lb.State?.Code ?? '').toLowerCase(),
+        listeners: [],
+      });
+    }
   };
-  const tgCache = new Map<string, Promise<Target[]>>();
-  const targetsOf = (tgArn: string): Promise<Target[]> => {
-    let p = tgCache.get(tgArn);
-    if (!p) tgCache.set(tgArn, (p = readTargets(clients, tgArn)));
-    return p;
-  };
-  observed.listeners = await Promise.all(
-    (listeners.Listeners ?? [])
+  for (let i = 0; i < arns.length; i += 20) {
+    const chunk = arns.slice(i, i + 20);
+    try {
+      add(
+        (await clients.elbv2.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: chunk })))
+          .LoadBalancers,
+      );
+    } catch (err) {
+      // One missing ARN fails the whole call: ask one by one to keep the others.
+      if (!isNotFound(err)) throw err;
+      for (const arn of chunk) {
+        try {
+          add(
+            (await clients.elbv2.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [arn] })))
+              .LoadBalancers,
+          );
+        } catch (inner) {
+          if (!isNotFound(inner)) throw inner;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+async function readListeners(
+  clients: AccountClients,
+  arn: string,
+  targetsOf: (tgArn: string) => Promise<Target[]>,
+): Promise<ObservedListener[]> {
+  let listeners: Listener[];
+  try {
+    listeners =
+      (await clients.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: arn }))).Listeners ?? [];
+  } catch (err) {
+    if (isNotFound(err)) return []; // deleted since DescribeLoadBalancers
+    throw err;
+  }
+  return Promise.all(
+    listeners
       .filter((l) => l.Port !== undefined && TCP_PROTOCOLS.has(String(l.Protocol ?? '')))
       .map(async (l) => {
         const groups = forwardTargetGroups(l.DefaultActions ?? []);
@@ -209,7 +258,10 @@ async function readLoadBalancer(clients: AccountClients, arn: string): Promise<O
         return { port: l.Port ?? 0, protocol: String(l.Protocol), targets };
       }),
   );
-  return observed;
+}
+
+function isNotFound(err: unknown): boolean {
+  return err instanceof Error && /NotFound/.test(err.name);
 }
 
 function forwardTargetGroups(actions: Action[]): string[] {
