@@ -7,6 +7,7 @@ import {
   CreateVpcCommand,
   CreateVpcEndpointCommand,
   CreateVpcEndpointServiceConfigurationCommand,
+  DeleteVpcEndpointServiceConfigurationsCommand,
   DeleteVpcEndpointsCommand,
   DescribeVpcEndpointConnectionsCommand,
   DescribeVpcEndpointsCommand,
@@ -21,6 +22,7 @@ import {
   CreateListenerCommand,
   CreateLoadBalancerCommand,
   CreateTargetGroupCommand,
+  DeleteLoadBalancerCommand,
   DescribeLoadBalancersCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -41,7 +43,13 @@ import {
 } from '@aws-sdk/client-route-53';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { assumeRoleConfigFor, clientConfigFor, startAwsTwin, type AwsTwin } from '../testbed/aws/twin.js';
+import {
+  assumeRoleConfigFor,
+  clientConfigFor,
+  envFor,
+  startAwsTwin,
+  type AwsTwin,
+} from '../testbed/aws/twin.js';
 
 const PROVIDER = '111111111111';
 const CONSUMER = '222222222222';
@@ -122,7 +130,7 @@ describe('AWS twin', function () {
   async function providerService(
     acceptanceRequired = true,
     name = 'msk-nlb',
-  ): Promise<{ serviceId: string; serviceName: string }> {
+  ): Promise<{ serviceId: string; serviceName: string; lbArn: string }> {
     const pe = ec2(PROVIDER);
     const vpc = await pe.send(new CreateVpcCommand({ CidrBlock: '10.1.0.0/16' }));
     const vpcId = vpc.Vpc!.VpcId!;
@@ -168,7 +176,7 @@ describe('AWS twin', function () {
         AddAllowedPrincipals: [`arn:aws:iam::${CONSUMER}:root`],
       }),
     );
-    return { serviceId, serviceName: svc.ServiceConfiguration!.ServiceName! };
+    return { serviceId, serviceName: svc.ServiceConfiguration!.ServiceName!, lbArn };
   }
 
   async function consumerEndpoint(account: string, serviceName: string): Promise<string> {
@@ -201,6 +209,7 @@ describe('AWS twin', function () {
     for (const account of [PROVIDER, CONSUMER]) {
       const id = await new STSClient(clientConfigFor(twin, account)).send(new GetCallerIdentityCommand({}));
       assert.equal(id.Account, account);
+      assert.equal(envFor(twin, account).AWS_ENDPOINT_URL, twin.endpoint);
     }
     // A real AssumeRole into the consumer account acts there.
     const assumed = await assumeRoleConfigFor(twin, CONSUMER, 'deployer', PROVIDER);
@@ -413,6 +422,58 @@ describe('AWS twin', function () {
     assert.equal(unknown.name, 'InvalidServiceName');
     const nonsense = await rejection(consumerEndpoint(CONSUMER, 'com.example.nothing'));
     assert.equal(nonsense.name, 'InvalidServiceName');
+  });
+
+  it('honours ClientToken and refuses deletes in an order AWS refuses', async () => {
+    const { serviceId, serviceName, lbArn } = await providerService(true);
+    const ce = ec2(CONSUMER);
+    const vpc = await ce.send(new CreateVpcCommand({ CidrBlock: '10.5.0.0/16' }));
+    const subnet = await ce.send(
+      new CreateSubnetCommand({
+        VpcId: vpc.Vpc!.VpcId!,
+        CidrBlock: '10.5.0.0/24',
+        AvailabilityZone: 'us-east-1b',
+      }),
+    );
+    const request = {
+      VpcEndpointType: 'Interface' as const,
+      VpcId: vpc.Vpc!.VpcId!,
+      ServiceName: serviceName,
+      SubnetIds: [subnet.Subnet!.SubnetId!],
+      ClientToken: 'plan-1-endpoint',
+    };
+    const first = await ce.send(new CreateVpcEndpointCommand(request));
+    const again = await ce.send(new CreateVpcEndpointCommand(request));
+    assert.equal(again.VpcEndpoint!.VpcEndpointId, first.VpcEndpoint!.VpcEndpointId);
+    assert.equal((await ce.send(new DescribeVpcEndpointsCommand({}))).VpcEndpoints!.length, 1);
+    const mismatch = await rejection(ce.send(new CreateVpcEndpointCommand({ ...request, SubnetIds: [] })));
+    assert.equal(mismatch.name, 'IdempotentParameterMismatch');
+    // The endpoint's DNS names follow AWS's form for a custom service, one regional and one per AZ.
+    const names = first.VpcEndpoint!.DnsEntries!.map((d) => d.DnsName!);
+    assert.equal(names.length, 2);
+    assert.ok(names.every((n) => n.endsWith(`.${serviceId}.us-east-1.vpce.amazonaws.com`)));
+
+    const pe = ec2(PROVIDER);
+    const busy = await pe.send(
+      new DeleteVpcEndpointServiceConfigurationsCommand({ ServiceIds: [serviceId] }),
+    );
+    assert.equal(busy.Unsuccessful![0]!.Error!.Code, 'ExistingVpcEndpointConnections');
+    const inUse = await rejection(
+      elb(PROVIDER).send(new DeleteLoadBalancerCommand({ LoadBalancerArn: lbArn })),
+    );
+    assert.equal(inUse.name, 'ResourceInUseException');
+
+    await pe.send(
+      new RejectVpcEndpointConnectionsCommand({
+        ServiceId: serviceId,
+        VpcEndpointIds: [first.VpcEndpoint!.VpcEndpointId!],
+      }),
+    );
+    const done = await pe.send(
+      new DeleteVpcEndpointServiceConfigurationsCommand({ ServiceIds: [serviceId] }),
+    );
+    assert.deepEqual(done.Unsuccessful ?? [], []);
+    await elb(PROVIDER).send(new DeleteLoadBalancerCommand({ LoadBalancerArn: lbArn }));
   });
 
   it('refuses a duplicate listener, returns the existing NLB for the same name, and provisions over time', async () => {

@@ -403,3 +403,14 @@ export async function assumeRoleConfigFor(
     sts.destroy();
   }
 }
+
+/** Environment for a process (the CLI, a shell) acting in `account` against the twin; the SDK reads these itself. */
+export function envFor(twin: Pick<AwsTwin, 'endpoint' | 'region'>, account: string): Record<string, string> {
+  const config = clientConfigFor(twin, account);
+  return {
+    AWS_ENDPOINT_URL: config.endpoint,
+    AWS_REGION: config.region,
+    AWS_ACCESS_KEY_ID: config.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: config.credentials.secretAccessKey,
+  };
+}
