@@ -2,7 +2,11 @@
 // it, then checked on the wire (real UDP DNS, real TCP through the endpoint proxies).
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { AcceptVpcEndpointConnectionsCommand, DeleteVpcEndpointsCommand } from '@aws-sdk/client-ec2';
+import {
+  AcceptVpcEndpointConnectionsCommand,
+  DeleteVpcEndpointsCommand,
+  DescribeVpcEndpointsCommand,
+} from '@aws-sdk/client-ec2';
 import { RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { clientConfigFor, startAwsTwin, type AwsTwin } from '../testbed/aws/twin.js';
 import { queryDns } from '../testbed/network/dns-client.js';
@@ -228,6 +232,29 @@ describe('testbed: network twin', function () {
     assert.equal(outcome, 'silent');
     await twin.restoreEndpoint(link.endpointId);
     assert.match(await readFrom(ip, 9094), /^target-/);
+  });
+
+  it('pauses polling so that an injected read fault reaches the caller it was meant for', async function () {
+    await twin.pause();
+    try {
+      await aws.control.injectFault({
+        service: 'ec2',
+        action: 'DescribeVpcEndpoints',
+        account: CONSUMER,
+        kind: 'error',
+        code: 'InvalidParameterValue',
+        status: 400,
+        count: 1,
+      });
+      await new Promise((r) => setTimeout(r, 1200));
+      await assert.rejects(consumer.ec2.send(new DescribeVpcEndpointsCommand({})), {
+        name: 'InvalidParameterValue',
+      });
+    } finally {
+      await aws.control.clearFaults();
+      await twin.resume();
+    }
+    assert.ok(twin.addressOf(link.endpointId), 'resumed with the endpoint still there');
   });
 
   it("removes the endpoint's address and proxies within 2 s of its deletion", async function () {

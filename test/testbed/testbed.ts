@@ -4,7 +4,7 @@
 import {
   clientConfigFor,
   startAwsTwin,
-  twinAccessKeyId,
+  envFor,
   type AwsTwin,
   type DelaysMs,
   type TwinClientConfig,
@@ -143,12 +143,9 @@ export async function startTestbed(opts: TestbedOptions = {}): Promise<Testbed> 
         return next;
       },
       env: () => ({
-        AWS_ENDPOINT_URL: aws.endpoint,
-        AWS_REGION: region,
-        AWS_DEFAULT_REGION: region,
         // Keys that act in the provider account; other accounts by AssumeRole.
-        AWS_ACCESS_KEY_ID: twinAccessKeyId(accounts.provider),
-        AWS_SECRET_ACCESS_KEY: 'twin-test-secret',
+        ...envFor(aws, accounts.provider),
+        AWS_DEFAULT_REGION: region,
         TESTBED_PROVIDER_ACCOUNT: accounts.provider,
         TESTBED_CONSUMER_ACCOUNTS: accounts.consumers.join(' '),
         TESTBED_CLUSTER_ARN: testbed.clusterArn,

@@ -27,7 +27,7 @@ export interface NetworkTwinOptions {
   dnsPort?: number;
   /** Caps answer TTLs (seconds); default 0, so clients never cache across test steps. */
   maxTtl?: number;
-  /** Pause between polls (ms); default 400, which keeps a change under 2 s to reflect. */
+  /** Pause between polls (ms); default 500: a pass takes ~150-200 ms, so a change shows within ~1 s. */
   pollMs?: number;
   log?: (message: string) => void;
 }
@@ -70,8 +70,14 @@ export interface NetworkTwin {
   /** Simulates a dead path through one endpoint until restoreEndpoint (survives polls). */
   stopEndpoint(endpointId: string, mode?: BreakMode): Promise<void>;
   restoreEndpoint(endpointId: string): Promise<void>;
-  /** Runs a poll now and resolves once its changes are applied. */
+  /** Runs a poll now and resolves once its changes are applied (also while paused). */
   reconcileNow(): Promise<void>;
+  /**
+   * Stops polling (what runs stays as it is) so a test's injected faults, latency and
+   * throttling tokens on Describe/List calls are not taken by the twin; resume() polls at once.
+   */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
   stats(): NetworkTwinStats;
   stop(): Promise<void>;
 }
@@ -115,7 +121,7 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
   const ipPrefix = opts.ipPrefix ?? '127.0.1';
   if (!/^127\.\d{1,3}\.\d{1,3}$/.test(ipPrefix))
     throw new Error(`ipPrefix must look like 127.x.y: ${ipPrefix}`);
-  const pollMs = opts.pollMs ?? 400;
+  const pollMs = opts.pollMs ?? 500;
   const log = opts.log ?? (() => undefined);
   const configFor =
     opts.clientConfig ?? ((): AwsClientConfig => ({ endpoint: opts.endpoint, region: opts.region }));
@@ -248,6 +254,7 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
 
   // Single-flight loop: a poll never overlaps another; reconcileNow waits for a fresh one.
   let running = true;
+  let paused = false;
   let current: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
   const runPoll = (): Promise<void> => {
@@ -262,8 +269,10 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
     return p;
   };
   const schedule = (): void => {
-    if (!running) return;
+    if (!running || paused || timer) return;
     timer = setTimeout(() => {
+      timer = undefined;
+      if (paused) return;
       void runPoll().then(schedule);
     }, pollMs);
   };
@@ -305,10 +314,23 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
       if (b) await Promise.all([...b.proxies.values()].map((p) => p.restore()));
     },
     reconcileNow: () => runPoll(),
+    async pause() {
+      paused = true;
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      await current;
+    },
+    async resume() {
+      if (!paused) return;
+      paused = false;
+      await runPoll();
+      schedule();
+    },
     stats: () => ({ ...stats }),
     async stop() {
       running = false;
       if (timer) clearTimeout(timer);
+      timer = undefined;
       await current;
       for (const b of bindings.values()) await Promise.all([...b.proxies.values()].map((p) => p.close()));
       bindings.clear();
