@@ -258,7 +258,11 @@ function launch(
     env: { ...process.env, PYTHONUNBUFFERED: '1' },
   });
   killOnExit(child);
-  child.stderr?.on('data', (chunk: Buffer) => logStream?.write(chunk));
+  let stderrTail = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    logStream?.write(chunk);
+    stderrTail = (stderrTail + chunk.toString()).slice(-2000);
+  });
   return new Promise<Launched>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -286,7 +290,10 @@ function launch(
       clearTimeout(timer);
       if (ready) return;
       if (code === MISSING_MOTO_EXIT) reject(new MissingMotoError('moto is not installed'));
-      else reject(new Error(`AWS twin exited before it was ready (code ${code}, signal ${signal})`));
+      else
+        reject(
+          new Error(`AWS twin exited before it was ready (code ${code}, signal ${signal}): ${stderrTail}`),
+        );
     });
     child.once('error', (err) => {
       clearTimeout(timer);
