@@ -43,16 +43,21 @@ export function parseDocument(file: string, text: string): unknown {
   }
 }
 
-export async function readDocument(file: string, what: string): Promise<unknown> {
+/** Reads and parses a file; `referencedBy` names the config field that pointed at it, for the message. */
+export async function readDocument(file: string, what: string, referencedBy?: string): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(
-      file,
-      code === 'ENOENT' ? `${what} not found` : `cannot read ${what}: ${code ?? String(e)}`,
-    );
+    const problem =
+      code === 'ENOENT'
+        ? 'not found'
+        : code === 'EISDIR'
+          ? 'is a folder'
+          : `cannot be read (${code ?? String(e)})`;
+    if (referencedBy !== undefined) throw new InputError(referencedBy, `${what} ${file} ${problem}`);
+    throw new InputError(file, `${what} ${problem}`);
   }
   return parseDocument(file, text);
 }
@@ -73,6 +78,6 @@ export async function loadConfig(file: string): Promise<Config> {
   return config;
 }
 
-export async function loadInventory(file: string): Promise<Inventory> {
-  return validate(InventorySchema, file, await readDocument(file, 'inventory file'));
+export async function loadInventory(file: string, referencedBy?: string): Promise<Inventory> {
+  return validate(InventorySchema, file, await readDocument(file, 'inventory file', referencedBy));
 }

@@ -1,11 +1,19 @@
 import { z } from 'zod';
+import { LINT_RULES } from './lint-codes.js';
 
 /** Kafka client listener types MSK offers, with their ports (AWS-NOTES.md, "MSK facts"). */
 export const LISTENER_PORTS = { tls: 9094, sasl_scram: 9096, iam: 9098, plaintext: 9092 } as const;
 export type ListenerType = keyof typeof LISTENER_PORTS;
 export const LISTENER_TYPES = Object.keys(LISTENER_PORTS) as ListenerType[];
 
-export const AccountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id (quote it in YAML)');
+export const AccountId = z
+  .string({
+    error: (i) =>
+      i.input === undefined
+        ? 'is required'
+        : 'must be a 12-digit AWS account id in quotes, such as "111111111111"',
+  })
+  .regex(/^\d{12}$/, 'must be a 12-digit AWS account id, such as "111111111111"');
 export const Region = z
   .string()
   .regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, 'must be an AWS region such as us-east-2');
@@ -70,7 +78,7 @@ export const ListenerTypeSchema = z.enum(['tls', 'sasl_scram', 'iam', 'plaintext
 const ClusterSection = z
   .strictObject({
     arn: ClusterArn.optional(),
-    brokersFile: z.string().min(1).optional(),
+    brokersFile: z.string().regex(/\S/, 'must be a file path').optional(),
     listeners: z.array(ListenerTypeSchema).min(1).superRefine(unique(String, 'listener')).default(['tls']),
   })
   .refine((c) => (c.arn === undefined) !== (c.brokersFile === undefined), {
@@ -131,7 +139,7 @@ const StateSection = z
     key: z.string().min(1).optional(),
   })
   .refine((s) => s.backend !== 's3' || s.bucket !== undefined, {
-    message: 'state.bucket is required when state.backend is s3',
+    message: 'is required when state.backend is s3',
     path: ['bucket'],
   });
 
@@ -156,7 +164,13 @@ export const ConfigSchema = z
       .default({}),
     lint: z
       .strictObject({
-        allow: z.array(z.string().regex(/^MPL\d{3}$/, 'must be a lint code such as MPL001')).default([]),
+        allow: z
+          .array(
+            z
+              .string()
+              .refine((c) => c in LINT_RULES, `must be a lint code: ${Object.keys(LINT_RULES).join(', ')}`),
+          )
+          .default([]),
       })
       .default({ allow: [] }),
   })

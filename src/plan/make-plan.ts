@@ -31,7 +31,7 @@ export async function loadOffline(configFile: string): Promise<LoadedInput> {
       },
     );
   }
-  const inventory = await loadInventory(brokersFile);
+  const inventory = await loadInventory(brokersFile, `${configFile}: cluster.brokersFile`);
   const subnets = resolveSubnets(config, inventory, configFile);
   const configDigest = digestOf(await readFile(configFile, 'utf8'));
   return {
@@ -50,7 +50,7 @@ export function planFrom(
   offline: boolean,
 ): PlanResult {
   const desired = planStack(loaded.input);
-  const findings = lint(loaded.config, desired.resources);
+  const findings = lint(loaded.input, desired.resources);
   const changes = diff(desired.resources, observed);
   return {
     stack: loaded.config.name,

@@ -1,4 +1,5 @@
-import type { Config } from '../config/schema.js';
+import { LINT_RULES, type LintCode } from '../config/lint-codes.js';
+import type { PlanInput } from './input.js';
 import type { Resource } from '../plan/resource.js';
 import { KAFKA_DEFAULT_CONNECTIONS_MAX_IDLE_MS, NLB_IDLE_TIMEOUT_MS, QUOTAS } from './quotas.js';
 
@@ -10,28 +11,12 @@ export interface Finding {
   message: string;
 }
 
-/** Every lint rule, in the spirit of cfn_nag: code, default severity, and the check. */
-export const LINT_RULES = {
-  MPL001: 'endpoint service allows every AWS principal ("*")',
-  MPL002: 'endpoint service accepts connections without review',
-  MPL003: 'pattern 2 rewrite mode without the provider VPC zone',
-  MPL101: 'plaintext listener',
-  MPL102: 'NLB idle timeout shorter than Kafka clients keep idle connections',
-  MPL103: 'cross-zone data charges',
-  MPL104: 'consumer in a single AZ',
-  MPL105: 'endpointLayout ignored by pattern 2',
-  MPL106: 'broker security group not managed',
-  MPL201: 'NLBs per region quota',
-  MPL202: 'interface endpoints per VPC quota',
-  MPL203: 'target groups per region quota',
-} as const;
-export type LintCode = keyof typeof LINT_RULES;
-
 /**
  * Lints a plan. Errors stop `plan` and `apply` unless their code is in `lint.allow`, which turns them
  * into warnings (an explicit opt-in); an allowed warning is dropped.
  */
-export function lint(config: Config, resources: Resource[]): Finding[] {
+export function lint(input: Pick<PlanInput, 'config' | 'consumerSubnets'>, resources: Resource[]): Finding[] {
+  const { config } = input;
   const raw: Array<{ code: LintCode; severity: Severity; message: string }> = [];
   const add = (code: LintCode, severity: Severity, message: string) => raw.push({ code, severity, message });
 
@@ -84,7 +69,7 @@ export function lint(config: Config, resources: Resource[]): Finding[] {
     );
   }
   config.consumers.forEach((c, i) => {
-    const azs = new Set(c.subnets.map((s) => (typeof s === 'string' ? s : s.azId)));
+    const azs = new Set((input.consumerSubnets[c.name] ?? []).map((s) => s.azId));
     if (azs.size === 1) {
       add(
         'MPL104',
@@ -103,7 +88,7 @@ export function lint(config: Config, resources: Resource[]): Finding[] {
   if (config.provider.brokerSecurityGroupId === undefined) {
     const ports = [
       ...new Set(resources.flatMap((r) => (r.kind === 'target-group' ? [r.props.port] : []))),
-    ].sort();
+    ].sort((a, b) => a - b);
     add(
       'MPL106',
       'warning',
@@ -147,3 +132,5 @@ export function lint(config: Config, resources: Resource[]): Finding[] {
     return [{ ...f, severity: 'warning' as const, message: `${f.message} (allowed by lint.allow)` }];
   });
 }
+
+export { LINT_RULES, type LintCode };

@@ -37,6 +37,13 @@ export function planStack(input: PlanInput): DesiredStack {
       `${configFile}: region`,
     );
   }
+  if (inventory.vpcId !== config.provider.vpcId) {
+    throw new PlanRefused(
+      'VPC_MISMATCH',
+      `the brokers are in ${inventory.vpcId} but provider.vpcId is ${config.provider.vpcId}: the NLBs must be in the brokers' VPC`,
+      `${configFile}: provider.vpcId`,
+    );
+  }
   const domain = clusterDomain(inventory, `${configFile}: cluster`);
   const ctx: Ctx = { ...input, set: new ResourceSet(), brokers: sortBrokers(inventory.brokers), domain };
   const portAssignments = config.pattern === 1 ? (planPattern1(ctx), {}) : planPattern2(ctx);
@@ -75,7 +82,9 @@ function planPattern1(ctx: Ctx): void {
     );
   }
   const anyAllAzs = config.consumers.some((c) => c.endpointLayout === 'all-azs');
-  const allProviderSubnets = onePerAz(ctx.providerSubnets, `${configFile}: provider.subnets`);
+  const allProviderSubnets = anyAllAzs
+    ? onePerAz(ctx.providerSubnets, `${configFile}: provider.subnets`)
+    : [];
   const listeners = config.cluster.listeners;
   const services = new Map<number, string>();
   const nlbAzIds = new Map<number, Set<string>>();
@@ -132,7 +141,9 @@ function planPattern1(ctx: Ctx): void {
   addBrokerSecurityGroupRules(
     ctx,
     listeners.map(clientPort),
-    anyAllAzs ? allProviderSubnets : ctx.providerSubnets,
+    anyAllAzs
+      ? allProviderSubnets
+      : brokers.map((b) => providerSubnetFor(b, ctx.providerSubnets, `${configFile}: provider.subnets`)),
   );
 
   config.consumers.forEach((c, ci) => {

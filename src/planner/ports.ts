@@ -25,7 +25,17 @@ export function assignPorts(
   alsoReserved: Iterable<number>,
 ): Record<string, number> {
   const out: Record<string, number> = { ...prior };
-  const taken = new Set<number>([...Object.values(prior), ...alsoReserved]);
+  const reserved = new Set(alsoReserved);
+  for (const [key, port] of Object.entries(prior)) {
+    if (reserved.has(port) && brokerIds.includes(Number(key.split('/')[0]))) {
+      throw new PlanRefused(
+        'PORT_CONFLICT',
+        `broker ${key} keeps port ${port} from state, which the NLB now needs for a bootstrap or broker listener; ` +
+          `choose another pattern2.mode or free the port (see docs/configuration.md, "Pattern 2 ports")`,
+      );
+    }
+  }
+  const taken = new Set<number>([...Object.values(prior), ...reserved]);
   let next = portBase;
   for (const id of [...brokerIds].sort((a, b) => a - b)) {
     for (const l of listeners) {

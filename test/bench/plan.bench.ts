@@ -27,7 +27,7 @@ function inputFor(pattern: 1 | 2, consumers: number) {
 /** What `plan` computes once the input is loaded: the desired resources, their lint, the diff. */
 function planOnce(input: ReturnType<typeof inputFor>): number {
   const desired = planStack(input);
-  lint(input.config, desired.resources);
+  lint(input, desired.resources);
   return diff(desired.resources, new Map()).length;
 }
 

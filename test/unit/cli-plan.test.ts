@@ -7,6 +7,22 @@ import { runCli } from '../support/run-cli.js';
 
 const example = (name: string) => path.join('plans', name);
 
+describe('cli', () => {
+  it('lists every command of the contract in --help', async () => {
+    const r = await runCli(['--help']);
+    assert.equal(r.code, 0);
+    for (const c of ['discover', 'plan', 'apply', 'destroy', 'status', 'cost', 'probe', 'export', 'schema']) {
+      assert.match(r.out, new RegExp(`\\n  ${c}\\b`), c);
+    }
+  });
+
+  it('answers an unknown command with exit 1', async () => {
+    const r = await runCli(['frobnicate']);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /unknown command/);
+  });
+});
+
 describe('cli: plan --offline', () => {
   it('prints a diff with a reason per change and a summary line, and exits 2 when there are changes', async () => {
     const r = await runCli(['plan', '--offline', '--config', example('pattern1-one-consumer.yaml')]);

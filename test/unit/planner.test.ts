@@ -244,8 +244,11 @@ describe('planner: names and ports', () => {
 });
 
 describe('lint', () => {
-  const codes = (cfg: ReturnType<typeof configOf>) =>
-    lint(cfg, planStack(planInputOf(cfg, three())).resources).map((f) => `${f.severity}:${f.code}`);
+  const lintOf = (cfg: ReturnType<typeof configOf>, inv = three()) => {
+    const input = planInputOf(cfg, inv);
+    return lint(input, planStack(input).resources);
+  };
+  const codes = (cfg: ReturnType<typeof configOf>) => lintOf(cfg).map((f) => `${f.severity}:${f.code}`);
 
   it('flags open or unreviewed endpoint services as errors, unless allowed', () => {
     const open = configOf({
@@ -286,9 +289,28 @@ describe('lint', () => {
     assert.ok(!codes(configOf({ clients: { connectionsMaxIdleMs: 300000 } })).includes('warning:MPL102'));
   });
 
+  it('counts AZs of bare subnet ids through what the inventory knows', () => {
+    const solo = { ...consumerInput('solo', '222222222222', 3, 'broker-az'), subnets: ['subnet-p1'] };
+    const inv = inventoryOf(brokersFor([1, 4, 7], 1));
+    assert.ok(lintOf(configOf({ consumers: [solo] }), inv).some((f) => f.code === 'MPL104'));
+  });
+
+  it('refuses an inventory from another VPC than provider.vpcId', () => {
+    const e = refusal(() =>
+      planStack(planInputOf(configOf(), inventoryOf(brokersFor([1, 2, 3]), { vpcId: 'vpc-other' }))),
+    );
+    assert.equal(e.code, 'VPC_MISMATCH');
+  });
+
+  it('refuses a port kept in state that the NLB now needs', () => {
+    const cfg = configOf({ pattern: 2, pattern2: { mode: 'additive' } });
+    const e = refusal(() => planStack(planInputOf(cfg, three(), { '1/tls': 9194 })));
+    assert.equal(e.code, 'PORT_CONFLICT');
+  });
+
   it('makes pattern 2 rewrite without the provider zone an error that says what breaks', () => {
     const cfg = configOf({ pattern: 2, pattern2: { providerZone: false } });
-    const f = lint(cfg, planStack(planInputOf(cfg, three())).resources).find((x) => x.code === 'MPL003');
+    const f = lintOf(cfg).find((x) => x.code === 'MPL003');
     assert.equal(f?.severity, 'error');
     assert.match(f?.message ?? '', /inside the MSK VPC/);
   });
@@ -296,9 +318,7 @@ describe('lint', () => {
   it('warns when pattern 1 passes the NLB and endpoint quotas', () => {
     const ids = Array.from({ length: 51 }, (_, i) => i + 1);
     const cfg = configOf();
-    const found = lint(cfg, planStack(planInputOf(cfg, inventoryOf(brokersFor(ids)))).resources).map(
-      (f) => f.code,
-    );
+    const found = lintOf(cfg, inventoryOf(brokersFor(ids))).map((f) => f.code);
     assert.ok(found.includes('MPL201'));
     assert.ok(found.includes('MPL202'));
   });

@@ -1,0 +1,16 @@
+/** Every lint rule's stable code and title (the checks are in src/planner/lint.ts). */
+export const LINT_RULES = {
+  MPL001: 'endpoint service allows every AWS principal ("*")',
+  MPL002: 'endpoint service accepts connections without review',
+  MPL003: 'pattern 2 rewrite mode without the provider VPC zone',
+  MPL101: 'plaintext listener',
+  MPL102: 'NLB idle timeout shorter than Kafka clients keep idle connections',
+  MPL103: 'cross-zone data charges',
+  MPL104: 'consumer in a single AZ',
+  MPL105: 'endpointLayout ignored by pattern 2',
+  MPL106: 'broker security group not managed',
+  MPL201: 'NLBs per region quota',
+  MPL202: 'interface endpoints per VPC quota',
+  MPL203: 'target groups per region quota',
+} as const;
+export type LintCode = keyof typeof LINT_RULES;
