@@ -150,6 +150,10 @@ export async function startTestbed(opts: TestbedOptions = {}): Promise<Testbed> 
         TESTBED_CONSUMER_ACCOUNTS: accounts.consumers.join(' '),
         TESTBED_CLUSTER_ARN: testbed.clusterArn,
         TESTBED_DNS: testbed.dnsAddress,
+        // One resolver per consumer account, answering from that account's zones only.
+        ...Object.fromEntries(
+          Object.entries(network.dnsByAccount).map(([a, d]) => [`TESTBED_DNS_${a}`, `${d.host}:${d.port}`]),
+        ),
         TESTBED_CA: k.caPath,
         TESTBED_CONTROL: aws.controlUrl,
         TESTBED_BOOTSTRAP_TLS: k.bootstrap.tls,
