@@ -1,0 +1,113 @@
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { KafkaClient } from '@aws-sdk/client-kafka';
+import { Route53Client } from '@aws-sdk/client-route-53';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import { familyOf, RateLimiter } from './rate-limit.js';
+
+export interface AccountClients {
+  account: string;
+  region: string;
+  ec2: EC2Client;
+  elbv2: ElasticLoadBalancingV2Client;
+  route53: Route53Client;
+  ssm: SSMClient;
+  kafka: KafkaClient;
+  s3: S3Client;
+}
+
+export interface ClientPoolOptions {
+  /** Role to assume per account; absent: the default credential chain acts in that account. */
+  roleArns: Record<string, string | undefined>;
+  profile?: string;
+  /** SDK attempts per call (standard retry mode: full-jitter backoff, 500 ms base when throttled). */
+  maxAttempts?: number;
+  limiter?: RateLimiter;
+  /** Overrides per account (tests: the emulator's endpoint and static keys); the SDK's defaults otherwise. */
+  configFor?: (
+    account: string,
+    region: string,
+  ) => { endpoint?: string; credentials?: { accessKeyId: string; secretAccessKey: string } };
+  /** Called for every AWS call, after the limiter let it through (for --verbose and tests). */
+  onCall?: (account: string, service: string, command: string) => void;
+}
+
+type Middlewared = {
+  middlewareStack: { add: (mw: never, opts: { step: 'initialize'; name: string }) => void };
+};
+
+/**
+ * SDK clients per account and region: credentials by assuming the account's role, standard retries,
+ * and every call through the client-side rate limiter. Endpoints come the SDK's usual way
+ * (AWS_ENDPOINT_URL points every service at the emulator in tests).
+ */
+export class ClientPool {
+  private readonly pool = new Map<string, AccountClients>();
+  private readonly limiter: RateLimiter;
+
+  constructor(private readonly opts: ClientPoolOptions) {
+    this.limiter = opts.limiter ?? new RateLimiter();
+  }
+
+  for(account: string, region: string): AccountClients {
+    const key = `${account}|${region}`;
+    let c = this.pool.get(key);
+    if (!c) {
+      c = this.make(account, region);
+      this.pool.set(key, c);
+    }
+    return c;
+  }
+
+  private credentials(account: string): ReturnType<typeof fromNodeProviderChain> {
+    const base = fromNodeProviderChain(this.opts.profile === undefined ? {} : { profile: this.opts.profile });
+    const roleArn = this.opts.roleArns[account];
+    if (roleArn === undefined) return base;
+    return fromTemporaryCredentials({
+      masterCredentials: base,
+      params: { RoleArn: roleArn, RoleSessionName: 'msk-privatelink', DurationSeconds: 3600 },
+    });
+  }
+
+  private make(account: string, region: string): AccountClients {
+    const common = {
+      region,
+      credentials: this.credentials(account),
+      maxAttempts: this.opts.maxAttempts ?? 6,
+    };
+    const clients = {
+      account,
+      region,
+      ec2: new EC2Client(common),
+      elbv2: new ElasticLoadBalancingV2Client(common),
+      route53: new Route53Client(common),
+      ssm: new SSMClient(common),
+      kafka: new KafkaClient(common),
+      s3: new S3Client({ ...common, forcePathStyle: true }),
+    };
+    const scope = `${account}|${region}`;
+    for (const [service, client] of Object.entries(clients)) {
+      if (typeof client === 'string') continue;
+      (client as unknown as Middlewared).middlewareStack.add(
+        ((next: (a: unknown) => Promise<unknown>, context: { commandName?: string }) =>
+          async (args: unknown) => {
+            const command = (context.commandName ?? '').replace(/Command$/, '');
+            await this.limiter.take(scope, familyOf(service, command));
+            this.opts.onCall?.(account, service, command);
+            return next(args);
+          }) as never,
+        { step: 'initialize', name: 'mplRateLimit' },
+      );
+    }
+    return clients;
+  }
+
+  destroy(): void {
+    for (const c of this.pool.values()) {
+      for (const client of [c.ec2, c.elbv2, c.route53, c.ssm, c.kafka, c.s3]) client.destroy();
+    }
+    this.pool.clear();
+  }
+}
