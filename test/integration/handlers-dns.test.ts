@@ -1,0 +1,440 @@
+// Handlers for hosted-zone, dns-record and ssm-parameter against the AWS twin (real SDK clients).
+import assert from 'node:assert/strict';
+import {
+  ChangeResourceRecordSetsCommand,
+  CreateHostedZoneCommand,
+  ListHostedZonesByNameCommand,
+  ListResourceRecordSetsCommand,
+  ListTagsForResourceCommand,
+  Route53Client,
+} from '@aws-sdk/client-route-53';
+import { AddTagsToResourceCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { dnsRecordHandler } from '../../src/executor/handlers/dns-record.js';
+import { callerReferencePrefix, hostedZoneHandler } from '../../src/executor/handlers/hosted-zone.js';
+import { normalizeDnsName } from '../../src/executor/handlers/route53.js';
+import { ssmParameterHandler } from '../../src/executor/handlers/ssm-parameter.js';
+import { MplError } from '../../src/errors.js';
+import { compareProps } from '../../src/plan/diff.js';
+import { TAG_ID, TAG_STACK, type Resource, type ResourceOf } from '../../src/plan/resource.js';
+import { planStack } from '../../src/planner/plan-stack.js';
+import { brokersFor, configOf, consumerInput, inventoryOf, planInputOf } from '../support/fixtures.js';
+import { TestCtx } from '../support/handler-ctx.js';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { KafkaClient } from '@aws-sdk/client-kafka';
+import { S3Client } from '@aws-sdk/client-s3';
+import type { AccountClients } from '../../src/aws/clients.js';
+import { clientConfigFor, startAwsTwin, type AwsTwin } from '../testbed/aws/twin.js';
+import { clientsFor, seedVpc, type AccountNetwork } from '../testbed/scenario.js';
+
+const PROVIDER = '111111111111';
+const CONSUMER = '222222222222';
+const REGION = 'us-east-2';
+const DOMAIN = 'payments.abc123.c2.kafka.us-east-2.amazonaws.com';
+
+function pick<K extends Resource['kind']>(rs: Resource[], kind: K, id?: string): ResourceOf<K> {
+  const r = rs.find((x) => x.kind === kind && (id === undefined || x.id === id));
+  assert.ok(r, `planner emitted no ${kind} ${id ?? ''}`);
+  return r as ResourceOf<K>;
+}
+
+function noop(kind: Resource['kind'], desired: object, actual: object | undefined): void {
+  assert.ok(actual, `${kind}: read returned nothing`);
+  const cmp = compareProps(kind, desired as Record<string, unknown>, actual as Record<string, unknown>);
+  assert.deepEqual(cmp, { action: 'noop', changed: [] }, `${kind}: ${JSON.stringify(actual)}`);
+}
+
+async function rejects(p: Promise<unknown>, code: string, text: RegExp): Promise<MplError> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof MplError, `not an MplError: ${String(e)}`);
+    assert.equal(e.code, code);
+    assert.match(e.message, text);
+    return e;
+  }
+  assert.fail(`expected ${code}`);
+}
+
+/**
+ * Workaround: ClientPool (src/aws/clients.ts) declares `configFor` but does not apply it yet, so
+ * TestCtx's clients would use the default credential chain instead of the twin's per-account keys.
+ * Until it does, route the pool to clients built with the twin's config (same SDK, no rate limiter).
+ */
+function pointAtTwin(t: TestCtx, twin: AwsTwin): TestCtx {
+  const made = new Map<string, AccountClients>();
+  t.pool.for = (account: string, region: string) => {
+    const key = `${account}|${region}`;
+    let c = made.get(key);
+    if (!c) {
+      const cfg = { ...clientConfigFor(twin, account, { region }), maxAttempts: 3 };
+      c = {
+        account,
+        region,
+        ec2: new EC2Client(cfg),
+        elbv2: new ElasticLoadBalancingV2Client(cfg),
+        route53: new Route53Client(cfg),
+        ssm: new SSMClient(cfg),
+        kafka: new KafkaClient(cfg),
+        s3: new S3Client({ ...cfg, forcePathStyle: true }),
+      };
+      made.set(key, c);
+    }
+    return c;
+  };
+  const destroy = t.destroy.bind(t);
+  t.destroy = () => {
+    for (const c of made.values())
+      for (const x of [c.ec2, c.elbv2, c.route53, c.ssm, c.kafka, c.s3]) x.destroy();
+    destroy();
+  };
+  return t;
+}
+
+describe('handlers: hosted-zone, dns-record, ssm-parameter (AWS twin)', function () {
+  this.timeout(60_000);
+  let twin: AwsTwin;
+  let t: TestCtx;
+  let route53: Route53Client;
+  let ssm: SSMClient;
+  let consumerNet: AccountNetwork;
+  let providerNet: AccountNetwork;
+  let resources: Resource[];
+  let resources2: Resource[];
+  const started = Date.now();
+
+  before(async () => {
+    twin = await startAwsTwin({
+      region: REGION,
+      delaysMs: { nlbActiveMs: 100, endpointAvailableMs: 100, route53ChangeMs: 100 },
+    });
+    const c = clientsFor(twin, CONSUMER);
+    const p = clientsFor(twin, PROVIDER);
+    [consumerNet, providerNet] = await Promise.all([seedVpc(c, '10.20.0.0/16'), seedVpc(p, '10.0.0.0/16')]);
+    c.destroy();
+    p.destroy();
+    route53 = new Route53Client(clientConfigFor(twin, CONSUMER));
+    ssm = new SSMClient(clientConfigFor(twin, CONSUMER));
+    const consumer = {
+      ...consumerInput('analytics', CONSUMER),
+      vpcId: consumerNet.vpcId,
+      bootstrapParameter: '/msk/payments/bootstrap',
+    };
+    const inv = inventoryOf(brokersFor([1, 2, 3]), { vpcId: providerNet.vpcId });
+    resources = planStack(
+      planInputOf(
+        configOf({ consumers: [consumer], provider: { account: PROVIDER, vpcId: providerNet.vpcId } }),
+        inv,
+      ),
+    ).resources;
+    resources2 = planStack(
+      planInputOf(
+        configOf({
+          pattern: 2,
+          consumers: [consumer],
+          provider: { account: PROVIDER, vpcId: providerNet.vpcId },
+        }),
+        inv,
+      ),
+    ).resources;
+  });
+
+  after(async () => {
+    route53?.destroy();
+    ssm?.destroy();
+    await twin?.stop();
+    console.log(`    handlers-dns: ${Date.now() - started} ms`);
+  });
+
+  beforeEach(async () => {
+    await twin.control.reset();
+    await twin.control.setThrottling(false);
+    // The planner tags with the config's name, which is the executor's ctx.stack.
+    t = pointAtTwin(new TestCtx(twin, 'payments'), twin);
+  });
+  afterEach(() => t.destroy());
+
+  async function zonesNamed(name: string) {
+    const out = await route53.send(new ListHostedZonesByNameCommand({ DNSName: name }));
+    return (out.HostedZones ?? []).filter((z) => normalizeDnsName(z.Name ?? '') === name);
+  }
+
+  async function aRecords(zoneId: string) {
+    const out = await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId }));
+    return (out.ResourceRecordSets ?? []).filter((r) => r.Type === 'A');
+  }
+
+  it('normalizes Route 53 names (trailing dot, octal escapes, case)', () => {
+    assert.equal(normalizeDnsName('B-1.Payments.example.com.'), 'b-1.payments.example.com');
+    assert.equal(normalizeDnsName('\\052.example.com.'), '*.example.com');
+  });
+
+  describe('hosted-zone', () => {
+    it('creates, reads back equal, adopts by tags, does not duplicate, updates, refuses a non-empty delete, deletes', async () => {
+      const r = pick(resources, 'hosted-zone', 'analytics/hosted-zone');
+      assert.equal(r.props.name, DOMAIN);
+      const ctx = t.ctx(CONSUMER);
+
+      const made = await hostedZoneHandler.create(ctx, r);
+      assert.match(made.physicalId, /^[A-Z0-9]+$/, 'physical id without the /hostedzone/ prefix');
+      assert.deepEqual(made.outputs, { zoneId: made.physicalId });
+      noop('hosted-zone', r.props, made.props);
+      const known = t.remember(r, made);
+
+      noop('hosted-zone', r.props, (await hostedZoneHandler.read(ctx, r, known))?.props);
+      const adopted = await hostedZoneHandler.read(ctx, r, undefined);
+      assert.equal(adopted?.physicalId, made.physicalId);
+
+      const again = await hostedZoneHandler.create(ctx, r);
+      assert.equal(again.physicalId, made.physicalId);
+      assert.equal((await zonesNamed(DOMAIN)).length, 1, 'a second create must adopt, not duplicate');
+
+      // Update: comment and tags in place.
+      const changed: typeof r = {
+        ...r,
+        props: { ...r.props, comment: 'new comment', tags: { ...r.props.tags, Owner: 'team-a' } },
+      };
+      const before = await hostedZoneHandler.read(ctx, changed, known);
+      assert.equal(compareProps('hosted-zone', changed.props, before!.props).action, 'update');
+      const updated = await hostedZoneHandler.update!(ctx, changed, before!);
+      noop('hosted-zone', changed.props, updated.props);
+      const tags = await route53.send(
+        new ListTagsForResourceCommand({ ResourceType: 'hostedzone', ResourceId: made.physicalId }),
+      );
+      assert.ok(tags.ResourceTagSet?.Tags?.some((x) => x.Key === 'Owner' && x.Value === 'team-a'));
+      // A VPC change is a replace (diff.ts), not an update.
+      const moved = { ...r.props, vpcId: 'vpc-0000000000000aaaa' };
+      assert.equal(compareProps('hosted-zone', moved, made.props).action, 'replace');
+
+      // A record the stack does not manage blocks the delete, named in the message.
+      await route53.send(
+        new ChangeResourceRecordSetsCommand({
+          HostedZoneId: made.physicalId,
+          ChangeBatch: {
+            Changes: [
+              {
+                Action: 'CREATE',
+                ResourceRecordSet: {
+                  Name: `stray.${DOMAIN}`,
+                  Type: 'A',
+                  TTL: 60,
+                  ResourceRecords: [{ Value: '10.1.1.1' }],
+                },
+              },
+            ],
+          },
+        }),
+      );
+      await rejects(
+        hostedZoneHandler.delete(ctx, known),
+        'ZONE_NOT_EMPTY',
+        new RegExp(`stray\\.${DOMAIN} A`),
+      );
+      await route53.send(
+        new ChangeResourceRecordSetsCommand({
+          HostedZoneId: made.physicalId,
+          ChangeBatch: {
+            Changes: [
+              {
+                Action: 'DELETE',
+                ResourceRecordSet: {
+                  Name: `stray.${DOMAIN}`,
+                  Type: 'A',
+                  TTL: 60,
+                  ResourceRecords: [{ Value: '10.1.1.1' }],
+                },
+              },
+            ],
+          },
+        }),
+      );
+
+      await hostedZoneHandler.delete(ctx, known);
+      assert.equal(await hostedZoneHandler.read(ctx, r, known), undefined);
+      assert.equal(await hostedZoneHandler.read(ctx, r, undefined), undefined);
+      await hostedZoneHandler.delete(ctx, known);
+      assert.equal((await zonesNamed(DOMAIN)).length, 0);
+
+      // Destroy then apply again: a fresh CallerReference, so Route 53 accepts the new zone.
+      const remade = await hostedZoneHandler.create(ctx, r);
+      assert.notEqual(remade.physicalId, made.physicalId);
+    });
+
+    it('adopts a zone made by a run that died before tagging it (CallerReference prefix)', async () => {
+      const r = pick(resources, 'hosted-zone', 'analytics/hosted-zone');
+      const ctx = t.ctx(CONSUMER);
+      const out = await route53.send(
+        new CreateHostedZoneCommand({
+          Name: r.props.name,
+          CallerReference: `${callerReferencePrefix(t.stack, CONSUMER, r.id)}12345`,
+          VPC: { VPCId: r.props.vpcId, VPCRegion: 'us-east-2' },
+          HostedZoneConfig: { PrivateZone: true, Comment: r.props.comment },
+        }),
+      );
+      const zoneId = (out.HostedZone?.Id ?? '').replace('/hostedzone/', '');
+      // Another stack's zone with the same name is never adopted.
+      const other = pointAtTwin(new TestCtx(twin, 'otherstack'), twin);
+      try {
+        assert.equal(await hostedZoneHandler.read(other.ctx(CONSUMER), r, undefined), undefined);
+      } finally {
+        other.destroy();
+      }
+      assert.equal((await hostedZoneHandler.read(ctx, r, undefined))?.physicalId, zoneId);
+      const made = await hostedZoneHandler.create(ctx, r);
+      assert.equal(made.physicalId, zoneId);
+      noop('hosted-zone', r.props, made.props);
+      assert.equal((await zonesNamed(DOMAIN)).length, 1);
+    });
+  });
+
+  describe('dns-record', () => {
+    const EP1 = {
+      dnsName: 'vpce-0a1-aaaa.vpce-svc-01.us-east-2.vpce.amazonaws.com',
+      hostedZoneId: 'ZC8PG0KIFKBRI',
+    };
+    const EP2 = {
+      dnsName: 'vpce-0b2-bbbb.vpce-svc-02.us-east-2.vpce.amazonaws.com',
+      hostedZoneId: 'ZC8PG0KIFKBRI',
+    };
+
+    async function zoneFor(plan: Resource[], id: string, account: string) {
+      const z = pick(plan, 'hosted-zone', id);
+      const made = await hostedZoneHandler.create(t.ctx(account), z);
+      t.remember(z, made);
+      return made.physicalId;
+    }
+
+    it('alias to a vpc-endpoint: creates, reads equal, adopts, UPSERT does not duplicate, repoints, deletes', async () => {
+      const zoneId = await zoneFor(resources, 'analytics/hosted-zone', CONSUMER);
+      const r = pick(resources, 'dns-record', 'analytics/dns-record/b-1');
+      assert.deepEqual(r.props.aliasTarget, { kind: 'vpc-endpoint', id: 'analytics/vpc-endpoint/b-1' });
+      t.pretend('analytics/vpc-endpoint/b-1', 'vpc-endpoint', CONSUMER, 'vpce-0a1', EP1);
+      t.pretend('analytics/vpc-endpoint/b-2', 'vpc-endpoint', CONSUMER, 'vpce-0b2', EP2);
+      const ctx = t.ctx(CONSUMER);
+
+      assert.equal(await dnsRecordHandler.read(ctx, r, undefined), undefined);
+      const made = await dnsRecordHandler.create(ctx, r);
+      assert.equal(made.physicalId, `${zoneId}|b-1.${DOMAIN}|A`);
+      noop('dns-record', r.props, made.props);
+      const known = t.remember(r, made);
+      noop('dns-record', r.props, (await dnsRecordHandler.read(ctx, r, known))?.props);
+      assert.equal((await dnsRecordHandler.read(ctx, r, undefined))?.physicalId, made.physicalId);
+      await dnsRecordHandler.create(ctx, r);
+      const recs = await aRecords(zoneId);
+      assert.equal(recs.length, 1);
+      assert.equal(recs[0]?.AliasTarget?.EvaluateTargetHealth, false);
+      assert.equal(normalizeDnsName(recs[0]?.AliasTarget?.DNSName ?? ''), EP1.dnsName);
+
+      // The same name wanted at another endpoint: read reports the raw DNS name, the diff says update.
+      const repointed: typeof r = {
+        ...r,
+        props: { ...r.props, aliasTarget: { kind: 'vpc-endpoint', id: 'analytics/vpc-endpoint/b-2' } },
+      };
+      const before = await dnsRecordHandler.read(ctx, repointed, known);
+      assert.deepEqual(before?.props.aliasTarget, { kind: 'vpc-endpoint', id: EP1.dnsName });
+      assert.equal(compareProps('dns-record', repointed.props, before!.props).action, 'update');
+      const updated = await dnsRecordHandler.update!(ctx, repointed, before!);
+      noop('dns-record', repointed.props, updated.props);
+      assert.equal((await aRecords(zoneId)).length, 1);
+
+      await dnsRecordHandler.delete(ctx, t.remember(repointed, updated));
+      assert.equal(await dnsRecordHandler.read(ctx, repointed, known), undefined);
+      assert.equal((await aRecords(zoneId)).length, 0);
+      await dnsRecordHandler.delete(ctx, known);
+      // With its records gone the zone deletes; a record read in a deleted zone is undefined.
+      await hostedZoneHandler.delete(ctx, t.ctx(CONSUMER).ref('analytics/hosted-zone'));
+      assert.equal(await dnsRecordHandler.read(ctx, r, known), undefined);
+      await dnsRecordHandler.delete(ctx, known);
+    });
+
+    it('alias to a load-balancer (pattern 2 provider zone)', async () => {
+      const zoneId = await zoneFor(resources2, 'provider/hosted-zone', PROVIDER);
+      const r = pick(resources2, 'dns-record', 'provider/dns-record/b-2');
+      assert.equal(r.props.aliasTarget.kind, 'load-balancer');
+      t.pretend(r.props.aliasTarget.id, 'load-balancer', PROVIDER, 'arn:aws:elasticloadbalancing:nlb', {
+        dnsName: 'mpl-payments-shared-0123456789abcdef.elb.us-east-2.amazonaws.com',
+        canonicalHostedZoneId: 'ZLMOA37VPKANP',
+      });
+      const ctx = t.ctx(PROVIDER);
+      const made = await dnsRecordHandler.create(ctx, r);
+      noop('dns-record', r.props, made.props);
+      const known = t.remember(r, made);
+      noop('dns-record', r.props, (await dnsRecordHandler.read(ctx, undefined, known))?.props);
+      await dnsRecordHandler.delete(ctx, known);
+      assert.equal(await dnsRecordHandler.read(ctx, r, undefined), undefined);
+      void zoneId;
+    });
+
+    it('retries PriorRequestNotComplete: concurrent changes to one zone all land', async () => {
+      const zoneId = await zoneFor(resources, 'analytics/hosted-zone', CONSUMER);
+      const recs = [1, 2, 3].map((i) => pick(resources, 'dns-record', `analytics/dns-record/b-${i}`));
+      for (const r of recs) t.pretend(r.props.aliasTarget.id, 'vpc-endpoint', CONSUMER, `vpce-${r.id}`, EP1);
+      await twin.control.setDelays({ route53ChangeMs: 300 });
+      await twin.control.setThrottling(true);
+      try {
+        const ctx = t.ctx(CONSUMER);
+        await twin.control.resetCounters();
+        const made = await Promise.all(recs.map((r) => dnsRecordHandler.create(ctx, r)));
+        made.forEach((m, i) => noop('dns-record', recs[i]!.props, m.props));
+        const rows = await twin.control.counters({ service: 'route53', action: 'ChangeResourceRecordSets' });
+        const refused = rows.reduce((n, row) => n + row.calls, 0) - 3;
+        assert.ok(refused > 0, 'the twin should have refused some changes while one was PENDING');
+        assert.equal((await aRecords(zoneId)).length, 3);
+      } finally {
+        await twin.control.setThrottling(false);
+        await twin.control.setDelays({ route53ChangeMs: 100 });
+      }
+    });
+  });
+
+  describe('ssm-parameter', () => {
+    it('creates, reads equal, adopts by name, does not duplicate, updates value and tags, deletes', async () => {
+      const r = pick(resources, 'ssm-parameter');
+      assert.equal(r.account, CONSUMER);
+      const ctx = t.ctx(CONSUMER);
+      const made = await ssmParameterHandler.create(ctx, r);
+      assert.equal(made.physicalId, '/msk/payments/bootstrap');
+      noop('ssm-parameter', r.props, made.props);
+      const known = t.remember(r, made);
+      noop('ssm-parameter', r.props, (await ssmParameterHandler.read(ctx, r, known))?.props);
+      assert.equal((await ssmParameterHandler.read(ctx, r, undefined))?.physicalId, made.physicalId);
+      const again = await ssmParameterHandler.create(ctx, r);
+      assert.equal(again.outputs.version, made.outputs.version, 'an unchanged create writes nothing');
+
+      const changed: typeof r = {
+        ...r,
+        props: { ...r.props, value: 'b-1.example:9094', tags: { ...r.props.tags, Owner: 'team-a' } },
+      };
+      const before = await ssmParameterHandler.read(ctx, changed, known);
+      assert.equal(compareProps('ssm-parameter', changed.props, before!.props).action, 'update');
+      const updated = await ssmParameterHandler.update!(ctx, changed, before!);
+      noop('ssm-parameter', changed.props, updated.props);
+      // Back: the extra tag goes too.
+      noop('ssm-parameter', r.props, (await ssmParameterHandler.update!(ctx, r, updated)).props);
+
+      await ssmParameterHandler.delete(ctx, known);
+      assert.equal(await ssmParameterHandler.read(ctx, r, known), undefined);
+      await ssmParameterHandler.delete(ctx, known);
+    });
+
+    it("refuses another stack's parameter and never logs values", async () => {
+      const r = pick(resources, 'ssm-parameter');
+      await ssm.send(new PutParameterCommand({ Name: r.props.name, Value: 'secret-ish', Type: 'String' }));
+      await ssm.send(
+        new AddTagsToResourceCommand({
+          ResourceType: 'Parameter',
+          ResourceId: r.props.name,
+          Tags: [
+            { Key: TAG_STACK, Value: 'other' },
+            { Key: TAG_ID, Value: r.id },
+          ],
+        }),
+      );
+      const ctx = t.ctx(CONSUMER);
+      assert.equal(await ssmParameterHandler.read(ctx, r, undefined), undefined);
+      const e = await rejects(ssmParameterHandler.create(ctx, r), 'PARAMETER_CONFLICT', /belongs to other/);
+      assert.doesNotMatch(e.message, /secret-ish/);
+      assert.ok(!t.messages.some((m) => m.includes('secret-ish') || m.includes(r.props.value)));
+    });
+  });
+});
