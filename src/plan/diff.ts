@@ -114,6 +114,7 @@ export function diff(desired: Resource[], observed: ReadonlyMap<LogicalId, Obser
           : `${changed.join(', ')} changed`;
     changes.push({ ...base, action, reason, before: o.props, after: props, changedProps: changed });
   }
+  cascadeReplacements(changes, desired);
   const gone = [...observed.values()].filter((o) => !desiredIds.has(o.id));
   for (const o of topoSort(gone).reverse()) {
     changes.push({
@@ -127,6 +128,32 @@ export function diff(desired: Resource[], observed: ReadonlyMap<LogicalId, Obser
     });
   }
   return changes;
+}
+
+/**
+ * A resource that refers to one being replaced is replaced too: AWS will not delete the old one
+ * while it is referenced (a listener holds its target group, a service its NLB), and the new one
+ * has a new ARN the dependent must point at. DNS records are the exception: an UPSERT repoints them.
+ */
+function cascadeReplacements(changes: Change[], desired: Resource[]): void {
+  const byId = new Map(changes.map((c) => [c.id, c]));
+  const dependents = new Map<string, Resource[]>();
+  for (const r of desired) for (const d of r.dependsOn) dependents.set(d, [...(dependents.get(d) ?? []), r]);
+  const queue = changes.filter((c) => c.action === 'replace').map((c) => c.id);
+  while (queue.length > 0) {
+    const id = queue.shift() as string;
+    for (const dep of dependents.get(id) ?? []) {
+      const c = byId.get(dep.id);
+      if (!c || c.action === 'create' || c.action === 'replace') continue;
+      if (dep.kind === 'dns-record') {
+        if (c.action === 'noop')
+          Object.assign(c, { action: 'update', reason: `its target ${id} is replaced` });
+        continue;
+      }
+      Object.assign(c, { action: 'replace', reason: `depends on ${id}, which is replaced` });
+      queue.push(dep.id);
+    }
+  }
 }
 
 /** Stable topological order: dependencies first, ties in input order. Unknown dependencies are ignored. */

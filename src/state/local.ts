@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parseDocument, validate } from '../config/load.js';
 import { InputError } from '../errors.js';
 import { StateSchema, type State } from './schema.js';
+import type { StateBackend } from './store.js';
 
 /** Where a stack's local state lives unless state.path says otherwise. */
 export function defaultStatePath(stack: string, cwd = process.cwd()): string {
@@ -24,8 +25,12 @@ export function emptyState(stack: string): State {
 }
 
 /** The local file backend: a missing file is a stack never applied; writes are atomic (temp + rename). */
-export class LocalStateBackend {
+export class LocalStateBackend implements StateBackend {
   constructor(readonly file: string) {}
+
+  get location(): string {
+    return this.file;
+  }
 
   async read(): Promise<State | undefined> {
     let text: string;
