@@ -1,0 +1,406 @@
+// Handlers for target groups, NLBs and listeners against the AWS twin through real SDK clients.
+// Desired resources come from the real planner (pattern 2: a shared cross-zone NLB over three
+// subnets, a bootstrap target group of every broker, one target group and listener per broker).
+import assert from 'node:assert/strict';
+import {
+  CreateTargetGroupCommand,
+  DescribeTargetGroupsCommand,
+  RegisterTargetsCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { listenerHandler } from '../../src/executor/handlers/listener.js';
+import { loadBalancerHandler } from '../../src/executor/handlers/load-balancer.js';
+import { targetGroupHandler } from '../../src/executor/handlers/target-group.js';
+import type { Handler, Known, Observed } from '../../src/executor/types.js';
+import { MplError } from '../../src/errors.js';
+import { compareProps } from '../../src/plan/diff.js';
+import type { Kind, ResourceOf } from '../../src/plan/resource.js';
+import { planStack } from '../../src/planner/plan-stack.js';
+import { TestCtx } from '../support/handler-ctx.js';
+import { brokersFor, configOf, consumerInput, inventoryOf, planInputOf } from '../support/fixtures.js';
+import { clientConfigFor, startAwsTwin, type AwsTwin } from '../testbed/aws/twin.js';
+import type { AccountClients } from '../../src/aws/clients.js';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { KafkaClient } from '@aws-sdk/client-kafka';
+import { Route53Client } from '@aws-sdk/client-route-53';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { clientsFor, seedVpc, type AccountNetwork, type Clients } from '../testbed/scenario.js';
+
+const PROVIDER = '111111111111';
+const CONSUMER = '222222222222';
+
+let twin: AwsTwin;
+let aws: Clients;
+let net: AccountNetwork;
+let t: TestCtx;
+
+/** The planner's pattern 2 resources over the seeded VPC, provider subnets listed in a non-sorted order. */
+function plan(): Array<ResourceOf<Kind>> {
+  const [s1, s2, s3] = net.subnets as [
+    AccountNetwork['subnets'][number],
+    AccountNetwork['subnets'][number],
+    AccountNetwork['subnets'][number],
+  ];
+  const brokers = brokersFor([1, 2, 3]).map((b, i) => {
+    const s = net.subnets[i % 3] as AccountNetwork['subnets'][number];
+    return { ...b, subnetId: s.id, availabilityZoneId: s.availabilityZoneId };
+  });
+  const config = configOf({
+    name: 'elbtest',
+    region: twin.region,
+    pattern: 2,
+    provider: {
+      account: PROVIDER,
+      vpcId: net.vpcId,
+      // Deliberately not in AZ ID order: read must answer in the planner's order.
+      subnets: [s3, s1, s2].map((s) => ({ id: s.id, azId: s.availabilityZoneId })),
+    },
+    consumers: [
+      {
+        ...consumerInput('analytics', CONSUMER),
+        subnets: [{ id: 'subnet-0c1', azId: s1.availabilityZoneId }],
+      },
+    ],
+  });
+  return planStack(planInputOf(config, inventoryOf(brokers, { region: twin.region, vpcId: net.vpcId })))
+    .resources as Array<ResourceOf<Kind>>;
+}
+
+/**
+ * Workaround (as in handlers-dns.test.ts): ClientPool (src/aws/clients.ts) declares `configFor` but
+ * does not apply it yet, so TestCtx's clients would use the default credential chain. Until it
+ * does, the pool hands out clients built with the twin's per-account config.
+ */
+function pointAtTwin(ctx: TestCtx): TestCtx {
+  const made = new Map<string, AccountClients>();
+  ctx.pool.for = (account: string, region: string) => {
+    const key = `${account}|${region}`;
+    let c = made.get(key);
+    if (!c) {
+      const cfg = { ...clientConfigFor(twin, account, { region }), maxAttempts: 3 };
+      c = {
+        account,
+        region,
+        ec2: new EC2Client(cfg),
+        elbv2: new ElasticLoadBalancingV2Client(cfg),
+        route53: new Route53Client(cfg),
+        ssm: new SSMClient(cfg),
+        kafka: new KafkaClient(cfg),
+        s3: new S3Client({ ...cfg, forcePathStyle: true }),
+      };
+      made.set(key, c);
+    }
+    return c;
+  };
+  const destroy = ctx.destroy.bind(ctx);
+  ctx.destroy = () => {
+    for (const c of made.values())
+      for (const x of [c.ec2, c.elbv2, c.route53, c.ssm, c.kafka, c.s3]) x.destroy();
+    destroy();
+  };
+  return ctx;
+}
+
+function pick<K extends Kind>(kind: K, id: string): ResourceOf<K> {
+  const r = plan().find((x) => x.kind === kind && x.id === id);
+  assert.ok(r, `planner emits ${kind} ${id}`);
+  return r as ResourceOf<K>;
+}
+
+function assertNoop<K extends Kind>(desired: ResourceOf<K>, o: Observed<K> | undefined): void {
+  assert.ok(o, `${desired.id} exists`);
+  const cmp = compareProps(
+    desired.kind,
+    desired.props as Record<string, unknown>,
+    o.props as Record<string, unknown>,
+  );
+  assert.deepEqual(
+    cmp,
+    { action: 'noop', changed: [] },
+    JSON.stringify({ desired: desired.props, actual: o.props }),
+  );
+}
+
+function knownOf<K extends Kind>(r: ResourceOf<K>, o: Observed<K>): Known {
+  return {
+    id: r.id,
+    kind: r.kind,
+    account: r.account,
+    region: r.region,
+    physicalId: o.physicalId,
+    props: o.props,
+    outputs: o.outputs,
+  };
+}
+
+async function make<K extends Kind>(h: Handler<K>, r: ResourceOf<K>): Promise<Observed<K>> {
+  const o = await h.create(t.ctx(r.account), r);
+  t.remember(r, o as Observed);
+  return o;
+}
+
+async function rejects(p: Promise<unknown>, code: string): Promise<void> {
+  await assert.rejects(p, (e: unknown) => {
+    assert.ok(e instanceof MplError, `an MplError, got ${String(e)}`);
+    assert.equal(e.code, code, e.message);
+    return true;
+  });
+}
+
+describe('ELBv2 handlers (target group, load balancer, listener) on the AWS twin', function () {
+  this.timeout(60_000);
+
+  before(async () => {
+    twin = await startAwsTwin({
+      delaysMs: { nlbActiveMs: 100, endpointAvailableMs: 100, route53ChangeMs: 100 },
+    });
+    aws = clientsFor(twin, PROVIDER);
+    net = await seedVpc(aws, '10.0.0.0/16');
+  });
+
+  after(async () => {
+    t?.destroy();
+    aws?.destroy();
+    await twin?.stop();
+  });
+
+  beforeEach(() => {
+    t?.destroy();
+    t = pointAtTwin(new TestCtx(twin, 'elbtest'));
+  });
+
+  describe('target-group', () => {
+    it('creates, reads back as planned (by ARN and by name), adopts on a second create, updates targets and tags, deletes', async () => {
+      const tg = pick('target-group', 'bootstrap/target-group/tls');
+      assert.equal(tg.props.targets.length, 3);
+      const ctx = t.ctx(PROVIDER);
+      const made = await make(targetGroupHandler, tg);
+      assert.match(made.physicalId, /:targetgroup\/mpl-elbtest-boot-tls\//);
+      assert.deepEqual(made.outputs, { arn: made.physicalId });
+      assertNoop(tg, made);
+
+      const known = knownOf(tg, made);
+      const byArn = await targetGroupHandler.read(ctx, tg, known);
+      assertNoop(tg, byArn);
+      assert.equal(byArn?.physicalId, made.physicalId);
+      // Destroy-time read: no desired resource, broker ids from state.
+      assertNoop(tg, await targetGroupHandler.read(ctx, undefined, known));
+      const byName = await targetGroupHandler.read(ctx, tg, undefined);
+      assert.equal(byName?.physicalId, made.physicalId, 'a crashed run adopts the group by name');
+      assertNoop(tg, byName);
+
+      const again = await targetGroupHandler.create(ctx, tg);
+      assert.equal(again.physicalId, made.physicalId, 'no duplicate');
+      const all = await aws.elbv2.send(new DescribeTargetGroupsCommand({}));
+      assert.equal(all.TargetGroups?.filter((g) => g.TargetGroupName === tg.props.name).length, 1);
+
+      // A broker replaced by one with another IP, and a tag added.
+      const [b1, b2] = tg.props.targets as [
+        (typeof tg.props.targets)[number],
+        (typeof tg.props.targets)[number],
+      ];
+      const changed = {
+        ...tg,
+        props: {
+          ...tg.props,
+          targets: [b1, b2, { ip: '10.0.3.99', port: b1.port, brokerId: 4 }],
+          tags: { ...tg.props.tags, team: 'payments' },
+        },
+      };
+      const before = await targetGroupHandler.read(ctx, changed, known);
+      assert.ok(before);
+      assert.equal(compareProps('target-group', changed.props, before.props).action, 'update');
+      assert.deepEqual(compareProps('target-group', changed.props, before.props).changed, [
+        'tags',
+        'targets',
+      ]);
+      const updated = await targetGroupHandler.update!(ctx, changed, before);
+      assertNoop(changed, updated);
+      assertNoop(changed, await targetGroupHandler.read(ctx, changed, known));
+
+      // A target registered out of band: AWS does not know its broker, so it shows as a difference.
+      await aws.elbv2.send(
+        new RegisterTargetsCommand({
+          TargetGroupArn: made.physicalId,
+          Targets: [{ Id: '10.0.2.77', Port: b1.port }],
+        }),
+      );
+      const drifted = await targetGroupHandler.read(ctx, changed, known);
+      assert.ok(drifted);
+      assert.deepEqual(
+        drifted.props.targets.find((x) => x.ip === '10.0.2.77'),
+        { ip: '10.0.2.77', port: b1.port, brokerId: -1 },
+      );
+      assert.equal(compareProps('target-group', changed.props, drifted.props).action, 'update');
+      assertNoop(changed, await targetGroupHandler.update!(ctx, changed, drifted));
+
+      await targetGroupHandler.delete(ctx, known);
+      assert.equal(await targetGroupHandler.read(ctx, tg, known), undefined);
+      assert.equal(await targetGroupHandler.read(ctx, tg, undefined), undefined);
+      await targetGroupHandler.delete(ctx, known);
+    });
+
+    it('refuses to adopt a same-named group of another stack', async () => {
+      const tg = pick('target-group', 'b-2/target-group/tls');
+      await aws.elbv2.send(
+        new CreateTargetGroupCommand({
+          Name: tg.props.name,
+          Protocol: 'TCP',
+          Port: tg.props.port,
+          VpcId: tg.props.vpcId,
+          TargetType: 'ip',
+          Tags: [
+            { Key: 'msk-privatelink:stack', Value: 'other' },
+            { Key: 'msk-privatelink:id', Value: tg.id },
+          ],
+        }),
+      );
+      await rejects(targetGroupHandler.read(t.ctx(PROVIDER), tg, undefined), 'NAME_TAKEN');
+      await rejects(targetGroupHandler.create(t.ctx(PROVIDER), tg), 'NAME_TAKEN');
+      // Clean up through the handler (by name from the state-like entry).
+      await targetGroupHandler.delete(t.ctx(PROVIDER), {
+        id: tg.id,
+        kind: tg.kind,
+        account: PROVIDER,
+        region: twin.region,
+        props: tg.props,
+        outputs: {},
+      });
+    });
+  });
+
+  describe('load-balancer', () => {
+    it('creates and waits until active, reads back in the planner subnet order, adopts, updates cross-zone and tags, deletes', async () => {
+      const lb = pick('load-balancer', 'shared/load-balancer');
+      assert.equal(lb.props.crossZone, true);
+      assert.deepEqual(
+        lb.props.azIds,
+        [net.subnets[2], net.subnets[0], net.subnets[1]].map((s) => s?.availabilityZoneId),
+      );
+      const ctx = t.ctx(PROVIDER);
+      const started = Date.now();
+      const made = await make(loadBalancerHandler, lb);
+      assert.ok(Date.now() - started >= 90, 'waited for provisioning -> active');
+      assert.match(made.physicalId, /:loadbalancer\/net\/mpl-elbtest-shared\//);
+      assert.deepEqual(Object.keys(made.outputs).sort(), ['arn', 'canonicalHostedZoneId', 'dnsName']);
+      assert.equal(made.outputs.arn, made.physicalId);
+      assert.match(String(made.outputs.dnsName), /^mpl-elbtest-shared-.*\.elb\./);
+      assert.ok(made.outputs.canonicalHostedZoneId);
+      assertNoop(lb, made);
+
+      const known = knownOf(lb, made);
+      assertNoop(lb, await loadBalancerHandler.read(ctx, lb, known));
+      assertNoop(lb, await loadBalancerHandler.read(ctx, undefined, known));
+      const byName = await loadBalancerHandler.read(ctx, lb, undefined);
+      assert.equal(byName?.physicalId, made.physicalId);
+      const again = await loadBalancerHandler.create(ctx, lb);
+      assert.equal(again.physicalId, made.physicalId, 'no duplicate');
+
+      const changed = {
+        ...lb,
+        props: { ...lb.props, crossZone: false, tags: { ...lb.props.tags, Name: 'renamed' } },
+      };
+      const before = await loadBalancerHandler.read(ctx, changed, known);
+      assert.ok(before);
+      assert.deepEqual(compareProps('load-balancer', changed.props, before.props), {
+        action: 'update',
+        changed: ['crossZone', 'tags'],
+      });
+      assertNoop(changed, await loadBalancerHandler.update!(ctx, changed, before));
+      assertNoop(changed, await loadBalancerHandler.read(ctx, changed, known));
+
+      await loadBalancerHandler.delete(ctx, known);
+      assert.equal(await loadBalancerHandler.read(ctx, lb, known), undefined);
+      assert.equal(await loadBalancerHandler.read(ctx, lb, undefined), undefined);
+      await loadBalancerHandler.delete(ctx, known);
+    });
+
+    it('turns ResourceInUse on delete into LOAD_BALANCER_IN_USE', async () => {
+      const lb = pick('load-balancer', 'shared/load-balancer');
+      const made = await make(loadBalancerHandler, lb);
+      const known = knownOf(lb, made);
+      await twin.control.injectFault({
+        service: 'elbv2',
+        action: 'DeleteLoadBalancer',
+        kind: 'error',
+        code: 'ResourceInUse',
+        count: 1,
+      });
+      await rejects(loadBalancerHandler.delete(t.ctx(PROVIDER), known), 'LOAD_BALANCER_IN_USE');
+      await loadBalancerHandler.delete(t.ctx(PROVIDER), known);
+      assert.equal(await loadBalancerHandler.read(t.ctx(PROVIDER), lb, known), undefined);
+    });
+
+    it('fails the wait when the load balancer never becomes active', async () => {
+      const lb = pick('load-balancer', 'shared/load-balancer');
+      await twin.control.setDelays({ nlbActiveMs: 60_000 });
+      try {
+        await rejects(
+          loadBalancerHandler.create(t.ctx(PROVIDER, twin.region, { intervalMs: 50, timeoutMs: 300 }), lb),
+          'WAIT_TIMEOUT',
+        );
+      } finally {
+        await twin.control.setDelays({ nlbActiveMs: 100 });
+      }
+      const o = await loadBalancerHandler.read(t.ctx(PROVIDER), lb, undefined);
+      assert.ok(o, 'the provisioning NLB is found by name');
+      await loadBalancerHandler.delete(t.ctx(PROVIDER), knownOf(lb, o));
+    });
+  });
+
+  describe('listener', () => {
+    it('creates on the referenced NLB and target group, adopts by port, modifies port and target group, deletes; the target group waits for it', async () => {
+      const lb = pick('load-balancer', 'shared/load-balancer');
+      const ls = pick('listener', 'b-1/listener/tls');
+      const tg1 = pick('target-group', 'b-1/target-group/tls');
+      const tg2 = pick('target-group', 'b-2/target-group/tls');
+      const ctx = t.ctx(PROVIDER);
+      const nlb = await make(loadBalancerHandler, lb);
+      const g1 = await make(targetGroupHandler, tg1);
+      const g2 = await make(targetGroupHandler, tg2);
+
+      const made = await make(listenerHandler, ls);
+      assert.match(made.physicalId, /:listener\/net\/mpl-elbtest-shared\//);
+      assert.deepEqual(made.outputs, { arn: made.physicalId });
+      assertNoop(ls, made);
+      const known = knownOf(ls, made);
+      assertNoop(ls, await listenerHandler.read(ctx, ls, known));
+      const byPort = await listenerHandler.read(ctx, ls, undefined);
+      assert.equal(byPort?.physicalId, made.physicalId, 'found on the NLB by port');
+      const again = await listenerHandler.create(ctx, ls);
+      assert.equal(again.physicalId, made.physicalId, 'DuplicateListener with the same target group adopts');
+
+      // Another listener wanting the same port with another target group is refused.
+      const clash = { ...ls, id: 'b-9/listener/tls', props: { ...ls.props, targetGroup: tg2.id } };
+      await rejects(listenerHandler.create(ctx, clash), 'LISTENER_PORT_TAKEN');
+
+      await rejects(targetGroupHandler.delete(ctx, knownOf(tg1, g1)), 'TARGET_GROUP_IN_USE');
+
+      const changed = { ...ls, props: { ...ls.props, port: ls.props.port + 100, targetGroup: tg2.id } };
+      const before = await listenerHandler.read(ctx, changed, known);
+      assert.ok(before);
+      assert.deepEqual(compareProps('listener', changed.props, before.props), {
+        action: 'update',
+        changed: ['port', 'targetGroup'],
+      });
+      const updated = await listenerHandler.update!(ctx, changed, before);
+      assertNoop(changed, updated);
+      assert.equal(updated.physicalId, made.physicalId);
+      await targetGroupHandler.delete(ctx, knownOf(tg1, g1)); // no longer used
+
+      // A reference the stack does not know shows as the raw ARN (a difference, never a silent match).
+      t.known.delete(tg2.id);
+      const raw = await listenerHandler.read(ctx, changed, known);
+      assert.equal(raw?.props.targetGroup, g2.physicalId);
+
+      await listenerHandler.delete(ctx, known);
+      assert.equal(await listenerHandler.read(ctx, ls, known), undefined);
+      await listenerHandler.delete(ctx, known);
+      await targetGroupHandler.delete(ctx, knownOf(tg2, g2));
+      await loadBalancerHandler.delete(ctx, knownOf(lb, nlb));
+      // With the NLB gone, a listener read without an ARN answers undefined, not an error.
+      assert.equal(await listenerHandler.read(ctx, ls, undefined), undefined);
+    });
+  });
+});
