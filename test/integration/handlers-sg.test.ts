@@ -1,0 +1,442 @@
+// Handlers for the consumer endpoint's security group and the rule on the brokers' group, against
+// the AWS twin through real SDK clients. Desired resources come from the real planner (pattern 2).
+import assert from 'node:assert/strict';
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
+  DeleteSecurityGroupCommand,
+  DescribeSecurityGroupRulesCommand,
+  DescribeSecurityGroupsCommand,
+  EC2Client,
+  RevokeSecurityGroupIngressCommand,
+} from '@aws-sdk/client-ec2';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { KafkaClient } from '@aws-sdk/client-kafka';
+import { Route53Client } from '@aws-sdk/client-route-53';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import type { AccountClients } from '../../src/aws/clients.js';
+import { MplError } from '../../src/errors.js';
+import { securityGroupRuleHandler } from '../../src/executor/handlers/security-group-rule.js';
+import { securityGroupHandler } from '../../src/executor/handlers/security-group.js';
+import type { Known, Observed } from '../../src/executor/types.js';
+import { compareProps } from '../../src/plan/diff.js';
+import type { Kind, ResourceOf } from '../../src/plan/resource.js';
+import { planStack } from '../../src/planner/plan-stack.js';
+import { brokersFor, configOf, inventoryOf, planInputOf } from '../support/fixtures.js';
+import { TestCtx } from '../support/handler-ctx.js';
+import { clientConfigFor, startAwsTwin, type AwsTwin } from '../testbed/aws/twin.js';
+import { clientsFor, seedVpc, type AccountNetwork, type Clients } from '../testbed/scenario.js';
+
+const PROVIDER = '111111111111';
+const CONSUMER = '222222222222';
+
+let twin: AwsTwin;
+let provider: Clients;
+let consumer: Clients;
+let pnet: AccountNetwork;
+let cnet: AccountNetwork;
+let t: TestCtx;
+
+/**
+ * Workaround (as in handlers-dns.test.ts): ClientPool (src/aws/clients.ts) declares `configFor` but
+ * does not apply it yet, so TestCtx's clients would use the default credential chain. Until it
+ * does, the pool hands out clients built with the twin's per-account config.
+ */
+function pointAtTwin(ctx: TestCtx): TestCtx {
+  const made = new Map<string, AccountClients>();
+  ctx.pool.for = (account: string, region: string) => {
+    const key = `${account}|${region}`;
+    let c = made.get(key);
+    if (!c) {
+      const cfg = { ...clientConfigFor(twin, account, { region }), maxAttempts: 3 };
+      c = {
+        account,
+        region,
+        ec2: new EC2Client(cfg),
+        elbv2: new ElasticLoadBalancingV2Client(cfg),
+        route53: new Route53Client(cfg),
+        ssm: new SSMClient(cfg),
+        kafka: new KafkaClient(cfg),
+        s3: new S3Client({ ...cfg, forcePathStyle: true }),
+      };
+      made.set(key, c);
+    }
+    return c;
+  };
+  const destroy = ctx.destroy.bind(ctx);
+  ctx.destroy = () => {
+    for (const c of made.values())
+      for (const x of [c.ec2, c.elbv2, c.route53, c.ssm, c.kafka, c.s3]) x.destroy();
+    destroy();
+  };
+  return ctx;
+}
+
+/** The planner's pattern 2 resources over the seeded VPCs, with the brokers' group `brokerSg`. */
+function plan(brokerSg: string): Array<ResourceOf<Kind>> {
+  const brokers = brokersFor([1, 2, 3]).map((b, i) => {
+    const s = pnet.subnets[i % 3] as AccountNetwork['subnets'][number];
+    return { ...b, subnetId: s.id, availabilityZoneId: s.availabilityZoneId };
+  });
+  const config = configOf({
+    name: 'sgtest',
+    region: twin.region,
+    pattern: 2,
+    provider: { account: PROVIDER, vpcId: pnet.vpcId, brokerSecurityGroupId: brokerSg },
+    consumers: [
+      {
+        name: 'analytics',
+        account: CONSUMER,
+        vpcId: cnet.vpcId,
+        subnets: cnet.subnets.map((s) => ({ id: s.id, azId: s.availabilityZoneId })),
+        // Not sorted: the planner keeps config order, and read must answer in it.
+        allowedCidrs: ['10.30.0.0/16', '10.20.0.0/16'],
+        endpointLayout: 'all-azs',
+      },
+    ],
+  });
+  return planStack(planInputOf(config, inventoryOf(brokers, { region: twin.region, vpcId: pnet.vpcId })))
+    .resources as Array<ResourceOf<Kind>>;
+}
+
+function pick<K extends Kind>(resources: Array<ResourceOf<Kind>>, kind: K): ResourceOf<K> {
+  const r = resources.filter((x) => x.kind === kind);
+  assert.equal(r.length, 1, `planner emits one ${kind}`);
+  return r[0] as ResourceOf<K>;
+}
+
+function assertNoop<K extends Kind>(desired: ResourceOf<K>, o: Observed<K> | undefined): void {
+  assert.ok(o, `${desired.id} exists`);
+  const cmp = compareProps(
+    desired.kind,
+    desired.props as Record<string, unknown>,
+    o.props as Record<string, unknown>,
+  );
+  assert.deepEqual(
+    cmp,
+    { action: 'noop', changed: [] },
+    JSON.stringify({ desired: desired.props, actual: o.props }),
+  );
+}
+
+function knownOf<K extends Kind>(r: ResourceOf<K>, o: Observed<K>): Known {
+  return {
+    id: r.id,
+    kind: r.kind,
+    account: r.account,
+    region: r.region,
+    physicalId: o.physicalId,
+    props: o.props,
+    outputs: o.outputs,
+  };
+}
+
+async function rejects(p: Promise<unknown>, code: string): Promise<void> {
+  await assert.rejects(p, (e: unknown) => {
+    assert.ok(e instanceof MplError, `an MplError, got ${String(e)}`);
+    assert.equal(e.code, code, e.message);
+    return true;
+  });
+}
+
+async function newGroup(c: Clients, vpcId: string, name: string): Promise<string> {
+  const out = await c.ec2.send(
+    new CreateSecurityGroupCommand({ GroupName: name, Description: name, VpcId: vpcId }),
+  );
+  return out.GroupId as string;
+}
+
+async function ingressOf(c: Clients, groupId: string) {
+  const out = await c.ec2.send(
+    new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [groupId] }] }),
+  );
+  return (out.SecurityGroupRules ?? []).filter((r) => !r.IsEgress);
+}
+
+describe('EC2 security group handlers on the AWS twin', function () {
+  this.timeout(60_000);
+
+  before(async () => {
+    twin = await startAwsTwin({
+      delaysMs: { nlbActiveMs: 100, endpointAvailableMs: 100, route53ChangeMs: 100 },
+    });
+    provider = clientsFor(twin, PROVIDER);
+    consumer = clientsFor(twin, CONSUMER);
+    pnet = await seedVpc(provider, '10.0.0.0/16');
+    cnet = await seedVpc(consumer, '10.20.0.0/16');
+  });
+
+  after(async () => {
+    t?.destroy();
+    provider?.destroy();
+    consumer?.destroy();
+    await twin?.stop();
+  });
+
+  beforeEach(async () => {
+    t?.destroy();
+    t = pointAtTwin(new TestCtx(twin, 'sgtest'));
+    await twin.control.clearFaults();
+  });
+
+  describe('security-group', () => {
+    it('creates with the planned ingress, reads back in planner order (by id and by name), adopts, updates the difference, deletes', async () => {
+      const sg = pick(plan('sg-0123456789abcdef0'), 'security-group');
+      assert.equal(sg.account, CONSUMER);
+      assert.deepEqual(
+        sg.props.ingress.map((r) => `${r.cidr} ${r.fromPort}-${r.toPort}`),
+        [
+          '10.30.0.0/16 9001-9003',
+          '10.30.0.0/16 9094-9094',
+          '10.20.0.0/16 9001-9003',
+          '10.20.0.0/16 9094-9094',
+        ],
+      );
+      const ctx = t.ctx(CONSUMER);
+      const made = await securityGroupHandler.create(ctx, sg);
+      assert.match(made.physicalId, /^sg-/);
+      assert.deepEqual(made.outputs, { groupId: made.physicalId });
+      assertNoop(sg, made);
+
+      const known = knownOf(sg, made);
+      assertNoop(sg, await securityGroupHandler.read(ctx, sg, known));
+      assertNoop(sg, await securityGroupHandler.read(ctx, undefined, known));
+      const byName = await securityGroupHandler.read(ctx, sg, undefined);
+      assert.equal(byName?.physicalId, made.physicalId, 'a crashed run adopts the group by name');
+
+      const again = await securityGroupHandler.create(ctx, sg);
+      assert.equal(again.physicalId, made.physicalId, 'no duplicate');
+      const groups = await consumer.ec2.send(
+        new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: [cnet.vpcId] }] }),
+      );
+      assert.equal(groups.SecurityGroups?.filter((g) => g.GroupName === sg.props.name).length, 1);
+      // AWS's default egress is left alone.
+      const g = groups.SecurityGroups?.find((x) => x.GroupId === made.physicalId);
+      assert.equal(g?.IpPermissionsEgress?.[0]?.IpRanges?.[0]?.CidrIp, '0.0.0.0/0');
+
+      // One CIDR dropped, one added, a description changed, a tag added.
+      const [r0, r1, r2, r3] = sg.props.ingress as [
+        (typeof sg.props.ingress)[number],
+        (typeof sg.props.ingress)[number],
+        (typeof sg.props.ingress)[number],
+        (typeof sg.props.ingress)[number],
+      ];
+      const changed = {
+        ...sg,
+        props: {
+          ...sg.props,
+          ingress: [
+            { ...r2, description: 'Kafka clients (analytics)' },
+            r3,
+            { ...r0, cidr: '10.40.0.0/16' },
+            { ...r1, cidr: '10.40.0.0/16' },
+          ],
+          tags: { ...sg.props.tags, team: 'data' },
+        },
+      };
+      const before = await securityGroupHandler.read(ctx, changed, known);
+      assert.ok(before);
+      assert.deepEqual(compareProps('security-group', changed.props, before.props), {
+        action: 'update',
+        changed: ['ingress', 'tags'],
+      });
+      assertNoop(changed, await securityGroupHandler.update!(ctx, changed, before));
+      assertNoop(changed, await securityGroupHandler.read(ctx, changed, known));
+
+      // A rule added out of band shows as a difference and the update revokes it.
+      await consumer.ec2.send(
+        new AuthorizeSecurityGroupIngressCommand({
+          GroupId: made.physicalId,
+          IpPermissions: [
+            { IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '10.99.0.0/16' }] },
+          ],
+        }),
+      );
+      const drifted = await securityGroupHandler.read(ctx, changed, known);
+      assert.ok(drifted);
+      assert.deepEqual(compareProps('security-group', changed.props, drifted.props).changed, ['ingress']);
+      assertNoop(changed, await securityGroupHandler.update!(ctx, changed, drifted));
+
+      await securityGroupHandler.delete(ctx, known);
+      assert.equal(await securityGroupHandler.read(ctx, sg, known), undefined);
+      assert.equal(await securityGroupHandler.read(ctx, sg, undefined), undefined);
+      await securityGroupHandler.delete(ctx, known);
+    });
+
+    it('retries DeleteSecurityGroup while an endpoint still holds it (DependencyViolation), up to the wait timeout', async () => {
+      const sg = pick(plan('sg-0123456789abcdef0'), 'security-group');
+      const ctx = t.ctx(CONSUMER);
+      const made = await securityGroupHandler.create(ctx, sg);
+      const known = knownOf(sg, made);
+      // The twin does not model ENIs holding a group: inject what AWS answers meanwhile.
+      const fault = {
+        service: 'ec2',
+        action: 'DeleteSecurityGroup',
+        account: CONSUMER,
+        kind: 'error' as const,
+      };
+      await twin.control.injectFault({ ...fault, code: 'DependencyViolation', count: 100 });
+      await rejects(
+        securityGroupHandler.delete(t.ctx(CONSUMER, twin.region, { intervalMs: 20, timeoutMs: 200 }), known),
+        'WAIT_TIMEOUT',
+      );
+      assert.ok(await securityGroupHandler.read(ctx, sg, known), 'still there');
+      await twin.control.clearFaults();
+      await twin.control.injectFault({ ...fault, code: 'DependencyViolation', count: 2 });
+      await securityGroupHandler.delete(ctx, known);
+      assert.equal(await securityGroupHandler.read(ctx, sg, known), undefined);
+      // Any other error is not retried.
+      const again = await securityGroupHandler.create(ctx, sg);
+      await twin.control.injectFault({ ...fault, code: 'UnauthorizedOperation', count: 1 });
+      await rejects(securityGroupHandler.delete(ctx, knownOf(sg, again)), 'DELETE_FAILED');
+      await securityGroupHandler.delete(ctx, knownOf(sg, again));
+    });
+  });
+
+  describe('security-group-rule', () => {
+    it('authorizes one tagged rule per NLB subnet CIDR, finds them by tag, keeps others’ rules, reports drift, deletes', async () => {
+      const brokerSg = await newGroup(provider, pnet.vpcId, `msk-brokers-${Date.now()}`);
+      const [s1, s2, s3] = pnet.subnets as [
+        AccountNetwork['subnets'][number],
+        AccountNetwork['subnets'][number],
+        AccountNetwork['subnets'][number],
+      ];
+      // The operator's rules: one already allows the first NLB subnet on the same port, one is unrelated.
+      await provider.ec2.send(
+        new AuthorizeSecurityGroupIngressCommand({
+          GroupId: brokerSg,
+          IpPermissions: [
+            { IpProtocol: 'tcp', FromPort: 9094, ToPort: 9094, IpRanges: [{ CidrIp: s1.cidr }] },
+            { IpProtocol: 'tcp', FromPort: 9092, ToPort: 9092, IpRanges: [{ CidrIp: '10.99.0.0/16' }] },
+          ],
+        }),
+      );
+      const operatorRules = (await ingressOf(provider, brokerSg)).map((r) => r.SecurityGroupRuleId).sort();
+      assert.equal(operatorRules.length, 2);
+
+      const rule = pick(plan(brokerSg), 'security-group-rule');
+      assert.deepEqual(rule.props.sourceSubnetIds, [s1.id, s2.id, s3.id].sort());
+      assert.equal(rule.props.fromPort, 9094);
+      const ctx = t.ctx(PROVIDER);
+      const made = await securityGroupRuleHandler.create(ctx, rule);
+      assertNoop(rule, made);
+      const own = (await ingressOf(provider, brokerSg)).filter(
+        (r) => !operatorRules.includes(r.SecurityGroupRuleId),
+      );
+      assert.deepEqual(
+        own.map((r) => r.CidrIpv4).sort(),
+        [s2.cidr, s3.cidr],
+        'the CIDR already allowed is not duplicated',
+      );
+      assert.equal(
+        made.physicalId,
+        own
+          .map((r) => r.SecurityGroupRuleId)
+          .sort()
+          .join(','),
+      );
+      assert.deepEqual(made.outputs, { groupId: brokerSg, ruleIds: made.physicalId.split(',') });
+      for (const r of own) {
+        assert.deepEqual(Object.fromEntries((r.Tags ?? []).map((x) => [x.Key, x.Value])), {
+          'msk-privatelink:stack': 'sgtest',
+          'msk-privatelink:id': rule.id,
+        });
+        assert.equal(r.Description, rule.props.description);
+      }
+
+      const known = knownOf(rule, made);
+      assertNoop(rule, await securityGroupRuleHandler.read(ctx, rule, known));
+      assertNoop(rule, await securityGroupRuleHandler.read(ctx, undefined, known));
+      const byTag = await securityGroupRuleHandler.read(ctx, rule, undefined);
+      assert.equal(byTag?.physicalId, made.physicalId, 'found by tags without state');
+      const again = await securityGroupRuleHandler.create(ctx, rule);
+      assert.equal(again.physicalId, made.physicalId, 'no duplicate');
+      assert.equal((await ingressOf(provider, brokerSg)).length, 4);
+
+      // Description changes in place.
+      const relabelled = { ...rule, props: { ...rule.props, description: 'NLB to brokers (tls)' } };
+      const before = await securityGroupRuleHandler.read(ctx, relabelled, known);
+      assert.ok(before);
+      assert.deepEqual(compareProps('security-group-rule', relabelled.props, before.props), {
+        action: 'update',
+        changed: ['description'],
+      });
+      assertNoop(relabelled, await securityGroupRuleHandler.update!(ctx, relabelled, before));
+
+      // A rule revoked out of band: the subnet is missing, which forces a replacement.
+      const lost = own.find((r) => r.CidrIpv4 === s3.cidr)?.SecurityGroupRuleId as string;
+      await provider.ec2.send(
+        new RevokeSecurityGroupIngressCommand({ GroupId: brokerSg, SecurityGroupRuleIds: [lost] }),
+      );
+      const drifted = await securityGroupRuleHandler.read(ctx, relabelled, known);
+      assert.deepEqual(drifted?.props.sourceSubnetIds, [s1.id, s2.id].sort());
+      assert.equal(
+        compareProps('security-group-rule', relabelled.props, drifted!.props as Record<string, unknown>)
+          .action,
+        'replace',
+      );
+
+      // A tagged rule whose CIDR is no planned subnet's shows as cidr:<block>.
+      await provider.ec2.send(
+        new AuthorizeSecurityGroupIngressCommand({
+          GroupId: brokerSg,
+          IpPermissions: [
+            { IpProtocol: 'tcp', FromPort: 9094, ToPort: 9094, IpRanges: [{ CidrIp: '10.77.0.0/24' }] },
+          ],
+          TagSpecifications: [
+            {
+              ResourceType: 'security-group-rule',
+              Tags: [
+                { Key: 'msk-privatelink:stack', Value: 'sgtest' },
+                { Key: 'msk-privatelink:id', Value: rule.id },
+              ],
+            },
+          ],
+        }),
+      );
+      const stray = await securityGroupRuleHandler.read(ctx, relabelled, known);
+      assert.deepEqual(stray?.props.sourceSubnetIds, [s1.id, s2.id, 'cidr:10.77.0.0/24'].sort());
+
+      // Delete revokes what the stack made (state ids and tagged rules), never the operator's rules.
+      await securityGroupRuleHandler.delete(ctx, known);
+      assert.deepEqual(
+        (await ingressOf(provider, brokerSg)).map((r) => r.SecurityGroupRuleId).sort(),
+        operatorRules,
+      );
+      // The operator's rule alone still allows one planned subnet: present but not owned.
+      const borrowed = await securityGroupRuleHandler.read(ctx, rule, undefined);
+      assert.deepEqual(borrowed?.props.sourceSubnetIds, [s1.id]);
+      assert.equal(borrowed?.physicalId, brokerSg);
+      await securityGroupRuleHandler.delete(ctx, known);
+
+      // Without the operator's rule, nothing remains: read answers undefined.
+      await provider.ec2.send(
+        new RevokeSecurityGroupIngressCommand({
+          GroupId: brokerSg,
+          SecurityGroupRuleIds: operatorRules as string[],
+        }),
+      );
+      assert.equal(await securityGroupRuleHandler.read(ctx, rule, known), undefined);
+      assert.equal(await securityGroupRuleHandler.read(ctx, rule, undefined), undefined);
+
+      // Recreated from scratch: all three subnets, then gone again.
+      const fresh = await securityGroupRuleHandler.create(ctx, rule);
+      assertNoop(rule, fresh);
+      assert.equal(fresh.physicalId.split(',').length, 3);
+      await securityGroupRuleHandler.delete(ctx, knownOf(rule, fresh));
+      assert.equal(await securityGroupRuleHandler.read(ctx, rule, undefined), undefined);
+      assert.deepEqual(await ingressOf(provider, brokerSg), []);
+    });
+
+    it('answers undefined when the group is gone, and deleting then succeeds', async () => {
+      const brokerSg = await newGroup(provider, pnet.vpcId, `msk-brokers-gone-${Date.now()}`);
+      const rule = pick(plan(brokerSg), 'security-group-rule');
+      const made = await securityGroupRuleHandler.create(t.ctx(PROVIDER), rule);
+      const known = knownOf(rule, made);
+      await provider.ec2.send(new DeleteSecurityGroupCommand({ GroupId: brokerSg }));
+      assert.equal(await securityGroupRuleHandler.read(t.ctx(PROVIDER), rule, known), undefined);
+      await securityGroupRuleHandler.delete(t.ctx(PROVIDER), known);
+    });
+  });
+});
