@@ -1,0 +1,560 @@
+// Handlers for the PrivateLink pieces (endpoint service, its permissions, the consumer's interface
+// endpoint and the provider's acceptance) against the AWS twin through real SDK clients, across two
+// accounts. Desired resources come from the real planner (pattern 1, all-azs) over seeded VPCs.
+import assert from 'node:assert/strict';
+import {
+  CreateSecurityGroupCommand,
+  DescribeVpcEndpointServiceConfigurationsCommand,
+  DescribeVpcEndpointServicePermissionsCommand,
+  DescribeVpcEndpointsCommand,
+  EC2Client,
+  RejectVpcEndpointConnectionsCommand,
+  type VpcEndpoint,
+} from '@aws-sdk/client-ec2';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { KafkaClient } from '@aws-sdk/client-kafka';
+import { Route53Client } from '@aws-sdk/client-route-53';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import type { AccountClients } from '../../src/aws/clients.js';
+import { MplError } from '../../src/errors.js';
+import { endpointConnectionAcceptanceHandler as accHandler } from '../../src/executor/handlers/endpoint-connection-acceptance.js';
+import { endpointServicePermissionsHandler as permHandler } from '../../src/executor/handlers/endpoint-service-permissions.js';
+import { endpointServiceHandler as svcHandler } from '../../src/executor/handlers/endpoint-service.js';
+import { loadBalancerHandler } from '../../src/executor/handlers/load-balancer.js';
+import { vpcEndpointHandler as epHandler } from '../../src/executor/handlers/vpc-endpoint.js';
+import type { Handler, Known, Observed } from '../../src/executor/types.js';
+import { compareProps } from '../../src/plan/diff.js';
+import { TAG_ID, TAG_STACK, type Kind, type ResourceOf } from '../../src/plan/resource.js';
+import { planStack } from '../../src/planner/plan-stack.js';
+import { brokersFor, configOf, consumerInput, inventoryOf, planInputOf } from '../support/fixtures.js';
+import { TestCtx } from '../support/handler-ctx.js';
+import { clientConfigFor, startAwsTwin, type AwsTwin } from '../testbed/aws/twin.js';
+import { clientsFor, seedVpc, type AccountNetwork, type Clients } from '../testbed/scenario.js';
+
+const PROVIDER = '111111111111';
+const CONSUMER = '222222222222';
+const STRANGER = '333333333333';
+
+let twin: AwsTwin;
+let provider: Clients;
+let consumer: Clients;
+let stranger: Clients;
+let pnet: AccountNetwork;
+let cnet: AccountNetwork;
+let snet: AccountNetwork;
+/** Consumer security groups made outside the handlers (the security-group kind is another handler's). */
+let sgA: string;
+let sgB: string;
+let sgStranger: string;
+let t: TestCtx;
+
+/** The planner's pattern 1 resources for one broker and one consumer over the seeded VPCs. */
+function plan(stack: string): Array<ResourceOf<Kind>> {
+  const brokers = brokersFor([1, 2]).map((b, i) => {
+    const s = pnet.subnets[i % 3] as AccountNetwork['subnets'][number];
+    return { ...b, subnetId: s.id, availabilityZoneId: s.availabilityZoneId };
+  });
+  const config = configOf({
+    name: stack,
+    region: twin.region,
+    pattern: 1,
+    provider: {
+      account: PROVIDER,
+      vpcId: pnet.vpcId,
+      subnets: pnet.subnets.map((s) => ({ id: s.id, azId: s.availabilityZoneId })),
+    },
+    consumers: [
+      {
+        ...consumerInput('analytics', CONSUMER),
+        vpcId: cnet.vpcId,
+        subnets: cnet.subnets.map((s) => ({ id: s.id, azId: s.availabilityZoneId })),
+      },
+    ],
+  });
+  return planStack(planInputOf(config, inventoryOf(brokers, { region: twin.region, vpcId: pnet.vpcId })))
+    .resources as Array<ResourceOf<Kind>>;
+}
+
+function pick<K extends Kind>(resources: Array<ResourceOf<Kind>>, kind: K, id: string): ResourceOf<K> {
+  const r = resources.find((x) => x.kind === kind && x.id === id);
+  assert.ok(r, `planner emits ${kind} ${id}`);
+  return r as ResourceOf<K>;
+}
+
+/**
+ * Workaround (as in handlers-dns/elbv2 tests): ClientPool (src/aws/clients.ts) declares `configFor` but
+ * does not apply it yet, so TestCtx's clients would use the default credential chain. Until it does,
+ * the pool hands out clients built with the twin's per-account config (without the rate limiter).
+ */
+function pointAtTwin(ctx: TestCtx): TestCtx {
+  const made = new Map<string, AccountClients>();
+  ctx.pool.for = (account: string, region: string) => {
+    const key = `${account}|${region}`;
+    let c = made.get(key);
+    if (!c) {
+      const cfg = { ...clientConfigFor(twin, account, { region }), maxAttempts: 3 };
+      c = {
+        account,
+        region,
+        ec2: new EC2Client(cfg),
+        elbv2: new ElasticLoadBalancingV2Client(cfg),
+        route53: new Route53Client(cfg),
+        ssm: new SSMClient(cfg),
+        kafka: new KafkaClient(cfg),
+        s3: new S3Client({ ...cfg, forcePathStyle: true }),
+      };
+      made.set(key, c);
+    }
+    return c;
+  };
+  const destroy = ctx.destroy.bind(ctx);
+  ctx.destroy = () => {
+    for (const c of made.values())
+      for (const x of [c.ec2, c.elbv2, c.route53, c.ssm, c.kafka, c.s3]) x.destroy();
+    destroy();
+  };
+  return ctx;
+}
+
+/** A fresh context per test, with the consumer security groups made outside the handlers. */
+function ctxFor(stack: string): TestCtx {
+  const c = pointAtTwin(new TestCtx(twin, stack));
+  c.pretend('analytics/security-group', 'security-group', CONSUMER, sgA, { groupId: sgA });
+  c.pretend('analytics/security-group-2', 'security-group', CONSUMER, sgB, { groupId: sgB });
+  c.pretend('stranger/security-group', 'security-group', STRANGER, sgStranger, { groupId: sgStranger });
+  return c;
+}
+
+function assertNoop<K extends Kind>(desired: ResourceOf<K>, o: Observed<K> | undefined): asserts o {
+  assert.ok(o, `${desired.id} exists`);
+  const cmp = compareProps(
+    desired.kind,
+    desired.props as Record<string, unknown>,
+    o.props as Record<string, unknown>,
+  );
+  assert.deepEqual(
+    cmp,
+    { action: 'noop', changed: [] },
+    JSON.stringify({ desired: desired.props, actual: o.props }),
+  );
+}
+
+function knownOf<K extends Kind>(r: ResourceOf<K>, o: Observed<K>): Known {
+  return {
+    id: r.id,
+    kind: r.kind,
+    account: r.account,
+    region: r.region,
+    physicalId: o.physicalId,
+    props: o.props as Record<string, unknown>,
+    outputs: o.outputs,
+  };
+}
+
+async function make<K extends Kind>(h: Handler<K>, r: ResourceOf<K>): Promise<Observed<K>> {
+  const o = await h.create(t.ctx(r.account), r);
+  t.remember(r, o as Observed);
+  return o;
+}
+
+async function rejectsWith(p: Promise<unknown>, code: string, message?: RegExp): Promise<MplError> {
+  let caught: MplError | undefined;
+  await assert.rejects(p, (e: unknown) => {
+    assert.ok(e instanceof MplError, `an MplError, got ${String(e)}`);
+    assert.equal(e.code, code, e.message);
+    if (message) assert.match(e.message, message);
+    caught = e;
+    return true;
+  });
+  return caught as MplError;
+}
+
+/** The NLB, service and permissions of broker 1: what an endpoint needs on the provider side. */
+async function providerSide(stack: string) {
+  const res = plan(stack);
+  const lb = await make(loadBalancerHandler, pick(res, 'load-balancer', 'b-1/load-balancer'));
+  const svcR = pick(res, 'endpoint-service', 'b-1/endpoint-service');
+  const svc = await make(svcHandler, svcR);
+  const permR = pick(res, 'endpoint-service-permissions', 'b-1/endpoint-service-permissions');
+  const perm = await make(permHandler, permR);
+  return { res, lb, svcR, svc, permR, perm };
+}
+
+async function servicesTagged(stack: string, id: string): Promise<string[]> {
+  const out = await provider.ec2.send(new DescribeVpcEndpointServiceConfigurationsCommand({}));
+  return (out.ServiceConfigurations ?? [])
+    .filter((s) => s.Tags?.some((x) => x.Key === TAG_STACK && x.Value === stack))
+    .filter((s) => s.Tags?.some((x) => x.Key === TAG_ID && x.Value === id))
+    .filter((s) => !['Deleted', 'Deleting'].includes(s.ServiceState ?? ''))
+    .map((s) => s.ServiceId as string);
+}
+
+async function endpointsTagged(account: Clients, stack: string, id: string): Promise<VpcEndpoint[]> {
+  const out = await account.ec2.send(
+    new DescribeVpcEndpointsCommand({
+      Filters: [
+        { Name: `tag:${TAG_STACK}`, Values: [stack] },
+        { Name: `tag:${TAG_ID}`, Values: [id] },
+      ],
+    }),
+  );
+  return (out.VpcEndpoints ?? []).filter((e) => !['deleted', 'deleting'].includes(e.State ?? ''));
+}
+
+async function endpointState(endpointId: string): Promise<string> {
+  try {
+    const out = await consumer.ec2.send(new DescribeVpcEndpointsCommand({ VpcEndpointIds: [endpointId] }));
+    return out.VpcEndpoints?.[0]?.State ?? 'absent';
+  } catch {
+    return 'absent';
+  }
+}
+
+async function principals(serviceId: string): Promise<string[]> {
+  const out = await provider.ec2.send(
+    new DescribeVpcEndpointServicePermissionsCommand({ ServiceId: serviceId }),
+  );
+  return (out.AllowedPrincipals ?? []).map((p) => p.Principal as string).sort();
+}
+
+describe('PrivateLink handlers (endpoint service, permissions, VPC endpoint, acceptance) on the AWS twin', function () {
+  this.timeout(60_000);
+
+  before(async function () {
+    this.timeout(120_000);
+    twin = await startAwsTwin({
+      delaysMs: { nlbActiveMs: 100, endpointAvailableMs: 100, endpointDeleteMs: 100, route53ChangeMs: 100 },
+    });
+    provider = clientsFor(twin, PROVIDER);
+    consumer = clientsFor(twin, CONSUMER);
+    stranger = clientsFor(twin, STRANGER);
+    [pnet, cnet, snet] = await Promise.all([
+      seedVpc(provider, '10.0.0.0/16'),
+      seedVpc(consumer, '10.20.0.0/16'),
+      seedVpc(stranger, '10.30.0.0/16'),
+    ]);
+    const sg = async (c: Clients, vpcId: string, name: string) =>
+      (await c.ec2.send(new CreateSecurityGroupCommand({ GroupName: name, Description: name, VpcId: vpcId })))
+        .GroupId as string;
+    sgA = await sg(consumer, cnet.vpcId, 'endpoints-a');
+    sgB = await sg(consumer, cnet.vpcId, 'endpoints-b');
+    sgStranger = await sg(stranger, snet.vpcId, 'endpoints-s');
+  });
+
+  after(async () => {
+    for (const c of [provider, consumer, stranger]) c?.destroy();
+    await twin?.stop();
+  });
+
+  afterEach(() => t?.destroy());
+
+  it('endpoint-service: create, read back as planned, adopt by tags, no duplicate, update in place, delete twice', async () => {
+    const stack = 'svc';
+    t = ctxFor(stack);
+    const res = plan(stack);
+    const ctx = t.ctx(PROVIDER);
+    const lb1 = await make(loadBalancerHandler, pick(res, 'load-balancer', 'b-1/load-balancer'));
+    const r = pick(res, 'endpoint-service', 'b-1/endpoint-service');
+    assert.equal(await svcHandler.read(ctx, r, undefined), undefined, 'nothing before the create');
+
+    const o = await make(svcHandler, r);
+    assert.match(o.physicalId, /^vpce-svc-/);
+    assert.deepEqual(Object.keys(o.outputs).sort(), ['serviceId', 'serviceName']);
+    assert.equal(o.outputs.serviceId, o.physicalId);
+    assert.equal(o.outputs.serviceName, `com.amazonaws.vpce.${twin.region}.${o.physicalId}`);
+    assertNoop(r, o);
+    assertNoop(r, await svcHandler.read(ctx, r, knownOf(r, o)));
+
+    const adopted = await svcHandler.read(ctx, r, undefined);
+    assertNoop(r, adopted);
+    assert.equal(adopted.physicalId, o.physicalId, 'found by its tags');
+    const again = await svcHandler.create(ctx, r);
+    assert.equal(again.physicalId, o.physicalId, 'a repeated create adopts');
+    assert.deepEqual(await servicesTagged(stack, r.id), [o.physicalId], 'one service, not two');
+
+    const svcAws = (
+      await provider.ec2.send(
+        new DescribeVpcEndpointServiceConfigurationsCommand({ ServiceIds: [o.physicalId] }),
+      )
+    ).ServiceConfigurations?.[0];
+    assert.deepEqual(svcAws?.NetworkLoadBalancerArns, [lb1.outputs.arn]);
+    assert.equal(svcAws?.AcceptanceRequired, true);
+
+    // In place: acceptance off, the service moves to broker 2's NLB, a tag changes.
+    const lb2 = await make(loadBalancerHandler, pick(res, 'load-balancer', 'b-2/load-balancer'));
+    const changed: typeof r = {
+      ...r,
+      props: {
+        ...r.props,
+        acceptanceRequired: false,
+        loadBalancers: ['b-2/load-balancer'],
+        tags: { ...r.props.tags, Name: 'renamed' },
+        name: 'renamed',
+      },
+    };
+    assert.equal(compareProps(r.kind, changed.props, o.props).action, 'update');
+    const u = await svcHandler.update?.(ctx, changed, o);
+    assertNoop(changed, u);
+    assert.equal(u.physicalId, o.physicalId);
+    assertNoop(changed, await svcHandler.read(ctx, changed, knownOf(changed, u)));
+    const after = (
+      await provider.ec2.send(
+        new DescribeVpcEndpointServiceConfigurationsCommand({ ServiceIds: [o.physicalId] }),
+      )
+    ).ServiceConfigurations?.[0];
+    assert.deepEqual(after?.NetworkLoadBalancerArns, [lb2.outputs.arn]);
+    assert.equal(after?.AcceptanceRequired, false);
+
+    await svcHandler.delete(ctx, knownOf(changed, u));
+    assert.equal(await svcHandler.read(ctx, changed, knownOf(changed, u)), undefined);
+    assert.equal(await svcHandler.read(ctx, changed, undefined), undefined);
+    await svcHandler.delete(ctx, knownOf(changed, u));
+    await svcHandler.delete(ctx, { ...knownOf(changed, u), physicalId: undefined });
+    // The NLBs are free again (AWS refuses to delete an NLB an endpoint service uses).
+    await loadBalancerHandler.delete(t.ctx(PROVIDER), stateOf('b-1/load-balancer'));
+    await loadBalancerHandler.delete(t.ctx(PROVIDER), stateOf('b-2/load-balancer'));
+  });
+
+  it('endpoint-service-permissions: exactly the planned principals, read in the planner order, removed on delete', async () => {
+    const stack = 'perm';
+    t = ctxFor(stack);
+    const res = plan(stack);
+    const ctx = t.ctx(PROVIDER);
+    await make(loadBalancerHandler, pick(res, 'load-balancer', 'b-1/load-balancer'));
+    const svc = await make(svcHandler, pick(res, 'endpoint-service', 'b-1/endpoint-service'));
+    const r = pick(res, 'endpoint-service-permissions', 'b-1/endpoint-service-permissions');
+    assert.deepEqual(r.props, {
+      service: 'b-1/endpoint-service',
+      allowedPrincipals: [`arn:aws:iam::${CONSUMER}:root`],
+    });
+    assert.equal(await permHandler.read(ctx, r, undefined), undefined, 'a new service allows nobody: absent');
+
+    const o = await make(permHandler, r);
+    assert.equal(o.physicalId, svc.physicalId);
+    assertNoop(r, o);
+    assertNoop(r, await permHandler.read(ctx, r, knownOf(r, o)));
+    const viaRefs = await permHandler.read(ctx, r, undefined);
+    assertNoop(r, viaRefs);
+    assert.equal(viaRefs.physicalId, svc.physicalId);
+    assert.equal((await permHandler.create(ctx, r)).physicalId, svc.physicalId);
+    assert.deepEqual(await principals(svc.physicalId), [`arn:aws:iam::${CONSUMER}:root`]);
+
+    // Not sorted on purpose (the planner appends extra principals after the accounts).
+    const changed: typeof r = {
+      ...r,
+      props: {
+        ...r.props,
+        allowedPrincipals: [`arn:aws:iam::${STRANGER}:root`, `arn:aws:iam::${CONSUMER}:role/kafka-clients`],
+      },
+    };
+    assert.equal(compareProps(r.kind, changed.props, o.props).action, 'update');
+    const u = await permHandler.update?.(ctx, changed, o);
+    assertNoop(changed, u);
+    assertNoop(changed, await permHandler.read(ctx, changed, knownOf(changed, u)));
+    assert.deepEqual(await principals(svc.physicalId), [
+      `arn:aws:iam::${CONSUMER}:role/kafka-clients`,
+      `arn:aws:iam::${STRANGER}:root`,
+    ]);
+
+    await permHandler.delete(ctx, knownOf(changed, u));
+    assert.deepEqual(await principals(svc.physicalId), []);
+    assert.equal(await permHandler.read(ctx, changed, knownOf(changed, u)), undefined);
+    await permHandler.delete(ctx, knownOf(changed, u));
+    // The service gone: its permissions went with it.
+    await svcHandler.delete(ctx, stateOf('b-1/endpoint-service'));
+    await permHandler.delete(ctx, knownOf(changed, u));
+    assert.equal(await permHandler.read(ctx, changed, knownOf(changed, u)), undefined);
+  });
+
+  it('vpc-endpoint: made in the consumer account without waiting, DNS outputs, adopt, update subnets and groups, rejected counts as gone', async () => {
+    const stack = 'ep';
+    t = ctxFor(stack);
+    const { res } = await providerSide(stack);
+    const ctx = t.ctx(CONSUMER);
+    const r = pick(res, 'vpc-endpoint', 'analytics/vpc-endpoint/b-1');
+    assert.equal(r.account, CONSUMER);
+    assert.equal(r.props.subnetIds.length, 3);
+    assert.equal(await epHandler.read(ctx, r, undefined), undefined);
+
+    const o = await make(epHandler, r);
+    assert.match(o.physicalId, /^vpce-/);
+    assert.deepEqual(Object.keys(o.outputs).sort(), ['dnsName', 'endpointId', 'hostedZoneId', 'state']);
+    assert.equal(o.outputs.endpointId, o.physicalId);
+    assert.equal(o.outputs.state, 'pendingAcceptance', 'the provider has not accepted it yet');
+    // The regional entry (no AZ suffix), which alias records point at.
+    assert.match(String(o.outputs.dnsName), new RegExp(`^${o.physicalId}-[a-z0-9]+\\.vpce-svc-[0-9a-f]+\\.`));
+    assert.ok(String(o.outputs.hostedZoneId).length > 0);
+    assertNoop(r, o);
+    assertNoop(r, await epHandler.read(ctx, r, knownOf(r, o)));
+    const adopted = await epHandler.read(ctx, r, undefined);
+    assertNoop(r, adopted);
+    assert.equal(adopted.physicalId, o.physicalId);
+    assert.equal((await epHandler.create(ctx, r)).physicalId, o.physicalId);
+    assert.deepEqual(
+      (await endpointsTagged(consumer, stack, r.id)).map((e) => e.VpcEndpointId),
+      [o.physicalId],
+      'one endpoint, not two',
+    );
+
+    // In place: one subnet fewer, a second security group.
+    const changed: typeof r = {
+      ...r,
+      props: {
+        ...r.props,
+        subnetIds: r.props.subnetIds.slice(0, 2),
+        azIds: r.props.azIds.slice(0, 2),
+        securityGroups: ['analytics/security-group', 'analytics/security-group-2'],
+      },
+    };
+    assert.equal(compareProps(r.kind, changed.props, o.props).action, 'update');
+    const u = await epHandler.update?.(ctx, changed, o);
+    assertNoop(changed, u);
+    assert.equal(u.physicalId, o.physicalId);
+    const aws = (await endpointsTagged(consumer, stack, r.id))[0];
+    assert.deepEqual([...(aws?.SubnetIds ?? [])].sort(), [...changed.props.subnetIds].sort());
+    assert.deepEqual((aws?.Groups ?? []).map((g) => g.GroupId).sort(), [sgA, sgB].sort());
+
+    // Rejected by the provider: gone for the plan; a create replaces it and removes the dead one.
+    const svcId = String(stateOf('b-1/endpoint-service').physicalId);
+    await provider.ec2.send(
+      new RejectVpcEndpointConnectionsCommand({ ServiceId: svcId, VpcEndpointIds: [o.physicalId] }),
+    );
+    assert.equal(await epHandler.read(ctx, changed, knownOf(changed, u)), undefined);
+    assert.equal(await epHandler.read(ctx, changed, undefined), undefined);
+    const fresh = await make(epHandler, changed);
+    assert.notEqual(fresh.physicalId, o.physicalId);
+    assert.equal(await endpointState(o.physicalId), 'absent', 'the rejected endpoint was deleted');
+    assertNoop(changed, await epHandler.read(ctx, changed, undefined));
+
+    await epHandler.delete(ctx, knownOf(changed, fresh));
+    assert.equal(await endpointState(fresh.physicalId), 'absent');
+    assert.equal(await epHandler.read(ctx, changed, knownOf(changed, fresh)), undefined);
+    assert.equal(await epHandler.read(ctx, changed, undefined), undefined);
+    await epHandler.delete(ctx, knownOf(changed, fresh));
+    await epHandler.delete(ctx, { ...knownOf(changed, fresh), physicalId: undefined });
+  });
+
+  it('endpoint-connection-acceptance: accepts, waits for available in the consumer account, reads back, rejects on delete', async () => {
+    const stack = 'acc';
+    t = ctxFor(stack);
+    const { res, svc } = await providerSide(stack);
+    const epR = pick(res, 'vpc-endpoint', 'analytics/vpc-endpoint/b-1');
+    const ep = await make(epHandler, epR);
+    const r = pick(res, 'endpoint-connection-acceptance', 'analytics/endpoint-connection-acceptance/b-1');
+    assert.deepEqual(r.props, {
+      service: 'b-1/endpoint-service',
+      endpoint: 'analytics/vpc-endpoint/b-1',
+      endpointAccount: CONSUMER,
+    });
+    assert.equal(r.account, PROVIDER);
+    const ctx = t.ctx(PROVIDER);
+    assert.equal(await accHandler.read(ctx, r, undefined), undefined, 'pendingAcceptance: not yet accepted');
+
+    await twin.control.resetCounters();
+    const o = await make(accHandler, r);
+    assert.equal(o.physicalId, `${svc.physicalId}:${ep.physicalId}`);
+    assert.equal(
+      await endpointState(ep.physicalId),
+      'available',
+      'create waits until the endpoint is available',
+    );
+    assert.equal(o.outputs.state, 'available');
+    assertNoop(r, o);
+    assertNoop(r, await accHandler.read(ctx, r, knownOf(r, o)));
+    const viaRefs = await accHandler.read(ctx, r, undefined);
+    assertNoop(r, viaRefs);
+    assert.equal(viaRefs.physicalId, o.physicalId);
+    assert.equal((await accHandler.create(ctx, r)).physicalId, o.physicalId);
+    assert.equal(
+      await twin.control.callCount({ account: PROVIDER, action: 'AcceptVpcEndpointConnections' }),
+      1,
+      'a repeated create does not accept again',
+    );
+    const epNow = await epHandler.read(t.ctx(CONSUMER), epR, knownOf(epR, ep));
+    assert.equal(epNow?.outputs.state, 'available');
+
+    await accHandler.delete(ctx, knownOf(r, o));
+    assert.equal(await endpointState(ep.physicalId), 'rejected');
+    assert.equal(await accHandler.read(ctx, r, knownOf(r, o)), undefined);
+    assert.equal(
+      await epHandler.read(t.ctx(CONSUMER), epR, knownOf(epR, ep)),
+      undefined,
+      'a rejected endpoint is gone',
+    );
+    await accHandler.delete(ctx, knownOf(r, o));
+    // A rejected endpoint cannot be accepted again: a clear failure, not a wait.
+    await rejectsWith(accHandler.create(ctx, r), 'ENDPOINT_CONNECTION_DEAD', /rejected/);
+
+    await epHandler.delete(t.ctx(CONSUMER), knownOf(epR, ep));
+    await accHandler.delete(ctx, knownOf(r, o));
+  });
+
+  it('full flow: NLB, service, permissions, endpoint, acceptance; a non-allowed account is refused; the service is deleted with a live connection', async () => {
+    const stack = 'flow';
+    t = ctxFor(stack);
+    const { res, lb, svc, svcR, permR, perm } = await providerSide(stack);
+    const epR = pick(res, 'vpc-endpoint', 'analytics/vpc-endpoint/b-1');
+    const ep = await make(epHandler, epR);
+    const accR = pick(res, 'endpoint-connection-acceptance', 'analytics/endpoint-connection-acceptance/b-1');
+    const acc = await make(accHandler, accR);
+    assert.equal(await endpointState(ep.physicalId), 'available');
+    const epNow = await epHandler.read(t.ctx(CONSUMER), epR, knownOf(epR, ep));
+    assertNoop(epR, epNow);
+    assert.equal(epNow.outputs.state, 'available');
+    assert.equal(epNow.outputs.dnsName, ep.outputs.dnsName);
+
+    // An endpoint from an account the service does not allow: refused, naming the account and what to fix.
+    const strangerR: ResourceOf<'vpc-endpoint'> = {
+      ...epR,
+      id: 'stranger/vpc-endpoint/b-1',
+      account: STRANGER,
+      props: {
+        ...epR.props,
+        name: 'mpl-flow-stranger-b-1',
+        vpcId: snet.vpcId,
+        subnetIds: snet.subnets.map((s) => s.id),
+        azIds: snet.subnets.map((s) => s.availabilityZoneId),
+        securityGroups: ['stranger/security-group'],
+        clientToken: 'mpl-stranger-token',
+        tags: { ...epR.props.tags, [TAG_ID]: 'stranger/vpc-endpoint/b-1' },
+      },
+    };
+    const err = await rejectsWith(
+      epHandler.create(t.ctx(STRANGER), strangerR),
+      'ENDPOINT_SERVICE_NOT_ALLOWED',
+      new RegExp(`${STRANGER}.*${String(svc.outputs.serviceName).replace(/\./g, '\\.')}`),
+    );
+    assert.match(err.detail ?? '', new RegExp(`arn:aws:iam::${STRANGER}:root`));
+    assert.equal(errName(err.cause), 'InvalidServiceName');
+    assert.deepEqual(await endpointsTagged(stranger, stack, strangerR.id), []);
+
+    // Destroy in the order AWS accepts: the service goes first here, with the connection still live.
+    await svcHandler.delete(t.ctx(PROVIDER), stateOf(svcR.id));
+    assert.equal(await svcHandler.read(t.ctx(PROVIDER), svcR, knownOf(svcR, svc)), undefined);
+    assert.equal(await endpointState(ep.physicalId), 'rejected', 'delete rejected the connection first');
+    assert.equal(await accHandler.read(t.ctx(PROVIDER), accR, knownOf(accR, acc)), undefined);
+    assert.equal(await permHandler.read(t.ctx(PROVIDER), permR, knownOf(permR, perm)), undefined);
+    await accHandler.delete(t.ctx(PROVIDER), knownOf(accR, acc));
+    await permHandler.delete(t.ctx(PROVIDER), knownOf(permR, perm));
+    await epHandler.delete(t.ctx(CONSUMER), knownOf(epR, ep));
+    assert.equal(await endpointState(ep.physicalId), 'absent');
+    await loadBalancerHandler.delete(t.ctx(PROVIDER), stateOf('b-1/load-balancer'));
+    assert.equal(
+      await loadBalancerHandler.read(t.ctx(PROVIDER), undefined, stateOf('b-1/load-balancer')),
+      undefined,
+      `${String(lb.outputs.arn)} deleted`,
+    );
+  });
+});
+
+/** The test state's entry for a made resource. */
+function stateOf(id: string): Known {
+  const k = t.known.get(id);
+  assert.ok(k, `${id} is in the test state`);
+  return k;
+}
+
+function errName(e: unknown): string {
+  return (e as { name?: string } | undefined)?.name ?? '';
+}
