@@ -22,9 +22,11 @@ type Target = Props['targets'][number];
 /** Broker id for a target whose broker AWS cannot tell: a difference the next update removes. */
 const UNKNOWN_BROKER = -1;
 
-// Target states that mean "on its way out": not part of the group's target set.
+// A deregistered target stays listed as `draining` for the deregistration delay: not in the set.
+// `unused` stays in: AWS reports registered targets so while no listener uses the group yet
+// (reason Target.NotInUse), which is every group between its create and its listener's.
 // (ELBv2 TargetHealthStateEnum: initial, healthy, unhealthy, unhealthy.draining, unused, draining, unavailable.)
-const LEAVING = new Set(['draining', 'unused']);
+const LEAVING = new Set(['draining']);
 
 const targetKey = (t: { ip: string; port: number }) => `${t.ip}:${t.port}`;
 
