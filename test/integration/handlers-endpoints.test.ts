@@ -490,6 +490,30 @@ describe('PrivateLink handlers (endpoint service, permissions, VPC endpoint, acc
     await accHandler.delete(ctx, knownOf(r, o));
   });
 
+  it('endpoint-connection-acceptance on a service without acceptance: no accept call, still waits for available', async () => {
+    const stack = 'noacc';
+    t = ctxFor(stack);
+    const res = plan(stack);
+    await make(loadBalancerHandler, pick(res, 'load-balancer', 'b-1/load-balancer'));
+    const svcR = pick(res, 'endpoint-service', 'b-1/endpoint-service');
+    await make(svcHandler, { ...svcR, props: { ...svcR.props, acceptanceRequired: false } });
+    await make(permHandler, pick(res, 'endpoint-service-permissions', 'b-1/endpoint-service-permissions'));
+    const epR = pick(res, 'vpc-endpoint', 'analytics/vpc-endpoint/b-1');
+    const ep = await make(epHandler, epR);
+    assert.notEqual(ep.outputs.state, 'pendingAcceptance');
+    const r = pick(res, 'endpoint-connection-acceptance', 'analytics/endpoint-connection-acceptance/b-1');
+    await twin.control.resetCounters();
+    const o = await make(accHandler, r);
+    assert.equal(await endpointState(ep.physicalId), 'available');
+    assert.equal(await twin.control.callCount({ action: 'AcceptVpcEndpointConnections' }), 0);
+    assertNoop(r, await accHandler.read(t.ctx(PROVIDER), r, knownOf(r, o)));
+    // Destroy in plan order: acceptance (reject), endpoint, service, NLB.
+    await accHandler.delete(t.ctx(PROVIDER), knownOf(r, o));
+    await epHandler.delete(t.ctx(CONSUMER), knownOf(epR, ep));
+    await svcHandler.delete(t.ctx(PROVIDER), stateOf(svcR.id));
+    await loadBalancerHandler.delete(t.ctx(PROVIDER), stateOf('b-1/load-balancer'));
+  });
+
   it('full flow: NLB, service, permissions, endpoint, acceptance; a non-allowed account is refused; the service is deleted with a live connection', async () => {
     const stack = 'flow';
     t = ctxFor(stack);
