@@ -331,6 +331,12 @@ describe('handler: broker-listener-config (real Kafka, ZooKeeper mode)', functio
     await lent.delete(ctx(), k);
     assert.equal(await lent.read(ctx(), r, k), undefined);
     assert.deepEqual(await dynamicOf(1), []);
+
+    // A broker no longer in the cluster: nothing to read or restore.
+    const gone: R = { ...r, id: 'b-9/broker-listener-config', props: { ...r.props, brokerId: 9 } };
+    const goneKnown: Known = { ...k, id: gone.id, physicalId: 'broker-9', props: gone.props };
+    assert.equal(await lent.read(ctx(), gone, goneKnown), undefined);
+    await lent.delete(ctx(), goneKnown);
   });
 });
 

@@ -287,6 +287,10 @@ async function probeNewListeners(
   return undefined;
 }
 
+async function inCluster(admin: Admin, brokerId: number): Promise<boolean> {
+  return (await advertisedInMetadata(admin)).has(brokerId);
+}
+
 function propsOf(value: unknown): BrokerListenerProps | undefined {
   const r = PropsSchemas[KIND].safeParse(value);
   return r.success ? r.data : undefined;
@@ -338,6 +342,7 @@ export function brokerListenerConfigHandler(source: AdminSource): Handler<typeof
       const id = desired?.id ?? known?.id;
       if (template === undefined || id === undefined) return undefined;
       return withAdmin(source, async (admin) => {
+        if (!(await inCluster(admin, template.brokerId))) return undefined;
         const cfg = await describeBroker(admin, template.brokerId);
         const current = currentSettings(cfg);
         // Nothing of the change there (never made, or restored): the plan shows a create.
@@ -370,6 +375,12 @@ export function brokerListenerConfigHandler(source: AdminSource): Handler<typeof
         throw new MplError('BROKER_ID_UNKNOWN', `${known.id}: no broker id in state to restore`);
       }
       await withAdmin(source, async (admin) => {
+        if (!(await inCluster(admin, brokerId))) {
+          // A removed broker has no listeners to restore; one that comes back under this id gets
+          // its dynamic settings from ZooKeeper, where `status` shows them.
+          ctx.log(`broker ${brokerId} is not in the cluster: nothing to restore`);
+          return;
+        }
         const cfg = await describeBroker(admin, brokerId);
         let original = decodeOriginal(known.outputs.original);
         if (original === undefined) {
