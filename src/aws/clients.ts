@@ -76,6 +76,7 @@ export class ClientPool {
       region,
       credentials: this.credentials(account),
       maxAttempts: this.opts.maxAttempts ?? 6,
+      ...this.opts.configFor?.(account, region),
     };
     const clients = {
       account,

@@ -2,10 +2,15 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { costCommand, COST_FORMATS, type CostFormat } from './cost.js';
 import { MplError } from '../errors.js';
 import { processIo, type Io } from './io.js';
+import { applyCommand } from './apply.js';
+import { destroyCommand } from './destroy.js';
+import { discoverCommand } from './discover.js';
+import type { GlobalOptions } from './io.js';
 import { planCommand } from './plan.js';
+import { statusCommand } from './status.js';
 import { schemaCommand } from './schema.js';
 
-const NOT_YET = ['discover', 'apply', 'destroy', 'status', 'probe', 'export'] as const;
+const NOT_YET = ['probe', 'export'] as const;
 
 function parseGb(v: string): number {
   const n = Number(v);
@@ -23,6 +28,15 @@ export async function main(argv: string[], ioIn?: Io): Promise<number> {
   const io = ioIn ?? processIo(!noColor);
   const verbose = argv.includes('--verbose');
   let code = 0;
+  const global = (): GlobalOptions => {
+    const o = program.opts<{ region?: string; profile?: string; color: boolean; verbose?: boolean }>();
+    return {
+      ...(o.region === undefined ? {} : { region: o.region }),
+      ...(o.profile === undefined ? {} : { profile: o.profile }),
+      color: io.color,
+      verbose: o.verbose === true,
+    };
+  };
   const program = new Command('msk-privatelink')
     .description('Private access to Amazon MSK from other VPCs and accounts over AWS PrivateLink')
     .option('--region <region>', 'AWS region (default: the config file or the SDK default)')
@@ -43,7 +57,48 @@ export async function main(argv: string[], ioIn?: Io): Promise<number> {
     .option('--json', 'machine-readable output')
     .option('--offline', 'no AWS call: inventory from cluster.brokersFile, prior state empty')
     .action(async (o: { config: string; out?: string; json?: boolean; offline?: boolean }) => {
-      code = await planCommand(o, io);
+      code = await planCommand(o, global(), io);
+    });
+
+  program
+    .command('discover')
+    .description("read an MSK cluster's brokers (and their subnets' AZ IDs) into an inventory file")
+    .requiredOption('--cluster-arn <arn>', 'the MSK cluster')
+    .option('--out <file>', 'write the inventory here instead of stdout')
+    .action(async (o: { clusterArn: string; out?: string }) => {
+      code = await discoverCommand(o, global(), io);
+    });
+
+  program
+    .command('apply')
+    .description('apply a saved plan, or plan and apply')
+    .argument('[plan-file]', 'a plan saved with plan --out')
+    .option('--config <file>', 'config file (plans first, then asks unless --auto-approve)')
+    .option('--auto-approve', 'do not ask for confirmation')
+    .option('--json', 'JSON events, one per line')
+    .action(
+      async (planFile: string | undefined, o: { config?: string; autoApprove?: boolean; json?: boolean }) => {
+        code = await applyCommand({ ...o, ...(planFile === undefined ? {} : { planFile }) }, global(), io);
+      },
+    );
+
+  program
+    .command('destroy')
+    .description("remove everything the stack made and restore the brokers' listener settings")
+    .requiredOption('--config <file>', 'config file')
+    .option('--auto-approve', 'do not ask for confirmation')
+    .option('--json', 'JSON events, one per line')
+    .action(async (o: { config: string; autoApprove?: boolean; json?: boolean }) => {
+      code = await destroyCommand(o, global(), io);
+    });
+
+  program
+    .command('status')
+    .description('drift between state, live AWS and the brokers; exit 0 in sync, 2 drift')
+    .requiredOption('--config <file>', 'config file')
+    .option('--json', 'machine-readable output')
+    .action(async (o: { config: string; json?: boolean }) => {
+      code = await statusCommand(o, global(), io);
     });
 
   program
@@ -56,9 +111,9 @@ export async function main(argv: string[], ioIn?: Io): Promise<number> {
       'GB a month through PrivateLink, all consumers together (adds data lines)',
       parseGb,
     )
-    .option('--offline', 'no AWS call: inventory from cluster.brokersFile')
+    .option('--offline', 'no AWS call: inventory from cluster.brokersFile, subnets with their AZ IDs')
     .action(async (o: { config: string; format: CostFormat; gbPerMonth?: number; offline?: boolean }) => {
-      code = await costCommand(o, io);
+      code = await costCommand(o, global(), io);
     });
 
   program

@@ -1,9 +1,10 @@
 import { writeFile } from 'node:fs/promises';
-import { MplError } from '../errors.js';
 import { loadOffline, planFrom } from '../plan/make-plan.js';
-import { toPlanFile } from '../plan/plan-file.js';
+import { toPlanFile, type PlanResult } from '../plan/plan-file.js';
 import { planJson, renderPlan } from '../plan/render.js';
-import type { Io } from './io.js';
+import { hasChanges, planLive } from '../ops/operations.js';
+import type { GlobalOptions, Io } from './io.js';
+import { openLive } from './session.js';
 
 export interface PlanOptions {
   config: string;
@@ -13,15 +14,18 @@ export interface PlanOptions {
 }
 
 /** `plan`: exit 0 no changes, 2 changes, 1 error (lint errors included). */
-export async function planCommand(opts: PlanOptions, io: Io): Promise<number> {
-  if (!opts.offline) {
-    throw new MplError(
-      'ONLINE_NOT_AVAILABLE',
-      'planning against live AWS (refresh and discovery) is not available in this version yet: add --offline',
-    );
+export async function planCommand(opts: PlanOptions, global: GlobalOptions, io: Io): Promise<number> {
+  let plan: PlanResult;
+  if (opts.offline) {
+    plan = planFrom(await loadOffline(opts.config), new Map(), { lineage: null, serial: 0 }, true);
+  } else {
+    const session = await openLive(opts.config, global);
+    try {
+      plan = (await planLive(session.stack, 'apply', session)).plan;
+    } finally {
+      session.stack.pool.destroy();
+    }
   }
-  const loaded = await loadOffline(opts.config);
-  const plan = planFrom(loaded, new Map(), { lineage: null, serial: 0 }, true);
   const errors = plan.findings.filter((f) => f.severity === 'error');
   if (opts.json) io.out(`${JSON.stringify(planJson(plan.changes, plan.summary, plan.findings), null, 2)}\n`);
   else io.out(renderPlan(plan.changes, plan.summary, plan.findings, { color: io.color }));
@@ -33,8 +37,8 @@ export async function planCommand(opts: PlanOptions, io: Io): Promise<number> {
   }
   if (opts.out !== undefined) {
     await writeFile(opts.out, `${JSON.stringify(toPlanFile(plan), null, 2)}\n`);
-    if (!opts.json) io.out(`Saved the plan to ${opts.out}\n`);
+    if (!opts.json)
+      io.out(`Saved the plan to ${opts.out}${plan.offline ? ' (offline: for review, not for apply)' : ''}\n`);
   }
-  const s = plan.summary;
-  return s.create + s.update + s.replace + s.delete > 0 ? 2 : 0;
+  return hasChanges(plan) ? 2 : 0;
 }

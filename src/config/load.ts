@@ -73,6 +73,9 @@ export async function loadConfig(file: string): Promise<Config> {
   if (config.cluster.brokersFile !== undefined) {
     config.cluster.brokersFile = path.resolve(path.dirname(file), config.cluster.brokersFile);
   }
+  if (config.pattern2.admin.caFile !== undefined) {
+    config.pattern2.admin.caFile = path.resolve(path.dirname(file), config.pattern2.admin.caFile);
+  }
   if (config.state.path !== undefined)
     config.state.path = path.resolve(path.dirname(file), config.state.path);
   return config;

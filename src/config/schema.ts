@@ -107,6 +107,22 @@ const Pattern2Section = z.strictObject({
   mode: z.enum(['rewrite', 'additive']).default('rewrite'),
   /** Rewrite mode: alias the broker names to the NLB inside the provider VPC (the write-up's advice). */
   providerZone: z.boolean().default(true),
+  /** How the tool reaches the brokers' admin API to change their listeners (from inside the MSK VPC). */
+  admin: z
+    .strictObject({
+      /** The client listener to connect on; default the first of cluster.listeners. */
+      listener: ListenerTypeSchema.optional(),
+      /** PEM file of CAs for the brokers' TLS certificates; default the system CAs (MSK's are public). */
+      caFile: z.string().regex(/\S/, 'must be a file path').optional(),
+      /** SASL/SCRAM: the password is read from this environment variable, never from the file. */
+      scram: z
+        .strictObject({
+          username: z.string().min(1),
+          passwordEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name'),
+        })
+        .optional(),
+    })
+    .default({}),
 });
 
 export const ConsumerSchema = z.strictObject({
@@ -150,7 +166,7 @@ export const ConfigSchema = z
     pattern: z.union([z.literal(1), z.literal(2)], { error: 'must be 1 or 2' }),
     cluster: ClusterSection,
     provider: ProviderSection,
-    pattern2: Pattern2Section.default({ portBase: 9001, mode: 'rewrite', providerZone: true }),
+    pattern2: Pattern2Section.default({ portBase: 9001, mode: 'rewrite', providerZone: true, admin: {} }),
     consumers: z
       .array(ConsumerSchema)
       .min(1)

@@ -94,12 +94,6 @@ describe('cli: plan --offline', () => {
     assert.match(r.err, /lint error\(s\): MPL002/);
   });
 
-  it('refuses to plan online for now, without any AWS call', async () => {
-    const r = await runCli(['plan', '--config', example('pattern1-one-consumer.yaml')]);
-    assert.equal(r.code, 1);
-    assert.match(r.err, /--offline/);
-  });
-
   it('prints a JSON Schema that describes the config fields', async () => {
     const r = await runCli(['schema']);
     assert.equal(r.code, 0);
