@@ -61,7 +61,34 @@ export class ClientPool {
     return c;
   }
 
+  private readonly creds = new Map<string, ReturnType<typeof fromNodeProviderChain>>();
+
+  /** One credential provider per account shared by its clients: one AssumeRole, renewed before expiry. */
   private credentials(account: string): ReturnType<typeof fromNodeProviderChain> {
+    const known = this.creds.get(account);
+    if (known) return known;
+    type Provider = ReturnType<typeof fromNodeProviderChain>;
+    const inner = this.makeCredentials(account);
+    let pending: ReturnType<Provider> | undefined;
+    const shared = (() => {
+      pending ??= inner();
+      return pending.then(
+        (c) => {
+          if (c.expiration !== undefined && c.expiration.getTime() - Date.now() < 5 * 60_000)
+            pending = inner();
+          return pending ?? c;
+        },
+        (e: unknown) => {
+          pending = undefined;
+          throw e;
+        },
+      );
+    }) as Provider;
+    this.creds.set(account, shared);
+    return shared;
+  }
+
+  private makeCredentials(account: string): ReturnType<typeof fromNodeProviderChain> {
     const base = fromNodeProviderChain(this.opts.profile === undefined ? {} : { profile: this.opts.profile });
     const roleArn = this.opts.roleArns[account];
     if (roleArn === undefined) return base;

@@ -7,7 +7,7 @@ import { planJson, renderPlan } from '../plan/render.js';
 import { applyLive, hasChanges, planLive } from '../ops/operations.js';
 import type { GlobalOptions, Io } from './io.js';
 import { progressRenderer } from './progress.js';
-import { confirm, openLive, type LiveSession } from './session.js';
+import { closing, confirm, openLive, type LiveSession } from './session.js';
 
 export interface ApplyOptions {
   planFile?: string;
@@ -34,8 +34,18 @@ export async function applyCommand(opts: ApplyOptions, global: GlobalOptions, io
     configFile ??= saved.configFile;
   }
   if (configFile === undefined) throw new MplError('USAGE', 'give a saved plan file or --config FILE');
-  const session = await openLive(configFile, global);
+  const session = await openLive(configFile, global, `apply (pid ${process.pid})`);
+  return closing(session, () => applyOpened(session, saved, opts, io));
+}
+
+async function applyOpened(
+  session: LiveSession,
+  saved: ReturnType<typeof PlanFileSchema.parse> | undefined,
+  opts: ApplyOptions,
+  io: Io,
+): Promise<number> {
   const { stack } = session;
+  const configFile = stack.configFile;
   if (saved) {
     if (saved.configDigest !== stack.configDigest) {
       throw new MplError('STALE_PLAN', `${configFile} changed since the plan was made: make a new plan`);
@@ -68,13 +78,7 @@ export async function applyCommand(opts: ApplyOptions, global: GlobalOptions, io
     io.err('Apply cancelled.\n');
     return 1;
   }
-  return runAndReport(
-    session,
-    (onEvent) => applyLive(stack, plan, { ...session, onEvent }),
-    opts,
-    io,
-    'Apply',
-  );
+  return runAndReport((onEvent) => applyLive(stack, plan, { ...session, onEvent }), opts, io, 'Apply');
 }
 
 async function readFileOr(file: string): Promise<string> {
@@ -87,7 +91,6 @@ async function readFileOr(file: string): Promise<string> {
 
 /** Runs the executor with progress and prints the outcome; exit 1 when a step failed. */
 export async function runAndReport(
-  session: LiveSession,
   run: (onEvent: (e: ExecEvent) => void) => Promise<ExecResult>,
   opts: { json?: boolean },
   io: Io,
@@ -99,7 +102,6 @@ export async function runAndReport(
     result = await run(progress.onEvent);
   } finally {
     progress.stop();
-    session.stack.pool.destroy();
   }
   if (opts.json) {
     io.out(

@@ -29,8 +29,15 @@ function waitOptions(): WaitOptions {
  * Opens a stack against live AWS with its handlers. Kafka access (pattern 2's broker listener
  * changes) is prepared only when the plan or the state has broker configs.
  */
-export async function openLive(configFile: string, global: GlobalOptions): Promise<LiveSession> {
-  const stack = await openStack(configFile, global.profile === undefined ? {} : { profile: global.profile });
+export async function openLive(
+  configFile: string,
+  global: GlobalOptions,
+  lockOwner?: string,
+): Promise<LiveSession> {
+  const stack = await openStack(configFile, {
+    ...(global.profile === undefined ? {} : { profile: global.profile }),
+    ...(lockOwner === undefined ? {} : { lock: lockOwner }),
+  });
   const needsKafka =
     stack.config.pattern === 2 || stack.store.entries().some(([, e]) => e.kind === 'broker-listener-config');
   const access = needsKafka ? await kafkaAccessFor(stack.config, stack.inventory, configFile) : undefined;
@@ -53,6 +60,19 @@ export async function openLive(configFile: string, global: GlobalOptions): Promi
       await preflight(access, props);
     },
   };
+}
+
+/** Runs a command's work on an open session, then releases the state lock and the SDK clients. */
+export async function closing<T>(session: LiveSession, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } finally {
+    try {
+      await session.stack.release();
+    } finally {
+      session.stack.pool.destroy();
+    }
+  }
 }
 
 /** Asks for "yes" on a terminal; refuses without one unless --auto-approve was given. */

@@ -20,6 +20,8 @@ export interface Stack {
   pool: ClientPool;
   backend: StateBackend;
   store: StateStore;
+  /** Releases the state lock when the stack was opened with `lock` (a no-op otherwise). */
+  release(): Promise<void>;
 }
 
 export interface OpenOptions {
@@ -27,6 +29,8 @@ export interface OpenOptions {
   /** Test hook: per-account SDK overrides (the emulator's endpoint and keys). */
   configFor?: ClientPoolOptions['configFor'];
   onCall?: ClientPoolOptions['onCall'];
+  /** Take the state lock before reading state (apply, destroy): a second run is refused, naming the holder. */
+  lock?: string;
 }
 
 export function poolFor(config: Config, opts: OpenOptions): ClientPool {
@@ -89,8 +93,19 @@ export async function openStack(configFile: string, opts: OpenOptions = {}): Pro
   }
   const subnets = resolveSubnets(config, inventory, configFile, lookup);
   const backend = backendFor(config, pool);
-  const store = await StateStore.open(backend, config.name);
+  const held = opts.lock === undefined ? undefined : await backend.lock(opts.lock);
+  const release = async () => {
+    if (held) await backend.unlock(held);
+  };
+  let store: StateStore;
+  try {
+    store = await StateStore.open(backend, config.name);
+  } catch (e) {
+    await release();
+    throw e;
+  }
   if (store.state.stack !== config.name) {
+    await release();
     throw new MplError(
       'STATE_MISMATCH',
       `the state at ${backend.location} belongs to stack "${store.state.stack}", not "${config.name}"`,
@@ -103,5 +118,5 @@ export async function openStack(configFile: string, opts: OpenOptions = {}): Pro
     ...subnets,
     prior: { portAssignments: store.state.portAssignments },
   };
-  return { configFile, config, configDigest, inventory, input, pool, backend, store };
+  return { configFile, config, configDigest, inventory, input, pool, backend, store, release };
 }

@@ -271,17 +271,31 @@ function planPattern2(ctx: Ctx): Record<string, number> {
     const key = brokerKey(b);
     for (const l of listeners)
       addTargetGroupAndListener(key, `sb${b.id}`, l, ports[portKey(b.id, l)] as number, [b]);
-    set.add('broker-listener-config', `${key}/broker-listener-config`, account, region, {
-      brokerId: b.id,
-      host: b.host,
-      mode,
-      listeners: listeners.map((l) => ({
-        name: mode === 'rewrite' ? MSK_LISTENER_NAME[l] : ADDITIVE_LISTENER_NAME[l],
-        securityProtocol: SECURITY_PROTOCOL[l],
-        port: brokerPort(l, mode),
-        advertisedPort: ports[portKey(b.id, l)] as number,
-      })),
-    });
+    // A broker advertises its new port only once the NLB listens on it and, in rewrite mode, once
+    // in-VPC clients resolve its name to the NLB; on destroy it goes back before those go.
+    const providerZone = mode === 'rewrite' && config.pattern2.providerZone;
+    const brokerDeps = [
+      ...listeners.flatMap((l) => [`${key}/listener/${l}`, `bootstrap/listener/${l}`]),
+      ...(providerZone ? [`provider/dns-record/${key}`] : []),
+    ];
+    set.add(
+      'broker-listener-config',
+      `${key}/broker-listener-config`,
+      account,
+      region,
+      {
+        brokerId: b.id,
+        host: b.host,
+        mode,
+        listeners: listeners.map((l) => ({
+          name: mode === 'rewrite' ? MSK_LISTENER_NAME[l] : ADDITIVE_LISTENER_NAME[l],
+          securityProtocol: SECURITY_PROTOCOL[l],
+          port: brokerPort(l, mode),
+          advertisedPort: ports[portKey(b.id, l)] as number,
+        })),
+      },
+      brokerDeps,
+    );
   }
   const svcId = addEndpointService(ctx, 'shared', [nlbId], nlbName);
   addBrokerSecurityGroupRules(

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parseDocument, validate } from '../config/load.js';
 import { InputError } from '../errors.js';
 import { StateSchema, type State } from './schema.js';
+import { LocalStateLock, type Lock } from './lock.js';
 import type { StateBackend } from './store.js';
 
 /** Where a stack's local state lives unless state.path says otherwise. */
@@ -20,16 +21,27 @@ export function emptyState(stack: string): State {
     serial: 0,
     resources: {},
     portAssignments: {},
-    brokerOriginals: {},
   };
 }
 
 /** The local file backend: a missing file is a stack never applied; writes are atomic (temp + rename). */
 export class LocalStateBackend implements StateBackend {
-  constructor(readonly file: string) {}
+  constructor(readonly file: string) {
+    this.locker = new LocalStateLock(file);
+  }
+
+  private readonly locker: LocalStateLock;
 
   get location(): string {
     return this.file;
+  }
+
+  lock(owner: string): Promise<Lock> {
+    return this.locker.lock(owner);
+  }
+
+  unlock(lock: Pick<Lock, 'id'>): Promise<void> {
+    return this.locker.unlock(lock);
   }
 
   async read(): Promise<State | undefined> {

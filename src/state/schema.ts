@@ -28,8 +28,6 @@ export const StateSchema = z.strictObject({
   resources: z.record(z.string(), StateResourceSchema),
   /** Pattern 2: `<brokerId>/<listener>` -> port, never pruned so a port is never reused. */
   portAssignments: z.record(z.string(), z.number().int()).default({}),
-  /** Pattern 2: each broker's dynamic listener settings before the tool changed them. */
-  brokerOriginals: z.record(z.string(), z.record(z.string(), z.string())).default({}),
 });
 export type State = z.infer<typeof StateSchema>;
 

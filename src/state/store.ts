@@ -1,6 +1,7 @@
 import type { Kind } from '../plan/resource.js';
 import type { Known, Outputs } from '../executor/types.js';
 import { emptyState } from './local.js';
+import type { Lock } from './lock.js';
 import type { State, StateResource } from './schema.js';
 
 export interface StateBackend {
@@ -9,6 +10,9 @@ export interface StateBackend {
   read(): Promise<State | undefined>;
   /** Writes `state` with the next serial and returns what was written. */
   write(state: State): Promise<State>;
+  /** Takes the stack's lock (refused, naming the holder, when another run has it). */
+  lock(owner: string): Promise<Lock>;
+  unlock(lock: Pick<Lock, 'id'>): Promise<void>;
 }
 
 /**
@@ -109,15 +113,6 @@ export class StateStore {
 
   setPortAssignments(ports: Record<string, number>): Promise<void> {
     this.current = { ...this.current, portAssignments: { ...this.current.portAssignments, ...ports } };
-    return this.flush();
-  }
-
-  setBrokerOriginal(brokerId: string, original: Record<string, string>): Promise<void> {
-    if (this.current.brokerOriginals[brokerId] !== undefined) return Promise.resolve();
-    this.current = {
-      ...this.current,
-      brokerOriginals: { ...this.current.brokerOriginals, [brokerId]: original },
-    };
     return this.flush();
   }
 
