@@ -140,6 +140,16 @@ function cascadeReplacements(changes: Change[], desired: Resource[]): void {
   const dependents = new Map<string, Resource[]>();
   for (const r of desired) for (const d of r.dependsOn) dependents.set(d, [...(dependents.get(d) ?? []), r]);
   const queue = changes.filter((c) => c.action === 'replace').map((c) => c.id);
+  // A target made again (an endpoint deleted out of band or rejected) has a new DNS name: records
+  // that still alias the old one read as up to date, since their target's old outputs are in state.
+  for (const c of changes) {
+    if (c.action !== 'create') continue;
+    for (const dep of dependents.get(c.id) ?? []) {
+      const d = byId.get(dep.id);
+      if (dep.kind === 'dns-record' && d?.action === 'noop')
+        Object.assign(d, { action: 'update', reason: `its target ${c.id} is made again` });
+    }
+  }
   while (queue.length > 0) {
     const id = queue.shift() as string;
     for (const dep of dependents.get(id) ?? []) {

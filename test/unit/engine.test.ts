@@ -165,6 +165,35 @@ describe('executor graph walk', () => {
     assert.equal(action('b-1/target-group/tls'), 'noop');
   });
 
+  it('repoints DNS records whose target is made again (deleted out of band), and nothing else', () => {
+    const desired = desiredOf();
+    const observed = new Map(
+      desired
+        .filter(
+          (r) =>
+            r.id !== 'analytics/vpc-endpoint/b-2' && r.id !== 'analytics/endpoint-connection-acceptance/b-2',
+        )
+        .map((r: Resource) => [
+          r.id,
+          {
+            id: r.id,
+            kind: r.kind,
+            account: r.account,
+            region: r.region,
+            props: r.props as Record<string, unknown>,
+            dependsOn: r.dependsOn,
+          },
+        ]),
+    );
+    const changes = diff(desired, observed);
+    const changed = changes.filter((c) => c.action !== 'noop').map((c) => `${c.action} ${c.id}`);
+    assert.deepEqual(changed.sort(), [
+      'create analytics/endpoint-connection-acceptance/b-2',
+      'create analytics/vpc-endpoint/b-2',
+      'update analytics/dns-record/b-2',
+    ]);
+  });
+
   it('writes state atomically: the file always parses', async () => {
     const { store, pool, backend } = await setup();
     const desired = desiredOf();
