@@ -71,9 +71,7 @@ function allowedPrincipals(ctx: Ctx): string[] {
 // ---------------------------------------------------------------- pattern 1
 
 function planPattern1(ctx: Ctx): void {
-  const { config, set, brokers, configFile } = ctx;
-  const { account, region } = provider(ctx);
-  const stack = config.name;
+  const { config, brokers, configFile } = ctx;
   if (ctx.inventory.brokerType === 'serverless') {
     throw new PlanRefused(
       'SERVERLESS_UNSUPPORTED',
@@ -96,46 +94,17 @@ function planPattern1(ctx: Ctx): void {
     const subnets: Subnet[] = anyAllAzs ? allProviderSubnets : [own];
     nlbAzIds.set(b.id, new Set(subnets.map((s) => s.azId)));
     const nlbId = `${key}/load-balancer`;
-    const nlbName = elbName(stack, `b${b.id}`);
-    set.add('load-balancer', nlbId, account, region, {
-      name: nlbName,
-      type: 'network',
-      scheme: 'internal',
-      subnetIds: subnets.map((s) => s.id),
-      azIds: subnets.map((s) => s.azId),
-      crossZone: anyAllAzs,
-      tags: tagsFor(stack, nlbId, nlbName),
-    });
+    const nlbName = addLoadBalancer(ctx, nlbId, `b${b.id}`, subnets, anyAllAzs);
     for (const l of listeners) {
-      const port = clientPort(l);
-      const tgId = `${key}/target-group/${l}`;
-      const tgName = elbName(stack, `b${b.id}-${LISTENER_LABEL[l]}`);
-      set.add('target-group', tgId, account, region, {
-        name: tgName,
-        protocol: 'TCP',
-        port,
-        vpcId: config.provider.vpcId,
-        targetType: 'ip',
-        targets: [{ ip: b.ip, port, brokerId: b.id }],
-        tags: tagsFor(stack, tgId, tgName),
-      });
-      const lsId = `${key}/listener/${l}`;
-      set.add(
-        'listener',
-        lsId,
-        account,
-        region,
-        {
-          loadBalancer: nlbId,
-          port,
-          protocol: 'TCP',
-          targetGroup: tgId,
-          tags: tagsFor(stack, lsId, `${nlbName}:${port}`),
-        },
-        [nlbId, tgId],
+      addTargetGroupAndListener(
+        ctx,
+        { nlbId, nlbName, prefix: key, suffix: `b${b.id}`, listener: l },
+        clientPort(l),
+        clientPort(l),
+        [b],
       );
     }
-    const svcId = addEndpointService(ctx, key, [nlbId], elbName(stack, `b${b.id}`));
+    const svcId = addEndpointService(ctx, key, [nlbId], nlbName);
     services.set(b.id, svcId);
   }
   addBrokerSecurityGroupRules(
@@ -217,60 +186,29 @@ function planPattern2(ctx: Ctx): Record<string, number> {
   );
   const nlbSubnets = onePerAz(ctx.providerSubnets, `${configFile}: provider.subnets`);
   const nlbId = 'shared/load-balancer';
-  const nlbName = elbName(stack, 'shared');
-  set.add('load-balancer', nlbId, account, region, {
-    name: nlbName,
-    type: 'network',
-    scheme: 'internal',
-    subnetIds: nlbSubnets.map((s) => s.id),
-    azIds: nlbSubnets.map((s) => s.azId),
-    crossZone: true,
-    tags: tagsFor(stack, nlbId, nlbName),
-  });
-  const addTargetGroupAndListener = (
+  const nlbName = addLoadBalancer(ctx, nlbId, 'shared', nlbSubnets, true);
+  const tgAndListener = (
     prefix: string,
     suffix: string,
     l: ListenerType,
     listenPort: number,
     targets: Broker[],
-  ) => {
-    const port = brokerPort(l, mode);
-    const tgId = `${prefix}/target-group/${l}`;
-    const tgName = elbName(stack, `${suffix}-${LISTENER_LABEL[l]}`);
-    set.add('target-group', tgId, account, region, {
-      name: tgName,
-      protocol: 'TCP',
-      port,
-      vpcId: config.provider.vpcId,
-      targetType: 'ip',
-      targets: targets.map((b) => ({ ip: b.ip, port, brokerId: b.id })),
-      tags: tagsFor(stack, tgId, tgName),
-    });
-    const lsId = `${prefix}/listener/${l}`;
-    set.add(
-      'listener',
-      lsId,
-      account,
-      region,
-      {
-        loadBalancer: nlbId,
-        port: listenPort,
-        protocol: 'TCP',
-        targetGroup: tgId,
-        tags: tagsFor(stack, lsId, `${nlbName}:${listenPort}`),
-      },
-      [nlbId, tgId],
+  ) =>
+    addTargetGroupAndListener(
+      ctx,
+      { nlbId, nlbName, prefix, suffix, listener: l },
+      listenPort,
+      brokerPort(l, mode),
+      targets,
     );
-  };
   for (const l of listeners) {
     // Bootstrap: the client port, forwarding to every broker. In additive mode it must reach the new
     // listener, so that clients arriving through the endpoint get the new ports in metadata.
-    addTargetGroupAndListener('bootstrap', 'boot', l, clientPort(l), brokers);
+    tgAndListener('bootstrap', 'boot', l, clientPort(l), brokers);
   }
   for (const b of brokers) {
     const key = brokerKey(b);
-    for (const l of listeners)
-      addTargetGroupAndListener(key, `sb${b.id}`, l, ports[portKey(b.id, l)] as number, [b]);
+    for (const l of listeners) tgAndListener(key, `sb${b.id}`, l, ports[portKey(b.id, l)] as number, [b]);
     // A broker advertises its new port only once the NLB listens on it and, in rewrite mode, once
     // in-VPC clients resolve its name to the NLB; on destroy it goes back before those go.
     const providerZone = mode === 'rewrite' && config.pattern2.providerZone;
@@ -350,6 +288,66 @@ function planPattern2(ctx: Ctx): Record<string, number> {
 }
 
 // ---------------------------------------------------------------- shared parts
+
+/** An internal NLB; returns its physical name. */
+function addLoadBalancer(
+  ctx: Ctx,
+  id: string,
+  suffix: string,
+  subnets: Subnet[],
+  crossZone: boolean,
+): string {
+  const { account, region } = provider(ctx);
+  const name = elbName(ctx.config.name, suffix);
+  ctx.set.add('load-balancer', id, account, region, {
+    name,
+    type: 'network',
+    scheme: 'internal',
+    subnetIds: subnets.map((s) => s.id),
+    azIds: subnets.map((s) => s.azId),
+    crossZone,
+    tags: tagsFor(ctx.config.name, id, name),
+  });
+  return name;
+}
+
+/** A TCP listener on `listenPort` forwarding to a new IP target group of `targets` on `targetPort`. */
+function addTargetGroupAndListener(
+  ctx: Ctx,
+  at: { nlbId: string; nlbName: string; prefix: string; suffix: string; listener: ListenerType },
+  listenPort: number,
+  targetPort: number,
+  targets: Broker[],
+): void {
+  const { account, region } = provider(ctx);
+  const stack = ctx.config.name;
+  const tgId = `${at.prefix}/target-group/${at.listener}`;
+  const tgName = elbName(stack, `${at.suffix}-${LISTENER_LABEL[at.listener]}`);
+  ctx.set.add('target-group', tgId, account, region, {
+    name: tgName,
+    protocol: 'TCP',
+    port: targetPort,
+    vpcId: ctx.config.provider.vpcId,
+    targetType: 'ip',
+    targets: targets.map((b) => ({ ip: b.ip, port: targetPort, brokerId: b.id })),
+    tags: tagsFor(stack, tgId, tgName),
+  });
+  const lsId = `${at.prefix}/listener/${at.listener}`;
+  ctx.set.add(
+    'listener',
+    lsId,
+    account,
+    region,
+    {
+      loadBalancer: at.nlbId,
+      port: listenPort,
+      protocol: 'TCP',
+      targetGroup: tgId,
+      tags: tagsFor(stack, lsId, `${at.nlbName}:${listenPort}`),
+    },
+    [at.nlbId, tgId],
+  );
+}
 
 function addEndpointService(ctx: Ctx, prefix: string, nlbIds: string[], name: string): string {
   const { config, set } = ctx;

@@ -4,6 +4,16 @@ import { emptyState } from './local.js';
 import type { Lock } from './lock.js';
 import type { State, StateResource } from './schema.js';
 
+type Entry = {
+  kind: Kind;
+  account: string;
+  region: string;
+  physicalId: string;
+  props: Record<string, unknown>;
+  dependsOn: string[];
+  outputs: Outputs;
+};
+
 export interface StateBackend {
   /** Where the state lives, for messages. */
   readonly location: string;
@@ -64,38 +74,13 @@ export class StateStore {
     return Object.entries(this.current.resources);
   }
 
-  put(
-    id: string,
-    entry: {
-      kind: Kind;
-      account: string;
-      region: string;
-      physicalId: string;
-      props: Record<string, unknown>;
-      dependsOn: string[];
-      outputs: Outputs;
-    },
-  ): Promise<void> {
-    this.current = {
-      ...this.current,
-      resources: { ...this.current.resources, [id]: { ...entry, tainted: false } },
-    };
+  put(id: string, entry: Entry): Promise<void> {
+    this.putInMemory(id, entry);
     return this.flush();
   }
 
   /** Records what a refresh found without writing: an apply that follows writes it with its first step. */
-  putInMemory(
-    id: string,
-    entry: {
-      kind: Kind;
-      account: string;
-      region: string;
-      physicalId: string;
-      props: Record<string, unknown>;
-      dependsOn: string[];
-      outputs: Outputs;
-    },
-  ): void {
+  putInMemory(id: string, entry: Entry): void {
     const tainted = this.current.resources[id]?.tainted ?? false;
     this.current = { ...this.current, resources: { ...this.current.resources, [id]: { ...entry, tainted } } };
   }
