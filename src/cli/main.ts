@@ -7,10 +7,17 @@ import { destroyCommand } from './destroy.js';
 import { discoverCommand } from './discover.js';
 import type { GlobalOptions } from './io.js';
 import { planCommand } from './plan.js';
+import { probeCommand, type ProbeFlags } from './probe.js';
 import { statusCommand } from './status.js';
 import { schemaCommand } from './schema.js';
 
-const NOT_YET = ['probe', 'export'] as const;
+const NOT_YET = ['export'] as const;
+
+function parsePositiveInt(v: string): number {
+  if (!/^\d+$/.test(v.trim()) || Number(v) < 1)
+    throw new InvalidArgumentError('must be a whole number of milliseconds, 1 or more');
+  return Number(v);
+}
 
 function parseGb(v: string): number {
   const n = Number(v);
@@ -114,6 +121,31 @@ export async function main(argv: string[], ioIn?: Io): Promise<number> {
     .option('--offline', 'no AWS call: inventory from cluster.brokersFile, subnets with their AZ IDs')
     .action(async (o: { config: string; format: CostFormat; gbPerMonth?: number; offline?: boolean }) => {
       code = await costCommand(o, global(), io);
+    });
+
+  program
+    .command('probe')
+    .description('reachability of every broker through its DNS name; exit 0 all reachable, 1 any failure')
+    .option('--config <file>', "the stack's config: brokers, endpoints and ports from its state")
+    .option('--bootstrap <host:port,...>', 'brokers from cluster metadata read through these')
+    .option('--consumer <name>', 'with --config: whose VPC view to check (default: the first consumer)')
+    .addOption(
+      new Option(
+        '--listener <type>',
+        'listener to probe (default: the first of cluster.listeners, or by port)',
+      ).choices(['tls', 'sasl_scram', 'iam', 'plaintext']),
+    )
+    .option('--dns-server <host[:port]>', 'ask this DNS server instead of the system resolver')
+    .option('--ca <file>', "PEM CA bundle for the brokers' certificates")
+    .option('--cert <file>', 'client certificate (mutual TLS)')
+    .option('--key <file>', 'client key (mutual TLS)')
+    .option('--sasl-username <name>', 'SASL/SCRAM user name')
+    .option('--sasl-password-env <NAME>', 'environment variable holding the SASL/SCRAM password')
+    .option('--canary', 'produce and consume one message on a temporary topic (deleted afterwards)')
+    .option('--json', 'machine-readable output')
+    .option('--timeout-ms <n>', 'deadline of each step per broker', parsePositiveInt, 3000)
+    .action(async (o: ProbeFlags) => {
+      code = await probeCommand(o, global(), io);
     });
 
   program

@@ -1,0 +1,142 @@
+// Which brokers to probe and what the plan expects of each: from the stack's state (--config, one
+// consumer's view) or from cluster metadata (--bootstrap).
+import { LISTENER_PORTS, type Config, type Inventory, type ListenerType } from '../config/schema.js';
+import { MplError } from '../errors.js';
+import { brokerKey, sortBrokers } from '../planner/cluster.js';
+import { sameListener } from '../kafka/listeners.js';
+import { ADDITIVE_LISTENER_NAME, MSK_LISTENER_NAME } from '../planner/listeners.js';
+import { portKey } from '../planner/ports.js';
+import type { State } from '../state/schema.js';
+import type { EndpointRef, ProbeTarget } from './types.js';
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+export function pickConsumer(config: Config, name: string | undefined): Config['consumers'][number] {
+  if (name === undefined) return config.consumers[0] as Config['consumers'][number];
+  const c = config.consumers.find((x) => x.name === name);
+  if (!c) {
+    throw new MplError(
+      'UNKNOWN_CONSUMER',
+      `--consumer ${name} is not in the config (consumers: ${config.consumers.map((x) => x.name).join(', ')})`,
+    );
+  }
+  return c;
+}
+
+export function pickListener(config: Config, wanted: ListenerType | undefined): ListenerType {
+  const listeners = config.cluster.listeners;
+  if (wanted === undefined) return listeners[0] as ListenerType;
+  if (!listeners.includes(wanted)) {
+    throw new MplError(
+      'UNKNOWN_LISTENER',
+      `--listener ${wanted} is not one of the stack's listeners (cluster.listeners: ${listeners.join(', ')})`,
+    );
+  }
+  return wanted;
+}
+
+/**
+ * One target per broker of the inventory, as consumer `consumerName` reaches it: its name, the
+ * planned port (pattern 1: the client port; pattern 2: the broker's advertised port from state), the
+ * endpoint behind the name and the record's zone. Pure over config, inventory and state.
+ */
+export function targetsFromState(
+  config: Config,
+  inventory: Inventory,
+  state: Pick<State, 'resources' | 'portAssignments'>,
+  consumerName: string,
+  listener: ListenerType,
+): ProbeTarget[] {
+  const c = pickConsumer(config, consumerName);
+  const res = state.resources;
+  const zoneEntry = res[`${c.name}/hosted-zone`];
+  const zoneId = str(zoneEntry?.outputs.zoneId) ?? str(zoneEntry?.physicalId);
+  const endpointRef = (logicalId: string): EndpointRef => {
+    const e = res[logicalId];
+    const endpointId = str(e?.outputs.endpointId) ?? str(e?.physicalId);
+    const dnsName = str(e?.outputs.dnsName);
+    if (!e || endpointId === undefined || dnsName === undefined) {
+      throw new MplError(
+        'NOT_APPLIED',
+        `the state has no endpoint ${logicalId} for consumer ${c.name}: run \`apply\` first (or probe with --bootstrap)`,
+      );
+    }
+    return {
+      logicalId,
+      endpointId,
+      dnsName: dnsName.toLowerCase(),
+      account: e.account,
+      region: e.region,
+      vpcId: str(e.props.vpcId) ?? c.vpcId,
+    };
+  };
+  const client: number = LISTENER_PORTS[listener];
+  return sortBrokers(inventory.brokers).map((b) => {
+    const key = brokerKey(b);
+    let port = client;
+    let endpoint: EndpointRef;
+    if (config.pattern === 1) {
+      endpoint = endpointRef(`${c.name}/vpc-endpoint/${key}`);
+    } else {
+      endpoint = endpointRef(`${c.name}/vpc-endpoint`);
+      port = advertisedPortOf(config, state, b.id, listener);
+    }
+    return {
+      id: b.id,
+      host: b.host.toLowerCase(),
+      port,
+      advertised: { host: b.host.toLowerCase(), port },
+      endpoint,
+      ...(zoneId === undefined || zoneEntry === undefined
+        ? {}
+        : { zone: { zoneId, account: zoneEntry.account } }),
+    };
+  });
+}
+
+/** Pattern 2: the port state says the broker advertises (broker-listener-config), else its assignment. */
+function advertisedPortOf(
+  config: Config,
+  state: Pick<State, 'resources' | 'portAssignments'>,
+  brokerId: number,
+  listener: ListenerType,
+): number {
+  const name =
+    config.pattern2.mode === 'rewrite' ? MSK_LISTENER_NAME[listener] : ADDITIVE_LISTENER_NAME[listener];
+  const props = state.resources[`${brokerKey({ id: brokerId })}/broker-listener-config`]?.props;
+  const listeners = Array.isArray(props?.listeners) ? (props.listeners as unknown[]) : [];
+  for (const l of listeners) {
+    const o = l as { name?: unknown; advertisedPort?: unknown };
+    if (typeof o.name === 'string' && sameListener(o.name, name) && typeof o.advertisedPort === 'number')
+      return o.advertisedPort;
+  }
+  const assigned = state.portAssignments[portKey(brokerId, listener)];
+  if (assigned !== undefined) return assigned;
+  throw new MplError(
+    'NOT_APPLIED',
+    `the state has no advertised port for broker ${brokerId} (${listener}): run \`apply\` first`,
+  );
+}
+
+/** "host:port,host:port" -> entries; the port defaults to the listener's client port. */
+export function parseBootstrap(spec: string, listener: ListenerType): Array<{ host: string; port: number }> {
+  const out = spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map((s) => {
+      const m = /^([^:\s]+)(?::(\d{1,5}))?$/.exec(s);
+      const port = m?.[2] === undefined ? LISTENER_PORTS[listener] : Number(m[2]);
+      if (!m || port < 1 || port > 65535)
+        throw new MplError('INVALID_INPUT', `--bootstrap: "${s}" is not HOST:PORT`);
+      return { host: (m[1] as string).toLowerCase(), port };
+    });
+  if (out.length === 0) throw new MplError('INVALID_INPUT', '--bootstrap: give at least one HOST:PORT');
+  return out;
+}
+
+/** The listener a bootstrap port suggests (MSK's client ports); tls for any other port. */
+export function listenerForPort(port: number): ListenerType {
+  const hit = (Object.entries(LISTENER_PORTS) as Array<[ListenerType, number]>).find(([, p]) => p === port);
+  return hit?.[0] ?? 'tls';
+}
