@@ -380,6 +380,7 @@ describe('e2e: lifecycle across three accounts (issue 4 acceptance)', function (
         const dns1 = tb.network.dnsByAccount[c1];
         const dns2 = tb.network.dnsByAccount[c2];
         assert.ok(dns1 && dns2);
+        await tb.network.reconcileNow();
         const before1 = await queryDns(dns1, b1.host);
         const before2 = await queryDns(dns2, b2.host);
         assert.equal(before1.addresses.length, 1, `${b1.host} resolves in ${c1}`);
