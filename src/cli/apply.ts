@@ -109,7 +109,8 @@ export async function runAndReport(
     );
   }
   if (result.failed.length > 0) {
-    for (const f of result.failed) io.err(`error: ${f.id} (${f.step}): ${f.error.describe()}\n`);
+    for (const f of result.failed)
+      io.err(`error [${f.error.code}]: ${f.id} (${f.step}): ${f.error.describe()}\n`);
     io.err(
       `${what} stopped: ${result.done} step(s) done, ${result.skipped} not started. State is saved: run ${what.toLowerCase()} again to finish.\n`,
     );

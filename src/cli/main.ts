@@ -175,7 +175,7 @@ export async function main(argv: string[], ioIn?: Io): Promise<number> {
       return e.exitCode === 0 ? 0 : 1;
     }
     if (e instanceof MplError) {
-      io.err(`error: ${e.describe()}${verbose ? '' : ''}\n`);
+      io.err(`error [${e.code}]: ${e.describe()}\n`);
       if (verbose && e.stack) io.err(`${e.stack}\n`);
       return 1;
     }

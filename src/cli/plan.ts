@@ -31,7 +31,7 @@ export async function planCommand(opts: PlanOptions, global: GlobalOptions, io: 
   else io.out(renderPlan(plan.changes, plan.summary, plan.findings, { color: io.color }));
   if (errors.length > 0) {
     io.err(
-      `error: ${opts.config}: the plan has ${errors.length} lint error(s): ${errors.map((e) => e.code).join(', ')}\n`,
+      `error [LINT_ERRORS]: ${opts.config}: the plan has ${errors.length} lint error(s): ${errors.map((e) => e.code).join(', ')}\n`,
     );
     return 1;
   }

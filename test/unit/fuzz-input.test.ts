@@ -51,7 +51,7 @@ describe('fuzzed invalid input', function () {
   function assertHandled(r: { code: number; out: string; err: string }, file: string) {
     if (r.code === 0 || r.code === 2) return;
     assert.equal(r.code, 1, r.err);
-    assert.match(r.err, /^error: /);
+    assert.match(r.err, /^error( \[[A-Z0-9_]+\])?: /);
     assert.ok(!r.err.includes('internal'), r.err);
     assert.ok(!/\n\s+at /.test(r.err), `stack trace: ${r.err}`);
     assert.ok(r.err.includes(file) || /lint error/.test(r.err), r.err);
