@@ -96,7 +96,13 @@ export async function canary(seeds: string[], s: KafkaSettings, replicas: number
   const kafka = kafkaClient(seeds, { ...s, clientId: 'msk-privatelink-probe-canary' });
   const admin = kafka.admin();
   const producer = kafka.producer({ allowAutoTopicCreation: false });
-  const consumer = kafka.consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 1000 });
+  // A short fetch wait: disconnect waits for the fetch in flight, 5 s by default.
+  const consumer = kafka.consumer({
+    groupId,
+    sessionTimeout: 10_000,
+    heartbeatInterval: 1000,
+    maxWaitTimeInMs: 200,
+  });
   const result: CanaryResult = {
     topic,
     produced: 0,
