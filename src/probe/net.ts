@@ -46,7 +46,7 @@ export function parseDnsServer(spec: string): { host: string; port: number; serv
   const host = m?.[1];
   const port = m?.[2] === undefined ? 53 : Number(m[2]);
   if (host === undefined || net.isIP(host) === 0 || !(port >= 1 && port <= 65535)) {
-    throw new Error(`--dns-server must be IP[:PORT] (e.g. 10.20.0.2 or 127.0.0.1:5353), got "${spec}"`);
+    throw new Error(`must be IP[:PORT] (e.g. 10.20.0.2 or 127.0.0.1:5353), got "${spec}"`);
   }
   return { host, port, server: net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}` };
 }
