@@ -24,6 +24,7 @@ export function kafkaClient(
   seeds: string[],
   s: KafkaSettings,
   pin?: { host: string; port: number },
+  retries = 0,
 ): KafkaClient {
   return new Kafka({
     clientId: s.clientId ?? 'msk-privatelink-probe',
@@ -37,7 +38,7 @@ export function kafkaClient(
     authenticationTimeout: s.timeoutMs,
     requestTimeout: s.timeoutMs,
     enforceRequestTimeout: true,
-    retry: { retries: 0, initialRetryTime: 100, maxRetryTime: 500 },
+    retry: { retries, initialRetryTime: 100, maxRetryTime: 500 },
     logLevel: logLevel.NOTHING,
   });
 }
@@ -93,7 +94,10 @@ export async function canary(seeds: string[], s: KafkaSettings, replicas: number
   const topic = `msk-privatelink-probe-${id}`;
   const groupId = `msk-privatelink-probe-${id}`;
   const value = `probe ${id} ${new Date().toISOString()}`;
-  const kafka = kafkaClient(seeds, { ...s, clientId: 'msk-privatelink-probe-canary' });
+  // Unlike the per-broker steps, the round trip may meet transient answers worth retrying within its
+  // budget: on a young cluster the first group join waits for __consumer_offsets to be created
+  // (COORDINATOR_NOT_AVAILABLE until then).
+  const kafka = kafkaClient(seeds, { ...s, clientId: 'msk-privatelink-probe-canary' }, undefined, 20);
   const admin = kafka.admin();
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   // A short fetch wait: disconnect waits for the fetch in flight, 5 s by default.
