@@ -460,6 +460,22 @@ export function duplicatesAndGaps(
     const n = want.get(k) ?? 0;
     if (found.length !== n) problems.push(`${k}: ${found.length} in AWS, ${n} planned (${found.join(', ')})`);
   }
+  // Listeners per NLB: the NLB's ARN is the listener ARN's prefix (…:listener/net/<name>/<lb>/<id>).
+  const lbOf = (listenerArn: string) =>
+    listenerArn.replace(':listener/', ':loadbalancer/').replace(/\/[^/]+$/, '');
+  const perLb = new Map<string, number>();
+  for (const [k, ids] of inv)
+    if (k.startsWith('listener@')) for (const a of ids) perLb.set(lbOf(a), (perLb.get(lbOf(a)) ?? 0) + 1);
+  const plannedPerLb = new Map<string, number>();
+  for (const e of Object.values(state)) {
+    if (e.kind !== 'listener') continue;
+    const lb = state[String(e.props.loadBalancer)]?.physicalId ?? `(${String(e.props.loadBalancer)})`;
+    plannedPerLb.set(lb, (plannedPerLb.get(lb) ?? 0) + 1);
+  }
+  for (const lb of new Set([...perLb.keys(), ...plannedPerLb.keys()])) {
+    if ((perLb.get(lb) ?? 0) !== (plannedPerLb.get(lb) ?? 0))
+      problems.push(`listeners on ${lb}: ${perLb.get(lb) ?? 0} in AWS, ${plannedPerLb.get(lb) ?? 0} planned`);
+  }
   const sameIds: Kind[] = [
     'load-balancer',
     'target-group',
