@@ -376,8 +376,11 @@ describe('e2e: apply killed (SIGKILL) and resumed by the next apply', function (
           await tb.control.injectFault({ ...rule, kind: 'error', code: 'InvalidInput' });
         },
         afterKill: async () => {
-          await until('the pending tagging call to fail', async () =>
-            (await tagCalls()).faulted > 0 ? true : undefined,
+          // The twin answers it 5 s after it arrived; a loaded machine can stretch that a lot.
+          await until(
+            'the pending tagging call to fail',
+            async () => ((await tagCalls()).faulted > 0 ? true : undefined),
+            60_000,
           );
           const k = tb.clients(c1);
           try {

@@ -19,11 +19,6 @@ import { TAG_ID, TAG_STACK, type Resource, type ResourceOf } from '../../src/pla
 import { planStack } from '../../src/planner/plan-stack.js';
 import { brokersFor, configOf, consumerInput, inventoryOf, planInputOf } from '../support/fixtures.js';
 import { TestCtx } from '../support/handler-ctx.js';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { KafkaClient } from '@aws-sdk/client-kafka';
-import { S3Client } from '@aws-sdk/client-s3';
-import type { AccountClients } from '../../src/aws/clients.js';
 import { clientConfigFor, startAwsTwin, type AwsTwin } from '../testbed/aws/twin.js';
 import { clientsFor, seedVpc, type AccountNetwork } from '../testbed/scenario.js';
 
@@ -54,41 +49,6 @@ async function rejects(p: Promise<unknown>, code: string, text: RegExp): Promise
     return e;
   }
   assert.fail(`expected ${code}`);
-}
-
-/**
- * Workaround: ClientPool (src/aws/clients.ts) declares `configFor` but does not apply it yet, so
- * TestCtx's clients would use the default credential chain instead of the twin's per-account keys.
- * Until it does, route the pool to clients built with the twin's config (same SDK, no rate limiter).
- */
-function pointAtTwin(t: TestCtx, twin: AwsTwin): TestCtx {
-  const made = new Map<string, AccountClients>();
-  t.pool.for = (account: string, region: string) => {
-    const key = `${account}|${region}`;
-    let c = made.get(key);
-    if (!c) {
-      const cfg = { ...clientConfigFor(twin, account, { region }), maxAttempts: 3 };
-      c = {
-        account,
-        region,
-        ec2: new EC2Client(cfg),
-        elbv2: new ElasticLoadBalancingV2Client(cfg),
-        route53: new Route53Client(cfg),
-        ssm: new SSMClient(cfg),
-        kafka: new KafkaClient(cfg),
-        s3: new S3Client({ ...cfg, forcePathStyle: true }),
-      };
-      made.set(key, c);
-    }
-    return c;
-  };
-  const destroy = t.destroy.bind(t);
-  t.destroy = () => {
-    for (const c of made.values())
-      for (const x of [c.ec2, c.elbv2, c.route53, c.ssm, c.kafka, c.s3]) x.destroy();
-    destroy();
-  };
-  return t;
 }
 
 describe('handlers: hosted-zone, dns-record, ssm-parameter (AWS twin)', function () {
@@ -150,7 +110,7 @@ describe('handlers: hosted-zone, dns-record, ssm-parameter (AWS twin)', function
     await twin.control.reset();
     await twin.control.setThrottling(false);
     // The planner tags with the config's name, which is the executor's ctx.stack.
-    t = pointAtTwin(new TestCtx(twin, 'payments'), twin);
+    t = new TestCtx(twin, 'payments');
   });
   afterEach(() => t.destroy());
 
@@ -273,7 +233,7 @@ describe('handlers: hosted-zone, dns-record, ssm-parameter (AWS twin)', function
       );
       const zoneId = (out.HostedZone?.Id ?? '').replace('/hostedzone/', '');
       // Another stack's zone with the same name is never adopted.
-      const other = pointAtTwin(new TestCtx(twin, 'otherstack'), twin);
+      const other = new TestCtx(twin, 'otherstack');
       try {
         assert.equal(await hostedZoneHandler.read(other.ctx(CONSUMER), r, undefined), undefined);
       } finally {

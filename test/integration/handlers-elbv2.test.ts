@@ -17,14 +17,7 @@ import type { Kind, ResourceOf } from '../../src/plan/resource.js';
 import { planStack } from '../../src/planner/plan-stack.js';
 import { TestCtx } from '../support/handler-ctx.js';
 import { brokersFor, configOf, consumerInput, inventoryOf, planInputOf } from '../support/fixtures.js';
-import { clientConfigFor, startAwsTwin, type AwsTwin } from '../testbed/aws/twin.js';
-import type { AccountClients } from '../../src/aws/clients.js';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { KafkaClient } from '@aws-sdk/client-kafka';
-import { Route53Client } from '@aws-sdk/client-route-53';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SSMClient } from '@aws-sdk/client-ssm';
+import { startAwsTwin, type AwsTwin } from '../testbed/aws/twin.js';
 import { clientsFor, seedVpc, type AccountNetwork, type Clients } from '../testbed/scenario.js';
 
 const PROVIDER = '111111111111';
@@ -65,41 +58,6 @@ function plan(): Array<ResourceOf<Kind>> {
   });
   return planStack(planInputOf(config, inventoryOf(brokers, { region: twin.region, vpcId: net.vpcId })))
     .resources as Array<ResourceOf<Kind>>;
-}
-
-/**
- * Workaround (as in handlers-dns.test.ts): ClientPool (src/aws/clients.ts) declares `configFor` but
- * does not apply it yet, so TestCtx's clients would use the default credential chain. Until it
- * does, the pool hands out clients built with the twin's per-account config.
- */
-function pointAtTwin(ctx: TestCtx): TestCtx {
-  const made = new Map<string, AccountClients>();
-  ctx.pool.for = (account: string, region: string) => {
-    const key = `${account}|${region}`;
-    let c = made.get(key);
-    if (!c) {
-      const cfg = { ...clientConfigFor(twin, account, { region }), maxAttempts: 3 };
-      c = {
-        account,
-        region,
-        ec2: new EC2Client(cfg),
-        elbv2: new ElasticLoadBalancingV2Client(cfg),
-        route53: new Route53Client(cfg),
-        ssm: new SSMClient(cfg),
-        kafka: new KafkaClient(cfg),
-        s3: new S3Client({ ...cfg, forcePathStyle: true }),
-      };
-      made.set(key, c);
-    }
-    return c;
-  };
-  const destroy = ctx.destroy.bind(ctx);
-  ctx.destroy = () => {
-    for (const c of made.values())
-      for (const x of [c.ec2, c.elbv2, c.route53, c.ssm, c.kafka, c.s3]) x.destroy();
-    destroy();
-  };
-  return ctx;
 }
 
 function pick<K extends Kind>(kind: K, id: string): ResourceOf<K> {
@@ -167,7 +125,7 @@ describe('ELBv2 handlers (target group, load balancer, listener) on the AWS twin
 
   beforeEach(() => {
     t?.destroy();
-    t = pointAtTwin(new TestCtx(twin, 'elbtest'));
+    t = new TestCtx(twin, 'elbtest');
   });
 
   describe('target-group', () => {

@@ -7,16 +7,9 @@ import {
   DescribeVpcEndpointServiceConfigurationsCommand,
   DescribeVpcEndpointServicePermissionsCommand,
   DescribeVpcEndpointsCommand,
-  EC2Client,
   RejectVpcEndpointConnectionsCommand,
   type VpcEndpoint,
 } from '@aws-sdk/client-ec2';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { KafkaClient } from '@aws-sdk/client-kafka';
-import { Route53Client } from '@aws-sdk/client-route-53';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SSMClient } from '@aws-sdk/client-ssm';
-import type { AccountClients } from '../../src/aws/clients.js';
 import { MplError } from '../../src/errors.js';
 import { endpointConnectionAcceptanceHandler as accHandler } from '../../src/executor/handlers/endpoint-connection-acceptance.js';
 import { endpointServicePermissionsHandler as permHandler } from '../../src/executor/handlers/endpoint-service-permissions.js';
@@ -29,7 +22,7 @@ import { TAG_ID, TAG_STACK, type Kind, type ResourceOf } from '../../src/plan/re
 import { planStack } from '../../src/planner/plan-stack.js';
 import { brokersFor, configOf, consumerInput, inventoryOf, planInputOf } from '../support/fixtures.js';
 import { TestCtx } from '../support/handler-ctx.js';
-import { clientConfigFor, startAwsTwin, type AwsTwin } from '../testbed/aws/twin.js';
+import { startAwsTwin, type AwsTwin } from '../testbed/aws/twin.js';
 import { clientsFor, seedVpc, type AccountNetwork, type Clients } from '../testbed/scenario.js';
 
 const PROVIDER = '111111111111';
@@ -82,44 +75,9 @@ function pick<K extends Kind>(resources: Array<ResourceOf<Kind>>, kind: K, id: s
   return r as ResourceOf<K>;
 }
 
-/**
- * Workaround (as in handlers-dns/elbv2 tests): ClientPool (src/aws/clients.ts) declares `configFor` but
- * does not apply it yet, so TestCtx's clients would use the default credential chain. Until it does,
- * the pool hands out clients built with the twin's per-account config (without the rate limiter).
- */
-function pointAtTwin(ctx: TestCtx): TestCtx {
-  const made = new Map<string, AccountClients>();
-  ctx.pool.for = (account: string, region: string) => {
-    const key = `${account}|${region}`;
-    let c = made.get(key);
-    if (!c) {
-      const cfg = { ...clientConfigFor(twin, account, { region }), maxAttempts: 3 };
-      c = {
-        account,
-        region,
-        ec2: new EC2Client(cfg),
-        elbv2: new ElasticLoadBalancingV2Client(cfg),
-        route53: new Route53Client(cfg),
-        ssm: new SSMClient(cfg),
-        kafka: new KafkaClient(cfg),
-        s3: new S3Client({ ...cfg, forcePathStyle: true }),
-      };
-      made.set(key, c);
-    }
-    return c;
-  };
-  const destroy = ctx.destroy.bind(ctx);
-  ctx.destroy = () => {
-    for (const c of made.values())
-      for (const x of [c.ec2, c.elbv2, c.route53, c.ssm, c.kafka, c.s3]) x.destroy();
-    destroy();
-  };
-  return ctx;
-}
-
 /** A fresh context per test, with the consumer security groups made outside the handlers. */
 function ctxFor(stack: string): TestCtx {
-  const c = pointAtTwin(new TestCtx(twin, stack));
+  const c = new TestCtx(twin, stack);
   c.pretend('analytics/security-group', 'security-group', CONSUMER, sgA, { groupId: sgA });
   c.pretend('analytics/security-group-2', 'security-group', CONSUMER, sgB, { groupId: sgB });
   c.pretend('stranger/security-group', 'security-group', STRANGER, sgStranger, { groupId: sgStranger });

@@ -7,15 +7,8 @@ import {
   DeleteSecurityGroupCommand,
   DescribeSecurityGroupRulesCommand,
   DescribeSecurityGroupsCommand,
-  EC2Client,
   RevokeSecurityGroupIngressCommand,
 } from '@aws-sdk/client-ec2';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { KafkaClient } from '@aws-sdk/client-kafka';
-import { Route53Client } from '@aws-sdk/client-route-53';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SSMClient } from '@aws-sdk/client-ssm';
-import type { AccountClients } from '../../src/aws/clients.js';
 import { MplError } from '../../src/errors.js';
 import { securityGroupRuleHandler } from '../../src/executor/handlers/security-group-rule.js';
 import { securityGroupHandler } from '../../src/executor/handlers/security-group.js';
@@ -25,7 +18,7 @@ import type { Kind, ResourceOf } from '../../src/plan/resource.js';
 import { planStack } from '../../src/planner/plan-stack.js';
 import { brokersFor, configOf, inventoryOf, planInputOf } from '../support/fixtures.js';
 import { TestCtx } from '../support/handler-ctx.js';
-import { clientConfigFor, startAwsTwin, type AwsTwin } from '../testbed/aws/twin.js';
+import { startAwsTwin, type AwsTwin } from '../testbed/aws/twin.js';
 import { clientsFor, seedVpc, type AccountNetwork, type Clients } from '../testbed/scenario.js';
 
 const PROVIDER = '111111111111';
@@ -37,41 +30,6 @@ let consumer: Clients;
 let pnet: AccountNetwork;
 let cnet: AccountNetwork;
 let t: TestCtx;
-
-/**
- * Workaround (as in handlers-dns.test.ts): ClientPool (src/aws/clients.ts) declares `configFor` but
- * does not apply it yet, so TestCtx's clients would use the default credential chain. Until it
- * does, the pool hands out clients built with the twin's per-account config.
- */
-function pointAtTwin(ctx: TestCtx): TestCtx {
-  const made = new Map<string, AccountClients>();
-  ctx.pool.for = (account: string, region: string) => {
-    const key = `${account}|${region}`;
-    let c = made.get(key);
-    if (!c) {
-      const cfg = { ...clientConfigFor(twin, account, { region }), maxAttempts: 3 };
-      c = {
-        account,
-        region,
-        ec2: new EC2Client(cfg),
-        elbv2: new ElasticLoadBalancingV2Client(cfg),
-        route53: new Route53Client(cfg),
-        ssm: new SSMClient(cfg),
-        kafka: new KafkaClient(cfg),
-        s3: new S3Client({ ...cfg, forcePathStyle: true }),
-      };
-      made.set(key, c);
-    }
-    return c;
-  };
-  const destroy = ctx.destroy.bind(ctx);
-  ctx.destroy = () => {
-    for (const c of made.values())
-      for (const x of [c.ec2, c.elbv2, c.route53, c.ssm, c.kafka, c.s3]) x.destroy();
-    destroy();
-  };
-  return ctx;
-}
 
 /** The planner's pattern 2 resources over the seeded VPCs, with the brokers' group `brokerSg`. */
 function plan(brokerSg: string): Array<ResourceOf<Kind>> {
@@ -176,7 +134,7 @@ describe('EC2 security group handlers on the AWS twin', function () {
 
   beforeEach(async () => {
     t?.destroy();
-    t = pointAtTwin(new TestCtx(twin, 'sgtest'));
+    t = new TestCtx(twin, 'sgtest');
     await twin.control.clearFaults();
   });
 
