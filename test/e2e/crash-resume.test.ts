@@ -357,12 +357,15 @@ describe('e2e: apply killed (SIGKILL) and resumed by the next apply', function (
           calls: 0,
           faulted: 0,
         });
+      let baseline = { calls: 0, faulted: 0 };
       // The tagging call waits 5 s in the twin, then takes a fault: the kill comes once the zone
       // exists and that call has arrived, so the zone is made and never tagged by the killed run.
       const kill: KillRule = {
         at: async (e) => {
           if (e.type !== 'start' || e.kind !== 'hosted-zone' || e.account !== c1) return false;
-          await until('the tagging call', async () => ((await tagCalls()).calls > 0 ? true : undefined));
+          await until('the tagging call', async () =>
+            (await tagCalls()).calls > baseline.calls ? true : undefined,
+          );
           zoneId = await until('the first consumer zone', async () =>
             (await zones())[0]?.Id?.replace('/hostedzone/', ''),
           );
@@ -372,6 +375,8 @@ describe('e2e: apply killed (SIGKILL) and resumed by the next apply', function (
       const rule = { service: 'route53', action: 'ChangeTagsForResource', account: c1, count: 1 };
       const r = await crashAndResume(tb, s, kill, {
         beforeApply: async () => {
+          // Earlier scenarios on the shared testbed tagged zones in c1 too: count from here.
+          baseline = await tagCalls();
           await tb.control.injectLatency({ ...rule, ms: 5000 });
           await tb.control.injectFault({ ...rule, kind: 'error', code: 'InvalidInput' });
         },
@@ -379,7 +384,7 @@ describe('e2e: apply killed (SIGKILL) and resumed by the next apply', function (
           // The twin answers it 5 s after it arrived; a loaded machine can stretch that a lot.
           await until(
             'the pending tagging call to fail',
-            async () => ((await tagCalls()).faulted > 0 ? true : undefined),
+            async () => ((await tagCalls()).faulted > baseline.faulted ? true : undefined),
             60_000,
           );
           const k = tb.clients(c1);
