@@ -42,7 +42,7 @@ export async function loadOffline(configFile: string): Promise<LoadedInput> {
   };
 }
 
-/** Plans from loaded input against what is observed (empty offline). Pure apart from nothing: no I/O. */
+/** Plans from loaded input against what is observed (nothing, offline): pure, no I/O. */
 export function planFrom(
   loaded: LoadedInput,
   observed: ReadonlyMap<string, ObservedResource>,
