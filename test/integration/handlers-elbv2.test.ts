@@ -10,12 +10,12 @@ import {
 import { listenerHandler } from '../../src/executor/handlers/listener.js';
 import { loadBalancerHandler } from '../../src/executor/handlers/load-balancer.js';
 import { targetGroupHandler } from '../../src/executor/handlers/target-group.js';
-import type { Handler, Known, Observed } from '../../src/executor/types.js';
+import type { Handler, Observed } from '../../src/executor/types.js';
 import { MplError } from '../../src/errors.js';
 import { compareProps } from '../../src/plan/diff.js';
 import type { Kind, ResourceOf } from '../../src/plan/resource.js';
 import { planStack } from '../../src/planner/plan-stack.js';
-import { TestCtx } from '../support/handler-ctx.js';
+import { TestCtx, assertNoop, knownOf } from '../support/handler-ctx.js';
 import { brokersFor, configOf, consumerInput, inventoryOf, planInputOf } from '../support/fixtures.js';
 import { startAwsTwin, type AwsTwin } from '../testbed/aws/twin.js';
 import { clientsFor, seedVpc, type AccountNetwork, type Clients } from '../testbed/scenario.js';
@@ -64,32 +64,6 @@ function pick<K extends Kind>(kind: K, id: string): ResourceOf<K> {
   const r = plan().find((x) => x.kind === kind && x.id === id);
   assert.ok(r, `planner emits ${kind} ${id}`);
   return r as ResourceOf<K>;
-}
-
-function assertNoop<K extends Kind>(desired: ResourceOf<K>, o: Observed<K> | undefined): void {
-  assert.ok(o, `${desired.id} exists`);
-  const cmp = compareProps(
-    desired.kind,
-    desired.props as Record<string, unknown>,
-    o.props as Record<string, unknown>,
-  );
-  assert.deepEqual(
-    cmp,
-    { action: 'noop', changed: [] },
-    JSON.stringify({ desired: desired.props, actual: o.props }),
-  );
-}
-
-function knownOf<K extends Kind>(r: ResourceOf<K>, o: Observed<K>): Known {
-  return {
-    id: r.id,
-    kind: r.kind,
-    account: r.account,
-    region: r.region,
-    physicalId: o.physicalId,
-    props: o.props,
-    outputs: o.outputs,
-  };
 }
 
 async function make<K extends Kind>(h: Handler<K>, r: ResourceOf<K>): Promise<Observed<K>> {

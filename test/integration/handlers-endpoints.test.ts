@@ -21,7 +21,7 @@ import { compareProps } from '../../src/plan/diff.js';
 import { TAG_ID, TAG_STACK, type Kind, type ResourceOf } from '../../src/plan/resource.js';
 import { planStack } from '../../src/planner/plan-stack.js';
 import { brokersFor, configOf, consumerInput, inventoryOf, planInputOf } from '../support/fixtures.js';
-import { TestCtx } from '../support/handler-ctx.js';
+import { TestCtx, assertNoop, knownOf } from '../support/handler-ctx.js';
 import { startAwsTwin, type AwsTwin } from '../testbed/aws/twin.js';
 import { clientsFor, seedVpc, type AccountNetwork, type Clients } from '../testbed/scenario.js';
 
@@ -82,32 +82,6 @@ function ctxFor(stack: string): TestCtx {
   c.pretend('analytics/security-group-2', 'security-group', CONSUMER, sgB, { groupId: sgB });
   c.pretend('stranger/security-group', 'security-group', STRANGER, sgStranger, { groupId: sgStranger });
   return c;
-}
-
-function assertNoop<K extends Kind>(desired: ResourceOf<K>, o: Observed<K> | undefined): asserts o {
-  assert.ok(o, `${desired.id} exists`);
-  const cmp = compareProps(
-    desired.kind,
-    desired.props as Record<string, unknown>,
-    o.props as Record<string, unknown>,
-  );
-  assert.deepEqual(
-    cmp,
-    { action: 'noop', changed: [] },
-    JSON.stringify({ desired: desired.props, actual: o.props }),
-  );
-}
-
-function knownOf<K extends Kind>(r: ResourceOf<K>, o: Observed<K>): Known {
-  return {
-    id: r.id,
-    kind: r.kind,
-    account: r.account,
-    region: r.region,
-    physicalId: o.physicalId,
-    props: o.props as Record<string, unknown>,
-    outputs: o.outputs,
-  };
 }
 
 async function make<K extends Kind>(h: Handler<K>, r: ResourceOf<K>): Promise<Observed<K>> {

@@ -12,12 +12,11 @@ import {
 import { MplError } from '../../src/errors.js';
 import { securityGroupRuleHandler } from '../../src/executor/handlers/security-group-rule.js';
 import { securityGroupHandler } from '../../src/executor/handlers/security-group.js';
-import type { Known, Observed } from '../../src/executor/types.js';
 import { compareProps } from '../../src/plan/diff.js';
 import type { Kind, ResourceOf } from '../../src/plan/resource.js';
 import { planStack } from '../../src/planner/plan-stack.js';
 import { brokersFor, configOf, inventoryOf, planInputOf } from '../support/fixtures.js';
-import { TestCtx } from '../support/handler-ctx.js';
+import { TestCtx, assertNoop, knownOf } from '../support/handler-ctx.js';
 import { startAwsTwin, type AwsTwin } from '../testbed/aws/twin.js';
 import { clientsFor, seedVpc, type AccountNetwork, type Clients } from '../testbed/scenario.js';
 
@@ -62,32 +61,6 @@ function pick<K extends Kind>(resources: Array<ResourceOf<Kind>>, kind: K): Reso
   const r = resources.filter((x) => x.kind === kind);
   assert.equal(r.length, 1, `planner emits one ${kind}`);
   return r[0] as ResourceOf<K>;
-}
-
-function assertNoop<K extends Kind>(desired: ResourceOf<K>, o: Observed<K> | undefined): void {
-  assert.ok(o, `${desired.id} exists`);
-  const cmp = compareProps(
-    desired.kind,
-    desired.props as Record<string, unknown>,
-    o.props as Record<string, unknown>,
-  );
-  assert.deepEqual(
-    cmp,
-    { action: 'noop', changed: [] },
-    JSON.stringify({ desired: desired.props, actual: o.props }),
-  );
-}
-
-function knownOf<K extends Kind>(r: ResourceOf<K>, o: Observed<K>): Known {
-  return {
-    id: r.id,
-    kind: r.kind,
-    account: r.account,
-    region: r.region,
-    physicalId: o.physicalId,
-    props: o.props,
-    outputs: o.outputs,
-  };
 }
 
 async function rejects(p: Promise<unknown>, code: string): Promise<void> {

@@ -1,6 +1,8 @@
+import assert from 'node:assert/strict';
 import { ClientPool } from '../../src/aws/clients.js';
+import { compareProps } from '../../src/plan/diff.js';
 import type { HandlerCtx, Known, Observed } from '../../src/executor/types.js';
-import type { Resource } from '../../src/plan/resource.js';
+import type { Kind, Resource, ResourceOf } from '../../src/plan/resource.js';
 import { clientConfigFor, type AwsTwin } from '../testbed/aws/twin.js';
 
 /**
@@ -72,4 +74,32 @@ export class TestCtx {
   destroy(): void {
     this.pool.destroy();
   }
+}
+
+/** A read-back must compare `noop` against the desired props: the diff would otherwise never settle. */
+export function assertNoop<K extends Kind>(desired: ResourceOf<K>, o: Observed<K> | undefined): asserts o {
+  assert.ok(o, `${desired.id} exists`);
+  const cmp = compareProps(
+    desired.kind,
+    desired.props as Record<string, unknown>,
+    o.props as Record<string, unknown>,
+  );
+  assert.deepEqual(
+    cmp,
+    { action: 'noop', changed: [] },
+    JSON.stringify({ desired: desired.props, actual: o.props }),
+  );
+}
+
+/** The state entry the executor would write for what a handler returned. */
+export function knownOf<K extends Kind>(r: ResourceOf<K>, o: Observed<K>): Known {
+  return {
+    id: r.id,
+    kind: r.kind,
+    account: r.account,
+    region: r.region,
+    physicalId: o.physicalId,
+    props: o.props as Record<string, unknown>,
+    outputs: o.outputs,
+  };
 }
