@@ -45,15 +45,7 @@ export class TestCtx {
 
   /** Records what a handler made, as the executor writes it to state. */
   remember(r: Pick<Resource, 'id' | 'kind' | 'account' | 'region'>, o: Observed): Known {
-    const k: Known = {
-      id: r.id,
-      kind: r.kind,
-      account: r.account,
-      region: r.region,
-      physicalId: o.physicalId,
-      props: o.props as Record<string, unknown>,
-      outputs: o.outputs,
-    };
+    const k = knownOf(r, o);
     this.known.set(r.id, k);
     return k;
   }
@@ -92,7 +84,10 @@ export function assertNoop<K extends Kind>(desired: ResourceOf<K>, o: Observed<K
 }
 
 /** The state entry the executor would write for what a handler returned. */
-export function knownOf<K extends Kind>(r: ResourceOf<K>, o: Observed<K>): Known {
+export function knownOf<K extends Kind>(
+  r: Pick<ResourceOf<K>, 'id' | 'kind' | 'account' | 'region'>,
+  o: Observed<K>,
+): Known {
   return {
     id: r.id,
     kind: r.kind,
