@@ -4,6 +4,14 @@ import { CreateTagsCommand, DeleteTagsCommand, type EC2Client } from '@aws-sdk/c
 import { MplError } from '../../errors.js';
 import { TAG_ID, TAG_STACK } from '../../plan/resource.js';
 import type { HandlerCtx, Known } from '../types.js';
+import { compareStrings, errorName, orderLike as orderLikeBy, tagMap } from './ec2-util.js';
+
+export { errorName, tagMap };
+
+/** `actual` in `desired`'s order, anything else after it, sorted. */
+export function orderLike(actual: readonly string[], desired: readonly string[] | undefined): string[] {
+  return orderLikeBy(actual, desired, (s) => s, compareStrings);
+}
 
 /** EC2 TagSpecifications for a create call. */
 export function tagSpec(
@@ -11,16 +19,6 @@ export function tagSpec(
   tags: Record<string, string>,
 ): TagSpecification[] {
   return [{ ResourceType: resourceType, Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }];
-}
-
-/** Tags as a map, without the `aws:` tags AWS adds itself (they cannot be changed, so never a diff). */
-export function tagMap(tags: Tag[] | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const t of tags ?? []) {
-    if (t.Key === undefined || t.Key.startsWith('aws:')) continue;
-    out[t.Key] = t.Value ?? '';
-  }
-  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
 }
 
 /** The tags that mark a resource as this stack's logical id (what a crashed run is adopted by). */
@@ -57,19 +55,6 @@ export async function syncTags(
   if (drop.length > 0) {
     await ec2.send(new DeleteTagsCommand({ Resources: [resourceId], Tags: drop.map((Key) => ({ Key })) }));
   }
-}
-
-/**
- * `actual` in the planner's order: when it holds the same items as `desired`, desired's order (so a
- * set that AWS returns shuffled compares equal); otherwise desired's items first, the rest sorted.
- */
-export function orderLike(actual: readonly string[], desired: readonly string[] | undefined): string[] {
-  const rest = new Set(actual);
-  const out: string[] = [];
-  for (const d of desired ?? []) {
-    if (rest.delete(d)) out.push(d);
-  }
-  return [...out, ...[...rest].sort()];
 }
 
 /** `ctx.ref(id)` without throwing: undefined when the dependency is not made (yet). */
@@ -119,11 +104,6 @@ export function checkUnsuccessful(
 /** True for an `Unsuccessful` code that says the thing is not there. */
 export function isNotFoundCode(code: string): boolean {
   return /NotFound/.test(code);
-}
-
-/** The AWS error name of a thrown SDK error. */
-export function errorName(e: unknown): string {
-  return (e as { name?: string } | undefined)?.name ?? '';
 }
 
 /** Wraps an AWS error as an MplError naming the resource, keeping the AWS error as cause. */
