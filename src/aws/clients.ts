@@ -30,8 +30,24 @@ export interface ClientPoolOptions {
     account: string,
     region: string,
   ) => { endpoint?: string; credentials?: { accessKeyId: string; secretAccessKey: string } };
-  /** Called for every AWS call, after the limiter let it through (for --verbose and tests). */
-  onCall?: (account: string, service: string, command: string) => void;
+  /** Called when every AWS call ends (after the SDK's retries): for the event stream and tests. */
+  onCall?: (call: AwsCall) => void;
+}
+
+/** One AWS API call as the event stream reports it. */
+export interface AwsCall {
+  account: string;
+  region: string;
+  service: string;
+  action: string;
+  /** From the rate limiter's grant to the answer, the SDK's own retries included. */
+  ms: number;
+  /** Time held by the client-side rate limiter before the call went out. */
+  waitedMs: number;
+  /** Attempts the SDK made (1: no retry). */
+  attempts: number;
+  /** The AWS error name when the call failed. */
+  error?: string;
 }
 
 type Middlewared = {
@@ -121,10 +137,30 @@ export class ClientPool {
       (client as unknown as Middlewared).middlewareStack.add(
         ((next: (a: unknown) => Promise<unknown>, context: { commandName?: string }) =>
           async (args: unknown) => {
-            const command = (context.commandName ?? '').replace(/Command$/, '');
-            await this.limiter.take(scope, familyOf(service, command));
-            this.opts.onCall?.(account, service, command);
-            return next(args);
+            const action = (context.commandName ?? '').replace(/Command$/, '');
+            const t0 = Date.now();
+            await this.limiter.take(scope, familyOf(service, action));
+            const t1 = Date.now();
+            const report = (attempts: number | undefined, error?: string) =>
+              this.opts.onCall?.({
+                account,
+                region,
+                service,
+                action,
+                ms: Date.now() - t1,
+                waitedMs: t1 - t0,
+                attempts: attempts ?? 1,
+                ...(error === undefined ? {} : { error }),
+              });
+            try {
+              const out = (await next(args)) as { output?: { $metadata?: { attempts?: number } } };
+              report(out.output?.$metadata?.attempts);
+              return out;
+            } catch (e) {
+              const err = e as { name?: string; $metadata?: { attempts?: number } };
+              report(err.$metadata?.attempts, err.name ?? 'Error');
+              throw e;
+            }
           }) as never,
         { step: 'initialize', name: 'mplRateLimit' },
       );

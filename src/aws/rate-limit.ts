@@ -1,9 +1,9 @@
 /**
  * Client-side token buckets per account, region and API family, sized to AWS's published
- * throttling buckets (AWS-NOTES.md "API throttling"; EC2: https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html,
+ * throttling buckets (EC2: https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html,
  * Route 53: https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DNSLimitations.html#limits-api-requests,
- * ELB: https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/Welcome.html). Large plans then wait
- * for tokens instead of throttling themselves into the SDK's retry quota.
+ * ELB: https://docs.aws.amazon.com/elasticloadbalancing/latest/userguide/elb-api-throttling.html).
+ * Large plans then wait for tokens instead of throttling themselves into the SDK's retry quota.
  */
 export interface Bucket {
   burst: number;
@@ -16,7 +16,7 @@ export const BUCKETS: Record<string, Bucket> = {
   'ec2:mutate': { burst: 50, perSecond: 5 },
   'ec2:describe': { burst: 100, perSecond: 20 },
   'elbv2:describe': { burst: 40, perSecond: 10 },
-  // ELBv2 mutating calls: not in AWS-NOTES; AWS documents no figure, so the describe rate is used.
+  // ELBv2 mutating calls: no per-action figure is taken from the ELB page above; the describe rate is used.
   'elbv2:mutate': { burst: 40, perSecond: 10 },
   'route53:all': { burst: 5, perSecond: 5 },
   // MSK, SSM, STS, S3: no published bucket that a plan comes near; a generous default.

@@ -1,13 +1,12 @@
-import { readFile } from 'node:fs/promises';
-import { parseDocument, validate } from '../config/load.js';
-import { MplError } from '../errors.js';
-import type { ExecEvent, ExecResult } from '../executor/engine.js';
-import { assertFresh, PlanFileSchema } from '../plan/plan-file.js';
+import type { ExecResult } from '../executor/engine.js';
+import { applySaved, apply, destroy, readPlanFile, type ApplyOutcome, type Confirm } from '../ops/plan.js';
+import { withStack } from '../ops/stack.js';
+import type { PlanFile } from '../plan/plan-file.js';
 import { planJson, renderPlan } from '../plan/render.js';
-import { applyLive, hasChanges, planLive } from '../ops/operations.js';
+import { MplError } from '../errors.js';
 import type { GlobalOptions, Io } from './io.js';
-import { progressRenderer } from './progress.js';
-import { closing, confirm, openLive, type LiveSession } from './session.js';
+import { stackOptions, terminalConfirm } from './session.js';
+import { viewReporter } from './view.js';
 
 export interface ApplyOptions {
   planFile?: string;
@@ -18,95 +17,76 @@ export interface ApplyOptions {
 
 /** `apply`: applies a saved plan (refused when stale), or plans and applies after confirmation. */
 export async function applyCommand(opts: ApplyOptions, global: GlobalOptions, io: Io): Promise<number> {
-  let configFile = opts.config;
-  let saved: ReturnType<typeof PlanFileSchema.parse> | undefined;
-  if (opts.planFile !== undefined) {
-    saved = validate(
-      PlanFileSchema,
-      opts.planFile,
-      parseDocument(opts.planFile, await readFileOr(opts.planFile)),
-    );
-    if (saved.offline)
-      throw new MplError(
-        'OFFLINE_PLAN',
-        `${opts.planFile} was made with --offline: it cannot be applied; plan again without it`,
-      );
-    configFile ??= saved.configFile;
-  }
+  let saved: PlanFile | undefined;
+  if (opts.planFile !== undefined) saved = await readPlanFile(opts.planFile);
+  const configFile = opts.config ?? saved?.configFile;
   if (configFile === undefined) throw new MplError('USAGE', 'give a saved plan file or --config FILE');
-  const session = await openLive(configFile, global, `apply (pid ${process.pid})`);
-  return closing(session, () => applyOpened(session, saved, opts, io));
+  const reporter = viewReporter(io, { json: opts.json === true, verbose: global.verbose });
+  const outcome = await withStack(configFile, stackOptions(global, reporter, 'apply'), (stack) =>
+    saved
+      ? applySaved(stack, saved)
+      : apply(stack, showThenConfirm(io, opts, 'Do you want to perform these actions?')),
+  );
+  return report(outcome, opts, io, 'Apply');
 }
 
-async function applyOpened(
-  session: LiveSession,
-  saved: ReturnType<typeof PlanFileSchema.parse> | undefined,
-  opts: ApplyOptions,
+/** `destroy`: a plan whose desired set is empty (a planning mode, not a second code path). */
+export async function destroyCommand(
+  opts: { config: string; autoApprove?: boolean; json?: boolean },
+  global: GlobalOptions,
   io: Io,
 ): Promise<number> {
-  const { stack } = session;
-  const configFile = stack.configFile;
-  if (saved) {
-    if (saved.configDigest !== stack.configDigest) {
-      throw new MplError('STALE_PLAN', `${configFile} changed since the plan was made: make a new plan`);
-    }
-    assertFresh(saved, stack.store.version);
-  }
-  const { plan } = await planLive(stack, 'apply', session);
-  if (saved) {
-    const key = (cs: Array<{ action: string; id: string }>) =>
-      cs
-        .filter((c) => c.action !== 'noop')
-        .map((c) => `${c.action} ${c.id}`)
-        .sort()
-        .join('\n');
-    if (key(saved.changes) !== key(plan.changes)) {
-      throw new MplError('STALE_PLAN', 'the live resources changed since the plan was made: make a new plan');
-    }
-  } else if (!opts.json) {
-    io.out(renderPlan(plan.changes, plan.summary, plan.findings, { color: io.color }));
-  }
-  if (!hasChanges(plan)) {
+  const reporter = viewReporter(io, { json: opts.json === true, verbose: global.verbose });
+  const outcome = await withStack(opts.config, stackOptions(global, reporter, 'destroy'), (stack) =>
+    destroy(stack, showThenConfirm(io, opts, 'Do you really want to destroy all resources of this stack?')),
+  );
+  return report(outcome, opts, io, 'Destroy');
+}
+
+/** Shows the plan (human view), then asks. */
+function showThenConfirm(io: Io, opts: { json?: boolean; autoApprove?: boolean }, question: string): Confirm {
+  const ask = terminalConfirm(question, opts.autoApprove);
+  return (plan) => {
+    if (!opts.json)
+      io.out(
+        renderPlan(plan.changes, plan.summary, plan.findings, {
+          color: io.color,
+          ...(io.columns === undefined ? {} : { width: io.columns }),
+        }),
+      );
+    return ask(plan);
+  };
+}
+
+/** Prints the outcome; exit 1 when cancelled or a step failed. */
+function report(outcome: ApplyOutcome, opts: { json?: boolean }, io: Io, what: 'Apply' | 'Destroy'): number {
+  const { plan } = outcome;
+  if (outcome.outcome === 'nothing-to-do') {
     if (opts.json)
       io.out(
         `${JSON.stringify({ type: 'summary', ...planJson(plan.changes, plan.summary, plan.findings) })}\n`,
       );
-    else io.out('Apply complete! Nothing to change.\n');
+    else
+      io.out(
+        what === 'Apply'
+          ? 'Apply complete! Nothing to change.\n'
+          : 'Nothing to destroy: no resource of this stack exists.\n',
+      );
     return 0;
   }
-  if (!saved && !(await confirm('Do you want to perform these actions?', opts.autoApprove))) {
-    io.err('Apply cancelled.\n');
+  if (outcome.outcome === 'cancelled') {
+    io.err(`${what} cancelled.\n`);
     return 1;
   }
-  return runAndReport((onEvent) => applyLive(stack, plan, { ...session, onEvent }), opts, io, 'Apply');
-}
-
-async function readFileOr(file: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch {
-    throw new MplError('INVALID_INPUT', 'plan file not found', { where: file });
-  }
-}
-
-/** Runs the executor with progress and prints the outcome; exit 1 when a step failed. */
-export async function runAndReport(
-  run: (onEvent: (e: ExecEvent) => void) => Promise<ExecResult>,
-  opts: { json?: boolean },
-  io: Io,
-  what: 'Apply' | 'Destroy',
-): Promise<number> {
-  const progress = progressRenderer(io, opts.json === true);
-  let result: ExecResult;
-  try {
-    result = await run(progress.onEvent);
-  } finally {
-    progress.stop();
-  }
+  const result: ExecResult = outcome.result;
   if (opts.json) {
-    io.out(
-      `${JSON.stringify({ type: 'summary', done: result.done, failed: result.failed.map((f) => ({ id: f.id, step: f.step, code: f.error.code, error: f.error.message })), skipped: result.skipped })}\n`,
-    );
+    const failed = result.failed.map((f) => ({
+      id: f.id,
+      step: f.step,
+      code: f.error.code,
+      error: f.error.message,
+    }));
+    io.out(`${JSON.stringify({ type: 'summary', done: result.done, failed, skipped: result.skipped })}\n`);
   }
   if (result.failed.length > 0) {
     for (const f of result.failed)

@@ -3,13 +3,15 @@ import { costCommand, COST_FORMATS, type CostFormat } from './cost.js';
 import { MplError } from '../errors.js';
 import { processIo, type Io } from './io.js';
 import { applyCommand } from './apply.js';
-import { destroyCommand } from './destroy.js';
+import { destroyCommand } from './apply.js';
 import { discoverCommand } from './discover.js';
 import type { GlobalOptions } from './io.js';
 import { planCommand } from './plan.js';
 import { probeCommand, type ProbeFlags } from './probe.js';
 import { statusCommand } from './status.js';
 import { schemaCommand } from './schema.js';
+import { addCompletionCommand } from './completion.js';
+import { readFileSync } from 'node:fs';
 
 const NOT_YET = ['export'] as const;
 
@@ -24,6 +26,14 @@ function parseGb(v: string): number {
   if (v.trim() === '' || !Number.isFinite(n) || n < 0)
     throw new InvalidArgumentError('must be a number of GB, 0 or more');
   return n;
+}
+
+/** The version in the package.json next to the package (../../ from src/cli and from dist/cli). */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version?: unknown;
+  };
+  return typeof pkg.version === 'string' ? pkg.version : 'unknown';
 }
 
 /**
@@ -50,6 +60,7 @@ export async function main(argv: string[], ioIn?: Io): Promise<number> {
     .option('--profile <name>', 'AWS profile for credentials')
     .option('--no-color', 'plain output')
     .option('--verbose', 'stack traces and debug output')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .showHelpAfterError('(run with --help for usage)');
@@ -165,6 +176,8 @@ export async function main(argv: string[], ioIn?: Io): Promise<number> {
         throw new MplError('NOT_AVAILABLE', `'${name}' is not available in this version yet`);
       });
   }
+
+  addCompletionCommand(program, io);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

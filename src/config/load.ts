@@ -43,11 +43,35 @@ export function parseDocument(file: string, text: string): unknown {
   }
 }
 
-/** Reads and parses a file; `referencedBy` names the config field that pointed at it, for the message. */
-export async function readDocument(file: string, what: string, referencedBy?: string): Promise<unknown> {
-  let text: string;
+/** Nothing but whitespace, comments and document markers: YAML reads it as null, JSON not at all. */
+function isBlank(file: string, text: string): boolean {
+  const body = text.replace(/^\uFEFF/, '');
+  if (file.endsWith('.json')) return body.trim() === '';
+  return body.split(/\r?\n/).every((l) => /^\s*(#.*)?$/.test(l) || /^(---|\.\.\.)\s*(#.*)?$/.test(l));
+}
+
+/** The fields a document must have (those without a default), named in "the file is empty". */
+function requiredFields(schema: z.ZodObject): string {
+  const names = Object.entries(schema.shape)
+    .filter(([, s]) => !s.safeParse(undefined).success)
+    .map(([k]) => k);
+  return names.length > 1
+    ? `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`
+    : names.join('');
+}
+
+/** An empty file says what belongs in it, not "expected object, received null". */
+function emptyFileError(file: string, kind: string, schema: z.ZodObject, referencedBy?: string): InputError {
+  return new InputError(
+    file,
+    `the file is empty: expected ${kind} with ${requiredFields(schema)}`,
+    referencedBy === undefined ? undefined : `(named by ${referencedBy})`,
+  );
+}
+
+async function readText(file: string, what: string, referencedBy?: string): Promise<string> {
   try {
-    text = await readFile(file, 'utf8');
+    return await readFile(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const problem =
@@ -59,7 +83,24 @@ export async function readDocument(file: string, what: string, referencedBy?: st
     if (referencedBy !== undefined) throw new InputError(referencedBy, `${what} ${file} ${problem}`);
     throw new InputError(file, `${what} ${problem}`);
   }
-  return parseDocument(file, text);
+}
+
+/** Reads and parses a file; `referencedBy` names the config field that pointed at it, for the message. */
+export async function readDocument(file: string, what: string, referencedBy?: string): Promise<unknown> {
+  return parseDocument(file, await readText(file, what, referencedBy));
+}
+
+/** Reads, parses and validates a config or inventory file, an empty one named as such. */
+async function loadDocument<S extends z.ZodObject>(
+  schema: S,
+  file: string,
+  kind: string,
+  what: string,
+  referencedBy?: string,
+): Promise<z.infer<S>> {
+  const text = await readText(file, what, referencedBy);
+  if (isBlank(file, text)) throw emptyFileError(file, kind, schema, referencedBy);
+  return validate(schema, file, parseDocument(file, text));
 }
 
 export function validate<S extends z.ZodType>(schema: S, file: string, data: unknown): z.infer<S> {
@@ -69,7 +110,7 @@ export function validate<S extends z.ZodType>(schema: S, file: string, data: unk
 }
 
 export async function loadConfig(file: string): Promise<Config> {
-  const config = validate(ConfigSchema, file, await readDocument(file, 'config file'));
+  const config = await loadDocument(ConfigSchema, file, 'a config', 'config file');
   if (config.cluster.brokersFile !== undefined) {
     config.cluster.brokersFile = path.resolve(path.dirname(file), config.cluster.brokersFile);
   }
@@ -82,5 +123,5 @@ export async function loadConfig(file: string): Promise<Config> {
 }
 
 export async function loadInventory(file: string, referencedBy?: string): Promise<Inventory> {
-  return validate(InventorySchema, file, await readDocument(file, 'inventory file', referencedBy));
+  return loadDocument(InventorySchema, file, 'an inventory', 'inventory file', referencedBy);
 }

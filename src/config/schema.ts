@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { LINT_RULES } from './lint-codes.js';
 
-/** Kafka client listener types MSK offers, with their ports (AWS-NOTES.md, "MSK facts"). */
+/** Kafka client listener types MSK offers, with their ports (MSK developer guide, "Port information"). */
 export const LISTENER_PORTS = { tls: 9094, sasl_scram: 9096, iam: 9098, plaintext: 9092 } as const;
 export type ListenerType = keyof typeof LISTENER_PORTS;
 export const LISTENER_TYPES = Object.keys(LISTENER_PORTS) as ListenerType[];

@@ -1,7 +1,8 @@
 import type { Config } from '../config/schema.js';
 import { MplError, PlanRefused } from '../errors.js';
-import type { Resource, ResourceOf } from '../plan/resource.js';
+import { kindDef, type Resource, type ResourceOf } from '../kinds/index.js';
 import type { PlanInput } from '../planner/input.js';
+import { parseId } from '../planner/ids.js';
 import { planStack } from '../planner/plan-stack.js';
 import { HOURS_PER_MONTH, PRICE_TABLE_DATE, pricesFor, splitTiers, type RegionPrices } from './prices.js';
 
@@ -11,8 +12,9 @@ import { HOURS_PER_MONTH, PRICE_TABLE_DATE, pricesFor, splitTiers, type RegionPr
  */
 
 /**
- * pattern1, pattern1-broker-az and pattern2 are CONTRACT.md's ids. pattern1-mixed only appears when
- * a pattern-1 config mixes endpoint layouts across consumers: it is that config, planned as written.
+ * pattern1, pattern1-broker-az and pattern2 are the documented option ids (docs/cost-model.md).
+ * pattern1-mixed only appears when a pattern-1 config mixes endpoint layouts across consumers: it is
+ * that config, planned as written.
  */
 export type OptionId = 'pattern1' | 'pattern1-broker-az' | 'pattern2' | 'pattern1-mixed';
 
@@ -29,8 +31,9 @@ export type CostItem =
 
 /**
  * What `quantity` counts and what `unitUsd` is per. monthlyUsd = quantity x unitUsd, times
- * hoursPerMonth for `hour` lines (quantity: resources running all month, as in CONTRACT.md's
- * nlb-hours example), once for the others (quantity: the month's GB, NLCU-hours or zones).
+ * hoursPerMonth for `hour` lines (quantity: resources running all month, as in the nlb-hours line of
+ * docs/cost-model.md's reference write-up), once for the others (quantity: the month's GB, NLCU-hours
+ * or zones).
  */
 export type CostUnit = 'hour' | 'month' | 'GB' | 'NLCU-hour';
 
@@ -234,13 +237,19 @@ export function costLines(
   prices: RegionPrices,
   gb: number | undefined,
 ): CostLine[] {
-  const nlbs = ofKind(resources, 'load-balancer').length;
-  const endpointAzs = ofKind(resources, 'vpc-endpoint').reduce((s, r) => s + r.props.subnetIds.length, 0);
-  // Route 53's first-25 price applies per account: count zones per owning account.
+  // What each resource is billed for comes from its kind (the registry); Route 53's first-25 price
+  // applies per account, so zones are counted per owning account.
+  const metered = { 'nlb-hours': 0, 'endpoint-az-hours': 0 };
   const zonesPerAccount = new Map<string, number>();
-  for (const z of ofKind(resources, 'hosted-zone')) {
-    zonesPerAccount.set(z.account, (zonesPerAccount.get(z.account) ?? 0) + 1);
+  for (const r of resources) {
+    const bill = kindDef(r.kind).billing?.(r.props as Record<string, unknown>);
+    if (!bill) continue;
+    if (bill.meter === 'hosted-zones')
+      zonesPerAccount.set(r.account, (zonesPerAccount.get(r.account) ?? 0) + bill.quantity);
+    else metered[bill.meter] += bill.quantity;
   }
+  const nlbs = metered['nlb-hours'];
+  const endpointAzs = metered['endpoint-az-hours'];
   let first = 0;
   let after = 0;
   for (const n of zonesPerAccount.values()) {
@@ -351,9 +360,9 @@ export function topologyOf(input: PlanInput, resources: Resource[]): Topology {
       name: c.name,
       account: c.account,
       vpcId: c.vpcId,
-      // Logical ids of a consumer's resources start with its name (DESIGN.md: 'analytics/vpc-endpoint/b-2').
+      // A consumer owns its endpoints: logical ids like 'analytics/vpc-endpoint/b-2' (docs/configuration.md).
       endpoints: endpoints
-        .filter((e) => e.id.startsWith(`${c.name}/`))
+        .filter((e) => parseId(e.id).owner === c.name)
         .map((e) => ({ id: e.id, service: e.props.service, azIds: [...e.props.azIds] })),
     })),
   };

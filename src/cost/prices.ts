@@ -74,7 +74,7 @@ function usEast(region: string): RegionPrices {
     hostedZoneMonth: ROUTE53,
     crossAzGbEachDirection: CROSS_AZ,
     provenance:
-      'AWS pricing pages for US East, as recorded in the project notes (AWS-NOTES.md "Prices"); ' +
+      'AWS pricing pages for US East (ELB, PrivateLink, Route 53 and EC2 data transfer pricing); ' +
       'they reproduce the reference write-up ($16.20 NLB + $21.60 endpoint = $37.80).',
   };
 }

@@ -1,7 +1,9 @@
 import Table from 'cli-table3';
 import pc from 'picocolors';
+import { parseId } from '../planner/ids.js';
 import type { CostLine, CostOption, CostReport, OptionId, Topology } from './estimate.js';
 import { PRICE_SOURCES } from './prices.js';
+import { fitTable, layoutWidth, wrapText, type Cell, type FitOptions } from '../text-layout.js';
 
 export type CostFormat = 'table' | 'json' | 'markdown' | 'html';
 
@@ -10,6 +12,8 @@ export interface RenderOptions {
   color?: boolean;
   /** Heading for markdown and html (e.g. the stack name). */
   title?: string;
+  /** Columns `table` fits in (tables and notes wrap); default: the terminal's, else 100; at least 60. */
+  width?: number;
 }
 
 export function renderCost(report: CostReport, format: CostFormat, opts: RenderOptions = {}): string {
@@ -17,7 +21,7 @@ export function renderCost(report: CostReport, format: CostFormat, opts: RenderO
     case 'json':
       return `${JSON.stringify(toJson(report), null, 2)}\n`;
     case 'table':
-      return renderTable(report, opts.color ?? pc.isColorSupported);
+      return renderTable(report, opts.color ?? pc.isColorSupported, layoutWidth(opts.width));
     case 'markdown':
       return renderMarkdown(report, opts.title);
     case 'html':
@@ -25,7 +29,7 @@ export function renderCost(report: CostReport, format: CostFormat, opts: RenderO
   }
 }
 
-/** CONTRACT.md's cost JSON (plus gbPerMonth, notes, label, unit and reasonCode); topology stays out. */
+/** The public cost JSON of `cost --format json` (docs/cost-model.md); topology stays out. */
 export function toJson(report: CostReport): unknown {
   return {
     region: report.region,
@@ -99,40 +103,51 @@ function cheapestViable(report: CostReport): CostOption | undefined {
 
 // ---------------------------------------------------------------- table
 
-function renderTable(report: CostReport, color: boolean): string {
-  const c = pc.createColors(color);
-  const style = { head: [] as string[], border: [] as string[] };
-  const out: string[] = [];
-  out.push(
-    c.bold(`Monthly cost in ${report.region}`) +
-      ` (prices of ${report.priceTableDate}, ${report.hoursPerMonth} hours a month` +
-      (report.gbPerMonth === null ? ', no data volume given)' : `, ${report.gbPerMonth} GB a month)`),
-  );
-
-  const summary = new Table({
-    head: ['option', 'USD a month', 'status'].map((h) => c.bold(h)),
-    style,
-    colAligns: ['left', 'right', 'left'],
-    colWidths: [null, null, 70],
-    wordWrap: true,
+/** A cli-table3 table of `rows` (the first is the header) fitted to `width` (see fitTable). */
+function fittedTable(
+  rows: Cell[][],
+  width: number,
+  colAligns: Array<'left' | 'right'>,
+  opts: FitOptions = {},
+): string {
+  const fit = fitTable(rows, width, opts);
+  const [head = [], ...body] = fit.rows;
+  const table = new Table({
+    head,
+    style: { head: [], border: [] },
+    colAligns,
+    colWidths: fit.colWidths,
   });
+  for (const row of body) table.push(row);
+  return table.toString();
+}
+
+function renderTable(report: CostReport, color: boolean, width: number): string {
+  const c = pc.createColors(color);
+  const bold = (text: string): Cell => ({ text, style: c.bold });
+  const out: string[] = [];
+  const heading = `Monthly cost in ${report.region}`;
+  const [first = '', ...rest] = wrapText(
+    `${heading} (prices of ${report.priceTableDate}, ${report.hoursPerMonth} hours a month` +
+      (report.gbPerMonth === null ? ', no data volume given)' : `, ${report.gbPerMonth} GB a month)`),
+    width,
+  );
+  out.push(first.startsWith(heading) ? c.bold(heading) + first.slice(heading.length) : first, ...rest);
+
+  const summary: Cell[][] = [['option', 'USD a month', 'status'].map(bold)];
   for (const o of report.options) {
-    const name = marked(report, o.id) ? c.cyan(`* ${o.id} (configured)`) : `  ${o.id}`;
     summary.push([
-      name,
-      o.viable ? usd(o.monthlyUsd) : c.dim('-'),
-      o.viable ? o.label : c.red(`not viable: ${o.reason ?? ''}`),
+      marked(report, o.id) ? { text: `* ${o.id} (configured)`, style: c.cyan } : `  ${o.id}`,
+      o.viable ? usd(o.monthlyUsd) : { text: '-', style: c.dim },
+      o.viable ? o.label : { text: `not viable: ${o.reason ?? ''}`, style: c.red },
     ]);
   }
-  out.push(summary.toString());
+  // The status is prose: at most 68 characters a line, however wide the terminal.
+  out.push(fittedTable(summary, width, ['left', 'right', 'left'], { maxWidths: [undefined, undefined, 68] }));
 
   const viable = report.options.filter((o) => o.viable);
   if (viable.length > 0) {
-    const lines = new Table({
-      head: ['item', 'unit price', ...viable.map((o) => optionName(report, o))].map((h) => c.bold(h)),
-      style,
-      colAligns: ['left', 'right', ...viable.map(() => 'right' as const)],
-    });
+    const lines: Cell[][] = [['item', 'unit price', ...viable.map((o) => optionName(report, o))].map(bold)];
     for (const item of allItems(report)) {
       const any = viable.flatMap((o) => o.lines).find((l) => l.item === item);
       lines.push([
@@ -144,10 +159,10 @@ function renderTable(report: CostReport, color: boolean): string {
         }),
       ]);
     }
-    lines.push([c.bold('total'), '', ...viable.map((o) => c.bold(usd(o.monthlyUsd)))]);
-    out.push(lines.toString());
+    lines.push([bold('total'), '', ...viable.map((o) => bold(usd(o.monthlyUsd)))]);
+    out.push(fittedTable(lines, width, ['left', 'right', ...viable.map(() => 'right' as const)]));
   }
-  for (const n of report.notes) out.push(c.dim(`note: ${n}`));
+  for (const n of report.notes) out.push(...wrapText(`note: ${n}`, width, '      ').map((l) => c.dim(l)));
   return `${out.join('\n')}\n`;
 }
 
@@ -263,18 +278,19 @@ function detailedTopology(t: Topology): string[] {
   t.consumers.forEach((c, ci) => {
     out.push(`  subgraph c${ci}[${q(`${c.name}: ${c.vpcId} (${c.account})`)}]`);
     c.endpoints.forEach((e, ei) => {
-      const short = e.id.split('/').slice(2).join('/') || 'shared';
+      // Pattern 2's one endpoint per consumer has no broker part.
+      const short = parseId(e.id).broker ?? 'shared';
       out.push(`    c${ci}e${ei}[${q(`endpoint ${short}<br/>${azList(e.azIds)}`)}]`);
     });
     out.push('  end');
   });
   out.push(`  subgraph p[${q('provider: MSK VPC')}]`);
   t.services.forEach((s) =>
-    out.push(`    ${svcNode.get(s.id)}[${q(`endpoint service ${s.id.split('/')[0]}`)}]`),
+    out.push(`    ${svcNode.get(s.id)}[${q(`endpoint service ${parseId(s.id).owner}`)}]`),
   );
   t.nlbs.forEach((n) =>
     out.push(
-      `    ${nlbNode.get(n.id)}[${q(`NLB ${n.id.split('/')[0]}<br/>${azList(n.azIds)}${n.crossZone ? ', cross-zone' : ''}`)}]`,
+      `    ${nlbNode.get(n.id)}[${q(`NLB ${parseId(n.id).owner}<br/>${azList(n.azIds)}${n.crossZone ? ', cross-zone' : ''}`)}]`,
     ),
   );
   t.brokers.forEach((b) => out.push(`    k${b.id}[${q(`broker ${b.id}<br/>${b.azId}`)}]`));

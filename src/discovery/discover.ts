@@ -1,5 +1,5 @@
-// Discovery: an MSK cluster's brokers and their subnets' AZ IDs, read from MSK and EC2 (AWS-NOTES.md
-// "MSK facts"), as the inventory the planner takes.
+// Discovery: an MSK cluster's brokers and their subnets' AZ IDs, read from MSK (API reference:
+// DescribeClusterV2, ListNodes) and EC2 (DescribeSubnets), as the inventory the planner takes.
 import { DescribeSubnetsCommand, type EC2Client, type Subnet as Ec2Subnet } from '@aws-sdk/client-ec2';
 import {
   DescribeClusterV2Command,
@@ -22,7 +22,7 @@ function arnRegion(arn: string): string | undefined {
 }
 
 /**
- * KRaft clusters say so in their version ("3.7.x.kraft", AWS-NOTES.md "MSK facts"); Kafka 4 has no
+ * KRaft clusters say so in their version ("3.7.x.kraft", MSK developer guide "KRaft mode"); Kafka 4 has no
  * ZooKeeper mode at all (KIP-833), so a 4.x version is KRaft whatever its suffix.
  */
 export function metadataModeOf(kafkaVersion: string): 'zookeeper' | 'kraft' {

@@ -1,44 +1,30 @@
 import { MplError } from '../errors.js';
+import type { StepName } from '../events.js';
+import type { Resource } from '../kinds/index.js';
 import type { Change } from '../plan/diff.js';
-import type { Kind, Resource } from '../plan/resource.js';
-import type { StateStore } from '../state/store.js';
-import type { ClientPool } from '../aws/clients.js';
-import type { Handler, HandlerCtx, HandlerMap, Known, Observed, WaitOptions } from './types.js';
+import type { Instance } from '../state/instance.js';
+import { handlerCtx, handlerOf, type RunDeps } from './context.js';
+import { walk } from './walk.js';
 
-export type ExecEvent =
-  | { type: 'start'; id: string; kind: Kind; step: 'create' | 'update' | 'delete'; account: string }
-  | {
-      type: 'done';
-      id: string;
-      kind: Kind;
-      step: 'create' | 'update' | 'delete';
-      account: string;
-      ms: number;
-    }
-  | {
-      type: 'failed';
-      id: string;
-      kind: Kind;
-      step: 'create' | 'update' | 'delete';
-      account: string;
-      ms: number;
-      error: string;
-    };
-
-export interface ExecDeps {
-  stack: string;
-  handlers: HandlerMap;
-  pool: ClientPool;
-  store: StateStore;
-  wait: WaitOptions;
-  parallelism: number;
-  onEvent?: (e: ExecEvent) => void;
-  log?: (m: string) => void;
+export interface RetryOptions {
+  /** Tries per step, the first included. */
+  attempts: number;
+  /** Backoff before the second try; doubled each time, with jitter. */
+  baseDelayMs: number;
 }
+
+export interface EngineOptions extends RunDeps {
+  retry?: RetryOptions;
+  /** How often the engine reports steps still running. */
+  heartbeatMs?: number;
+}
+
+/** A step that failed with a retriable error (throttling, a wait that ran out) is tried again. */
+export const DEFAULT_RETRY: RetryOptions = { attempts: 3, baseDelayMs: 2_000 };
 
 interface Step {
   key: string;
-  step: 'create' | 'update' | 'delete';
+  step: StepName;
   change: Change;
   desired?: Resource;
   after: Set<string>;
@@ -46,52 +32,23 @@ interface Step {
 
 export interface ExecResult {
   done: number;
-  failed: Array<{ id: string; step: string; error: MplError }>;
+  failed: Array<{ id: string; step: StepName; error: MplError }>;
   /** Steps never started because an earlier one failed. */
   skipped: number;
 }
 
-/** Builds a HandlerCtx for a resource's account over the store's current state. */
-export function handlerCtx(
-  deps: Pick<ExecDeps, 'stack' | 'pool' | 'store' | 'wait' | 'log'>,
-  account: string,
-  region: string,
-): HandlerCtx {
-  return {
-    stack: deps.stack,
-    aws: deps.pool.for(account, region),
-    awsFor: (a, r) => deps.pool.for(a, r),
-    ref: (id) => {
-      const k = deps.store.known(id);
-      if (!k || k.physicalId === undefined) throw new MplError('REF_MISSING', `${id} is not made yet`);
-      return k;
-    },
-    idOf: (physicalId) => deps.store.entries().find(([, r]) => r.physicalId === physicalId)?.[0],
-    wait: deps.wait,
-    log: (m) => deps.log?.(m),
-  };
-}
-
-/**
- * Runs a plan's changes as a dependency graph with bounded parallelism. Creates and updates wait
- * for what they refer to; deletes wait for the deletion of everything that refers to them (the
- * order AWS accepts); a replace is a delete then a create. State is written after every step, so
- * a run killed at any point is finished by the next apply. On the first failure no new step
- * starts; running steps finish and are recorded.
- */
-export async function execute(changes: Change[], desired: Resource[], deps: ExecDeps): Promise<ExecResult> {
+/** The steps of a plan and the order AWS accepts them in. */
+function stepsOf(changes: Change[], desired: Resource[], state: Instance[]): Step[] {
   const desiredById = new Map(desired.map((r) => [r.id, r]));
   const steps = new Map<string, Step>();
   for (const c of changes) {
-    if (c.action === 'delete' || c.action === 'replace') {
+    if (c.action === 'delete' || c.action === 'replace')
       steps.set(`delete:${c.id}`, { key: `delete:${c.id}`, step: 'delete', change: c, after: new Set() });
-    }
     if (c.action === 'create' || c.action === 'replace' || c.action === 'update') {
-      const step = c.action === 'update' ? 'update' : 'create';
       const r = desiredById.get(c.id);
       steps.set(`up:${c.id}`, {
         key: `up:${c.id}`,
-        step,
+        step: c.action === 'update' ? 'update' : 'create',
         change: c,
         ...(r ? { desired: r } : {}),
         after: new Set(),
@@ -101,100 +58,171 @@ export async function execute(changes: Change[], desired: Resource[], deps: Exec
   // Up steps: after the up steps of what they refer to, and after their own delete (replace).
   for (const s of steps.values()) {
     if (s.step === 'delete') continue;
-    for (const d of s.desired?.dependsOn ?? []) if (steps.has(`up:${d}`)) s.after.add(`up:${d}`);
-    if (steps.has(`delete:${s.change.id}`)) s.after.add(`delete:${s.change.id}`);
+    for (const d of s.desired?.dependsOn ?? []) s.after.add(`up:${d}`);
+    s.after.add(`delete:${s.change.id}`);
   }
   // Delete steps: after the deletes of everything in state that refers to them.
-  for (const [id, entry] of deps.store.entries()) {
-    for (const d of entry.dependsOn) {
-      if (steps.has(`delete:${d}`) && steps.has(`delete:${id}`))
-        steps.get(`delete:${d}`)?.after.add(`delete:${id}`);
-    }
-  }
+  for (const i of state) for (const d of i.dependsOn) steps.get(`delete:${d}`)?.after.add(`delete:${i.id}`);
+  return [...steps.values()];
+}
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function asMplError(e: unknown, id: string): MplError {
+  return e instanceof MplError
+    ? e
+    : new MplError('STEP_FAILED', `${id}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+}
+
+/**
+ * Runs a plan's changes on the graph walker. Creates and updates wait for what they refer to;
+ * deletes wait for the deletion of everything that refers to them; a replace is a delete then a
+ * create. A step that fails with a retriable error is tried again (bounded, with backoff). State
+ * is written after every step, so a run killed at any point is finished by the next apply. A
+ * create that fails for good after AWS made something leaves it tainted: the next plan replaces
+ * it. On the first failure no new step starts; running steps finish and are recorded.
+ */
+export async function execute(
+  changes: Change[],
+  desired: Resource[],
+  deps: EngineOptions,
+): Promise<ExecResult> {
+  const steps = stepsOf(changes, desired, deps.store.instances());
+  const retry = deps.retry ?? DEFAULT_RETRY;
   const result: ExecResult = { done: 0, failed: [], skipped: 0 };
-  const finished = new Set<string>();
-  const running = new Map<string, Promise<void>>();
-  let stop = false;
+  const running = new Map<string, { step: StepName; since: number }>();
+  const heartbeat = setInterval(() => {
+    if (running.size === 0) return;
+    const now = Date.now();
+    deps.reporter.emit({
+      type: 'heartbeat',
+      running: [...running].map(([id, r]) => ({ id, step: r.step, ms: now - r.since })),
+    });
+  }, deps.heartbeatMs ?? 10_000);
+  heartbeat.unref();
 
-  const runStep = async (s: Step): Promise<void> => {
-    const c = s.change;
-    const event = { id: c.id, kind: c.kind, step: s.step, account: c.account };
-    deps.onEvent?.({ type: 'start', ...event });
-    const t0 = Date.now();
-    try {
-      await perform(s, deps);
-      result.done++;
-      deps.onEvent?.({ type: 'done', ...event, ms: Date.now() - t0 });
-    } catch (e) {
-      const err =
-        e instanceof MplError
-          ? e
-          : new MplError('STEP_FAILED', `${c.id}: ${e instanceof Error ? e.message : String(e)}`, {
-              cause: e,
+  try {
+    const walked = await walk(steps, deps.parallelism, async (s, control) => {
+      const c = s.change;
+      const ref = { id: c.id, kind: c.kind, step: s.step, account: c.account, region: c.region };
+      deps.reporter.emit({ type: 'start', ...ref });
+      const t0 = Date.now();
+      running.set(c.id, { step: s.step, since: t0 });
+      try {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await perform(s, deps);
+            break;
+          } catch (e) {
+            const err = asMplError(e, c.id);
+            if (!err.retriable || attempt >= retry.attempts) throw err;
+            const delayMs = Math.round(retry.baseDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2));
+            deps.reporter.emit({
+              type: 'retry',
+              ...ref,
+              attempt,
+              delayMs,
+              code: err.code,
+              error: err.message,
             });
-      result.failed.push({ id: c.id, step: s.step, error: err });
-      deps.onEvent?.({ type: 'failed', ...event, ms: Date.now() - t0, error: err.message });
-      stop = true;
-    }
-  };
-
-  for (;;) {
-    if (!stop) {
-      for (const s of steps.values()) {
-        if (running.size >= deps.parallelism) break;
-        if (finished.has(s.key) || running.has(s.key)) continue;
-        if ([...s.after].every((k) => finished.has(k))) {
-          const p = runStep(s).then(() => {
-            running.delete(s.key);
-            finished.add(s.key);
-          });
-          running.set(s.key, p);
+            await sleep(delayMs);
+          }
         }
+        result.done++;
+        deps.reporter.emit({ type: 'done', ...ref, ms: Date.now() - t0 });
+      } catch (e) {
+        const err = asMplError(e, c.id);
+        const tainted = s.step === 'create' && s.desired ? await taint(s.desired, deps) : false;
+        result.failed.push({ id: c.id, step: s.step, error: err });
+        deps.reporter.emit({
+          type: 'failed',
+          ...ref,
+          ms: Date.now() - t0,
+          code: err.code,
+          error: err.message,
+          tainted,
+        });
+        control.stop();
+      } finally {
+        running.delete(c.id);
       }
-    }
-    if (running.size === 0) break;
-    await Promise.race(running.values());
+    });
+    result.skipped = walked.notStarted;
+  } finally {
+    clearInterval(heartbeat);
   }
-  result.skipped = steps.size - finished.size;
-  if (!stop && result.skipped > 0) throw new Error('executor bug: steps left with unmet dependencies');
   return result;
 }
 
-async function perform(s: Step, deps: ExecDeps): Promise<void> {
+async function perform(s: Step, deps: EngineOptions): Promise<void> {
   const c = s.change;
-  const ctx = handlerCtx(deps, c.account, c.region);
-  const handler = deps.handlers[c.kind] as unknown as Handler<Kind>;
+  const handler = handlerOf(deps, c.kind);
+  const ctx = handlerCtx(deps, c.account, c.region, c.id);
   if (s.step === 'delete') {
-    const known = deps.store.known(c.id);
-    if (known?.physicalId !== undefined) await handler.delete(ctx, known);
+    const known = deps.store.get(c.id);
+    if (known) await handler.delete(ctx, known);
     await deps.store.remove(c.id);
     return;
   }
   const r = s.desired;
   if (!r) throw new Error(`executor bug: no desired resource for ${c.id}`);
-  let observed: Observed<Kind>;
+  let live;
   if (s.step === 'update') {
-    const known = deps.store.known(c.id) as Known;
-    const before: Observed<Kind> = {
-      id: c.id,
-      kind: c.kind,
-      physicalId: known.physicalId ?? '',
-      props: (c.before ?? known.props) as Observed<Kind>['props'],
-      outputs: known.outputs,
-    };
+    const known = deps.store.get(c.id);
+    if (!known) throw new MplError('RESOURCE_GONE', `${c.id}: not in state, cannot update in place`);
     if (!handler.update) throw new MplError('NO_UPDATE', `${c.kind} cannot change in place: ${c.reason}`);
-    observed = await handler.update(ctx, r as never, before as never);
+    live = await handler.update(ctx, r, {
+      physicalId: known.physicalId,
+      props: c.before ?? known.props,
+      outputs: known.outputs,
+    });
   } else {
-    observed = await handler.create(ctx, r as never);
+    live = await handler.create(ctx, r);
   }
-  await deps.store.put(c.id, {
+  await deps.store.put(instanceOf(r, live, 'ready'));
+}
+
+function instanceOf(
+  r: Resource,
+  live: { physicalId: string; outputs: Instance['outputs'] },
+  status: Instance['status'],
+): Instance {
+  return {
+    id: r.id,
     kind: r.kind,
     account: r.account,
     region: r.region,
-    physicalId: observed.physicalId,
+    physicalId: live.physicalId,
+    // State records the props applied; refresh compares them with what AWS answers.
     props: r.props as Record<string, unknown>,
     dependsOn: r.dependsOn,
-    outputs: observed.outputs,
-  });
+    outputs: live.outputs,
+    status,
+  };
+}
+
+/**
+ * After a create failed for good: if AWS has something under the resource's identity (an NLB that
+ * never became active, an endpoint stuck pending), it is recorded as tainted so the next plan
+ * replaces it instead of trusting it. True when something was found.
+ */
+async function taint(r: Resource, deps: EngineOptions): Promise<boolean> {
+  try {
+    const live = await handlerOf(deps, r.kind).read(
+      handlerCtx(deps, r.account, r.region, r.id),
+      r,
+      undefined,
+    );
+    if (live === undefined) return false;
+    await deps.store.put(instanceOf(r, live, 'tainted'));
+    return true;
+  } catch (e) {
+    deps.reporter.emit({
+      type: 'log',
+      level: 'warn',
+      id: r.id,
+      message: `could not check what the failed create left: ${e instanceof Error ? e.message : String(e)}`,
+    });
+    return false;
+  }
 }

@@ -2,7 +2,7 @@
 // listener.security.protocol.map): parse, format, and compute the pattern 2 change.
 // No I/O here: the broker-listener-config handler reads and writes through src/kafka/admin.ts.
 import { MplError } from '../errors.js';
-import type { PropsOf } from '../plan/resource.js';
+import type { PropsOf } from '../kinds/index.js';
 
 export type BrokerListenerProps = PropsOf<'broker-listener-config'>;
 

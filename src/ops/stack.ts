@@ -4,13 +4,38 @@ import { loadConfig, loadInventory } from '../config/load.js';
 import type { Config, Inventory } from '../config/schema.js';
 import { discover, resolveSubnetAzIds } from '../discovery/discover.js';
 import { MplError } from '../errors.js';
-import { resolveSubnets, unresolvedSubnetIds, type PlanInput } from '../planner/input.js';
+import { silent, type Reporter } from '../events.js';
+import type { RunDeps } from '../executor/context.js';
+import { DEFAULT_RETRY, type EngineOptions, type RetryOptions } from '../executor/engine.js';
+import type { AdminSource } from '../kafka/admin.js';
+import type { WaitOptions } from '../kinds/kind.js';
 import { digestOf } from '../plan/plan-file.js';
+import { resolveSubnets, unresolvedSubnetIds, type PlanInput } from '../planner/input.js';
 import { defaultStatePath, LocalStateBackend } from '../state/local.js';
 import { S3StateBackend } from '../state/s3.js';
 import { StateStore, type StateBackend } from '../state/store.js';
+import { kafkaAccessFor } from './kafka-access.js';
 
-/** Everything an online command needs for one stack: config, inventory, clients, state. */
+/** Real AWS: NLBs take minutes to become active ("Network Load Balancers", ELB user guide). */
+export const DEFAULT_WAIT: WaitOptions = { intervalMs: 5_000, timeoutMs: 30 * 60_000 };
+
+/** How a stack is opened: credentials, the event stream, and the engine's knobs. */
+export interface StackOptions {
+  /** AWS profile for the base credentials (roles in the config are assumed with them). */
+  profile?: string;
+  /** Must equal the config's region when given (the stack lives in the config's region). */
+  region?: string;
+  reporter?: Reporter;
+  /** Take the state lock (apply, destroy): a second run is refused, naming the holder. */
+  lock?: string;
+  wait?: WaitOptions;
+  retry?: RetryOptions;
+  parallelism?: number;
+  /** Per-account SDK overrides (tests: the emulator's endpoint and keys); the SDK's defaults otherwise. */
+  configFor?: ClientPoolOptions['configFor'];
+}
+
+/** Everything an online operation needs for one stack: config, inventory, clients, state. */
 export interface Stack {
   configFile: string;
   config: Config;
@@ -20,31 +45,28 @@ export interface Stack {
   pool: ClientPool;
   backend: StateBackend;
   store: StateStore;
-  /** Releases the state lock when the stack was opened with `lock` (a no-op otherwise). */
-  release(): Promise<void>;
+  reporter: Reporter;
+  /** What refresh and the engine run with. */
+  engine: EngineOptions;
 }
 
-export interface OpenOptions {
-  profile?: string;
-  /** Test hook: per-account SDK overrides (the emulator's endpoint and keys). */
-  configFor?: ClientPoolOptions['configFor'];
-  onCall?: ClientPoolOptions['onCall'];
-  /** Take the state lock before reading state (apply, destroy): a second run is refused, naming the holder. */
-  lock?: string;
-}
-
-export function poolFor(config: Config, opts: OpenOptions): ClientPool {
-  const roleArns: Record<string, string | undefined> = { [config.provider.account]: config.provider.roleArn };
-  for (const c of config.consumers) roleArns[c.account] ??= c.roleArn;
+/** One client pool per stack: roles per account, every call reported as an `aws-call` event. */
+export function poolFor(config: Config | undefined, opts: StackOptions): ClientPool {
+  const roleArns: Record<string, string | undefined> = {};
+  if (config) {
+    roleArns[config.provider.account] = config.provider.roleArn;
+    for (const c of config.consumers) roleArns[c.account] ??= c.roleArn;
+  }
+  const reporter = opts.reporter ?? silent;
   return new ClientPool({
     roleArns,
     ...(opts.profile === undefined ? {} : { profile: opts.profile }),
     ...(opts.configFor === undefined ? {} : { configFor: opts.configFor }),
-    ...(opts.onCall === undefined ? {} : { onCall: opts.onCall }),
+    onCall: (call) => reporter.emit({ type: 'aws-call', ...call }),
   });
 }
 
-export function backendFor(config: Config, pool: ClientPool): StateBackend {
+export function backendFor(config: Config, configFile: string, pool: ClientPool): StateBackend {
   if (config.state.backend === 's3') {
     const s3 = pool.for(config.provider.account, config.region).s3;
     return new S3StateBackend(
@@ -56,15 +78,21 @@ export function backendFor(config: Config, pool: ClientPool): StateBackend {
   return new LocalStateBackend(config.state.path ?? defaultStatePath(config.name));
 }
 
-/**
- * Opens a stack against live AWS: reads the inventory (the brokers file, or MSK through the
- * provider account), resolves bare subnet ids to AZ IDs with EC2 in the account that owns them,
- * and reads state. Makes describe calls only.
- */
-export async function openStack(configFile: string, opts: OpenOptions = {}): Promise<Stack> {
-  const config = await loadConfig(configFile);
-  const configDigest = digestOf(await readFile(configFile, 'utf8'));
-  const pool = poolFor(config, opts);
+function checkRegion(config: Config, configFile: string, region: string | undefined): void {
+  if (region !== undefined && region !== config.region) {
+    throw new MplError(
+      'REGION_MISMATCH',
+      `--region ${region} differs from the config's region ${config.region}`,
+      {
+        where: `${configFile}: region`,
+        detail: "The stack lives in the config's region; drop --region or change the config.",
+      },
+    );
+  }
+}
+
+/** The inventory: the brokers file, or MSK through the provider account; bare subnet ids resolved with EC2. */
+async function readInventory(config: Config, configFile: string, pool: ClientPool) {
   const provider = pool.for(config.provider.account, config.region);
   const inventory =
     config.cluster.brokersFile !== undefined
@@ -72,51 +100,80 @@ export async function openStack(configFile: string, opts: OpenOptions = {}): Pro
       : await discover(provider, config.cluster.arn as string);
   const lookup = new Map<string, string>();
   const missing = new Set(unresolvedSubnetIds(config, inventory));
-  if (missing.size > 0) {
-    const owners: Array<{ account: string; ids: string[] }> = [
-      {
-        account: config.provider.account,
-        ids: (config.provider.subnets ?? []).filter(
-          (s): s is string => typeof s === 'string' && missing.has(s),
-        ),
-      },
-      ...config.consumers.map((c) => ({
-        account: c.account,
-        ids: c.subnets.filter((s): s is string => typeof s === 'string' && missing.has(s)),
-      })),
-    ];
-    for (const o of owners) {
-      if (o.ids.length === 0) continue;
-      for (const [id, az] of await resolveSubnetAzIds(pool.for(o.account, config.region).ec2, o.ids))
-        lookup.set(id, az);
-    }
+  const owners = [
+    { account: config.provider.account, subnets: config.provider.subnets ?? [] },
+    ...config.consumers.map((c) => ({ account: c.account, subnets: c.subnets })),
+  ];
+  for (const o of owners) {
+    const ids = o.subnets.filter((s): s is string => typeof s === 'string' && missing.has(s));
+    if (ids.length === 0) continue;
+    for (const [id, az] of await resolveSubnetAzIds(pool.for(o.account, config.region).ec2, ids))
+      lookup.set(id, az);
   }
-  const subnets = resolveSubnets(config, inventory, configFile, lookup);
-  const backend = backendFor(config, pool);
-  const held = opts.lock === undefined ? undefined : await backend.lock(opts.lock);
-  const release = async () => {
-    if (held) await backend.unlock(held);
-  };
-  let store: StateStore;
+  return { inventory, subnets: resolveSubnets(config, inventory, configFile, lookup) };
+}
+
+/**
+ * Opens a stack against live AWS (describe calls only), runs `fn`, and always releases what it
+ * took: the state lock (when `lock` is given) and the SDK clients.
+ */
+export async function withStack<T>(
+  configFile: string,
+  opts: StackOptions,
+  fn: (stack: Stack) => Promise<T>,
+): Promise<T> {
+  const config = await loadConfig(configFile);
+  checkRegion(config, configFile, opts.region);
+  const configDigest = digestOf(await readFile(configFile, 'utf8'));
+  const reporter = opts.reporter ?? silent;
+  const pool = poolFor(config, opts);
   try {
-    store = await StateStore.open(backend, config.name);
-  } catch (e) {
-    await release();
-    throw e;
+    const { inventory, subnets } = await readInventory(config, configFile, pool);
+    const backend = backendFor(config, configFile, pool);
+    const held = opts.lock === undefined ? undefined : await backend.lock(opts.lock);
+    try {
+      const store = await StateStore.open(backend, config.name);
+      if (store.state.stack !== config.name) {
+        throw new MplError(
+          'STATE_MISMATCH',
+          `the state at ${backend.location} belongs to stack "${store.state.stack}", not "${config.name}"`,
+        );
+      }
+      const input: PlanInput = {
+        config,
+        inventory,
+        configFile,
+        ...subnets,
+        prior: { portAssignments: store.state.portAssignments },
+      };
+      let kafka: Promise<AdminSource> | undefined;
+      const deps: RunDeps = {
+        stack: config.name,
+        pool,
+        store,
+        wait: opts.wait ?? DEFAULT_WAIT,
+        reporter,
+        parallelism: opts.parallelism ?? 8,
+        // Prepared on first use: only pattern 2's broker settings need the brokers' admin API.
+        kafka: () => (kafka ??= kafkaAccessFor(config, inventory, configFile)),
+      };
+      const engine: EngineOptions = { ...deps, retry: opts.retry ?? DEFAULT_RETRY };
+      return await fn({
+        configFile,
+        config,
+        configDigest,
+        inventory,
+        input,
+        pool,
+        backend,
+        store,
+        reporter,
+        engine,
+      });
+    } finally {
+      if (held) await backend.unlock(held);
+    }
+  } finally {
+    pool.destroy();
   }
-  if (store.state.stack !== config.name) {
-    await release();
-    throw new MplError(
-      'STATE_MISMATCH',
-      `the state at ${backend.location} belongs to stack "${store.state.stack}", not "${config.name}"`,
-    );
-  }
-  const input: PlanInput = {
-    config,
-    inventory,
-    configFile,
-    ...subnets,
-    prior: { portAssignments: store.state.portAssignments },
-  };
-  return { configFile, config, configDigest, inventory, input, pool, backend, store, release };
 }

@@ -1,25 +1,18 @@
 import { readFile } from 'node:fs/promises';
 import { loadConfig, loadInventory } from '../config/load.js';
-import type { Config, Inventory } from '../config/schema.js';
 import { MplError } from '../errors.js';
 import { resolveSubnets, EMPTY_PRIOR, type PlanInput } from '../planner/input.js';
 import { lint } from '../planner/lint.js';
 import { planStack } from '../planner/plan-stack.js';
-import { diff, summarize, type ObservedResource } from './diff.js';
+import type { Instance } from '../state/instance.js';
+import { diff, summarize } from './diff.js';
 import { digestOf, type PlanResult } from './plan-file.js';
-
-export interface LoadedInput {
-  config: Config;
-  inventory: Inventory;
-  input: PlanInput;
-  configDigest: string;
-}
 
 /**
  * Loads a config and its inventory for offline use: the inventory from cluster.brokersFile, every
- * subnet's AZ ID from the config or inventory, prior state empty (CONTRACT.md, `--offline`).
+ * subnet's AZ ID from the config or inventory, prior state empty. No AWS call.
  */
-export async function loadOffline(configFile: string): Promise<LoadedInput> {
+export async function loadOffline(configFile: string): Promise<{ input: PlanInput; configDigest: string }> {
   const config = await loadConfig(configFile);
   const brokersFile = config.cluster.brokersFile;
   if (brokersFile === undefined) {
@@ -34,29 +27,29 @@ export async function loadOffline(configFile: string): Promise<LoadedInput> {
   const inventory = await loadInventory(brokersFile, `${configFile}: cluster.brokersFile`);
   const subnets = resolveSubnets(config, inventory, configFile);
   const configDigest = digestOf(await readFile(configFile, 'utf8'));
-  return {
-    config,
-    inventory,
-    configDigest,
-    input: { config, inventory, configFile, ...subnets, prior: EMPTY_PRIOR },
-  };
+  return { configDigest, input: { config, inventory, configFile, ...subnets, prior: EMPTY_PRIOR } };
 }
 
-/** Plans from loaded input against what is observed (nothing, offline): pure, no I/O. */
-export function planFrom(
-  loaded: LoadedInput,
-  observed: ReadonlyMap<string, ObservedResource>,
+/**
+ * The one place a plan is made: the desired resources (none to destroy), lint, and the diff against
+ * what exists. Pure: `observed` comes from a refresh (or is empty offline).
+ */
+export function makePlan(
+  input: PlanInput,
+  configDigest: string,
+  observed: ReadonlyMap<string, Instance>,
   state: { lineage: string | null; serial: number },
-  offline: boolean,
+  opts: { offline: boolean; destroy?: boolean },
 ): PlanResult {
-  const desired = planStack(loaded.input);
-  const findings = lint(loaded.input, desired.resources);
+  const desired = opts.destroy ? { resources: [], portAssignments: {} } : planStack(input);
+  const findings = opts.destroy ? [] : lint(input, desired.resources);
   const changes = diff(desired.resources, observed);
   return {
-    stack: loaded.config.name,
-    configFile: loaded.input.configFile,
-    configDigest: loaded.configDigest,
-    offline,
+    stack: input.config.name,
+    configFile: input.configFile,
+    configDigest,
+    offline: opts.offline,
+    destroy: opts.destroy === true,
     state,
     desired: desired.resources,
     portAssignments: desired.portAssignments,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { MplError } from '../errors.js';
-import { KINDS, ResourceSchema, type Resource } from './resource.js';
+import { KINDS, ResourceSchema, type Resource } from '../kinds/index.js';
 import type { Change, Summary } from './diff.js';
 import type { Finding } from '../planner/lint.js';
 
@@ -15,6 +15,7 @@ const ChangeSchema = z.strictObject({
   before: z.record(z.string(), z.unknown()).optional(),
   after: z.record(z.string(), z.unknown()).optional(),
   changedProps: z.array(z.string()).optional(),
+  forcingProps: z.array(z.string()).optional(),
 });
 
 /** A saved plan: what apply will do, and the state it was made from (so a stale plan is refused). */
@@ -26,6 +27,8 @@ export const PlanFileSchema = z.strictObject({
   configFile: z.string(),
   configDigest: z.string(),
   offline: z.boolean(),
+  /** Made by `destroy`'s planning mode (nothing desired). */
+  destroy: z.boolean().default(false),
   /** lineage null: made against a stack that had no state yet. */
   state: z.strictObject({ lineage: z.string().nullable(), serial: z.number().int().nonnegative() }),
   desired: z.array(ResourceSchema),
@@ -40,6 +43,7 @@ export interface PlanResult {
   configFile: string;
   configDigest: string;
   offline: boolean;
+  destroy: boolean;
   state: { lineage: string | null; serial: number };
   desired: Resource[];
   portAssignments: Record<string, number>;
@@ -61,6 +65,7 @@ export function toPlanFile(p: PlanResult, now = new Date()): PlanFile {
     configFile: p.configFile,
     configDigest: p.configDigest,
     offline: p.offline,
+    destroy: p.destroy,
     state: p.state,
     desired: p.desired,
     portAssignments: p.portAssignments,

@@ -1,11 +1,15 @@
 import { createColors } from 'picocolors';
 import type { Finding } from '../planner/lint.js';
+import { kindDef } from '../kinds/index.js';
+import { layoutWidth, wrapText } from '../text-layout.js';
 import { GLYPH, type Action, type Change, type Summary } from './diff.js';
 
 export interface RenderOptions {
   color: boolean;
   /** Show unchanged resources too (off by default, as in Terraform). */
   showNoop?: boolean;
+  /** Wrap findings at this width (default: the terminal's). */
+  width?: number;
 }
 
 const VERB: Record<Action, string> = {
@@ -50,7 +54,12 @@ export function renderPlan(
   }
   for (const f of findings) {
     const label = f.severity === 'error' ? c.red(c.bold('Error')) : c.yellow(c.bold('Warning'));
-    out.push(`${label} [${f.code}]: ${f.message}`);
+    const [first = '', ...rest] = wrapText(
+      `${f.severity === 'error' ? 'Error' : 'Warning'} [${f.code}]: ${f.message}`,
+      layoutWidth(opts.width),
+      '  ',
+    );
+    out.push(first.replace(/^(Error|Warning)/, label), ...rest);
   }
   if (findings.length > 0) out.push('');
   out.push(
@@ -64,22 +73,24 @@ export function renderPlan(
 function renderProps(ch: Change, p: (s: string) => string, dim: (s: string) => string): string[] {
   const lines: string[] = [];
   const show = (v: unknown) => JSON.stringify(v);
+  // Each kind names what a readable diff leaves out (tags, client tokens); the JSON has everything.
+  const hidden = new Set(kindDef(ch.kind).hidden ?? []);
   if (ch.action === 'create') {
     for (const [k, v] of Object.entries(ch.after ?? {}))
-      if (k !== 'tags' && k !== 'clientToken') lines.push(p(`        + ${k} = ${show(v)}`));
+      if (!hidden.has(k)) lines.push(p(`        + ${k} = ${show(v)}`));
   } else if (ch.action === 'delete') {
     for (const [k, v] of Object.entries(ch.before ?? {}))
-      if (k !== 'tags') lines.push(p(`        - ${k} = ${show(v)}`));
+      if (!hidden.has(k)) lines.push(p(`        - ${k} = ${show(v)}`));
   } else if (ch.action === 'update' || ch.action === 'replace') {
     for (const k of ch.changedProps ?? []) {
-      const forces = ch.action === 'replace' && ch.reason.includes(k) ? dim(' # forces replacement') : '';
+      const forces = ch.forcingProps?.includes(k) ? dim(' # forces replacement') : '';
       lines.push(p(`        ~ ${k} = ${show(ch.before?.[k])} -> ${show(ch.after?.[k])}`) + forces);
     }
   }
   return lines;
 }
 
-/** The plan JSON of CONTRACT.md. */
+/** The public plan JSON printed by `plan --json`: changes, summary and warnings. */
 export function planJson(changes: Change[], summary: Summary, findings: Finding[]) {
   return {
     changes: changes.map(({ action, kind, id, account, reason }) => ({ action, kind, id, account, reason })),

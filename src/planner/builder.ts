@@ -1,4 +1,4 @@
-import type { Kind, PropsOf, Resource, ResourceOf } from '../plan/resource.js';
+import type { Kind, PropsOf, Resource, ResourceOf } from '../kinds/index.js';
 
 /** Collects the planner's resources; refuses duplicate ids and references to unknown ids. */
 export class ResourceSet {

@@ -1,6 +1,6 @@
 import { LINT_RULES, type LintCode } from '../config/lint-codes.js';
 import type { PlanInput } from './input.js';
-import type { Resource } from '../plan/resource.js';
+import type { Resource } from '../kinds/index.js';
 import { KAFKA_DEFAULT_CONNECTIONS_MAX_IDLE_MS, NLB_IDLE_TIMEOUT_MS, QUOTAS } from './quotas.js';
 
 export type Severity = 'error' | 'warning';

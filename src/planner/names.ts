@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { QUOTAS } from './quotas.js';
-import { TAG_ID, TAG_STACK } from '../plan/resource.js';
+import { TAG_ID, TAG_STACK } from '../kinds/kind.js';
 import type { ListenerType } from '../config/schema.js';
 
 function digest(s: string, chars: number): string {

@@ -1,9 +1,10 @@
 import type { Broker, ConsumerConfig, ListenerType } from '../config/schema.js';
 import { PlanRefused } from '../errors.js';
-import type { Resource } from '../plan/resource.js';
+import type { Resource } from '../kinds/index.js';
 import { consumerSubnetForBroker, consumerSubnetsAllAzs, onePerAz, providerSubnetFor } from './azs.js';
 import { ResourceSet } from './builder.js';
-import { brokerKey, clusterDomain, sortBrokers } from './cluster.js';
+import { clusterDomain, sortBrokers } from './cluster.js';
+import { ids, portKey, type BrokerRef, type LogicalId } from './ids.js';
 import type { PlanInput, Subnet } from './input.js';
 import {
   brokerPort,
@@ -13,7 +14,7 @@ import {
   SECURITY_PROTOCOL,
 } from './listeners.js';
 import { clientToken, elbName, LISTENER_LABEL, tagsFor } from './names.js';
-import { assignPorts, portKey, portRanges } from './ports.js';
+import { assignPorts, portRanges } from './ports.js';
 import { QUOTAS } from './quotas.js';
 
 export interface DesiredStack {
@@ -84,27 +85,26 @@ function planPattern1(ctx: Ctx): void {
     ? onePerAz(ctx.providerSubnets, `${configFile}: provider.subnets`)
     : [];
   const listeners = config.cluster.listeners;
-  const services = new Map<number, string>();
+  const services = new Map<number, LogicalId<'endpoint-service'>>();
   const nlbAzIds = new Map<number, Set<string>>();
 
   for (const b of brokers) {
-    const key = brokerKey(b);
     const own = providerSubnetFor(b, ctx.providerSubnets, `${configFile}: provider.subnets`);
     // all-azs: the NLB spans every provider AZ with cross-zone on, so any consumer AZ is served.
     const subnets: Subnet[] = anyAllAzs ? allProviderSubnets : [own];
     nlbAzIds.set(b.id, new Set(subnets.map((s) => s.azId)));
-    const nlbId = `${key}/load-balancer`;
+    const nlbId = ids.loadBalancer(b);
     const nlbName = addLoadBalancer(ctx, nlbId, `b${b.id}`, subnets, anyAllAzs);
     for (const l of listeners) {
       addTargetGroupAndListener(
         ctx,
-        { nlbId, nlbName, prefix: key, suffix: `b${b.id}`, listener: l },
+        { nlbId, nlbName, owner: b, suffix: `b${b.id}`, listener: l },
         clientPort(l),
         clientPort(l),
         [b],
       );
     }
-    const svcId = addEndpointService(ctx, key, [nlbId], nlbName);
+    const svcId = addEndpointService(ctx, b, [nlbId], nlbName);
     services.set(b.id, svcId);
   }
   addBrokerSecurityGroupRules(
@@ -119,20 +119,12 @@ function planPattern1(ctx: Ctx): void {
     const csg = addConsumerSecurityGroup(ctx, c, listeners.map(clientPort));
     const zone = addConsumerZone(ctx, c);
     for (const b of brokers) {
-      const key = brokerKey(b);
       const azs = nlbAzIds.get(b.id) as Set<string>;
       const subnets =
         c.endpointLayout === 'broker-az'
           ? [consumerSubnetForBroker(c, ci, ctx.consumerSubnets[c.name] ?? [], b, configFile)]
           : consumerSubnetsAllAzs(c, ci, ctx.consumerSubnets[c.name] ?? [], azs, configFile);
-      const epId = addEndpoint(
-        ctx,
-        c,
-        `${c.name}/vpc-endpoint/${key}`,
-        services.get(b.id) as string,
-        subnets,
-        csg,
-      );
+      const epId = addEndpoint(ctx, c, services.get(b.id) as LogicalId<'endpoint-service'>, subnets, csg, b);
       addRecord(ctx, c, zone, b, epId);
     }
     addBootstrapParameter(
@@ -185,10 +177,10 @@ function planPattern2(ctx: Ctx): Record<string, number> {
     listeners.flatMap((l) => [clientPort(l), brokerPort(l, mode)]),
   );
   const nlbSubnets = onePerAz(ctx.providerSubnets, `${configFile}: provider.subnets`);
-  const nlbId = 'shared/load-balancer';
+  const nlbId = ids.loadBalancer('shared');
   const nlbName = addLoadBalancer(ctx, nlbId, 'shared', nlbSubnets, true);
   const tgAndListener = (
-    prefix: string,
+    owner: BrokerRef | 'bootstrap',
     suffix: string,
     l: ListenerType,
     listenPort: number,
@@ -196,7 +188,7 @@ function planPattern2(ctx: Ctx): Record<string, number> {
   ) =>
     addTargetGroupAndListener(
       ctx,
-      { nlbId, nlbName, prefix, suffix, listener: l },
+      { nlbId, nlbName, owner, suffix, listener: l },
       listenPort,
       brokerPort(l, mode),
       targets,
@@ -207,18 +199,17 @@ function planPattern2(ctx: Ctx): Record<string, number> {
     tgAndListener('bootstrap', 'boot', l, clientPort(l), brokers);
   }
   for (const b of brokers) {
-    const key = brokerKey(b);
-    for (const l of listeners) tgAndListener(key, `sb${b.id}`, l, ports[portKey(b.id, l)] as number, [b]);
+    for (const l of listeners) tgAndListener(b, `sb${b.id}`, l, ports[portKey(b.id, l)] as number, [b]);
     // A broker advertises its new port only once the NLB listens on it and, in rewrite mode, once
     // in-VPC clients resolve its name to the NLB; on destroy it goes back before those go.
     const providerZone = mode === 'rewrite' && config.pattern2.providerZone;
     const brokerDeps = [
-      ...listeners.flatMap((l) => [`${key}/listener/${l}`, `bootstrap/listener/${l}`]),
-      ...(providerZone ? [`provider/dns-record/${key}`] : []),
+      ...listeners.flatMap((l) => [ids.listener(b, l), ids.listener('bootstrap', l)]),
+      ...(providerZone ? [ids.providerRecord(b)] : []),
     ];
     set.add(
       'broker-listener-config',
-      `${key}/broker-listener-config`,
+      ids.brokerListenerConfig(b),
       account,
       region,
       {
@@ -250,7 +241,7 @@ function planPattern2(ctx: Ctx): Record<string, number> {
     const csg = addConsumerSecurityGroup(ctx, c, endpointPorts);
     const zone = addConsumerZone(ctx, c);
     const subnets = consumerSubnetsAllAzs(c, ci, ctx.consumerSubnets[c.name] ?? [], nlbAzIds, configFile);
-    const epId = addEndpoint(ctx, c, `${c.name}/vpc-endpoint`, svcId, subnets, csg);
+    const epId = addEndpoint(ctx, c, svcId, subnets, csg);
     for (const b of brokers) addRecord(ctx, c, zone, b, epId);
     addBootstrapParameter(
       ctx,
@@ -260,7 +251,7 @@ function planPattern2(ctx: Ctx): Record<string, number> {
   });
   if (mode === 'rewrite' && config.pattern2.providerZone) {
     // Rewritten ports are advertised to in-VPC clients too: send them through the NLB as well.
-    const zoneId = 'provider/hosted-zone';
+    const zoneId = ids.providerZone();
     set.add('hosted-zone', zoneId, account, region, {
       name: ctx.domain,
       vpcId: config.provider.vpcId,
@@ -271,7 +262,7 @@ function planPattern2(ctx: Ctx): Record<string, number> {
     for (const b of brokers) {
       set.add(
         'dns-record',
-        `provider/dns-record/${brokerKey(b)}`,
+        ids.providerRecord(b),
         account,
         region,
         {
@@ -292,7 +283,7 @@ function planPattern2(ctx: Ctx): Record<string, number> {
 /** An internal NLB; returns its physical name. */
 function addLoadBalancer(
   ctx: Ctx,
-  id: string,
+  id: LogicalId<'load-balancer'>,
   suffix: string,
   subnets: Subnet[],
   crossZone: boolean,
@@ -314,14 +305,20 @@ function addLoadBalancer(
 /** A TCP listener on `listenPort` forwarding to a new IP target group of `targets` on `targetPort`. */
 function addTargetGroupAndListener(
   ctx: Ctx,
-  at: { nlbId: string; nlbName: string; prefix: string; suffix: string; listener: ListenerType },
+  at: {
+    nlbId: LogicalId<'load-balancer'>;
+    nlbName: string;
+    owner: BrokerRef | 'bootstrap';
+    suffix: string;
+    listener: ListenerType;
+  },
   listenPort: number,
   targetPort: number,
   targets: Broker[],
 ): void {
   const { account, region } = provider(ctx);
   const stack = ctx.config.name;
-  const tgId = `${at.prefix}/target-group/${at.listener}`;
+  const tgId = ids.targetGroup(at.owner, at.listener);
   const tgName = elbName(stack, `${at.suffix}-${LISTENER_LABEL[at.listener]}`);
   ctx.set.add('target-group', tgId, account, region, {
     name: tgName,
@@ -332,7 +329,7 @@ function addTargetGroupAndListener(
     targets: targets.map((b) => ({ ip: b.ip, port: targetPort, brokerId: b.id })),
     tags: tagsFor(stack, tgId, tgName),
   });
-  const lsId = `${at.prefix}/listener/${at.listener}`;
+  const lsId = ids.listener(at.owner, at.listener);
   ctx.set.add(
     'listener',
     lsId,
@@ -349,10 +346,15 @@ function addTargetGroupAndListener(
   );
 }
 
-function addEndpointService(ctx: Ctx, prefix: string, nlbIds: string[], name: string): string {
+function addEndpointService(
+  ctx: Ctx,
+  owner: BrokerRef | 'shared',
+  nlbIds: LogicalId<'load-balancer'>[],
+  name: string,
+): LogicalId<'endpoint-service'> {
   const { config, set } = ctx;
   const { account, region } = provider(ctx);
-  const svcId = `${prefix}/endpoint-service`;
+  const svcId = ids.endpointService(owner);
   set.add(
     'endpoint-service',
     svcId,
@@ -367,7 +369,7 @@ function addEndpointService(ctx: Ctx, prefix: string, nlbIds: string[], name: st
     },
     nlbIds,
   );
-  const permId = `${prefix}/endpoint-service-permissions`;
+  const permId = ids.permissionsFor(svcId);
   set.add(
     'endpoint-service-permissions',
     permId,
@@ -384,8 +386,7 @@ function addBrokerSecurityGroupRules(ctx: Ctx, ports: number[], nlbSubnets: Subn
   if (groupId === undefined) return;
   const { account, region } = provider(ctx);
   for (const [from, to] of portRanges(ports)) {
-    const range = from === to ? `${from}` : `${from}-${to}`;
-    ctx.set.add('security-group-rule', `provider/security-group-rule/${range}`, account, region, {
+    ctx.set.add('security-group-rule', ids.securityGroupRule(from, to), account, region, {
       groupId,
       protocol: 'tcp',
       fromPort: from,
@@ -396,8 +397,8 @@ function addBrokerSecurityGroupRules(ctx: Ctx, ports: number[], nlbSubnets: Subn
   }
 }
 
-function addConsumerSecurityGroup(ctx: Ctx, c: ConsumerConfig, ports: number[]): string {
-  const id = `${c.name}/security-group`;
+function addConsumerSecurityGroup(ctx: Ctx, c: ConsumerConfig, ports: number[]): LogicalId<'security-group'> {
+  const id = ids.consumerSecurityGroup(c.name);
   const name = `mpl-${ctx.config.name}-${c.name}-endpoints`;
   ctx.set.add('security-group', id, c.account, ctx.config.region, {
     name,
@@ -417,8 +418,8 @@ function addConsumerSecurityGroup(ctx: Ctx, c: ConsumerConfig, ports: number[]):
   return id;
 }
 
-function addConsumerZone(ctx: Ctx, c: ConsumerConfig): string {
-  const id = `${c.name}/hosted-zone`;
+function addConsumerZone(ctx: Ctx, c: ConsumerConfig): LogicalId<'hosted-zone'> {
+  const id = ids.consumerZone(c.name);
   ctx.set.add('hosted-zone', id, c.account, ctx.config.region, {
     name: ctx.domain,
     vpcId: c.vpcId,
@@ -429,16 +430,18 @@ function addConsumerZone(ctx: Ctx, c: ConsumerConfig): string {
   return id;
 }
 
+/** Consumer `c`'s endpoint to `svcId`: pattern 1 gives the broker it serves, pattern 2 none. */
 function addEndpoint(
   ctx: Ctx,
   c: ConsumerConfig,
-  id: string,
-  svcId: string,
+  svcId: LogicalId<'endpoint-service'>,
   subnets: Subnet[],
-  sgId: string,
-): string {
+  sgId: LogicalId<'security-group'>,
+  broker?: Broker,
+): LogicalId<'vpc-endpoint'> {
   const { config, set } = ctx;
-  const name = `mpl-${config.name}-${id.replace(/\//g, '-').replace('-vpc-endpoint', '')}`;
+  const id = ids.consumerEndpoint(c.name, broker);
+  const name = `mpl-${config.name}-${c.name}${broker ? `-${ids.brokerKey(broker)}` : ''}`;
   set.add(
     'vpc-endpoint',
     id,
@@ -455,9 +458,9 @@ function addEndpoint(
       clientToken: clientToken(config.name, c.account, id),
       tags: tagsFor(config.name, id, name),
     },
-    [svcId, svcId.replace(/endpoint-service$/, 'endpoint-service-permissions'), sgId],
+    [svcId, ids.permissionsFor(svcId), sgId],
   );
-  const accId = id.replace('/vpc-endpoint', '/endpoint-connection-acceptance');
+  const accId = ids.acceptanceFor(id);
   set.add(
     'endpoint-connection-acceptance',
     accId,
@@ -469,10 +472,16 @@ function addEndpoint(
   return id;
 }
 
-function addRecord(ctx: Ctx, c: ConsumerConfig, zoneId: string, b: Broker, endpointId: string): void {
+function addRecord(
+  ctx: Ctx,
+  c: ConsumerConfig,
+  zoneId: LogicalId<'hosted-zone'>,
+  b: Broker,
+  endpointId: LogicalId<'vpc-endpoint'>,
+): void {
   ctx.set.add(
     'dns-record',
-    `${c.name}/dns-record/${brokerKey(b)}`,
+    ids.consumerRecord(c.name, b),
     c.account,
     ctx.config.region,
     {
@@ -481,13 +490,13 @@ function addRecord(ctx: Ctx, c: ConsumerConfig, zoneId: string, b: Broker, endpo
       type: 'A',
       aliasTarget: { kind: 'vpc-endpoint', id: endpointId },
     },
-    [zoneId, endpointId, endpointId.replace('/vpc-endpoint', '/endpoint-connection-acceptance')],
+    [zoneId, endpointId, ids.acceptanceFor(endpointId)],
   );
 }
 
 function addBootstrapParameter(ctx: Ctx, c: ConsumerConfig, hostPorts: string[]): void {
   if (c.bootstrapParameter === undefined) return;
-  const id = `${c.name}/ssm-parameter`;
+  const id = ids.bootstrapParameter(c.name);
   ctx.set.add('ssm-parameter', id, c.account, ctx.config.region, {
     name: c.bootstrapParameter,
     type: 'String',

@@ -1,10 +1,10 @@
 import { MSK_RESERVED_PORT_RANGES } from './quotas.js';
 import { PlanRefused } from '../errors.js';
 import type { ListenerType } from '../config/schema.js';
+import { parsePortKey, portKey } from './ids.js';
 
-export function portKey(brokerId: number, listener: ListenerType): string {
-  return `${brokerId}/${listener}`;
-}
+// Keys are made and read in ids.ts with the logical ids; re-exported for existing importers.
+export { portKey, type PortKey } from './ids.js';
 
 export function isMskReserved(port: number): boolean {
   return MSK_RESERVED_PORT_RANGES.some(([lo, hi]) => port >= lo && port <= hi);
@@ -27,7 +27,8 @@ export function assignPorts(
   const out: Record<string, number> = { ...prior };
   const reserved = new Set(alsoReserved);
   for (const [key, port] of Object.entries(prior)) {
-    if (reserved.has(port) && brokerIds.includes(Number(key.split('/')[0]))) {
+    const owner = parsePortKey(key)?.brokerId;
+    if (reserved.has(port) && owner !== undefined && brokerIds.includes(owner)) {
       throw new PlanRefused(
         'PORT_CONFLICT',
         `broker ${key} keeps port ${port} from state, which the NLB now needs for a bootstrap or broker listener; ` +

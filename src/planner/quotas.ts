@@ -1,8 +1,11 @@
 /**
- * AWS quotas that bound a plan. Source: AWS-NOTES.md "Quotas that bound a plan", from
+ * AWS quotas that bound a plan. Sources:
  * https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-limits.html,
  * https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-limits-endpoints.html and
- * https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DNSLimitations.html (checked 2026-11-01).
+ * https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DNSLimitations.html (checked 2026-11-01);
+ * tags per resource: ELB user guide, "Tag a Network Load Balancer"; ELB names: the CreateLoadBalancer
+ * and CreateTargetGroup API reference (`Name`); ClientToken: EC2 developer guide, "Ensuring idempotency
+ * in Amazon EC2 API requests".
  */
 export const QUOTAS = {
   /** Not adjustable: pattern 2 needs one listener per broker and listener type plus the bootstrap ones. */
@@ -22,7 +25,8 @@ export const QUOTAS = {
 
 /**
  * Ports MSK itself uses on brokers: ZooKeeper 2181, client and replication listeners 9092-9098,
- * and 14001-14100 for MSK's multi-VPC private connectivity (AWS-NOTES.md "MSK facts").
+ * and 14001-14100 for MSK's multi-VPC private connectivity (MSK developer guide, "Port information"
+ * and "Amazon MSK multi-VPC private connectivity in a single Region").
  * Pattern 2's advertised ports must avoid them.
  */
 export const MSK_RESERVED_PORT_RANGES: ReadonlyArray<readonly [number, number]> = [

@@ -2,7 +2,7 @@
 // the consumer account, and whether the broker's record is in the stack's zone.
 import { DescribeVpcEndpointsCommand, type EC2Client, type VpcEndpoint } from '@aws-sdk/client-ec2';
 import { ListResourceRecordSetsCommand, type Route53Client } from '@aws-sdk/client-route-53';
-import { TAG_ID, TAG_STACK } from '../plan/resource.js';
+import { TAG_ID, TAG_STACK } from '../kinds/kind.js';
 import type { EndpointRef, ProbeTarget } from './types.js';
 
 export interface EndpointStatus {

@@ -2,10 +2,10 @@
 // consumer's view) or from cluster metadata (--bootstrap).
 import { LISTENER_PORTS, type Config, type Inventory, type ListenerType } from '../config/schema.js';
 import { MplError } from '../errors.js';
-import { brokerKey, sortBrokers } from '../planner/cluster.js';
+import { sortBrokers } from '../planner/cluster.js';
 import { sameListener } from '../kafka/listeners.js';
 import { ADDITIVE_LISTENER_NAME, MSK_LISTENER_NAME } from '../planner/listeners.js';
-import { portKey } from '../planner/ports.js';
+import { ids, portKey, type LogicalId } from '../planner/ids.js';
 import type { State } from '../state/schema.js';
 import type { EndpointRef, ProbeTarget } from './types.js';
 
@@ -49,9 +49,9 @@ export function targetsFromState(
 ): ProbeTarget[] {
   const c = pickConsumer(config, consumerName);
   const res = state.resources;
-  const zoneEntry = res[`${c.name}/hosted-zone`];
+  const zoneEntry = res[ids.consumerZone(c.name)];
   const zoneId = str(zoneEntry?.outputs.zoneId) ?? str(zoneEntry?.physicalId);
-  const endpointRef = (logicalId: string): EndpointRef => {
+  const endpointRef = (logicalId: LogicalId<'vpc-endpoint'>): EndpointRef => {
     const e = res[logicalId];
     const endpointId = str(e?.outputs.endpointId) ?? str(e?.physicalId);
     const dnsName = str(e?.outputs.dnsName);
@@ -72,13 +72,12 @@ export function targetsFromState(
   };
   const client: number = LISTENER_PORTS[listener];
   return sortBrokers(inventory.brokers).map((b) => {
-    const key = brokerKey(b);
     let port = client;
     let endpoint: EndpointRef;
     if (config.pattern === 1) {
-      endpoint = endpointRef(`${c.name}/vpc-endpoint/${key}`);
+      endpoint = endpointRef(ids.consumerEndpoint(c.name, b));
     } else {
-      endpoint = endpointRef(`${c.name}/vpc-endpoint`);
+      endpoint = endpointRef(ids.consumerEndpoint(c.name));
       port = advertisedPortOf(config, state, b.id, listener);
     }
     return {
@@ -103,7 +102,7 @@ function advertisedPortOf(
 ): number {
   const name =
     config.pattern2.mode === 'rewrite' ? MSK_LISTENER_NAME[listener] : ADDITIVE_LISTENER_NAME[listener];
-  const props = state.resources[`${brokerKey({ id: brokerId })}/broker-listener-config`]?.props;
+  const props = state.resources[ids.brokerListenerConfig({ id: brokerId })]?.props;
   const listeners = Array.isArray(props?.listeners) ? (props.listeners as unknown[]) : [];
   for (const l of listeners) {
     const o = l as { name?: unknown; advertisedPort?: unknown };

@@ -1,4 +1,4 @@
-// The probe's data: what it checks per broker (targets) and what it reports (CONTRACT.md "probe").
+// The probe's data: what it checks per broker (targets) and what it reports (docs/probe.md "Output").
 import type { ListenerType } from '../config/schema.js';
 
 export const STEPS = ['dns', 'tcp', 'tls', 'auth', 'kafka'] as const;

@@ -1,21 +1,27 @@
 import { z } from 'zod';
-import { KINDS } from '../plan/resource.js';
+import { KINDS } from '../kinds/index.js';
 
-/** One resource the stack made, as last written by the executor. */
-export const StateResourceSchema = z.strictObject({
-  kind: z.enum(KINDS),
-  account: z.string(),
-  region: z.string(),
-  /** ARN or id; absent while a create is in flight. */
-  physicalId: z.string().optional(),
-  props: z.record(z.string(), z.unknown()),
-  dependsOn: z.array(z.string()).default([]),
-  /** Outputs other resources need (e.g. an NLB's DNS name, an endpoint's DNS entries). */
-  outputs: z.record(z.string(), z.unknown()).default({}),
-  /** Left half-made by a failed step: the next plan replaces it. */
-  tainted: z.boolean().default(false),
-});
-export type StateResource = z.infer<typeof StateResourceSchema>;
+/** One resource the stack made, as last written by the executor (an Instance without its id, the key). */
+export const StateResourceSchema = z
+  .strictObject({
+    kind: z.enum(KINDS),
+    account: z.string(),
+    region: z.string(),
+    /** ARN or id in AWS. */
+    physicalId: z.string(),
+    props: z.record(z.string(), z.unknown()),
+    dependsOn: z.array(z.string()).default([]),
+    /** Outputs other resources need (e.g. an NLB's DNS name, an endpoint's DNS entries). */
+    outputs: z
+      .record(z.string(), z.union([z.string(), z.array(z.string()), z.number(), z.boolean()]))
+      .default({}),
+    /** `tainted`: a failed step left it half-made; the next plan replaces it. */
+    status: z.enum(['ready', 'tainted']).default('ready'),
+    /** Written by version 0.1 (always false): read, never written. */
+    tainted: z.boolean().optional(),
+  })
+  .transform(({ tainted, ...r }) => (tainted ? { ...r, status: 'tainted' as const } : r));
+export type StateResource = z.output<typeof StateResourceSchema>;
 
 export const StateSchema = z.strictObject({
   format: z.literal('msk-privatelink-state'),
@@ -29,12 +35,4 @@ export const StateSchema = z.strictObject({
   /** Pattern 2: `<brokerId>/<listener>` -> port, never pruned so a port is never reused. */
   portAssignments: z.record(z.string(), z.number().int()).default({}),
 });
-export type State = z.infer<typeof StateSchema>;
-
-/** The state of a stack that has never been applied. */
-export interface EmptyState {
-  lineage: null;
-  serial: 0;
-  resources: Record<string, never>;
-  portAssignments: Record<string, never>;
-}
+export type State = z.output<typeof StateSchema>;

@@ -1,18 +1,7 @@
-import type { Kind } from '../plan/resource.js';
-import type { Known, Outputs } from '../executor/types.js';
 import { emptyState } from './local.js';
+import type { Instance } from './instance.js';
 import type { Lock } from './lock.js';
-import type { State, StateResource } from './schema.js';
-
-type Entry = {
-  kind: Kind;
-  account: string;
-  region: string;
-  physicalId: string;
-  props: Record<string, unknown>;
-  dependsOn: string[];
-  outputs: Outputs;
-};
+import type { State } from './schema.js';
 
 export interface StateBackend {
   /** Where the state lives, for messages. */
@@ -26,8 +15,9 @@ export interface StateBackend {
 }
 
 /**
- * The executor's view of state: changed in memory as steps complete and written after every
- * completed step (writes are serialized, so a kill at any point leaves the last completed step on disk).
+ * The run's view of state: instances by logical id, changed in memory as steps complete and written
+ * after every completed step (writes are serialized, so a kill at any point leaves the last
+ * completed step on disk). Refresh changes it in memory only.
  */
 export class StateStore {
   private writing: Promise<unknown> = Promise.resolve();
@@ -48,6 +38,10 @@ export class StateStore {
     return this.current;
   }
 
+  get location(): string {
+    return this.backend.location;
+  }
+
   /** The lineage and serial a plan records; lineage null for a stack never written. */
   get version(): { lineage: string | null; serial: number } {
     return this.existed
@@ -55,34 +49,28 @@ export class StateStore {
       : { lineage: null, serial: 0 };
   }
 
-  known(id: string): Known | undefined {
+  get(id: string): Instance | undefined {
     const r = this.current.resources[id];
-    return r === undefined
-      ? undefined
-      : {
-          id,
-          kind: r.kind,
-          account: r.account,
-          region: r.region,
-          physicalId: r.physicalId,
-          props: r.props,
-          outputs: r.outputs as Outputs,
-        };
+    return r === undefined ? undefined : { id, ...r };
   }
 
-  entries(): Array<[string, StateResource]> {
-    return Object.entries(this.current.resources);
+  instances(): Instance[] {
+    return Object.entries(this.current.resources).map(([id, r]) => ({ id, ...r }));
   }
 
-  put(id: string, entry: Entry): Promise<void> {
-    this.putInMemory(id, entry);
+  /** The logical id of a physical id this stack made. */
+  idOf(physicalId: string): string | undefined {
+    return Object.entries(this.current.resources).find(([, r]) => r.physicalId === physicalId)?.[0];
+  }
+
+  put(instance: Instance): Promise<void> {
+    this.putInMemory(instance);
     return this.flush();
   }
 
   /** Records what a refresh found without writing: an apply that follows writes it with its first step. */
-  putInMemory(id: string, entry: Entry): void {
-    const tainted = this.current.resources[id]?.tainted ?? false;
-    this.current = { ...this.current, resources: { ...this.current.resources, [id]: { ...entry, tainted } } };
+  putInMemory({ id, ...entry }: Instance): void {
+    this.current = { ...this.current, resources: { ...this.current.resources, [id]: entry } };
   }
 
   forgetInMemory(id: string): void {
@@ -91,8 +79,7 @@ export class StateStore {
   }
 
   remove(id: string): Promise<void> {
-    const { [id]: _gone, ...rest } = this.current.resources;
-    this.current = { ...this.current, resources: rest };
+    this.forgetInMemory(id);
     return this.flush();
   }
 

@@ -6,7 +6,7 @@
  * parallel, so the ratio shows how far the probe is from linear (10x would be serial).
  */
 import { loadConfig } from '../../src/config/load.js';
-import { openStack } from '../../src/ops/stack.js';
+import { withStack } from '../../src/ops/stack.js';
 import { serverResolver } from '../../src/probe/net.js';
 import { probe, type ProbeOptions } from '../../src/probe/run.js';
 import { targetsFromState } from '../../src/probe/targets.js';
@@ -26,10 +26,10 @@ try {
   const applied = await cli(tb, ['apply', '--config', file, '--auto-approve']);
   if (applied.code !== 0) throw new Error(`apply failed: ${applied.err}`);
   Object.assign(process.env, tb.env());
-  const stack = await openStack(file);
   const config = await loadConfig(file);
-  const base = targetsFromState(config, stack.inventory, stack.store.state, 'c1', 'tls');
-  stack.pool.destroy();
+  const base = await withStack(file, {}, (stack) =>
+    Promise.resolve(targetsFromState(config, stack.inventory, stack.store.state, 'c1', 'tls')),
+  );
   const dns = tb.network.dnsByAccount[tb.scenario.accounts.consumers[0] as string] ?? tb.dns;
   const opts: ProbeOptions = {
     resolver: serverResolver(`${dns.host}:${dns.port}`, 3000),

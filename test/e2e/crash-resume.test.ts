@@ -23,7 +23,7 @@ import {
   ListTagsForResourceCommand,
 } from '@aws-sdk/client-route-53';
 import { withAdmin, writeDynamic } from '../../src/kafka/admin.js';
-import { TAG_STACK } from '../../src/plan/resource.js';
+import { TAG_STACK } from '../../src/kinds/kind.js';
 import {
   brokerSnapshot,
   cleanupStack,

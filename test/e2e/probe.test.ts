@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { CreateVpcEndpointCommand, DeleteVpcEndpointsCommand } from '@aws-sdk/client-ec2';
 import { ChangeResourceRecordSetsCommand, type RRType } from '@aws-sdk/client-route-53';
 import { describeBroker, withAdmin, writeDynamic, type KafkaAccess } from '../../src/kafka/admin.js';
-import { TAG_ID, TAG_STACK } from '../../src/plan/resource.js';
+import { TAG_ID, TAG_STACK } from '../../src/kinds/kind.js';
 import type { ProbeReport } from '../../src/probe/types.js';
 import { cli, writeStackConfig } from '../support/e2e.js';
 import { getTestbed } from '../testbed/shared.js';

@@ -5,16 +5,13 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import kafkajs from 'kafkajs';
 import type { Admin, ISocketFactory } from 'kafkajs';
-import {
-  brokerListenerConfigHandler,
-  preflight,
-  type KafkaAccess,
-} from '../../src/executor/handlers/broker-listener-config.js';
-import type { Handler, Known, Observed } from '../../src/executor/types.js';
-import type { ResourceOf } from '../../src/plan/resource.js';
-import { compareProps } from '../../src/plan/diff.js';
-import { planStack } from '../../src/planner/plan-stack.js';
 import { MplError } from '../../src/errors.js';
+import type { AdminSource, KafkaAccess } from '../../src/kafka/admin.js';
+import { brokerListenerConfig } from '../../src/kinds/broker-listener-config.js';
+import type { ResourceOf } from '../../src/kinds/index.js';
+import { compareProps, type Handler, type Live, type PreflightItem } from '../../src/kinds/kind.js';
+import { planStack } from '../../src/planner/plan-stack.js';
+import type { Instance } from '../../src/state/instance.js';
 import { TestCtx } from '../support/handler-ctx.js';
 import { brokersFor, configOf, inventoryOf, planInputOf } from '../support/fixtures.js';
 import { MSK_PORTS, startKafka, type KafkaTestCluster } from '../testbed/kafka/cluster.js';
@@ -23,13 +20,14 @@ import { mapLookup, resolvingSocketFactory } from '../testbed/kafka/socket-facto
 const { Kafka, logLevel, ConfigResourceTypes } = kafkajs;
 const KIND = 'broker-listener-config';
 type R = ResourceOf<typeof KIND>;
+type P = R['props'];
 const DYNAMIC = 2;
 
 describe('handler: broker-listener-config (real Kafka, ZooKeeper mode)', function () {
   this.timeout(60_000);
   let cluster: KafkaTestCluster;
   let access: KafkaAccess;
-  let handler: Handler<typeof KIND>;
+  const handler: Handler<P> = brokerListenerConfig.handler;
   let tctx: TestCtx;
   let admin: Admin; // the test's own admin, over CLIENT (plaintext), which no test changes
   const ctx = () => tctx.ctx('111111111111', 'us-east-2', { intervalMs: 100, timeoutMs: 15_000 });
@@ -101,9 +99,17 @@ describe('handler: broker-listener-config (real Kafka, ZooKeeper mode)', functio
     }
   }
 
-  function known(r: R, o: Observed<typeof KIND>): Known {
+  function known(r: R, o: Live<P>): Instance<P> {
     return tctx.remember(r, o);
   }
+
+  /** The kind's preflight, as the engine runs it before any change: Kafka comes from the ctx. */
+  function preflight(items: Array<PreflightItem<P>>, c = ctx()): Promise<void> {
+    assert.ok(brokerListenerConfig.preflight, 'broker-listener-config has a preflight');
+    return brokerListenerConfig.preflight(c, items);
+  }
+  const creates = (ps: Iterable<P>): Array<PreflightItem<P>> =>
+    [...ps].map((props) => ({ action: 'create', props }));
 
   before(async function () {
     this.timeout(180_000);
@@ -112,9 +118,9 @@ describe('handler: broker-listener-config (real Kafka, ZooKeeper mode)', functio
       brokers: cluster.brokers.map((b) => ({ id: b.id, host: b.host, ip: b.ip })),
       listener: { port: MSK_PORTS.tls, ssl: { ca: [cluster.caPem], rejectUnauthorized: true } },
     };
-    handler = brokerListenerConfigHandler(access);
-    // The handler never calls AWS; the ctx's clients point nowhere.
+    // The handler never calls AWS; the ctx's clients point nowhere. Kafka comes from ctx.kafka().
     tctx = new TestCtx({ endpoint: 'http://127.0.0.1:1', region: 'us-east-2' });
+    tctx.kafkaSource = access;
     admin = new Kafka({
       clientId: 'broker-config-test-admin',
       brokers: cluster.bootstrap.plaintext.split(','),
@@ -133,19 +139,32 @@ describe('handler: broker-listener-config (real Kafka, ZooKeeper mode)', functio
   });
 
   it('preflight passes on the ZooKeeper-mode cluster for the planned change, and names missing brokers', async function () {
-    await preflight(
-      access,
-      [...planned('rewrite').values()].map((r) => r.props),
+    const rewrite = [...planned('rewrite').values()].map((r) => r.props);
+    const additive = [...planned('additive').values()].map((r) => r.props);
+    assert.deepEqual(
+      rewrite.map((p) => p.brokerId),
+      [1, 2, 3],
     );
-    await preflight(
-      access,
-      [...planned('additive').values()].map((r) => r.props),
-    );
-    await preflight(access, [1, 2, 3]);
+    await preflight(creates(rewrite));
+    await preflight(creates(additive));
+    // Updates and replaces are checked like creates.
+    await preflight(additive.map((props, i) => ({ action: i % 2 === 0 ? 'update' : 'replace', props })));
+    const b1 = rewrite[0] as P;
     await assert.rejects(
-      preflight(access, [1, 7]),
+      preflight(creates([b1, { ...b1, brokerId: 7 }])),
       (e: unknown) => e instanceof MplError && e.code === 'BROKER_NOT_FOUND' && /7/.test(e.message),
     );
+    // Deletes restore what state recorded (a broker that left has nothing to restore): nothing to
+    // check, and with nothing to check Kafka is not even reached.
+    const noKafka = new TestCtx({ endpoint: 'http://127.0.0.1:1', region: 'us-east-2' });
+    try {
+      const c = noKafka.ctx('111111111111', 'us-east-2');
+      await preflight([{ action: 'delete', props: { ...b1, brokerId: 7 } }], c);
+      await preflight([], c);
+      await assert.rejects(preflight(creates([b1]), c), /no kafka source/);
+    } finally {
+      noKafka.destroy();
+    }
     // Nothing changed on any broker.
     for (const b of cluster.brokers) assert.deepEqual(await dynamicOf(b.id), []);
   });
@@ -166,7 +185,7 @@ describe('handler: broker-listener-config (real Kafka, ZooKeeper mode)', functio
     const made = await handler.create(ctx(), r);
     assert.equal(made.physicalId, 'broker-2');
     assert.deepEqual(JSON.parse(made.outputs.original as string), { 'advertised.listeners': null });
-    assert.equal(compareProps(KIND, r.props, made.props).action, 'noop');
+    assert.equal(compareProps(brokerListenerConfig, r.props, made.props).action, 'noop');
 
     // Clients see the new port in metadata (from any broker), the others keep theirs.
     const meta = await metadataVia(MSK_PORTS.tls);
@@ -189,7 +208,7 @@ describe('handler: broker-listener-config (real Kafka, ZooKeeper mode)', functio
     const k = known(r, made);
     const read = await handler.read(ctx(), r, k);
     assert.ok(read);
-    assert.equal(compareProps(KIND, r.props, read.props).action, 'noop');
+    assert.equal(compareProps(brokerListenerConfig, r.props, read.props).action, 'noop');
     assert.equal(read.outputs.original, made.outputs.original);
     // A run killed before the state write: found without state, same id, same originals.
     const adopted = await handler.read(ctx(), r, undefined);
@@ -210,7 +229,7 @@ describe('handler: broker-listener-config (real Kafka, ZooKeeper mode)', functio
       },
     };
     const read2 = await handler.read(ctx(), moved, k);
-    assert.equal(compareProps(KIND, moved.props, read2?.props ?? r.props).action, 'update');
+    assert.equal(compareProps(brokerListenerConfig, moved.props, read2?.props ?? r.props).action, 'update');
     const updated = await handler.update?.(ctx(), moved, made);
     assert.ok(updated);
     assert.equal(updated.outputs.original, made.outputs.original);
@@ -242,7 +261,7 @@ describe('handler: broker-listener-config (real Kafka, ZooKeeper mode)', functio
     );
 
     const made = await handler.create(ctx(), r);
-    assert.equal(compareProps(KIND, r.props, made.props).action, 'noop');
+    assert.equal(compareProps(brokerListenerConfig, r.props, made.props).action, 'noop');
     assert.deepEqual(JSON.parse(made.outputs.original as string), {
       'advertised.listeners': null,
       listeners: null,
@@ -258,7 +277,7 @@ describe('handler: broker-listener-config (real Kafka, ZooKeeper mode)', functio
 
     const k = known(r, made);
     const read = await handler.read(ctx(), r, k);
-    assert.equal(compareProps(KIND, r.props, read?.props ?? r.props).action, 'noop');
+    assert.equal(compareProps(brokerListenerConfig, r.props, read?.props ?? r.props).action, 'noop');
     assert.ok(read);
 
     await handler.delete(ctx(), k);
@@ -290,7 +309,7 @@ describe('handler: broker-listener-config (real Kafka, ZooKeeper mode)', functio
       e instanceof MplError && e.code === 'BROKER_CONFIG_SENSITIVE' && e.message.includes('custom.secret');
     try {
       await assert.rejects(handler.create(ctx(), r), isSensitiveRefusal);
-      await assert.rejects(preflight(access, [r.props]), isSensitiveRefusal);
+      await assert.rejects(preflight(creates([r.props])), isSensitiveRefusal);
       assert.deepEqual(await dynamicOf(1), [['custom.secret', null]]);
       assert.equal((await metadataVia(MSK_PORTS.tls)).get(1), `${cluster.brokers[0]?.host}:${MSK_PORTS.tls}`);
     } finally {
@@ -308,7 +327,7 @@ describe('handler: broker-listener-config (real Kafka, ZooKeeper mode)', functio
     const made = await handler.create(ctx(), rw);
     const updated = await handler.update?.(ctx(), add, made);
     assert.ok(updated);
-    assert.equal(compareProps(KIND, add.props, updated.props).action, 'noop');
+    assert.equal(compareProps(brokerListenerConfig, add.props, updated.props).action, 'noop');
     assert.deepEqual(JSON.parse(updated.outputs.original as string), {
       'advertised.listeners': null,
       listeners: null,
@@ -322,21 +341,31 @@ describe('handler: broker-listener-config (real Kafka, ZooKeeper mode)', functio
   });
 
   it('works with a lent admin instead of connection details', async function () {
-    const lent = brokerListenerConfigHandler(async () => admin);
-    const r = planned('rewrite').get(1) as R;
-    const made = await lent.create(ctx(), r);
-    assert.equal(compareProps(KIND, r.props, made.props).action, 'noop');
-    const k = known(r, made);
-    assert.ok(await lent.read(ctx(), r, k));
-    await lent.delete(ctx(), k);
-    assert.equal(await lent.read(ctx(), r, k), undefined);
-    assert.deepEqual(await dynamicOf(1), []);
+    let lends = 0;
+    const lent: AdminSource = async () => {
+      lends++;
+      return admin;
+    };
+    tctx.kafkaSource = lent;
+    try {
+      const r = planned('rewrite').get(1) as R;
+      const made = await handler.create(ctx(), r);
+      assert.equal(compareProps(brokerListenerConfig, r.props, made.props).action, 'noop');
+      const k = known(r, made);
+      assert.ok(await handler.read(ctx(), r, k));
+      await handler.delete(ctx(), k);
+      assert.equal(await handler.read(ctx(), r, k), undefined);
+      assert.deepEqual(await dynamicOf(1), []);
+      assert.equal(lends, 4, 'each call borrows the admin from ctx.kafka()');
 
-    // A broker no longer in the cluster: nothing to read or restore.
-    const gone: R = { ...r, id: 'b-9/broker-listener-config', props: { ...r.props, brokerId: 9 } };
-    const goneKnown: Known = { ...k, id: gone.id, physicalId: 'broker-9', props: gone.props };
-    assert.equal(await lent.read(ctx(), gone, goneKnown), undefined);
-    await lent.delete(ctx(), goneKnown);
+      // A broker no longer in the cluster: nothing to read or restore.
+      const gone: R = { ...r, id: 'b-9/broker-listener-config', props: { ...r.props, brokerId: 9 } };
+      const goneKnown: Instance<P> = { ...k, id: gone.id, physicalId: 'broker-9', props: gone.props };
+      assert.equal(await handler.read(ctx(), gone, goneKnown), undefined);
+      await handler.delete(ctx(), goneKnown);
+    } finally {
+      tctx.kafkaSource = access;
+    }
   });
 });
 

@@ -9,13 +9,13 @@ import {
   Route53Client,
 } from '@aws-sdk/client-route-53';
 import { AddTagsToResourceCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { dnsRecordHandler } from '../../src/executor/handlers/dns-record.js';
-import { callerReferencePrefix, hostedZoneHandler } from '../../src/executor/handlers/hosted-zone.js';
-import { normalizeDnsName } from '../../src/executor/handlers/route53.js';
-import { ssmParameterHandler } from '../../src/executor/handlers/ssm-parameter.js';
 import { MplError } from '../../src/errors.js';
-import { compareProps } from '../../src/plan/diff.js';
-import { TAG_ID, TAG_STACK, type Resource, type ResourceOf } from '../../src/plan/resource.js';
+import { dnsRecord } from '../../src/kinds/dns-record.js';
+import { callerReferencePrefix, hostedZone } from '../../src/kinds/hosted-zone.js';
+import type { Resource, ResourceOf } from '../../src/kinds/index.js';
+import { compareProps, TAG_ID, TAG_STACK, type KindDef } from '../../src/kinds/kind.js';
+import { normalizeDnsName } from '../../src/kinds/shared/route53.js';
+import { ssmParameter } from '../../src/kinds/ssm-parameter.js';
 import { planStack } from '../../src/planner/plan-stack.js';
 import { brokersFor, configOf, consumerInput, inventoryOf, planInputOf } from '../support/fixtures.js';
 import { TestCtx } from '../support/handler-ctx.js';
@@ -33,10 +33,19 @@ function pick<K extends Resource['kind']>(rs: Resource[], kind: K, id?: string):
   return r as ResourceOf<K>;
 }
 
-function noop(kind: Resource['kind'], desired: object, actual: object | undefined): void {
-  assert.ok(actual, `${kind}: read returned nothing`);
-  const cmp = compareProps(kind, desired as Record<string, unknown>, actual as Record<string, unknown>);
-  assert.deepEqual(cmp, { action: 'noop', changed: [] }, `${kind}: ${JSON.stringify(actual)}`);
+/** A read-back compares `noop` against the desired props (nothing changed, nothing forcing a replace). */
+function noop(
+  def: Pick<KindDef, 'kind' | 'replaceOn' | 'ignored'>,
+  desired: object,
+  actual: object | undefined,
+): void {
+  assert.ok(actual, `${def.kind}: read returned nothing`);
+  const cmp = compareProps(def, desired as Record<string, unknown>, actual as Record<string, unknown>);
+  assert.deepEqual(
+    cmp,
+    { action: 'noop', changed: [], forcing: [] },
+    `${def.kind}: ${JSON.stringify(actual)}`,
+  );
 }
 
 async function rejects(p: Promise<unknown>, code: string, text: RegExp): Promise<MplError> {
@@ -135,17 +144,17 @@ describe('handlers: hosted-zone, dns-record, ssm-parameter (AWS twin)', function
       assert.equal(r.props.name, DOMAIN);
       const ctx = t.ctx(CONSUMER);
 
-      const made = await hostedZoneHandler.create(ctx, r);
+      const made = await hostedZone.handler.create(ctx, r);
       assert.match(made.physicalId, /^[A-Z0-9]+$/, 'physical id without the /hostedzone/ prefix');
       assert.deepEqual(made.outputs, { zoneId: made.physicalId });
-      noop('hosted-zone', r.props, made.props);
+      noop(hostedZone, r.props, made.props);
       const known = t.remember(r, made);
 
-      noop('hosted-zone', r.props, (await hostedZoneHandler.read(ctx, r, known))?.props);
-      const adopted = await hostedZoneHandler.read(ctx, r, undefined);
+      noop(hostedZone, r.props, (await hostedZone.handler.read(ctx, r, known))?.props);
+      const adopted = await hostedZone.handler.read(ctx, r, undefined);
       assert.equal(adopted?.physicalId, made.physicalId);
 
-      const again = await hostedZoneHandler.create(ctx, r);
+      const again = await hostedZone.handler.create(ctx, r);
       assert.equal(again.physicalId, made.physicalId);
       assert.equal((await zonesNamed(DOMAIN)).length, 1, 'a second create must adopt, not duplicate');
 
@@ -154,17 +163,17 @@ describe('handlers: hosted-zone, dns-record, ssm-parameter (AWS twin)', function
         ...r,
         props: { ...r.props, comment: 'new comment', tags: { ...r.props.tags, Owner: 'team-a' } },
       };
-      const before = await hostedZoneHandler.read(ctx, changed, known);
-      assert.equal(compareProps('hosted-zone', changed.props, before!.props).action, 'update');
-      const updated = await hostedZoneHandler.update!(ctx, changed, before!);
-      noop('hosted-zone', changed.props, updated.props);
+      const before = await hostedZone.handler.read(ctx, changed, known);
+      assert.equal(compareProps(hostedZone, changed.props, before!.props).action, 'update');
+      const updated = await hostedZone.handler.update!(ctx, changed, before!);
+      noop(hostedZone, changed.props, updated.props);
       const tags = await route53.send(
         new ListTagsForResourceCommand({ ResourceType: 'hostedzone', ResourceId: made.physicalId }),
       );
       assert.ok(tags.ResourceTagSet?.Tags?.some((x) => x.Key === 'Owner' && x.Value === 'team-a'));
-      // A VPC change is a replace (diff.ts), not an update.
+      // A VPC change is a replace (the kind's replaceOn), not an update.
       const moved = { ...r.props, vpcId: 'vpc-0000000000000aaaa' };
-      assert.equal(compareProps('hosted-zone', moved, made.props).action, 'replace');
+      assert.equal(compareProps(hostedZone, moved, made.props).action, 'replace');
 
       // A record the stack does not manage blocks the delete, named in the message.
       await route53.send(
@@ -186,7 +195,7 @@ describe('handlers: hosted-zone, dns-record, ssm-parameter (AWS twin)', function
         }),
       );
       await rejects(
-        hostedZoneHandler.delete(ctx, known),
+        hostedZone.handler.delete(ctx, known),
         'ZONE_NOT_EMPTY',
         new RegExp(`stray\\.${DOMAIN} A`),
       );
@@ -209,14 +218,14 @@ describe('handlers: hosted-zone, dns-record, ssm-parameter (AWS twin)', function
         }),
       );
 
-      await hostedZoneHandler.delete(ctx, known);
-      assert.equal(await hostedZoneHandler.read(ctx, r, known), undefined);
-      assert.equal(await hostedZoneHandler.read(ctx, r, undefined), undefined);
-      await hostedZoneHandler.delete(ctx, known);
+      await hostedZone.handler.delete(ctx, known);
+      assert.equal(await hostedZone.handler.read(ctx, r, known), undefined);
+      assert.equal(await hostedZone.handler.read(ctx, r, undefined), undefined);
+      await hostedZone.handler.delete(ctx, known);
       assert.equal((await zonesNamed(DOMAIN)).length, 0);
 
       // Destroy then apply again: a fresh CallerReference, so Route 53 accepts the new zone.
-      const remade = await hostedZoneHandler.create(ctx, r);
+      const remade = await hostedZone.handler.create(ctx, r);
       assert.notEqual(remade.physicalId, made.physicalId);
     });
 
@@ -235,14 +244,14 @@ describe('handlers: hosted-zone, dns-record, ssm-parameter (AWS twin)', function
       // Another stack's zone with the same name is never adopted.
       const other = new TestCtx(twin, 'otherstack');
       try {
-        assert.equal(await hostedZoneHandler.read(other.ctx(CONSUMER), r, undefined), undefined);
+        assert.equal(await hostedZone.handler.read(other.ctx(CONSUMER), r, undefined), undefined);
       } finally {
         other.destroy();
       }
-      assert.equal((await hostedZoneHandler.read(ctx, r, undefined))?.physicalId, zoneId);
-      const made = await hostedZoneHandler.create(ctx, r);
+      assert.equal((await hostedZone.handler.read(ctx, r, undefined))?.physicalId, zoneId);
+      const made = await hostedZone.handler.create(ctx, r);
       assert.equal(made.physicalId, zoneId);
-      noop('hosted-zone', r.props, made.props);
+      noop(hostedZone, r.props, made.props);
       assert.equal((await zonesNamed(DOMAIN)).length, 1);
     });
   });
@@ -259,27 +268,27 @@ describe('handlers: hosted-zone, dns-record, ssm-parameter (AWS twin)', function
 
     async function zoneFor(plan: Resource[], id: string, account: string) {
       const z = pick(plan, 'hosted-zone', id);
-      const made = await hostedZoneHandler.create(t.ctx(account), z);
-      t.remember(z, made);
-      return made.physicalId;
+      const made = await hostedZone.handler.create(t.ctx(account), z);
+      return t.remember(z, made);
     }
 
     it('alias to a vpc-endpoint: creates, reads equal, adopts, UPSERT does not duplicate, repoints, deletes', async () => {
-      const zoneId = await zoneFor(resources, 'analytics/hosted-zone', CONSUMER);
+      const zone = await zoneFor(resources, 'analytics/hosted-zone', CONSUMER);
+      const zoneId = zone.physicalId;
       const r = pick(resources, 'dns-record', 'analytics/dns-record/b-1');
       assert.deepEqual(r.props.aliasTarget, { kind: 'vpc-endpoint', id: 'analytics/vpc-endpoint/b-1' });
       t.pretend('analytics/vpc-endpoint/b-1', 'vpc-endpoint', CONSUMER, 'vpce-0a1', EP1);
       t.pretend('analytics/vpc-endpoint/b-2', 'vpc-endpoint', CONSUMER, 'vpce-0b2', EP2);
       const ctx = t.ctx(CONSUMER);
 
-      assert.equal(await dnsRecordHandler.read(ctx, r, undefined), undefined);
-      const made = await dnsRecordHandler.create(ctx, r);
+      assert.equal(await dnsRecord.handler.read(ctx, r, undefined), undefined);
+      const made = await dnsRecord.handler.create(ctx, r);
       assert.equal(made.physicalId, `${zoneId}|b-1.${DOMAIN}|A`);
-      noop('dns-record', r.props, made.props);
+      noop(dnsRecord, r.props, made.props);
       const known = t.remember(r, made);
-      noop('dns-record', r.props, (await dnsRecordHandler.read(ctx, r, known))?.props);
-      assert.equal((await dnsRecordHandler.read(ctx, r, undefined))?.physicalId, made.physicalId);
-      await dnsRecordHandler.create(ctx, r);
+      noop(dnsRecord, r.props, (await dnsRecord.handler.read(ctx, r, known))?.props);
+      assert.equal((await dnsRecord.handler.read(ctx, r, undefined))?.physicalId, made.physicalId);
+      await dnsRecord.handler.create(ctx, r);
       const recs = await aRecords(zoneId);
       assert.equal(recs.length, 1);
       assert.equal(recs[0]?.AliasTarget?.EvaluateTargetHealth, false);
@@ -290,25 +299,28 @@ describe('handlers: hosted-zone, dns-record, ssm-parameter (AWS twin)', function
         ...r,
         props: { ...r.props, aliasTarget: { kind: 'vpc-endpoint', id: 'analytics/vpc-endpoint/b-2' } },
       };
-      const before = await dnsRecordHandler.read(ctx, repointed, known);
+      const before = await dnsRecord.handler.read(ctx, repointed, known);
       assert.deepEqual(before?.props.aliasTarget, { kind: 'vpc-endpoint', id: EP1.dnsName });
-      assert.equal(compareProps('dns-record', repointed.props, before!.props).action, 'update');
-      const updated = await dnsRecordHandler.update!(ctx, repointed, before!);
-      noop('dns-record', repointed.props, updated.props);
+      assert.equal(compareProps(dnsRecord, repointed.props, before!.props).action, 'update');
+      // And a target made again or replaced repoints the record (an UPSERT), never replaces it.
+      assert.equal(dnsRecord.repointsOnReplace, true);
+      const updated = await dnsRecord.handler.update!(ctx, repointed, before!);
+      noop(dnsRecord, repointed.props, updated.props);
       assert.equal((await aRecords(zoneId)).length, 1);
 
-      await dnsRecordHandler.delete(ctx, t.remember(repointed, updated));
-      assert.equal(await dnsRecordHandler.read(ctx, repointed, known), undefined);
+      await dnsRecord.handler.delete(ctx, t.remember(repointed, updated));
+      assert.equal(await dnsRecord.handler.read(ctx, repointed, known), undefined);
       assert.equal((await aRecords(zoneId)).length, 0);
-      await dnsRecordHandler.delete(ctx, known);
+      await dnsRecord.handler.delete(ctx, known);
       // With its records gone the zone deletes; a record read in a deleted zone is undefined.
-      await hostedZoneHandler.delete(ctx, t.ctx(CONSUMER).ref('analytics/hosted-zone'));
-      assert.equal(await dnsRecordHandler.read(ctx, r, known), undefined);
-      await dnsRecordHandler.delete(ctx, known);
+      assert.equal(t.ctx(CONSUMER).ref('analytics/hosted-zone'), zone);
+      await hostedZone.handler.delete(ctx, zone);
+      assert.equal(await dnsRecord.handler.read(ctx, r, known), undefined);
+      await dnsRecord.handler.delete(ctx, known);
     });
 
     it('alias to a load-balancer (pattern 2 provider zone)', async () => {
-      const zoneId = await zoneFor(resources2, 'provider/hosted-zone', PROVIDER);
+      const zoneId = (await zoneFor(resources2, 'provider/hosted-zone', PROVIDER)).physicalId;
       const r = pick(resources2, 'dns-record', 'provider/dns-record/b-2');
       assert.equal(r.props.aliasTarget.kind, 'load-balancer');
       t.pretend(r.props.aliasTarget.id, 'load-balancer', PROVIDER, 'arn:aws:elasticloadbalancing:nlb', {
@@ -316,17 +328,17 @@ describe('handlers: hosted-zone, dns-record, ssm-parameter (AWS twin)', function
         canonicalHostedZoneId: 'ZLMOA37VPKANP',
       });
       const ctx = t.ctx(PROVIDER);
-      const made = await dnsRecordHandler.create(ctx, r);
-      noop('dns-record', r.props, made.props);
+      const made = await dnsRecord.handler.create(ctx, r);
+      noop(dnsRecord, r.props, made.props);
       const known = t.remember(r, made);
-      noop('dns-record', r.props, (await dnsRecordHandler.read(ctx, undefined, known))?.props);
-      await dnsRecordHandler.delete(ctx, known);
-      assert.equal(await dnsRecordHandler.read(ctx, r, undefined), undefined);
+      noop(dnsRecord, r.props, (await dnsRecord.handler.read(ctx, undefined, known))?.props);
+      await dnsRecord.handler.delete(ctx, known);
+      assert.equal(await dnsRecord.handler.read(ctx, r, undefined), undefined);
       void zoneId;
     });
 
     it('retries PriorRequestNotComplete: concurrent changes to one zone all land', async () => {
-      const zoneId = await zoneFor(resources, 'analytics/hosted-zone', CONSUMER);
+      const zoneId = (await zoneFor(resources, 'analytics/hosted-zone', CONSUMER)).physicalId;
       const recs = [1, 2, 3].map((i) => pick(resources, 'dns-record', `analytics/dns-record/b-${i}`));
       for (const r of recs) t.pretend(r.props.aliasTarget.id, 'vpc-endpoint', CONSUMER, `vpce-${r.id}`, EP1);
       await twin.control.setDelays({ route53ChangeMs: 300 });
@@ -334,8 +346,8 @@ describe('handlers: hosted-zone, dns-record, ssm-parameter (AWS twin)', function
       try {
         const ctx = t.ctx(CONSUMER);
         await twin.control.resetCounters();
-        const made = await Promise.all(recs.map((r) => dnsRecordHandler.create(ctx, r)));
-        made.forEach((m, i) => noop('dns-record', recs[i]!.props, m.props));
+        const made = await Promise.all(recs.map((r) => dnsRecord.handler.create(ctx, r)));
+        made.forEach((m, i) => noop(dnsRecord, recs[i]!.props, m.props));
         const rows = await twin.control.counters({ service: 'route53', action: 'ChangeResourceRecordSets' });
         const refused = rows.reduce((n, row) => n + row.calls, 0) - 3;
         assert.ok(refused > 0, 'the twin should have refused some changes while one was PENDING');
@@ -352,29 +364,29 @@ describe('handlers: hosted-zone, dns-record, ssm-parameter (AWS twin)', function
       const r = pick(resources, 'ssm-parameter');
       assert.equal(r.account, CONSUMER);
       const ctx = t.ctx(CONSUMER);
-      const made = await ssmParameterHandler.create(ctx, r);
+      const made = await ssmParameter.handler.create(ctx, r);
       assert.equal(made.physicalId, '/msk/payments/bootstrap');
-      noop('ssm-parameter', r.props, made.props);
+      noop(ssmParameter, r.props, made.props);
       const known = t.remember(r, made);
-      noop('ssm-parameter', r.props, (await ssmParameterHandler.read(ctx, r, known))?.props);
-      assert.equal((await ssmParameterHandler.read(ctx, r, undefined))?.physicalId, made.physicalId);
-      const again = await ssmParameterHandler.create(ctx, r);
+      noop(ssmParameter, r.props, (await ssmParameter.handler.read(ctx, r, known))?.props);
+      assert.equal((await ssmParameter.handler.read(ctx, r, undefined))?.physicalId, made.physicalId);
+      const again = await ssmParameter.handler.create(ctx, r);
       assert.equal(again.outputs.version, made.outputs.version, 'an unchanged create writes nothing');
 
       const changed: typeof r = {
         ...r,
         props: { ...r.props, value: 'b-1.example:9094', tags: { ...r.props.tags, Owner: 'team-a' } },
       };
-      const before = await ssmParameterHandler.read(ctx, changed, known);
-      assert.equal(compareProps('ssm-parameter', changed.props, before!.props).action, 'update');
-      const updated = await ssmParameterHandler.update!(ctx, changed, before!);
-      noop('ssm-parameter', changed.props, updated.props);
+      const before = await ssmParameter.handler.read(ctx, changed, known);
+      assert.equal(compareProps(ssmParameter, changed.props, before!.props).action, 'update');
+      const updated = await ssmParameter.handler.update!(ctx, changed, before!);
+      noop(ssmParameter, changed.props, updated.props);
       // Back: the extra tag goes too.
-      noop('ssm-parameter', r.props, (await ssmParameterHandler.update!(ctx, r, updated)).props);
+      noop(ssmParameter, r.props, (await ssmParameter.handler.update!(ctx, r, updated)).props);
 
-      await ssmParameterHandler.delete(ctx, known);
-      assert.equal(await ssmParameterHandler.read(ctx, r, known), undefined);
-      await ssmParameterHandler.delete(ctx, known);
+      await ssmParameter.handler.delete(ctx, known);
+      assert.equal(await ssmParameter.handler.read(ctx, r, known), undefined);
+      await ssmParameter.handler.delete(ctx, known);
     });
 
     it("refuses another stack's parameter and never logs values", async () => {
@@ -391,8 +403,8 @@ describe('handlers: hosted-zone, dns-record, ssm-parameter (AWS twin)', function
         }),
       );
       const ctx = t.ctx(CONSUMER);
-      assert.equal(await ssmParameterHandler.read(ctx, r, undefined), undefined);
-      const e = await rejects(ssmParameterHandler.create(ctx, r), 'PARAMETER_CONFLICT', /belongs to other/);
+      assert.equal(await ssmParameter.handler.read(ctx, r, undefined), undefined);
+      const e = await rejects(ssmParameter.handler.create(ctx, r), 'PARAMETER_CONFLICT', /belongs to other/);
       assert.doesNotMatch(e.message, /secret-ish/);
       assert.ok(!t.messages.some((m) => m.includes('secret-ish') || m.includes(r.props.value)));
     });

@@ -3,19 +3,22 @@
 // subnets, a bootstrap target group of every broker, one target group and listener per broker).
 import assert from 'node:assert/strict';
 import {
+  CreateLoadBalancerCommand,
   CreateTargetGroupCommand,
+  DescribeLoadBalancerAttributesCommand,
   DescribeTargetGroupsCommand,
+  DescribeTargetHealthCommand,
   RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { listenerHandler } from '../../src/executor/handlers/listener.js';
-import { loadBalancerHandler } from '../../src/executor/handlers/load-balancer.js';
-import { targetGroupHandler } from '../../src/executor/handlers/target-group.js';
-import type { Handler, Observed } from '../../src/executor/types.js';
 import { MplError } from '../../src/errors.js';
-import { compareProps } from '../../src/plan/diff.js';
-import type { Kind, ResourceOf } from '../../src/plan/resource.js';
+import type { Kind, ResourceOf } from '../../src/kinds/index.js';
+import { compareProps, type Desired, type Handler, type Live } from '../../src/kinds/kind.js';
+import { listener } from '../../src/kinds/listener.js';
+import { loadBalancer } from '../../src/kinds/load-balancer.js';
+import { targetGroup } from '../../src/kinds/target-group.js';
 import { planStack } from '../../src/planner/plan-stack.js';
-import { TestCtx, assertNoop, knownOf } from '../support/handler-ctx.js';
+import type { Instance } from '../../src/state/instance.js';
+import { TestCtx, assertNoop, instanceOf } from '../support/handler-ctx.js';
 import { brokersFor, configOf, consumerInput, inventoryOf, planInputOf } from '../support/fixtures.js';
 import { startAwsTwin, type AwsTwin } from '../testbed/aws/twin.js';
 import { clientsFor, seedVpc, type AccountNetwork, type Clients } from '../testbed/scenario.js';
@@ -66,16 +69,17 @@ function pick<K extends Kind>(kind: K, id: string): ResourceOf<K> {
   return r as ResourceOf<K>;
 }
 
-async function make<K extends Kind>(h: Handler<K>, r: ResourceOf<K>): Promise<Observed<K>> {
+async function make<P>(h: Handler<P>, r: Desired<P>): Promise<Live<P>> {
   const o = await h.create(t.ctx(r.account), r);
-  t.remember(r, o as Observed);
+  t.remember(r, o);
   return o;
 }
 
-async function rejects(p: Promise<unknown>, code: string): Promise<void> {
+async function rejects(p: Promise<unknown>, code: string, message?: RegExp): Promise<void> {
   await assert.rejects(p, (e: unknown) => {
     assert.ok(e instanceof MplError, `an MplError, got ${String(e)}`);
     assert.equal(e.code, code, e.message);
+    if (message) assert.match(e.message, message);
     return true;
   });
 }
@@ -107,22 +111,22 @@ describe('ELBv2 handlers (target group, load balancer, listener) on the AWS twin
       const tg = pick('target-group', 'bootstrap/target-group/tls');
       assert.equal(tg.props.targets.length, 3);
       const ctx = t.ctx(PROVIDER);
-      const made = await make(targetGroupHandler, tg);
+      const made = await make(targetGroup.handler, tg);
       assert.match(made.physicalId, /:targetgroup\/mpl-elbtest-boot-tls\//);
       assert.deepEqual(made.outputs, { arn: made.physicalId });
-      assertNoop(tg, made);
+      assertNoop(targetGroup, tg, made);
 
-      const known = knownOf(tg, made);
-      const byArn = await targetGroupHandler.read(ctx, tg, known);
-      assertNoop(tg, byArn);
+      const known = instanceOf(tg, made);
+      const byArn = await targetGroup.handler.read(ctx, tg, known);
+      assertNoop(targetGroup, tg, byArn);
       assert.equal(byArn?.physicalId, made.physicalId);
       // Destroy-time read: no desired resource, broker ids from state.
-      assertNoop(tg, await targetGroupHandler.read(ctx, undefined, known));
-      const byName = await targetGroupHandler.read(ctx, tg, undefined);
+      assertNoop(targetGroup, tg, await targetGroup.handler.read(ctx, undefined, known));
+      const byName = await targetGroup.handler.read(ctx, tg, undefined);
       assert.equal(byName?.physicalId, made.physicalId, 'a crashed run adopts the group by name');
-      assertNoop(tg, byName);
+      assertNoop(targetGroup, tg, byName);
 
-      const again = await targetGroupHandler.create(ctx, tg);
+      const again = await targetGroup.handler.create(ctx, tg);
       assert.equal(again.physicalId, made.physicalId, 'no duplicate');
       const all = await aws.elbv2.send(new DescribeTargetGroupsCommand({}));
       assert.equal(all.TargetGroups?.filter((g) => g.TargetGroupName === tg.props.name).length, 1);
@@ -140,16 +144,13 @@ describe('ELBv2 handlers (target group, load balancer, listener) on the AWS twin
           tags: { ...tg.props.tags, team: 'payments' },
         },
       };
-      const before = await targetGroupHandler.read(ctx, changed, known);
+      const before = await targetGroup.handler.read(ctx, changed, known);
       assert.ok(before);
-      assert.equal(compareProps('target-group', changed.props, before.props).action, 'update');
-      assert.deepEqual(compareProps('target-group', changed.props, before.props).changed, [
-        'tags',
-        'targets',
-      ]);
-      const updated = await targetGroupHandler.update!(ctx, changed, before);
-      assertNoop(changed, updated);
-      assertNoop(changed, await targetGroupHandler.read(ctx, changed, known));
+      assert.equal(compareProps(targetGroup, changed.props, before.props).action, 'update');
+      assert.deepEqual(compareProps(targetGroup, changed.props, before.props).changed, ['tags', 'targets']);
+      const updated = await targetGroup.handler.update!(ctx, changed, before);
+      assertNoop(targetGroup, changed, updated);
+      assertNoop(targetGroup, changed, await targetGroup.handler.read(ctx, changed, known));
 
       // A target registered out of band: AWS does not know its broker, so it shows as a difference.
       await aws.elbv2.send(
@@ -158,24 +159,24 @@ describe('ELBv2 handlers (target group, load balancer, listener) on the AWS twin
           Targets: [{ Id: '10.0.2.77', Port: b1.port }],
         }),
       );
-      const drifted = await targetGroupHandler.read(ctx, changed, known);
+      const drifted = await targetGroup.handler.read(ctx, changed, known);
       assert.ok(drifted);
       assert.deepEqual(
         drifted.props.targets.find((x) => x.ip === '10.0.2.77'),
         { ip: '10.0.2.77', port: b1.port, brokerId: -1 },
       );
-      assert.equal(compareProps('target-group', changed.props, drifted.props).action, 'update');
-      assertNoop(changed, await targetGroupHandler.update!(ctx, changed, drifted));
+      assert.equal(compareProps(targetGroup, changed.props, drifted.props).action, 'update');
+      assertNoop(targetGroup, changed, await targetGroup.handler.update!(ctx, changed, drifted));
 
-      await targetGroupHandler.delete(ctx, known);
-      assert.equal(await targetGroupHandler.read(ctx, tg, known), undefined);
-      assert.equal(await targetGroupHandler.read(ctx, tg, undefined), undefined);
-      await targetGroupHandler.delete(ctx, known);
+      await targetGroup.handler.delete(ctx, known);
+      assert.equal(await targetGroup.handler.read(ctx, tg, known), undefined);
+      assert.equal(await targetGroup.handler.read(ctx, tg, undefined), undefined);
+      await targetGroup.handler.delete(ctx, known);
     });
 
     it('refuses to adopt a same-named group of another stack', async () => {
       const tg = pick('target-group', 'b-2/target-group/tls');
-      await aws.elbv2.send(
+      const foreign = await aws.elbv2.send(
         new CreateTargetGroupCommand({
           Name: tg.props.name,
           Protocol: 'TCP',
@@ -188,17 +189,27 @@ describe('ELBv2 handlers (target group, load balancer, listener) on the AWS twin
           ],
         }),
       );
-      await rejects(targetGroupHandler.read(t.ctx(PROVIDER), tg, undefined), 'NAME_TAKEN');
-      await rejects(targetGroupHandler.create(t.ctx(PROVIDER), tg), 'NAME_TAKEN');
-      // Clean up through the handler (by name from the state-like entry).
-      await targetGroupHandler.delete(t.ctx(PROVIDER), {
+      await rejects(targetGroup.handler.read(t.ctx(PROVIDER), tg, undefined), 'NAME_TAKEN');
+      await rejects(targetGroup.handler.create(t.ctx(PROVIDER), tg), 'NAME_TAKEN');
+      const arn = foreign.TargetGroups?.[0]?.TargetGroupArn;
+      assert.ok(arn);
+      // The refused create changed nothing on the other stack's group: no targets registered.
+      const health = await aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }));
+      assert.deepEqual(health.TargetHealthDescriptions ?? [], []);
+      // Clean up through the handler (a state-like entry for the other stack's group).
+      const entry: Instance<typeof tg.props> = {
         id: tg.id,
         kind: tg.kind,
         account: PROVIDER,
         region: twin.region,
+        physicalId: arn,
         props: tg.props,
+        dependsOn: [],
         outputs: {},
-      });
+        status: 'ready',
+      };
+      await targetGroup.handler.delete(t.ctx(PROVIDER), entry);
+      assert.equal(await targetGroup.handler.read(t.ctx(PROVIDER), tg, entry), undefined);
     });
   });
 
@@ -212,46 +223,47 @@ describe('ELBv2 handlers (target group, load balancer, listener) on the AWS twin
       );
       const ctx = t.ctx(PROVIDER);
       const started = Date.now();
-      const made = await make(loadBalancerHandler, lb);
+      const made = await make(loadBalancer.handler, lb);
       assert.ok(Date.now() - started >= 90, 'waited for provisioning -> active');
       assert.match(made.physicalId, /:loadbalancer\/net\/mpl-elbtest-shared\//);
       assert.deepEqual(Object.keys(made.outputs).sort(), ['arn', 'canonicalHostedZoneId', 'dnsName']);
       assert.equal(made.outputs.arn, made.physicalId);
       assert.match(String(made.outputs.dnsName), /^mpl-elbtest-shared-.*\.elb\./);
       assert.ok(made.outputs.canonicalHostedZoneId);
-      assertNoop(lb, made);
+      assertNoop(loadBalancer, lb, made);
 
-      const known = knownOf(lb, made);
-      assertNoop(lb, await loadBalancerHandler.read(ctx, lb, known));
-      assertNoop(lb, await loadBalancerHandler.read(ctx, undefined, known));
-      const byName = await loadBalancerHandler.read(ctx, lb, undefined);
+      const known = instanceOf(lb, made);
+      assertNoop(loadBalancer, lb, await loadBalancer.handler.read(ctx, lb, known));
+      assertNoop(loadBalancer, lb, await loadBalancer.handler.read(ctx, undefined, known));
+      const byName = await loadBalancer.handler.read(ctx, lb, undefined);
       assert.equal(byName?.physicalId, made.physicalId);
-      const again = await loadBalancerHandler.create(ctx, lb);
+      const again = await loadBalancer.handler.create(ctx, lb);
       assert.equal(again.physicalId, made.physicalId, 'no duplicate');
 
       const changed = {
         ...lb,
         props: { ...lb.props, crossZone: false, tags: { ...lb.props.tags, Name: 'renamed' } },
       };
-      const before = await loadBalancerHandler.read(ctx, changed, known);
+      const before = await loadBalancer.handler.read(ctx, changed, known);
       assert.ok(before);
-      assert.deepEqual(compareProps('load-balancer', changed.props, before.props), {
+      assert.deepEqual(compareProps(loadBalancer, changed.props, before.props), {
         action: 'update',
         changed: ['crossZone', 'tags'],
+        forcing: [],
       });
-      assertNoop(changed, await loadBalancerHandler.update!(ctx, changed, before));
-      assertNoop(changed, await loadBalancerHandler.read(ctx, changed, known));
+      assertNoop(loadBalancer, changed, await loadBalancer.handler.update!(ctx, changed, before));
+      assertNoop(loadBalancer, changed, await loadBalancer.handler.read(ctx, changed, known));
 
-      await loadBalancerHandler.delete(ctx, known);
-      assert.equal(await loadBalancerHandler.read(ctx, lb, known), undefined);
-      assert.equal(await loadBalancerHandler.read(ctx, lb, undefined), undefined);
-      await loadBalancerHandler.delete(ctx, known);
+      await loadBalancer.handler.delete(ctx, known);
+      assert.equal(await loadBalancer.handler.read(ctx, lb, known), undefined);
+      assert.equal(await loadBalancer.handler.read(ctx, lb, undefined), undefined);
+      await loadBalancer.handler.delete(ctx, known);
     });
 
-    it('turns ResourceInUse on delete into LOAD_BALANCER_IN_USE', async () => {
+    it('turns ResourceInUse on delete into RESOURCE_IN_USE with the hint', async () => {
       const lb = pick('load-balancer', 'shared/load-balancer');
-      const made = await make(loadBalancerHandler, lb);
-      const known = knownOf(lb, made);
+      const made = await make(loadBalancer.handler, lb);
+      const known = instanceOf(lb, made);
       await twin.control.injectFault({
         service: 'elbv2',
         action: 'DeleteLoadBalancer',
@@ -259,9 +271,52 @@ describe('ELBv2 handlers (target group, load balancer, listener) on the AWS twin
         code: 'ResourceInUse',
         count: 1,
       });
-      await rejects(loadBalancerHandler.delete(t.ctx(PROVIDER), known), 'LOAD_BALANCER_IN_USE');
-      await loadBalancerHandler.delete(t.ctx(PROVIDER), known);
-      assert.equal(await loadBalancerHandler.read(t.ctx(PROVIDER), lb, known), undefined);
+      await rejects(
+        loadBalancer.handler.delete(t.ctx(PROVIDER), known),
+        'RESOURCE_IN_USE',
+        /^load balancer mpl-elbtest-shared \(shared\/load-balancer\): ResourceInUse\w*: .*: an endpoint service still uses it/,
+      );
+      await loadBalancer.handler.delete(t.ctx(PROVIDER), known);
+      assert.equal(await loadBalancer.handler.read(t.ctx(PROVIDER), lb, known), undefined);
+    });
+
+    it('refuses to adopt a same-named NLB of another stack, before changing its cross-zone', async () => {
+      const lb = pick('load-balancer', 'shared/load-balancer');
+      const foreign = await aws.elbv2.send(
+        new CreateLoadBalancerCommand({
+          Name: lb.props.name,
+          Type: 'network',
+          Scheme: 'internal',
+          Subnets: lb.props.subnetIds,
+          Tags: [
+            { Key: 'msk-privatelink:stack', Value: 'other' },
+            { Key: 'msk-privatelink:id', Value: lb.id },
+          ],
+        }),
+      );
+      const arn = foreign.LoadBalancers?.[0]?.LoadBalancerArn;
+      assert.ok(arn);
+      await rejects(loadBalancer.handler.read(t.ctx(PROVIDER), lb, undefined), 'NAME_TAKEN');
+      await rejects(loadBalancer.handler.create(t.ctx(PROVIDER), lb), 'NAME_TAKEN');
+      // The refused create (an idempotent CreateLoadBalancer answered the foreign NLB) left it as it was.
+      const attrs = await aws.elbv2.send(new DescribeLoadBalancerAttributesCommand({ LoadBalancerArn: arn }));
+      assert.equal(
+        attrs.Attributes?.find((a) => a.Key === 'load_balancing.cross_zone.enabled')?.Value,
+        'false',
+      );
+      const entry: Instance<typeof lb.props> = {
+        id: lb.id,
+        kind: lb.kind,
+        account: PROVIDER,
+        region: twin.region,
+        physicalId: arn,
+        props: lb.props,
+        dependsOn: [],
+        outputs: {},
+        status: 'ready',
+      };
+      await loadBalancer.handler.delete(t.ctx(PROVIDER), entry);
+      assert.equal(await loadBalancer.handler.read(t.ctx(PROVIDER), lb, entry), undefined);
     });
 
     it('fails the wait when the load balancer never becomes active', async () => {
@@ -269,15 +324,15 @@ describe('ELBv2 handlers (target group, load balancer, listener) on the AWS twin
       await twin.control.setDelays({ nlbActiveMs: 60_000 });
       try {
         await rejects(
-          loadBalancerHandler.create(t.ctx(PROVIDER, twin.region, { intervalMs: 50, timeoutMs: 300 }), lb),
+          loadBalancer.handler.create(t.ctx(PROVIDER, twin.region, { intervalMs: 50, timeoutMs: 300 }), lb),
           'WAIT_TIMEOUT',
         );
       } finally {
         await twin.control.setDelays({ nlbActiveMs: 100 });
       }
-      const o = await loadBalancerHandler.read(t.ctx(PROVIDER), lb, undefined);
+      const o = await loadBalancer.handler.read(t.ctx(PROVIDER), lb, undefined);
       assert.ok(o, 'the provisioning NLB is found by name');
-      await loadBalancerHandler.delete(t.ctx(PROVIDER), knownOf(lb, o));
+      await loadBalancer.handler.delete(t.ctx(PROVIDER), instanceOf(lb, o));
     });
   });
 
@@ -288,51 +343,56 @@ describe('ELBv2 handlers (target group, load balancer, listener) on the AWS twin
       const tg1 = pick('target-group', 'b-1/target-group/tls');
       const tg2 = pick('target-group', 'b-2/target-group/tls');
       const ctx = t.ctx(PROVIDER);
-      const nlb = await make(loadBalancerHandler, lb);
-      const g1 = await make(targetGroupHandler, tg1);
-      const g2 = await make(targetGroupHandler, tg2);
+      const nlb = await make(loadBalancer.handler, lb);
+      const g1 = await make(targetGroup.handler, tg1);
+      const g2 = await make(targetGroup.handler, tg2);
 
-      const made = await make(listenerHandler, ls);
+      const made = await make(listener.handler, ls);
       assert.match(made.physicalId, /:listener\/net\/mpl-elbtest-shared\//);
       assert.deepEqual(made.outputs, { arn: made.physicalId });
-      assertNoop(ls, made);
-      const known = knownOf(ls, made);
-      assertNoop(ls, await listenerHandler.read(ctx, ls, known));
-      const byPort = await listenerHandler.read(ctx, ls, undefined);
+      assertNoop(listener, ls, made);
+      const known = instanceOf(ls, made);
+      assertNoop(listener, ls, await listener.handler.read(ctx, ls, known));
+      const byPort = await listener.handler.read(ctx, ls, undefined);
       assert.equal(byPort?.physicalId, made.physicalId, 'found on the NLB by port');
-      const again = await listenerHandler.create(ctx, ls);
+      const again = await listener.handler.create(ctx, ls);
       assert.equal(again.physicalId, made.physicalId, 'DuplicateListener with the same target group adopts');
 
       // Another listener wanting the same port with another target group is refused.
       const clash = { ...ls, id: 'b-9/listener/tls', props: { ...ls.props, targetGroup: tg2.id } };
-      await rejects(listenerHandler.create(ctx, clash), 'LISTENER_PORT_TAKEN');
+      await rejects(listener.handler.create(ctx, clash), 'LISTENER_PORT_TAKEN');
 
-      await rejects(targetGroupHandler.delete(ctx, knownOf(tg1, g1)), 'TARGET_GROUP_IN_USE');
+      await rejects(
+        targetGroup.handler.delete(ctx, instanceOf(tg1, g1)),
+        'RESOURCE_IN_USE',
+        /^target group .* \(b-1\/target-group\/tls\): ResourceInUse\w*: .*: a listener still forwards to it/,
+      );
 
       const changed = { ...ls, props: { ...ls.props, port: ls.props.port + 100, targetGroup: tg2.id } };
-      const before = await listenerHandler.read(ctx, changed, known);
+      const before = await listener.handler.read(ctx, changed, known);
       assert.ok(before);
-      assert.deepEqual(compareProps('listener', changed.props, before.props), {
+      assert.deepEqual(compareProps(listener, changed.props, before.props), {
         action: 'update',
         changed: ['port', 'targetGroup'],
+        forcing: [],
       });
-      const updated = await listenerHandler.update!(ctx, changed, before);
-      assertNoop(changed, updated);
+      const updated = await listener.handler.update!(ctx, changed, before);
+      assertNoop(listener, changed, updated);
       assert.equal(updated.physicalId, made.physicalId);
-      await targetGroupHandler.delete(ctx, knownOf(tg1, g1)); // no longer used
+      await targetGroup.handler.delete(ctx, instanceOf(tg1, g1)); // no longer used
 
       // A reference the stack does not know shows as the raw ARN (a difference, never a silent match).
       t.known.delete(tg2.id);
-      const raw = await listenerHandler.read(ctx, changed, known);
+      const raw = await listener.handler.read(ctx, changed, known);
       assert.equal(raw?.props.targetGroup, g2.physicalId);
 
-      await listenerHandler.delete(ctx, known);
-      assert.equal(await listenerHandler.read(ctx, ls, known), undefined);
-      await listenerHandler.delete(ctx, known);
-      await targetGroupHandler.delete(ctx, knownOf(tg2, g2));
-      await loadBalancerHandler.delete(ctx, knownOf(lb, nlb));
+      await listener.handler.delete(ctx, known);
+      assert.equal(await listener.handler.read(ctx, ls, known), undefined);
+      await listener.handler.delete(ctx, known);
+      await targetGroup.handler.delete(ctx, instanceOf(tg2, g2));
+      await loadBalancer.handler.delete(ctx, instanceOf(lb, nlb));
       // With the NLB gone, a listener read without an ARN answers undefined, not an error.
-      assert.equal(await listenerHandler.read(ctx, ls, undefined), undefined);
+      assert.equal(await listener.handler.read(ctx, ls, undefined), undefined);
     });
   });
 });

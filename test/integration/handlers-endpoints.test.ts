@@ -11,17 +11,24 @@ import {
   type VpcEndpoint,
 } from '@aws-sdk/client-ec2';
 import { MplError } from '../../src/errors.js';
-import { endpointConnectionAcceptanceHandler as accHandler } from '../../src/executor/handlers/endpoint-connection-acceptance.js';
-import { endpointServicePermissionsHandler as permHandler } from '../../src/executor/handlers/endpoint-service-permissions.js';
-import { endpointServiceHandler as svcHandler } from '../../src/executor/handlers/endpoint-service.js';
-import { loadBalancerHandler } from '../../src/executor/handlers/load-balancer.js';
-import { vpcEndpointHandler as epHandler } from '../../src/executor/handlers/vpc-endpoint.js';
-import type { Handler, Known, Observed } from '../../src/executor/types.js';
-import { compareProps } from '../../src/plan/diff.js';
-import { TAG_ID, TAG_STACK, type Kind, type ResourceOf } from '../../src/plan/resource.js';
+import { endpointConnectionAcceptance } from '../../src/kinds/endpoint-connection-acceptance.js';
+import { endpointServicePermissions } from '../../src/kinds/endpoint-service-permissions.js';
+import { endpointService } from '../../src/kinds/endpoint-service.js';
+import type { Kind, PropsOf, ResourceOf } from '../../src/kinds/index.js';
+import {
+  compareProps,
+  TAG_ID,
+  TAG_STACK,
+  type Desired,
+  type Handler,
+  type Live,
+} from '../../src/kinds/kind.js';
+import { loadBalancer } from '../../src/kinds/load-balancer.js';
+import { vpcEndpoint } from '../../src/kinds/vpc-endpoint.js';
 import { planStack } from '../../src/planner/plan-stack.js';
+import type { Instance } from '../../src/state/instance.js';
 import { brokersFor, configOf, consumerInput, inventoryOf, planInputOf } from '../support/fixtures.js';
-import { TestCtx, assertNoop, knownOf } from '../support/handler-ctx.js';
+import { TestCtx, assertNoop, instanceOf } from '../support/handler-ctx.js';
 import { startAwsTwin, type AwsTwin } from '../testbed/aws/twin.js';
 import { clientsFor, seedVpc, type AccountNetwork, type Clients } from '../testbed/scenario.js';
 
@@ -84,9 +91,9 @@ function ctxFor(stack: string): TestCtx {
   return c;
 }
 
-async function make<K extends Kind>(h: Handler<K>, r: ResourceOf<K>): Promise<Observed<K>> {
+async function make<P>(h: Handler<P>, r: Desired<P>): Promise<Live<P>> {
   const o = await h.create(t.ctx(r.account), r);
-  t.remember(r, o as Observed);
+  t.remember(r, o);
   return o;
 }
 
@@ -105,11 +112,11 @@ async function rejectsWith(p: Promise<unknown>, code: string, message?: RegExp):
 /** The NLB, service and permissions of broker 1: what an endpoint needs on the provider side. */
 async function providerSide(stack: string) {
   const res = plan(stack);
-  const lb = await make(loadBalancerHandler, pick(res, 'load-balancer', 'b-1/load-balancer'));
+  const lb = await make(loadBalancer.handler, pick(res, 'load-balancer', 'b-1/load-balancer'));
   const svcR = pick(res, 'endpoint-service', 'b-1/endpoint-service');
-  const svc = await make(svcHandler, svcR);
+  const svc = await make(endpointService.handler, svcR);
   const permR = pick(res, 'endpoint-service-permissions', 'b-1/endpoint-service-permissions');
-  const perm = await make(permHandler, permR);
+  const perm = await make(endpointServicePermissions.handler, permR);
   return { res, lb, svcR, svc, permR, perm };
 }
 
@@ -186,22 +193,26 @@ describe('PrivateLink handlers (endpoint service, permissions, VPC endpoint, acc
     t = ctxFor(stack);
     const res = plan(stack);
     const ctx = t.ctx(PROVIDER);
-    const lb1 = await make(loadBalancerHandler, pick(res, 'load-balancer', 'b-1/load-balancer'));
+    const lb1 = await make(loadBalancer.handler, pick(res, 'load-balancer', 'b-1/load-balancer'));
     const r = pick(res, 'endpoint-service', 'b-1/endpoint-service');
-    assert.equal(await svcHandler.read(ctx, r, undefined), undefined, 'nothing before the create');
+    assert.equal(
+      await endpointService.handler.read(ctx, r, undefined),
+      undefined,
+      'nothing before the create',
+    );
 
-    const o = await make(svcHandler, r);
+    const o = await make(endpointService.handler, r);
     assert.match(o.physicalId, /^vpce-svc-/);
     assert.deepEqual(Object.keys(o.outputs).sort(), ['serviceId', 'serviceName']);
     assert.equal(o.outputs.serviceId, o.physicalId);
     assert.equal(o.outputs.serviceName, `com.amazonaws.vpce.${twin.region}.${o.physicalId}`);
-    assertNoop(r, o);
-    assertNoop(r, await svcHandler.read(ctx, r, knownOf(r, o)));
+    assertNoop(endpointService, r, o);
+    assertNoop(endpointService, r, await endpointService.handler.read(ctx, r, instanceOf(r, o)));
 
-    const adopted = await svcHandler.read(ctx, r, undefined);
-    assertNoop(r, adopted);
+    const adopted = await endpointService.handler.read(ctx, r, undefined);
+    assertNoop(endpointService, r, adopted);
     assert.equal(adopted.physicalId, o.physicalId, 'found by its tags');
-    const again = await svcHandler.create(ctx, r);
+    const again = await endpointService.handler.create(ctx, r);
     assert.equal(again.physicalId, o.physicalId, 'a repeated create adopts');
     assert.deepEqual(await servicesTagged(stack, r.id), [o.physicalId], 'one service, not two');
 
@@ -214,7 +225,7 @@ describe('PrivateLink handlers (endpoint service, permissions, VPC endpoint, acc
     assert.equal(svcAws?.AcceptanceRequired, true);
 
     // In place: acceptance off, the service moves to broker 2's NLB, a tag changes.
-    const lb2 = await make(loadBalancerHandler, pick(res, 'load-balancer', 'b-2/load-balancer'));
+    const lb2 = await make(loadBalancer.handler, pick(res, 'load-balancer', 'b-2/load-balancer'));
     const changed: typeof r = {
       ...r,
       props: {
@@ -225,11 +236,15 @@ describe('PrivateLink handlers (endpoint service, permissions, VPC endpoint, acc
         name: 'renamed',
       },
     };
-    assert.equal(compareProps(r.kind, changed.props, o.props).action, 'update');
-    const u = await svcHandler.update?.(ctx, changed, o);
-    assertNoop(changed, u);
+    assert.equal(compareProps(endpointService, changed.props, o.props).action, 'update');
+    const u = await endpointService.handler.update?.(ctx, changed, o);
+    assertNoop(endpointService, changed, u);
     assert.equal(u.physicalId, o.physicalId);
-    assertNoop(changed, await svcHandler.read(ctx, changed, knownOf(changed, u)));
+    assertNoop(
+      endpointService,
+      changed,
+      await endpointService.handler.read(ctx, changed, instanceOf(changed, u)),
+    );
     const after = (
       await provider.ec2.send(
         new DescribeVpcEndpointServiceConfigurationsCommand({ ServiceIds: [o.physicalId] }),
@@ -238,14 +253,18 @@ describe('PrivateLink handlers (endpoint service, permissions, VPC endpoint, acc
     assert.deepEqual(after?.NetworkLoadBalancerArns, [lb2.outputs.arn]);
     assert.equal(after?.AcceptanceRequired, false);
 
-    await svcHandler.delete(ctx, knownOf(changed, u));
-    assert.equal(await svcHandler.read(ctx, changed, knownOf(changed, u)), undefined);
-    assert.equal(await svcHandler.read(ctx, changed, undefined), undefined);
-    await svcHandler.delete(ctx, knownOf(changed, u));
-    await svcHandler.delete(ctx, { ...knownOf(changed, u), physicalId: undefined });
+    await endpointService.handler.delete(ctx, instanceOf(changed, u));
+    assert.equal(await endpointService.handler.read(ctx, changed, instanceOf(changed, u)), undefined);
+    assert.equal(await endpointService.handler.read(ctx, changed, undefined), undefined);
+    await endpointService.handler.delete(ctx, instanceOf(changed, u));
+    // An id AWS does not know (never made, or long deleted): nothing to do.
+    await endpointService.handler.delete(ctx, {
+      ...instanceOf(changed, u),
+      physicalId: 'vpce-svc-0000000000000000f',
+    });
     // The NLBs are free again (AWS refuses to delete an NLB an endpoint service uses).
-    await loadBalancerHandler.delete(t.ctx(PROVIDER), stateOf('b-1/load-balancer'));
-    await loadBalancerHandler.delete(t.ctx(PROVIDER), stateOf('b-2/load-balancer'));
+    await loadBalancer.handler.delete(t.ctx(PROVIDER), stateOf('load-balancer', 'b-1/load-balancer'));
+    await loadBalancer.handler.delete(t.ctx(PROVIDER), stateOf('load-balancer', 'b-2/load-balancer'));
   });
 
   it('endpoint-service-permissions: exactly the planned principals, read in the planner order, removed on delete', async () => {
@@ -253,23 +272,31 @@ describe('PrivateLink handlers (endpoint service, permissions, VPC endpoint, acc
     t = ctxFor(stack);
     const res = plan(stack);
     const ctx = t.ctx(PROVIDER);
-    await make(loadBalancerHandler, pick(res, 'load-balancer', 'b-1/load-balancer'));
-    const svc = await make(svcHandler, pick(res, 'endpoint-service', 'b-1/endpoint-service'));
+    await make(loadBalancer.handler, pick(res, 'load-balancer', 'b-1/load-balancer'));
+    const svc = await make(endpointService.handler, pick(res, 'endpoint-service', 'b-1/endpoint-service'));
     const r = pick(res, 'endpoint-service-permissions', 'b-1/endpoint-service-permissions');
     assert.deepEqual(r.props, {
       service: 'b-1/endpoint-service',
       allowedPrincipals: [`arn:aws:iam::${CONSUMER}:root`],
     });
-    assert.equal(await permHandler.read(ctx, r, undefined), undefined, 'a new service allows nobody: absent');
+    assert.equal(
+      await endpointServicePermissions.handler.read(ctx, r, undefined),
+      undefined,
+      'a new service allows nobody: absent',
+    );
 
-    const o = await make(permHandler, r);
+    const o = await make(endpointServicePermissions.handler, r);
     assert.equal(o.physicalId, svc.physicalId);
-    assertNoop(r, o);
-    assertNoop(r, await permHandler.read(ctx, r, knownOf(r, o)));
-    const viaRefs = await permHandler.read(ctx, r, undefined);
-    assertNoop(r, viaRefs);
+    assertNoop(endpointServicePermissions, r, o);
+    assertNoop(
+      endpointServicePermissions,
+      r,
+      await endpointServicePermissions.handler.read(ctx, r, instanceOf(r, o)),
+    );
+    const viaRefs = await endpointServicePermissions.handler.read(ctx, r, undefined);
+    assertNoop(endpointServicePermissions, r, viaRefs);
     assert.equal(viaRefs.physicalId, svc.physicalId);
-    assert.equal((await permHandler.create(ctx, r)).physicalId, svc.physicalId);
+    assert.equal((await endpointServicePermissions.handler.create(ctx, r)).physicalId, svc.physicalId);
     assert.deepEqual(await principals(svc.physicalId), [`arn:aws:iam::${CONSUMER}:root`]);
 
     // Not sorted on purpose (the planner appends extra principals after the accounts).
@@ -280,23 +307,33 @@ describe('PrivateLink handlers (endpoint service, permissions, VPC endpoint, acc
         allowedPrincipals: [`arn:aws:iam::${STRANGER}:root`, `arn:aws:iam::${CONSUMER}:role/kafka-clients`],
       },
     };
-    assert.equal(compareProps(r.kind, changed.props, o.props).action, 'update');
-    const u = await permHandler.update?.(ctx, changed, o);
-    assertNoop(changed, u);
-    assertNoop(changed, await permHandler.read(ctx, changed, knownOf(changed, u)));
+    assert.equal(compareProps(endpointServicePermissions, changed.props, o.props).action, 'update');
+    const u = await endpointServicePermissions.handler.update?.(ctx, changed, o);
+    assertNoop(endpointServicePermissions, changed, u);
+    assertNoop(
+      endpointServicePermissions,
+      changed,
+      await endpointServicePermissions.handler.read(ctx, changed, instanceOf(changed, u)),
+    );
     assert.deepEqual(await principals(svc.physicalId), [
       `arn:aws:iam::${CONSUMER}:role/kafka-clients`,
       `arn:aws:iam::${STRANGER}:root`,
     ]);
 
-    await permHandler.delete(ctx, knownOf(changed, u));
+    await endpointServicePermissions.handler.delete(ctx, instanceOf(changed, u));
     assert.deepEqual(await principals(svc.physicalId), []);
-    assert.equal(await permHandler.read(ctx, changed, knownOf(changed, u)), undefined);
-    await permHandler.delete(ctx, knownOf(changed, u));
+    assert.equal(
+      await endpointServicePermissions.handler.read(ctx, changed, instanceOf(changed, u)),
+      undefined,
+    );
+    await endpointServicePermissions.handler.delete(ctx, instanceOf(changed, u));
     // The service gone: its permissions went with it.
-    await svcHandler.delete(ctx, stateOf('b-1/endpoint-service'));
-    await permHandler.delete(ctx, knownOf(changed, u));
-    assert.equal(await permHandler.read(ctx, changed, knownOf(changed, u)), undefined);
+    await endpointService.handler.delete(ctx, stateOf('endpoint-service', 'b-1/endpoint-service'));
+    await endpointServicePermissions.handler.delete(ctx, instanceOf(changed, u));
+    assert.equal(
+      await endpointServicePermissions.handler.read(ctx, changed, instanceOf(changed, u)),
+      undefined,
+    );
   });
 
   it('vpc-endpoint: made in the consumer account without waiting, DNS outputs, adopt, update subnets and groups, rejected counts as gone', async () => {
@@ -307,9 +344,9 @@ describe('PrivateLink handlers (endpoint service, permissions, VPC endpoint, acc
     const r = pick(res, 'vpc-endpoint', 'analytics/vpc-endpoint/b-1');
     assert.equal(r.account, CONSUMER);
     assert.equal(r.props.subnetIds.length, 3);
-    assert.equal(await epHandler.read(ctx, r, undefined), undefined);
+    assert.equal(await vpcEndpoint.handler.read(ctx, r, undefined), undefined);
 
-    const o = await make(epHandler, r);
+    const o = await make(vpcEndpoint.handler, r);
     assert.match(o.physicalId, /^vpce-/);
     assert.deepEqual(Object.keys(o.outputs).sort(), ['dnsName', 'endpointId', 'hostedZoneId', 'state']);
     assert.equal(o.outputs.endpointId, o.physicalId);
@@ -317,12 +354,12 @@ describe('PrivateLink handlers (endpoint service, permissions, VPC endpoint, acc
     // The regional entry (no AZ suffix), which alias records point at.
     assert.match(String(o.outputs.dnsName), new RegExp(`^${o.physicalId}-[a-z0-9]+\\.vpce-svc-[0-9a-f]+\\.`));
     assert.ok(String(o.outputs.hostedZoneId).length > 0);
-    assertNoop(r, o);
-    assertNoop(r, await epHandler.read(ctx, r, knownOf(r, o)));
-    const adopted = await epHandler.read(ctx, r, undefined);
-    assertNoop(r, adopted);
+    assertNoop(vpcEndpoint, r, o);
+    assertNoop(vpcEndpoint, r, await vpcEndpoint.handler.read(ctx, r, instanceOf(r, o)));
+    const adopted = await vpcEndpoint.handler.read(ctx, r, undefined);
+    assertNoop(vpcEndpoint, r, adopted);
     assert.equal(adopted.physicalId, o.physicalId);
-    assert.equal((await epHandler.create(ctx, r)).physicalId, o.physicalId);
+    assert.equal((await vpcEndpoint.handler.create(ctx, r)).physicalId, o.physicalId);
     assert.deepEqual(
       (await endpointsTagged(consumer, stack, r.id)).map((e) => e.VpcEndpointId),
       [o.physicalId],
@@ -339,32 +376,36 @@ describe('PrivateLink handlers (endpoint service, permissions, VPC endpoint, acc
         securityGroups: ['analytics/security-group', 'analytics/security-group-2'],
       },
     };
-    assert.equal(compareProps(r.kind, changed.props, o.props).action, 'update');
-    const u = await epHandler.update?.(ctx, changed, o);
-    assertNoop(changed, u);
+    assert.equal(compareProps(vpcEndpoint, changed.props, o.props).action, 'update');
+    const u = await vpcEndpoint.handler.update?.(ctx, changed, o);
+    assertNoop(vpcEndpoint, changed, u);
     assert.equal(u.physicalId, o.physicalId);
     const aws = (await endpointsTagged(consumer, stack, r.id))[0];
     assert.deepEqual([...(aws?.SubnetIds ?? [])].sort(), [...changed.props.subnetIds].sort());
     assert.deepEqual((aws?.Groups ?? []).map((g) => g.GroupId).sort(), [sgA, sgB].sort());
 
     // Rejected by the provider: gone for the plan; a create replaces it and removes the dead one.
-    const svcId = String(stateOf('b-1/endpoint-service').physicalId);
+    const svcId = String(stateOf('endpoint-service', 'b-1/endpoint-service').physicalId);
     await provider.ec2.send(
       new RejectVpcEndpointConnectionsCommand({ ServiceId: svcId, VpcEndpointIds: [o.physicalId] }),
     );
-    assert.equal(await epHandler.read(ctx, changed, knownOf(changed, u)), undefined);
-    assert.equal(await epHandler.read(ctx, changed, undefined), undefined);
-    const fresh = await make(epHandler, changed);
+    assert.equal(await vpcEndpoint.handler.read(ctx, changed, instanceOf(changed, u)), undefined);
+    assert.equal(await vpcEndpoint.handler.read(ctx, changed, undefined), undefined);
+    const fresh = await make(vpcEndpoint.handler, changed);
     assert.notEqual(fresh.physicalId, o.physicalId);
     assert.equal(await endpointState(o.physicalId), 'absent', 'the rejected endpoint was deleted');
-    assertNoop(changed, await epHandler.read(ctx, changed, undefined));
+    assertNoop(vpcEndpoint, changed, await vpcEndpoint.handler.read(ctx, changed, undefined));
 
-    await epHandler.delete(ctx, knownOf(changed, fresh));
+    await vpcEndpoint.handler.delete(ctx, instanceOf(changed, fresh));
     assert.equal(await endpointState(fresh.physicalId), 'absent');
-    assert.equal(await epHandler.read(ctx, changed, knownOf(changed, fresh)), undefined);
-    assert.equal(await epHandler.read(ctx, changed, undefined), undefined);
-    await epHandler.delete(ctx, knownOf(changed, fresh));
-    await epHandler.delete(ctx, { ...knownOf(changed, fresh), physicalId: undefined });
+    assert.equal(await vpcEndpoint.handler.read(ctx, changed, instanceOf(changed, fresh)), undefined);
+    assert.equal(await vpcEndpoint.handler.read(ctx, changed, undefined), undefined);
+    await vpcEndpoint.handler.delete(ctx, instanceOf(changed, fresh));
+    // An id AWS does not know (never made, or long deleted): nothing to do.
+    await vpcEndpoint.handler.delete(ctx, {
+      ...instanceOf(changed, fresh),
+      physicalId: 'vpce-0000000000000000f',
+    });
   });
 
   it('endpoint-connection-acceptance: accepts, waits for available in the consumer account, reads back, rejects on delete', async () => {
@@ -372,7 +413,7 @@ describe('PrivateLink handlers (endpoint service, permissions, VPC endpoint, acc
     t = ctxFor(stack);
     const { res, svc } = await providerSide(stack);
     const epR = pick(res, 'vpc-endpoint', 'analytics/vpc-endpoint/b-1');
-    const ep = await make(epHandler, epR);
+    const ep = await make(vpcEndpoint.handler, epR);
     const r = pick(res, 'endpoint-connection-acceptance', 'analytics/endpoint-connection-acceptance/b-1');
     assert.deepEqual(r.props, {
       service: 'b-1/endpoint-service',
@@ -381,10 +422,14 @@ describe('PrivateLink handlers (endpoint service, permissions, VPC endpoint, acc
     });
     assert.equal(r.account, PROVIDER);
     const ctx = t.ctx(PROVIDER);
-    assert.equal(await accHandler.read(ctx, r, undefined), undefined, 'pendingAcceptance: not yet accepted');
+    assert.equal(
+      await endpointConnectionAcceptance.handler.read(ctx, r, undefined),
+      undefined,
+      'pendingAcceptance: not yet accepted',
+    );
 
     await twin.control.resetCounters();
-    const o = await make(accHandler, r);
+    const o = await make(endpointConnectionAcceptance.handler, r);
     assert.equal(o.physicalId, `${svc.physicalId}:${ep.physicalId}`);
     assert.equal(
       await endpointState(ep.physicalId),
@@ -392,58 +437,73 @@ describe('PrivateLink handlers (endpoint service, permissions, VPC endpoint, acc
       'create waits until the endpoint is available',
     );
     assert.equal(o.outputs.state, 'available');
-    assertNoop(r, o);
-    assertNoop(r, await accHandler.read(ctx, r, knownOf(r, o)));
-    const viaRefs = await accHandler.read(ctx, r, undefined);
-    assertNoop(r, viaRefs);
+    assertNoop(endpointConnectionAcceptance, r, o);
+    assertNoop(
+      endpointConnectionAcceptance,
+      r,
+      await endpointConnectionAcceptance.handler.read(ctx, r, instanceOf(r, o)),
+    );
+    const viaRefs = await endpointConnectionAcceptance.handler.read(ctx, r, undefined);
+    assertNoop(endpointConnectionAcceptance, r, viaRefs);
     assert.equal(viaRefs.physicalId, o.physicalId);
-    assert.equal((await accHandler.create(ctx, r)).physicalId, o.physicalId);
+    assert.equal((await endpointConnectionAcceptance.handler.create(ctx, r)).physicalId, o.physicalId);
     assert.equal(
       await twin.control.callCount({ account: PROVIDER, action: 'AcceptVpcEndpointConnections' }),
       1,
       'a repeated create does not accept again',
     );
-    const epNow = await epHandler.read(t.ctx(CONSUMER), epR, knownOf(epR, ep));
+    const epNow = await vpcEndpoint.handler.read(t.ctx(CONSUMER), epR, instanceOf(epR, ep));
     assert.equal(epNow?.outputs.state, 'available');
 
-    await accHandler.delete(ctx, knownOf(r, o));
+    await endpointConnectionAcceptance.handler.delete(ctx, instanceOf(r, o));
     assert.equal(await endpointState(ep.physicalId), 'rejected');
-    assert.equal(await accHandler.read(ctx, r, knownOf(r, o)), undefined);
+    assert.equal(await endpointConnectionAcceptance.handler.read(ctx, r, instanceOf(r, o)), undefined);
     assert.equal(
-      await epHandler.read(t.ctx(CONSUMER), epR, knownOf(epR, ep)),
+      await vpcEndpoint.handler.read(t.ctx(CONSUMER), epR, instanceOf(epR, ep)),
       undefined,
       'a rejected endpoint is gone',
     );
-    await accHandler.delete(ctx, knownOf(r, o));
+    await endpointConnectionAcceptance.handler.delete(ctx, instanceOf(r, o));
     // A rejected endpoint cannot be accepted again: a clear failure, not a wait.
-    await rejectsWith(accHandler.create(ctx, r), 'ENDPOINT_CONNECTION_DEAD', /rejected/);
+    await rejectsWith(
+      endpointConnectionAcceptance.handler.create(ctx, r),
+      'ENDPOINT_CONNECTION_DEAD',
+      /rejected/,
+    );
 
-    await epHandler.delete(t.ctx(CONSUMER), knownOf(epR, ep));
-    await accHandler.delete(ctx, knownOf(r, o));
+    await vpcEndpoint.handler.delete(t.ctx(CONSUMER), instanceOf(epR, ep));
+    await endpointConnectionAcceptance.handler.delete(ctx, instanceOf(r, o));
   });
 
   it('endpoint-connection-acceptance on a service without acceptance: no accept call, still waits for available', async () => {
     const stack = 'noacc';
     t = ctxFor(stack);
     const res = plan(stack);
-    await make(loadBalancerHandler, pick(res, 'load-balancer', 'b-1/load-balancer'));
+    await make(loadBalancer.handler, pick(res, 'load-balancer', 'b-1/load-balancer'));
     const svcR = pick(res, 'endpoint-service', 'b-1/endpoint-service');
-    await make(svcHandler, { ...svcR, props: { ...svcR.props, acceptanceRequired: false } });
-    await make(permHandler, pick(res, 'endpoint-service-permissions', 'b-1/endpoint-service-permissions'));
+    await make(endpointService.handler, { ...svcR, props: { ...svcR.props, acceptanceRequired: false } });
+    await make(
+      endpointServicePermissions.handler,
+      pick(res, 'endpoint-service-permissions', 'b-1/endpoint-service-permissions'),
+    );
     const epR = pick(res, 'vpc-endpoint', 'analytics/vpc-endpoint/b-1');
-    const ep = await make(epHandler, epR);
+    const ep = await make(vpcEndpoint.handler, epR);
     assert.notEqual(ep.outputs.state, 'pendingAcceptance');
     const r = pick(res, 'endpoint-connection-acceptance', 'analytics/endpoint-connection-acceptance/b-1');
     await twin.control.resetCounters();
-    const o = await make(accHandler, r);
+    const o = await make(endpointConnectionAcceptance.handler, r);
     assert.equal(await endpointState(ep.physicalId), 'available');
     assert.equal(await twin.control.callCount({ action: 'AcceptVpcEndpointConnections' }), 0);
-    assertNoop(r, await accHandler.read(t.ctx(PROVIDER), r, knownOf(r, o)));
+    assertNoop(
+      endpointConnectionAcceptance,
+      r,
+      await endpointConnectionAcceptance.handler.read(t.ctx(PROVIDER), r, instanceOf(r, o)),
+    );
     // Destroy in plan order: acceptance (reject), endpoint, service, NLB.
-    await accHandler.delete(t.ctx(PROVIDER), knownOf(r, o));
-    await epHandler.delete(t.ctx(CONSUMER), knownOf(epR, ep));
-    await svcHandler.delete(t.ctx(PROVIDER), stateOf(svcR.id));
-    await loadBalancerHandler.delete(t.ctx(PROVIDER), stateOf('b-1/load-balancer'));
+    await endpointConnectionAcceptance.handler.delete(t.ctx(PROVIDER), instanceOf(r, o));
+    await vpcEndpoint.handler.delete(t.ctx(CONSUMER), instanceOf(epR, ep));
+    await endpointService.handler.delete(t.ctx(PROVIDER), stateOf('endpoint-service', svcR.id));
+    await loadBalancer.handler.delete(t.ctx(PROVIDER), stateOf('load-balancer', 'b-1/load-balancer'));
   });
 
   it('full flow: NLB, service, permissions, endpoint, acceptance; a non-allowed account is refused; the service is deleted with a live connection', async () => {
@@ -451,12 +511,12 @@ describe('PrivateLink handlers (endpoint service, permissions, VPC endpoint, acc
     t = ctxFor(stack);
     const { res, lb, svc, svcR, permR, perm } = await providerSide(stack);
     const epR = pick(res, 'vpc-endpoint', 'analytics/vpc-endpoint/b-1');
-    const ep = await make(epHandler, epR);
+    const ep = await make(vpcEndpoint.handler, epR);
     const accR = pick(res, 'endpoint-connection-acceptance', 'analytics/endpoint-connection-acceptance/b-1');
-    const acc = await make(accHandler, accR);
+    const acc = await make(endpointConnectionAcceptance.handler, accR);
     assert.equal(await endpointState(ep.physicalId), 'available');
-    const epNow = await epHandler.read(t.ctx(CONSUMER), epR, knownOf(epR, ep));
-    assertNoop(epR, epNow);
+    const epNow = await vpcEndpoint.handler.read(t.ctx(CONSUMER), epR, instanceOf(epR, ep));
+    assertNoop(vpcEndpoint, epR, epNow);
     assert.equal(epNow.outputs.state, 'available');
     assert.equal(epNow.outputs.dnsName, ep.outputs.dnsName);
 
@@ -477,7 +537,7 @@ describe('PrivateLink handlers (endpoint service, permissions, VPC endpoint, acc
       },
     };
     const err = await rejectsWith(
-      epHandler.create(t.ctx(STRANGER), strangerR),
+      vpcEndpoint.handler.create(t.ctx(STRANGER), strangerR),
       'ENDPOINT_SERVICE_NOT_ALLOWED',
       new RegExp(`${STRANGER}.*${String(svc.outputs.serviceName).replace(/\./g, '\\.')}`),
     );
@@ -486,29 +546,40 @@ describe('PrivateLink handlers (endpoint service, permissions, VPC endpoint, acc
     assert.deepEqual(await endpointsTagged(stranger, stack, strangerR.id), []);
 
     // Destroy in the order AWS accepts: the service goes first here, with the connection still live.
-    await svcHandler.delete(t.ctx(PROVIDER), stateOf(svcR.id));
-    assert.equal(await svcHandler.read(t.ctx(PROVIDER), svcR, knownOf(svcR, svc)), undefined);
+    await endpointService.handler.delete(t.ctx(PROVIDER), stateOf('endpoint-service', svcR.id));
+    assert.equal(await endpointService.handler.read(t.ctx(PROVIDER), svcR, instanceOf(svcR, svc)), undefined);
     assert.equal(await endpointState(ep.physicalId), 'rejected', 'delete rejected the connection first');
-    assert.equal(await accHandler.read(t.ctx(PROVIDER), accR, knownOf(accR, acc)), undefined);
-    assert.equal(await permHandler.read(t.ctx(PROVIDER), permR, knownOf(permR, perm)), undefined);
-    await accHandler.delete(t.ctx(PROVIDER), knownOf(accR, acc));
-    await permHandler.delete(t.ctx(PROVIDER), knownOf(permR, perm));
-    await epHandler.delete(t.ctx(CONSUMER), knownOf(epR, ep));
-    assert.equal(await endpointState(ep.physicalId), 'absent');
-    await loadBalancerHandler.delete(t.ctx(PROVIDER), stateOf('b-1/load-balancer'));
     assert.equal(
-      await loadBalancerHandler.read(t.ctx(PROVIDER), undefined, stateOf('b-1/load-balancer')),
+      await endpointConnectionAcceptance.handler.read(t.ctx(PROVIDER), accR, instanceOf(accR, acc)),
+      undefined,
+    );
+    assert.equal(
+      await endpointServicePermissions.handler.read(t.ctx(PROVIDER), permR, instanceOf(permR, perm)),
+      undefined,
+    );
+    await endpointConnectionAcceptance.handler.delete(t.ctx(PROVIDER), instanceOf(accR, acc));
+    await endpointServicePermissions.handler.delete(t.ctx(PROVIDER), instanceOf(permR, perm));
+    await vpcEndpoint.handler.delete(t.ctx(CONSUMER), instanceOf(epR, ep));
+    assert.equal(await endpointState(ep.physicalId), 'absent');
+    await loadBalancer.handler.delete(t.ctx(PROVIDER), stateOf('load-balancer', 'b-1/load-balancer'));
+    assert.equal(
+      await loadBalancer.handler.read(
+        t.ctx(PROVIDER),
+        undefined,
+        stateOf('load-balancer', 'b-1/load-balancer'),
+      ),
       undefined,
       `${String(lb.outputs.arn)} deleted`,
     );
   });
 });
 
-/** The test state's entry for a made resource. */
-function stateOf(id: string): Known {
+/** The test state's entry for a made resource of `kind`. */
+function stateOf<K extends Kind>(kind: K, id: string): Instance<PropsOf<K>> {
   const k = t.known.get(id);
   assert.ok(k, `${id} is in the test state`);
-  return k;
+  assert.equal(k.kind, kind, `${id} is a ${kind}`);
+  return k as Instance<PropsOf<K>>;
 }
 
 function errName(e: unknown): string {

@@ -1,5 +1,6 @@
-// Handlers for the consumer endpoint's security group and the rule on the brokers' group, against
-// the AWS twin through real SDK clients. Desired resources come from the real planner (pattern 2).
+// Handlers for the consumer endpoint's security group, the rule on the brokers' group and the
+// bootstrap SSM parameter, against the AWS twin through real SDK clients. Desired resources come
+// from the real planner (pattern 2).
 import assert from 'node:assert/strict';
 import {
   AuthorizeSecurityGroupIngressCommand,
@@ -9,23 +10,33 @@ import {
   DescribeSecurityGroupsCommand,
   RevokeSecurityGroupIngressCommand,
 } from '@aws-sdk/client-ec2';
+import {
+  AddTagsToResourceCommand,
+  GetParameterCommand,
+  ListTagsForResourceCommand,
+  PutParameterCommand,
+  SSMClient,
+} from '@aws-sdk/client-ssm';
 import { MplError } from '../../src/errors.js';
-import { securityGroupRuleHandler } from '../../src/executor/handlers/security-group-rule.js';
-import { securityGroupHandler } from '../../src/executor/handlers/security-group.js';
-import { compareProps } from '../../src/plan/diff.js';
-import type { Kind, ResourceOf } from '../../src/plan/resource.js';
+import type { Kind, ResourceOf } from '../../src/kinds/index.js';
+import { TAG_ID, TAG_STACK, compareProps } from '../../src/kinds/kind.js';
+import { securityGroupRule } from '../../src/kinds/security-group-rule.js';
+import { securityGroup } from '../../src/kinds/security-group.js';
+import { ssmParameter } from '../../src/kinds/ssm-parameter.js';
 import { planStack } from '../../src/planner/plan-stack.js';
 import { brokersFor, configOf, inventoryOf, planInputOf } from '../support/fixtures.js';
-import { TestCtx, assertNoop, knownOf } from '../support/handler-ctx.js';
-import { startAwsTwin, type AwsTwin } from '../testbed/aws/twin.js';
+import { TestCtx, assertNoop, instanceOf } from '../support/handler-ctx.js';
+import { clientConfigFor, startAwsTwin, type AwsTwin } from '../testbed/aws/twin.js';
 import { clientsFor, seedVpc, type AccountNetwork, type Clients } from '../testbed/scenario.js';
 
 const PROVIDER = '111111111111';
 const CONSUMER = '222222222222';
+const PARAMETER = '/msk/sgtest/bootstrap';
 
 let twin: AwsTwin;
 let provider: Clients;
 let consumer: Clients;
+let ssm: SSMClient;
 let pnet: AccountNetwork;
 let cnet: AccountNetwork;
 let t: TestCtx;
@@ -50,6 +61,7 @@ function plan(brokerSg: string): Array<ResourceOf<Kind>> {
         // Not sorted: the planner keeps config order, and read must answer in it.
         allowedCidrs: ['10.30.0.0/16', '10.20.0.0/16'],
         endpointLayout: 'all-azs',
+        bootstrapParameter: PARAMETER,
       },
     ],
   });
@@ -78,6 +90,17 @@ async function newGroup(c: Clients, vpcId: string, name: string): Promise<string
   return out.GroupId as string;
 }
 
+/** The planned bootstrap parameter, under another name where a test needs a parameter of its own. */
+function param(name = PARAMETER): ResourceOf<'ssm-parameter'> {
+  const r = pick(plan('sg-0123456789abcdef0'), 'ssm-parameter');
+  return { ...r, props: { ...r.props, name } };
+}
+
+async function parameterTags(name: string): Promise<Record<string, string>> {
+  const out = await ssm.send(new ListTagsForResourceCommand({ ResourceType: 'Parameter', ResourceId: name }));
+  return Object.fromEntries((out.TagList ?? []).map((x) => [x.Key ?? '', x.Value ?? '']));
+}
+
 async function ingressOf(c: Clients, groupId: string) {
   const out = await c.ec2.send(
     new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [groupId] }] }),
@@ -94,6 +117,7 @@ describe('EC2 security group handlers on the AWS twin', function () {
     });
     provider = clientsFor(twin, PROVIDER);
     consumer = clientsFor(twin, CONSUMER);
+    ssm = new SSMClient(clientConfigFor(twin, CONSUMER));
     pnet = await seedVpc(provider, '10.0.0.0/16');
     cnet = await seedVpc(consumer, '10.20.0.0/16');
   });
@@ -102,6 +126,7 @@ describe('EC2 security group handlers on the AWS twin', function () {
     t?.destroy();
     provider?.destroy();
     consumer?.destroy();
+    ssm?.destroy();
     await twin?.stop();
   });
 
@@ -125,18 +150,18 @@ describe('EC2 security group handlers on the AWS twin', function () {
         ],
       );
       const ctx = t.ctx(CONSUMER);
-      const made = await securityGroupHandler.create(ctx, sg);
+      const made = await securityGroup.handler.create(ctx, sg);
       assert.match(made.physicalId, /^sg-/);
       assert.deepEqual(made.outputs, { groupId: made.physicalId });
-      assertNoop(sg, made);
+      assertNoop(securityGroup, sg, made);
 
-      const known = knownOf(sg, made);
-      assertNoop(sg, await securityGroupHandler.read(ctx, sg, known));
-      assertNoop(sg, await securityGroupHandler.read(ctx, undefined, known));
-      const byName = await securityGroupHandler.read(ctx, sg, undefined);
+      const known = instanceOf(sg, made);
+      assertNoop(securityGroup, sg, await securityGroup.handler.read(ctx, sg, known));
+      assertNoop(securityGroup, sg, await securityGroup.handler.read(ctx, undefined, known));
+      const byName = await securityGroup.handler.read(ctx, sg, undefined);
       assert.equal(byName?.physicalId, made.physicalId, 'a crashed run adopts the group by name');
 
-      const again = await securityGroupHandler.create(ctx, sg);
+      const again = await securityGroup.handler.create(ctx, sg);
       assert.equal(again.physicalId, made.physicalId, 'no duplicate');
       const groups = await consumer.ec2.send(
         new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: [cnet.vpcId] }] }),
@@ -166,14 +191,15 @@ describe('EC2 security group handlers on the AWS twin', function () {
           tags: { ...sg.props.tags, team: 'data' },
         },
       };
-      const before = await securityGroupHandler.read(ctx, changed, known);
+      const before = await securityGroup.handler.read(ctx, changed, known);
       assert.ok(before);
-      assert.deepEqual(compareProps('security-group', changed.props, before.props), {
+      assert.deepEqual(compareProps(securityGroup, changed.props, before.props), {
         action: 'update',
         changed: ['ingress', 'tags'],
+        forcing: [],
       });
-      assertNoop(changed, await securityGroupHandler.update!(ctx, changed, before));
-      assertNoop(changed, await securityGroupHandler.read(ctx, changed, known));
+      assertNoop(securityGroup, changed, await securityGroup.handler.update!(ctx, changed, before));
+      assertNoop(securityGroup, changed, await securityGroup.handler.read(ctx, changed, known));
 
       // A rule added out of band shows as a difference and the update revokes it.
       await consumer.ec2.send(
@@ -184,22 +210,22 @@ describe('EC2 security group handlers on the AWS twin', function () {
           ],
         }),
       );
-      const drifted = await securityGroupHandler.read(ctx, changed, known);
+      const drifted = await securityGroup.handler.read(ctx, changed, known);
       assert.ok(drifted);
-      assert.deepEqual(compareProps('security-group', changed.props, drifted.props).changed, ['ingress']);
-      assertNoop(changed, await securityGroupHandler.update!(ctx, changed, drifted));
+      assert.deepEqual(compareProps(securityGroup, changed.props, drifted.props).changed, ['ingress']);
+      assertNoop(securityGroup, changed, await securityGroup.handler.update!(ctx, changed, drifted));
 
-      await securityGroupHandler.delete(ctx, known);
-      assert.equal(await securityGroupHandler.read(ctx, sg, known), undefined);
-      assert.equal(await securityGroupHandler.read(ctx, sg, undefined), undefined);
-      await securityGroupHandler.delete(ctx, known);
+      await securityGroup.handler.delete(ctx, known);
+      assert.equal(await securityGroup.handler.read(ctx, sg, known), undefined);
+      assert.equal(await securityGroup.handler.read(ctx, sg, undefined), undefined);
+      await securityGroup.handler.delete(ctx, known);
     });
 
     it('retries DeleteSecurityGroup while an endpoint still holds it (DependencyViolation), up to the wait timeout', async () => {
       const sg = pick(plan('sg-0123456789abcdef0'), 'security-group');
       const ctx = t.ctx(CONSUMER);
-      const made = await securityGroupHandler.create(ctx, sg);
-      const known = knownOf(sg, made);
+      const made = await securityGroup.handler.create(ctx, sg);
+      const known = instanceOf(sg, made);
       // The twin does not model ENIs holding a group: inject what AWS answers meanwhile.
       const fault = {
         service: 'ec2',
@@ -209,19 +235,19 @@ describe('EC2 security group handlers on the AWS twin', function () {
       };
       await twin.control.injectFault({ ...fault, code: 'DependencyViolation', count: 100 });
       await rejects(
-        securityGroupHandler.delete(t.ctx(CONSUMER, twin.region, { intervalMs: 20, timeoutMs: 200 }), known),
+        securityGroup.handler.delete(t.ctx(CONSUMER, twin.region, { intervalMs: 20, timeoutMs: 200 }), known),
         'WAIT_TIMEOUT',
       );
-      assert.ok(await securityGroupHandler.read(ctx, sg, known), 'still there');
+      assert.ok(await securityGroup.handler.read(ctx, sg, known), 'still there');
       await twin.control.clearFaults();
       await twin.control.injectFault({ ...fault, code: 'DependencyViolation', count: 2 });
-      await securityGroupHandler.delete(ctx, known);
-      assert.equal(await securityGroupHandler.read(ctx, sg, known), undefined);
+      await securityGroup.handler.delete(ctx, known);
+      assert.equal(await securityGroup.handler.read(ctx, sg, known), undefined);
       // Any other error is not retried.
-      const again = await securityGroupHandler.create(ctx, sg);
+      const again = await securityGroup.handler.create(ctx, sg);
       await twin.control.injectFault({ ...fault, code: 'UnauthorizedOperation', count: 1 });
-      await rejects(securityGroupHandler.delete(ctx, knownOf(sg, again)), 'DELETE_FAILED');
-      await securityGroupHandler.delete(ctx, knownOf(sg, again));
+      await rejects(securityGroup.handler.delete(ctx, instanceOf(sg, again)), 'DELETE_FAILED');
+      await securityGroup.handler.delete(ctx, instanceOf(sg, again));
     });
   });
 
@@ -250,8 +276,8 @@ describe('EC2 security group handlers on the AWS twin', function () {
       assert.deepEqual(rule.props.sourceSubnetIds, [s1.id, s2.id, s3.id].sort());
       assert.equal(rule.props.fromPort, 9094);
       const ctx = t.ctx(PROVIDER);
-      const made = await securityGroupRuleHandler.create(ctx, rule);
-      assertNoop(rule, made);
+      const made = await securityGroupRule.handler.create(ctx, rule);
+      assertNoop(securityGroupRule, rule, made);
       const own = (await ingressOf(provider, brokerSg)).filter(
         (r) => !operatorRules.includes(r.SecurityGroupRuleId),
       );
@@ -276,37 +302,43 @@ describe('EC2 security group handlers on the AWS twin', function () {
         assert.equal(r.Description, rule.props.description);
       }
 
-      const known = knownOf(rule, made);
-      assertNoop(rule, await securityGroupRuleHandler.read(ctx, rule, known));
-      assertNoop(rule, await securityGroupRuleHandler.read(ctx, undefined, known));
-      const byTag = await securityGroupRuleHandler.read(ctx, rule, undefined);
+      const known = instanceOf(rule, made);
+      assertNoop(securityGroupRule, rule, await securityGroupRule.handler.read(ctx, rule, known));
+      assertNoop(securityGroupRule, rule, await securityGroupRule.handler.read(ctx, undefined, known));
+      const byTag = await securityGroupRule.handler.read(ctx, rule, undefined);
       assert.equal(byTag?.physicalId, made.physicalId, 'found by tags without state');
-      const again = await securityGroupRuleHandler.create(ctx, rule);
+      const again = await securityGroupRule.handler.create(ctx, rule);
       assert.equal(again.physicalId, made.physicalId, 'no duplicate');
       assert.equal((await ingressOf(provider, brokerSg)).length, 4);
 
       // Description changes in place.
       const relabelled = { ...rule, props: { ...rule.props, description: 'NLB to brokers (tls)' } };
-      const before = await securityGroupRuleHandler.read(ctx, relabelled, known);
+      const before = await securityGroupRule.handler.read(ctx, relabelled, known);
       assert.ok(before);
-      assert.deepEqual(compareProps('security-group-rule', relabelled.props, before.props), {
+      assert.deepEqual(compareProps(securityGroupRule, relabelled.props, before.props), {
         action: 'update',
         changed: ['description'],
+        forcing: [],
       });
-      assertNoop(relabelled, await securityGroupRuleHandler.update!(ctx, relabelled, before));
+      assertNoop(
+        securityGroupRule,
+        relabelled,
+        await securityGroupRule.handler.update!(ctx, relabelled, before),
+      );
 
       // A rule revoked out of band: the subnet is missing, which forces a replacement.
       const lost = own.find((r) => r.CidrIpv4 === s3.cidr)?.SecurityGroupRuleId as string;
       await provider.ec2.send(
         new RevokeSecurityGroupIngressCommand({ GroupId: brokerSg, SecurityGroupRuleIds: [lost] }),
       );
-      const drifted = await securityGroupRuleHandler.read(ctx, relabelled, known);
+      const drifted = await securityGroupRule.handler.read(ctx, relabelled, known);
       assert.deepEqual(drifted?.props.sourceSubnetIds, [s1.id, s2.id].sort());
-      assert.equal(
-        compareProps('security-group-rule', relabelled.props, drifted!.props as Record<string, unknown>)
-          .action,
-        'replace',
-      );
+      assert.ok(drifted);
+      assert.deepEqual(compareProps(securityGroupRule, relabelled.props, drifted.props), {
+        action: 'replace',
+        changed: ['sourceSubnetIds'],
+        forcing: ['sourceSubnetIds'],
+      });
 
       // A tagged rule whose CIDR is no planned subnet's shows as cidr:<block>.
       await provider.ec2.send(
@@ -326,20 +358,20 @@ describe('EC2 security group handlers on the AWS twin', function () {
           ],
         }),
       );
-      const stray = await securityGroupRuleHandler.read(ctx, relabelled, known);
+      const stray = await securityGroupRule.handler.read(ctx, relabelled, known);
       assert.deepEqual(stray?.props.sourceSubnetIds, [s1.id, s2.id, 'cidr:10.77.0.0/24'].sort());
 
       // Delete revokes what the stack made (state ids and tagged rules), never the operator's rules.
-      await securityGroupRuleHandler.delete(ctx, known);
+      await securityGroupRule.handler.delete(ctx, known);
       assert.deepEqual(
         (await ingressOf(provider, brokerSg)).map((r) => r.SecurityGroupRuleId).sort(),
         operatorRules,
       );
       // The operator's rule alone still allows one planned subnet: present but not owned.
-      const borrowed = await securityGroupRuleHandler.read(ctx, rule, undefined);
+      const borrowed = await securityGroupRule.handler.read(ctx, rule, undefined);
       assert.deepEqual(borrowed?.props.sourceSubnetIds, [s1.id]);
       assert.equal(borrowed?.physicalId, brokerSg);
-      await securityGroupRuleHandler.delete(ctx, known);
+      await securityGroupRule.handler.delete(ctx, known);
 
       // Without the operator's rule, nothing remains: read answers undefined.
       await provider.ec2.send(
@@ -348,26 +380,147 @@ describe('EC2 security group handlers on the AWS twin', function () {
           SecurityGroupRuleIds: operatorRules as string[],
         }),
       );
-      assert.equal(await securityGroupRuleHandler.read(ctx, rule, known), undefined);
-      assert.equal(await securityGroupRuleHandler.read(ctx, rule, undefined), undefined);
+      assert.equal(await securityGroupRule.handler.read(ctx, rule, known), undefined);
+      assert.equal(await securityGroupRule.handler.read(ctx, rule, undefined), undefined);
 
       // Recreated from scratch: all three subnets, then gone again.
-      const fresh = await securityGroupRuleHandler.create(ctx, rule);
-      assertNoop(rule, fresh);
+      const fresh = await securityGroupRule.handler.create(ctx, rule);
+      assertNoop(securityGroupRule, rule, fresh);
       assert.equal(fresh.physicalId.split(',').length, 3);
-      await securityGroupRuleHandler.delete(ctx, knownOf(rule, fresh));
-      assert.equal(await securityGroupRuleHandler.read(ctx, rule, undefined), undefined);
+      await securityGroupRule.handler.delete(ctx, instanceOf(rule, fresh));
+      assert.equal(await securityGroupRule.handler.read(ctx, rule, undefined), undefined);
       assert.deepEqual(await ingressOf(provider, brokerSg), []);
     });
 
     it('answers undefined when the group is gone, and deleting then succeeds', async () => {
       const brokerSg = await newGroup(provider, pnet.vpcId, `msk-brokers-gone-${Date.now()}`);
       const rule = pick(plan(brokerSg), 'security-group-rule');
-      const made = await securityGroupRuleHandler.create(t.ctx(PROVIDER), rule);
-      const known = knownOf(rule, made);
+      const made = await securityGroupRule.handler.create(t.ctx(PROVIDER), rule);
+      const known = instanceOf(rule, made);
       await provider.ec2.send(new DeleteSecurityGroupCommand({ GroupId: brokerSg }));
-      assert.equal(await securityGroupRuleHandler.read(t.ctx(PROVIDER), rule, known), undefined);
-      await securityGroupRuleHandler.delete(t.ctx(PROVIDER), known);
+      assert.equal(await securityGroupRule.handler.read(t.ctx(PROVIDER), rule, known), undefined);
+      await securityGroupRule.handler.delete(t.ctx(PROVIDER), known);
+    });
+  });
+  describe('ssm-parameter', () => {
+    it('creates, reads back equal (by id and by name), adopts after a lost state, writes nothing unchanged, updates value and tags, deletes', async () => {
+      const r = param();
+      assert.equal(r.account, CONSUMER);
+      assert.equal(r.props.name, PARAMETER);
+      assert.equal(r.props.tags[TAG_STACK], 'sgtest');
+      assert.equal(r.props.tags[TAG_ID], r.id);
+      const ctx = t.ctx(CONSUMER);
+      const made = await ssmParameter.handler.create(ctx, r);
+      assert.equal(made.physicalId, PARAMETER);
+      assert.deepEqual(made.outputs, { name: PARAMETER, version: 1 });
+      assertNoop(ssmParameter, r, made);
+      assert.deepEqual(await parameterTags(PARAMETER), r.props.tags);
+
+      const known = instanceOf(r, made);
+      assertNoop(ssmParameter, r, await ssmParameter.handler.read(ctx, r, known));
+      assertNoop(ssmParameter, r, await ssmParameter.handler.read(ctx, undefined, known));
+      // State lost: found by name, its tags say it is this stack's.
+      const byName = await ssmParameter.handler.read(ctx, r, undefined);
+      assert.equal(byName?.physicalId, made.physicalId, 'a crashed run adopts the parameter by name');
+      assertNoop(ssmParameter, r, byName);
+      const again = await ssmParameter.handler.create(ctx, r);
+      assert.equal(again.physicalId, made.physicalId);
+      assert.equal(again.outputs.version, made.outputs.version, 'an unchanged create writes nothing');
+
+      const changed: typeof r = {
+        ...r,
+        props: { ...r.props, value: 'b-1.example:9094', tags: { ...r.props.tags, Owner: 'team-a' } },
+      };
+      const before = await ssmParameter.handler.read(ctx, changed, known);
+      assert.ok(before);
+      assert.deepEqual(compareProps(ssmParameter, changed.props, before.props), {
+        action: 'update',
+        changed: ['tags', 'value'],
+        forcing: [],
+      });
+      const updated = await ssmParameter.handler.update!(ctx, changed, before);
+      assertNoop(ssmParameter, changed, updated);
+      assert.equal(updated.outputs.version, 2);
+      // Back: the extra tag goes too.
+      const back = await ssmParameter.handler.update!(ctx, r, updated);
+      assertNoop(ssmParameter, r, back);
+      assert.deepEqual(await parameterTags(PARAMETER), r.props.tags);
+
+      await ssmParameter.handler.delete(ctx, known);
+      assert.equal(await ssmParameter.handler.read(ctx, r, known), undefined);
+      assert.equal(await ssmParameter.handler.read(ctx, r, undefined), undefined);
+      await ssmParameter.handler.delete(ctx, known);
+      assert.ok(!t.messages.some((m) => m.includes(r.props.value) || m.includes(changed.props.value)));
+    });
+
+    it("refuses another stack's parameter: never adopted, overwritten or deleted, and values never in messages", async () => {
+      const r = param('/msk/sgtest/taken');
+      await ssm.send(new PutParameterCommand({ Name: r.props.name, Value: 'secret-ish', Type: 'String' }));
+      await ssm.send(
+        new AddTagsToResourceCommand({
+          ResourceType: 'Parameter',
+          ResourceId: r.props.name,
+          Tags: [
+            { Key: TAG_STACK, Value: 'other' },
+            { Key: TAG_ID, Value: r.id },
+          ],
+        }),
+      );
+      const ctx = t.ctx(CONSUMER);
+      assert.equal(await ssmParameter.handler.read(ctx, r, undefined), undefined, 'not adopted');
+      const refused = (e: unknown) => {
+        assert.ok(e instanceof MplError, `an MplError, got ${String(e)}`);
+        assert.equal(e.code, 'PARAMETER_CONFLICT', e.message);
+        assert.match(e.message, /belongs to other/);
+        assert.doesNotMatch(e.message, /secret-ish/);
+        assert.ok(!e.message.includes(r.props.value));
+        return true;
+      };
+      await assert.rejects(ssmParameter.handler.create(ctx, r), refused);
+      // A state entry for the name (e.g. the other stack made it again since): update refuses, delete leaves it.
+      const theirs = instanceOf(r, { physicalId: r.props.name, props: r.props, outputs: {} });
+      await assert.rejects(
+        ssmParameter.handler.update!(ctx, r, { physicalId: r.props.name, props: r.props, outputs: {} }),
+        refused,
+      );
+      await ssmParameter.handler.delete(ctx, theirs);
+      const kept = await ssm.send(new GetParameterCommand({ Name: r.props.name }));
+      assert.equal(kept.Parameter?.Value, 'secret-ish', 'neither overwritten nor deleted');
+      assert.equal(kept.Parameter?.Version, 1);
+      assert.deepEqual(await parameterTags(r.props.name), { [TAG_STACK]: 'other', [TAG_ID]: r.id });
+      assert.ok(!t.messages.some((m) => m.includes('secret-ish') || m.includes(r.props.value)));
+    });
+
+    it('reports a failed PutParameter by its error name only, never the value AWS quotes back', async () => {
+      const r = param('/msk/sgtest/refused');
+      const ctx = t.ctx(CONSUMER);
+      await twin.control.injectFault({
+        service: 'ssm',
+        action: 'PutParameter',
+        account: CONSUMER,
+        kind: 'error',
+        code: 'ValidationException',
+        message: `1 validation error detected: Value '${r.props.value}' at 'value' failed to satisfy constraint`,
+        count: 1,
+      });
+      await assert.rejects(ssmParameter.handler.create(ctx, r), (e: unknown) => {
+        assert.ok(e instanceof MplError, `an MplError, got ${String(e)}`);
+        assert.equal(e.code, 'CREATE_FAILED', e.message);
+        assert.match(e.message, /ValidationException/);
+        assert.ok(!e.message.includes(r.props.value), e.message);
+        assert.ok(
+          String((e.cause as Error).message).includes(r.props.value),
+          'the AWS answer quoted the value',
+        );
+        assert.equal(e.retriable, false);
+        return true;
+      });
+      assert.equal(await ssmParameter.handler.read(ctx, r, undefined), undefined, 'nothing made');
+      // The next attempt succeeds and is cleaned up.
+      const made = await ssmParameter.handler.create(ctx, r);
+      assertNoop(ssmParameter, r, made);
+      await ssmParameter.handler.delete(ctx, instanceOf(r, made));
+      assert.equal(await ssmParameter.handler.read(ctx, r, undefined), undefined);
     });
   });
 });

@@ -31,9 +31,10 @@ import {
   type Route53Client,
 } from '@aws-sdk/client-route-53';
 import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
-import type { ExecEvent } from '../../src/executor/engine.js';
+import type { RunEvent } from '../../src/events.js';
 import { describeBrokers, withAdmin, type KafkaAccess } from '../../src/kafka/admin.js';
-import { TAG_ID, TAG_STACK, type Kind } from '../../src/plan/resource.js';
+import { TAG_ID, TAG_STACK } from '../../src/kinds/kind.js';
+import type { Kind } from '../../src/kinds/index.js';
 import type { Testbed } from '../testbed/testbed.js';
 import { childEnv, writeStackConfig } from './e2e.js';
 
@@ -78,7 +79,7 @@ export function cliCommand(): { argv: string[]; which: 'dist' | 'src' } {
   };
 }
 
-export type StepEvent = ExecEvent;
+export type StepEvent = Extract<RunEvent, { type: 'start' | 'done' | 'failed' }>;
 
 export interface ChildRun {
   code: number | null;

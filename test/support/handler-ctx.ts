@@ -1,8 +1,15 @@
 import assert from 'node:assert/strict';
 import { ClientPool } from '../../src/aws/clients.js';
-import { compareProps } from '../../src/plan/diff.js';
-import type { HandlerCtx, Known, Observed } from '../../src/executor/types.js';
-import type { Kind, Resource, ResourceOf } from '../../src/plan/resource.js';
+import type { AdminSource } from '../../src/kafka/admin.js';
+import type { Kind } from '../../src/kinds/index.js';
+import {
+  compareProps,
+  type Desired,
+  type HandlerCtx,
+  type KindDef,
+  type Live,
+} from '../../src/kinds/kind.js';
+import type { Instance } from '../../src/state/instance.js';
 import { clientConfigFor, type AwsTwin } from '../testbed/aws/twin.js';
 
 /**
@@ -12,8 +19,9 @@ import { clientConfigFor, type AwsTwin } from '../testbed/aws/twin.js';
  */
 export class TestCtx {
   readonly pool: ClientPool;
-  readonly known = new Map<string, Known>();
+  readonly known = new Map<string, Instance>();
   readonly messages: string[] = [];
+  kafkaSource: AdminSource | undefined;
 
   constructor(
     readonly twin: Pick<AwsTwin, 'endpoint' | 'region'>,
@@ -34,31 +42,48 @@ export class TestCtx {
       awsFor: (a, r) => this.pool.for(a, r),
       ref: (id) => {
         const k = this.known.get(id);
-        if (!k || k.physicalId === undefined) throw new Error(`test ctx: ${id} not made`);
+        if (!k) throw new Error(`test ctx: ${id} not made`);
         return k;
       },
       idOf: (physicalId) => [...this.known.values()].find((k) => k.physicalId === physicalId)?.id,
       wait,
       log: (m) => void this.messages.push(m),
+      kafka: () =>
+        this.kafkaSource === undefined
+          ? Promise.reject(new Error('test ctx: no kafka source'))
+          : Promise.resolve(this.kafkaSource),
     };
   }
 
   /** Records what a handler made, as the executor writes it to state. */
-  remember(r: Pick<Resource, 'id' | 'kind' | 'account' | 'region'>, o: Observed): Known {
-    const k = knownOf(r, o);
-    this.known.set(r.id, k);
+  remember<P>(
+    r: Pick<Desired<P>, 'id' | 'kind' | 'account' | 'region'> & { dependsOn?: string[] },
+    o: Live<P>,
+  ): Instance<P> {
+    const k = instanceOf(r, o);
+    this.known.set(r.id, k as Instance);
     return k;
   }
 
   /** Records a resource made outside the handlers (e.g. by scenario seeding) under a logical id. */
   pretend(
     id: string,
-    kind: Resource['kind'],
+    kind: Kind,
     account: string,
     physicalId: string,
-    outputs: Known['outputs'] = {},
-  ): Known {
-    const k: Known = { id, kind, account, region: this.twin.region, physicalId, props: {}, outputs };
+    outputs: Instance['outputs'] = {},
+  ): Instance {
+    const k: Instance = {
+      id,
+      kind,
+      account,
+      region: this.twin.region,
+      physicalId,
+      props: {},
+      dependsOn: [],
+      outputs,
+      status: 'ready',
+    };
     this.known.set(id, k);
     return k;
   }
@@ -69,32 +94,30 @@ export class TestCtx {
 }
 
 /** A read-back must compare `noop` against the desired props: the diff would otherwise never settle. */
-export function assertNoop<K extends Kind>(desired: ResourceOf<K>, o: Observed<K> | undefined): asserts o {
+export function assertNoop<P>(
+  def: Pick<KindDef, 'replaceOn' | 'ignored'>,
+  desired: Desired<P>,
+  o: Live<P> | undefined,
+): asserts o {
   assert.ok(o, `${desired.id} exists`);
-  const cmp = compareProps(
-    desired.kind,
-    desired.props as Record<string, unknown>,
-    o.props as Record<string, unknown>,
-  );
-  assert.deepEqual(
-    cmp,
-    { action: 'noop', changed: [] },
-    JSON.stringify({ desired: desired.props, actual: o.props }),
-  );
+  const cmp = compareProps(def, desired.props as Record<string, unknown>, o.props as Record<string, unknown>);
+  assert.deepEqual(cmp.changed, [], JSON.stringify({ desired: desired.props, actual: o.props }));
 }
 
 /** The state entry the executor would write for what a handler returned. */
-export function knownOf<K extends Kind>(
-  r: Pick<ResourceOf<K>, 'id' | 'kind' | 'account' | 'region'>,
-  o: Observed<K>,
-): Known {
+export function instanceOf<P>(
+  r: Pick<Desired<P>, 'id' | 'kind' | 'account' | 'region'> & { dependsOn?: string[] },
+  o: Live<P>,
+): Instance<P> {
   return {
     id: r.id,
-    kind: r.kind,
+    kind: r.kind as Kind,
     account: r.account,
     region: r.region,
     physicalId: o.physicalId,
-    props: o.props as Record<string, unknown>,
+    props: o.props,
+    dependsOn: r.dependsOn ?? [],
     outputs: o.outputs,
+    status: 'ready',
   };
 }

@@ -33,7 +33,7 @@ describe('cli: plan --offline', () => {
     assert.match(r.out, /Plan: 28 to add, 0 to change, 0 to replace, 0 to destroy\./);
   });
 
-  it('gives the CONTRACT.md JSON with --json', async () => {
+  it('gives the public plan JSON with --json', async () => {
     const r = await runCli([
       'plan',
       '--offline',

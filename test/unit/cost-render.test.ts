@@ -60,7 +60,7 @@ const writeUp = (gbPerMonth?: number): CostReport =>
 const ANSI = /\x1b\[/;
 
 describe('cost: renderCost', () => {
-  it('json is the CONTRACT.md shape, topology left out', () => {
+  it('json is the public cost JSON shape, topology left out', () => {
     const j = JSON.parse(renderCost(writeUp(), 'json')) as Record<string, unknown>;
     assert.equal(j.region, 'us-east-2');
     assert.equal(j.hoursPerMonth, 720);

@@ -6,7 +6,8 @@ import { PRICED_REGIONS, pricesFor } from '../../src/cost/prices.js';
 import { MplError } from '../../src/errors.js';
 import { EMPTY_PRIOR, resolveSubnets, type PlanInput } from '../../src/planner/input.js';
 
-// Prices restated here from AWS-NOTES.md "Prices" (us-east-2), so the tests do not trust the table.
+// Prices restated here from AWS's pricing pages (us-east-2; docs/cost-model.md "Prices"), so the tests
+// do not trust the table.
 const NLB_HOUR = 0.0225;
 const ENDPOINT_AZ_HOUR = 0.01;
 const ZONE_MONTH = 0.5;
@@ -131,7 +132,7 @@ describe('cost: estimateCost', () => {
     const fixed =
       (lineOf(p1, 'nlb-hours')?.monthlyUsd ?? 0) + (lineOf(p1, 'endpoint-az-hours')?.monthlyUsd ?? 0);
     assert.equal(cents(fixed), 37.8);
-    // The write-up leaves the hosted zone out; it is its own line: CONTRACT.md's 38.3.
+    // The write-up leaves the hosted zone out; it is its own line: docs/cost-model.md's $38.30.
     assert.equal(lineOf(p1, 'hosted-zones')?.monthlyUsd, 0.5);
     assert.equal(p1.monthlyUsd, 38.3);
     // No data lines without a volume.

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { Admin } from 'kafkajs';
-import { preflight } from '../../src/executor/handlers/broker-listener-config.js';
+import { brokerListenerConfig } from '../../src/kinds/broker-listener-config.js';
+import type { HandlerCtx } from '../../src/kinds/kind.js';
 import { MplError } from '../../src/errors.js';
 import {
   changedSettings,
@@ -213,7 +214,11 @@ describe('broker-listener-config preflight on a KRaft cluster (stub admin)', fun
       },
     } as unknown as Admin;
     await assert.rejects(
-      preflight(async () => stub, [rewrite]),
+      (brokerListenerConfig.preflight as NonNullable<typeof brokerListenerConfig.preflight>)(
+        // Only Kafka is reached in a preflight: the rest of the context is never touched.
+        { kafka: async () => async () => stub } as unknown as HandlerCtx,
+        [{ action: 'create', props: rewrite }],
+      ),
       (e: unknown) =>
         code('PATTERN2_REFUSED_BY_KAFKA')(e) && /Raft-based metadata quorum/.test((e as Error).message),
     );

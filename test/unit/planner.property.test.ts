@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import type { Broker } from '../../src/config/schema.js';
 import { planStack } from '../../src/planner/plan-stack.js';
 import { isMskReserved } from '../../src/planner/ports.js';
-import type { Resource } from '../../src/plan/resource.js';
+import type { Resource } from '../../src/kinds/index.js';
 import { brokersFor, configOf, consumerInput, inventoryOf, planInputOf } from '../support/fixtures.js';
 
 const LISTENERS = ['tls', 'sasl_scram', 'iam', 'plaintext'] as const;

@@ -4,7 +4,7 @@ import { lint } from '../../src/planner/lint.js';
 import { planStack } from '../../src/planner/plan-stack.js';
 import { elbName } from '../../src/planner/names.js';
 import { assignPorts, portRanges } from '../../src/planner/ports.js';
-import type { Resource } from '../../src/plan/resource.js';
+import type { Resource } from '../../src/kinds/index.js';
 import { brokersFor, configOf, consumerInput, inventoryOf, planInputOf } from '../support/fixtures.js';
 
 const three = () => inventoryOf(brokersFor([1, 2, 3]));

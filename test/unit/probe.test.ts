@@ -263,7 +263,7 @@ describe('probe: targets', () => {
     props: { vpcId: 'vpc-analytics' },
     dependsOn: [],
     outputs: { endpointId: `vpce-${n}`, dnsName: `VPCE-${n}.example.com`, hostedZoneId: 'ZV' },
-    tainted: false,
+    status: 'ready' as const,
   });
   const zone = {
     kind: 'hosted-zone' as const,
@@ -273,7 +273,7 @@ describe('probe: targets', () => {
     props: {},
     dependsOn: [],
     outputs: { zoneId: 'Z1' },
-    tainted: false,
+    status: 'ready' as const,
   };
 
   it('pattern 1: one endpoint per broker, the client port', () => {
@@ -312,7 +312,7 @@ describe('probe: targets', () => {
       props: { brokerId: id, listeners: [{ name: 'CLIENT_SECURE', advertisedPort: port }] },
       dependsOn: [],
       outputs: {},
-      tainted: false,
+      status: 'ready' as const,
     });
     const state = {
       resources: {

@@ -193,7 +193,10 @@ export class TwinControl {
     return (await this.call<{ delaysMs: Required<DelaysMs> }>('GET', '/delays')).delaysMs;
   }
 
-  /** Token buckets per account and API family (AWS-NOTES.md "API throttling"); off by default. */
+  /**
+   * Token buckets per account and API family, sized to AWS's API throttling pages (cited in
+   * twin_state.py); off by default.
+   */
   async setThrottling(on: boolean): Promise<void> {
     await this.call('POST', '/throttling', { enabled: on });
   }

@@ -2,7 +2,7 @@
 
 moto 5.2.1 makes every endpoint `available` at once, accepts any service name, ignores the
 service's allowed principals, keeps deleted endpoints listed and has no
-Accept/Reject/DescribeVpcEndpointConnections (AWS-NOTES.md "The emulator").
+Accept/Reject/DescribeVpcEndpointConnections (moto 5.2.1's source).
 Endpoints live in the consumer account's backend and services in the provider's, so the
 lookups here walk every account's backend for the region.
 """
@@ -115,8 +115,9 @@ def _install_lifecycle() -> None:
         token = kwargs.get("client_token")
         subnet_ids = sorted(kwargs.get("subnet_ids") or [])
         if token:
-            # ClientToken idempotency (AWS-NOTES "Idempotency hooks"): same token and same
-            # parameters returns the first endpoint; different parameters are refused.
+            # ClientToken idempotency (EC2 developer guide, "Ensuring idempotency in Amazon EC2 API
+            # requests"): same token and same parameters returns the first endpoint; different
+            # parameters are refused.
             for existing in self.vpc_end_points.values():
                 if existing.client_token == token:
                     same = (
@@ -296,7 +297,8 @@ def reject_vpc_endpoint_connections(self: EC2Response) -> ActionResult:
 
 
 def delete_vpc_endpoint_service_configurations(self: EC2Response) -> ActionResult:
-    # AWS refuses to delete a service that still has connections (AWS-NOTES "Destroy order").
+    # AWS refuses to delete a service that still has connections (PrivateLink guide, "Delete an
+    # endpoint service").
     service_ids = self._get_param("ServiceIds", [])
     live = {cfg.id for ep, cfg, _ in _connections(self.current_account, self.region) if ep.state in LIVE_STATES}
     unsuccessful = []

@@ -2,7 +2,7 @@
 
 moto 5.2.1 accepts duplicate listener ports (it compares the port with listener ARNs),
 refuses a second CreateLoadBalancer with the same name, writes `app/` into NLB ARNs,
-activates load balancers on the first describe and allows 10 tags (AWS-NOTES.md).
+activates load balancers on the first describe and allows 10 tags (moto 5.2.1's source).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from moto.elbv2.models import ELBv2Backend, FakeLoadBalancer
 
 from twin_state import STATE
 
-# ELBv2 quota: 50 tags per resource (AWS-NOTES.md "Quotas", ELB user guide "Quotas").
+# ELBv2 quota: 50 tags per resource (ELB user guide, "Tag a Network Load Balancer").
 MAX_TAGS = 50
 
 
@@ -113,7 +113,8 @@ def install() -> None:
     original_delete = ELBv2Backend.delete_load_balancer
 
     def delete_load_balancer(self: ELBv2Backend, arn: str) -> None:
-        # An NLB cannot be deleted while an endpoint service uses it (AWS-NOTES "Destroy order").
+        # An NLB cannot be deleted while an endpoint service uses it (ELB user guide, "Delete a
+        # Network Load Balancer").
         for config in self.ec2_backend.configurations.values():
             if arn in config.network_load_balancer_arns:
                 raise ResourceInUseError(

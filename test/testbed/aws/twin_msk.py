@@ -1,7 +1,7 @@
 """MSK gaps: ListNodes, GetBootstrapBrokers, SDK-parsable timestamps, ACTIVE state, seeding.
 
 moto 5.2.1 has no ListNodes/GetBootstrapBrokers, writes creationTime without a time zone
-(AWS SDK v3 rejects it) and leaves clusters CREATING (AWS-NOTES.md "The emulator").
+(AWS SDK v3 rejects it) and leaves clusters CREATING (moto 5.2.1's source).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from moto.kafka.responses import KafkaResponse
 
 from twin_state import STATE
 
-# MSK client ports (AWS-NOTES.md "MSK facts"): plaintext, TLS, SASL/SCRAM, IAM.
+# MSK client ports (MSK developer guide, "Port information"): plaintext, TLS, SASL/SCRAM, IAM.
 PORT_PLAINTEXT, PORT_TLS, PORT_SCRAM, PORT_IAM = 9092, 9094, 9096, 9098
 
 
@@ -71,7 +71,7 @@ def seed_cluster(spec: dict[str, Any]) -> dict[str, Any]:
 
     mode = str(spec.get("metadataMode", "ZOOKEEPER")).upper()
     version = str(spec.get("kafkaVersion", "3.9.x"))
-    # KRaft clusters say so in the version string, e.g. "3.7.x.kraft" (AWS-NOTES "MSK facts").
+    # KRaft clusters say so in the version string, e.g. "3.7.x.kraft" (MSK developer guide, "KRaft mode").
     if mode == "KRAFT" and not version.endswith(".kraft"):
         version += ".kraft"
     broker_type = str(spec.get("brokerType", "standard")).lower()

@@ -1,8 +1,9 @@
 """Route 53: changes that are PENDING for a while, and PriorRequestNotComplete under throttling.
 
 moto 5.2.1 answers every change INSYNC with one fixed change id. Real changes reach INSYNC
-within 60 s (AWS-NOTES.md "Provisioning times"); a second change to a zone before the
-first is done can get PriorRequestNotComplete (AWS-NOTES.md "API throttling").
+within 60 s (Route 53 developer guide, "Editing records"); a second change to a zone before
+the first is done can get PriorRequestNotComplete (Route 53 API reference,
+ChangeResourceRecordSets, "Errors").
 """
 
 from __future__ import annotations

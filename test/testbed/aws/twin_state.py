@@ -13,8 +13,10 @@ from typing import Any
 
 LOCK = threading.RLock()
 
-# Default provisioning delays (ms). Real AWS takes minutes (AWS-NOTES.md "Provisioning
-# times"); the twin keeps the same state sequence but compresses the wait.
+# Default provisioning delays (ms). Real AWS takes minutes (observed: an NLB a few minutes, an
+# endpoint about 2 minutes after acceptance; a Route 53 change within 60 s per the Route 53
+# developer guide, "Editing records"); the twin keeps the same state sequence but compresses
+# the wait.
 DEFAULT_DELAYS_MS: dict[str, int] = {
     "nlbActiveMs": 300,  # ELBv2 load balancer provisioning -> active
     "endpointAvailableMs": 300,  # EC2 interface endpoint pending -> available
@@ -24,8 +26,9 @@ DEFAULT_DELAYS_MS: dict[str, int] = {
 }
 
 # Token buckets per account, region and API family: (burst, refill per second).
-# Source: AWS-NOTES.md "API throttling" (EC2 API request throttling docs, ELBv2 and
-# Route 53 quotas pages).
+# Sources: https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html,
+# https://docs.aws.amazon.com/elasticloadbalancing/latest/userguide/elb-api-throttling.html,
+# https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DNSLimitations.html#limits-api-requests.
 BUCKETS: dict[str, tuple[float, float]] = {
     "ec2-endpoint": (4, 0.3),  # CreateVpcEndpoint / DeleteVpcEndpoints / ModifyVpcEndpoint
     "ec2-endpoint-service": (10, 1),  # endpoint-service create/delete/modify, accept/reject

@@ -1,0 +1,242 @@
+// Alias A record: a broker's own name -> its interface endpoint (consumer zones) or the shared NLB
+// (the provider zone of pattern 2), so clients keep the broker names and TLS verification works.
+// Not on the `resourceHandler` skeleton: a record has no tags and no id of its own (its identity is
+// zone, name and type), and create and update are the same idempotent UPSERT.
+import {
+  ListResourceRecordSetsCommand,
+  type AliasTarget,
+  type ResourceRecordSet,
+  type Route53Client,
+} from '@aws-sdk/client-route-53';
+import { z } from 'zod';
+import { awsFailure, errorName, isNotFound } from '../aws/errors.js';
+import { MplError, type ErrorCode } from '../errors.js';
+import type { Outputs } from '../state/instance.js';
+import {
+  attempt,
+  defineKind,
+  orGone,
+  type Desired,
+  type Handler,
+  type HandlerCtx,
+  type Live,
+} from './kind.js';
+import { bareZoneId, changeRecords, normalizeDnsName } from './shared/route53.js';
+import { Ref } from './shared/schema.js';
+
+const Props = z.strictObject({
+  zone: Ref,
+  name: z.string(),
+  type: z.literal('A'),
+  aliasTarget: z.strictObject({ kind: z.enum(['vpc-endpoint', 'load-balancer']), id: Ref }),
+});
+type Props = z.infer<typeof Props>;
+type Target = Props['aliasTarget'];
+type TargetKind = Target['kind'];
+
+const label = (p: Partial<Props>) => `dns record ${p.name ?? '?'}`;
+
+export function recordPhysicalId(zoneId: string, name: string): string {
+  return `${bareZoneId(zoneId)}|${normalizeDnsName(name)}|A`;
+}
+
+function parsePhysicalId(physicalId: string): { zoneId: string; name: string } {
+  const [zoneId, name] = physicalId.split('|');
+  if (!zoneId || !name)
+    throw new MplError('INVALID_STATE', `dns record: malformed physical id ${physicalId}`);
+  return { zoneId, name };
+}
+
+/**
+ * The alias target of a made dependency. Output keys are the other handlers' (vpc-endpoint: its
+ * first DNS entry's `dnsName` and `hostedZoneId`; load-balancer: `dnsName` and `canonicalHostedZoneId`).
+ */
+function aliasOf(ctx: HandlerCtx, target: Target, what: string): { dnsName: string; zoneId: string } {
+  const outputs: Outputs = ctx.ref(target.id).outputs;
+  const zoneKey = target.kind === 'vpc-endpoint' ? 'hostedZoneId' : 'canonicalHostedZoneId';
+  const dnsName = outputs.dnsName;
+  const zoneId = outputs[zoneKey];
+  if (typeof dnsName !== 'string' || typeof zoneId !== 'string' || !dnsName || !zoneId) {
+    throw new MplError(
+      'MISSING_OUTPUT',
+      `${what}: alias target ${target.id} (${target.kind}) has no dnsName/${zoneKey} output`,
+    );
+  }
+  return { dnsName, zoneId };
+}
+
+/** For comparing alias DNS names: Route 53 lowercases, adds a trailing dot, and ELB names may carry `dualstack.`. */
+function sameTarget(a: string, b: string): boolean {
+  const n = (s: string) => normalizeDnsName(s).replace(/^dualstack\./, '');
+  return n(a) === n(b);
+}
+
+async function findRecord(
+  route53: Route53Client,
+  zoneId: string,
+  name: string,
+): Promise<ResourceRecordSet | undefined> {
+  // ListResourceRecordSets starts at (name, type) in Route 53's order; the first answer is the
+  // record when it exists.
+  const out = await route53.send(
+    new ListResourceRecordSetsCommand({
+      HostedZoneId: zoneId,
+      StartRecordName: name,
+      StartRecordType: 'A',
+      MaxItems: 1,
+    }),
+  );
+  const rr = out.ResourceRecordSets?.[0];
+  if (!rr || rr.Type !== 'A' || normalizeDnsName(rr.Name ?? '') !== normalizeDnsName(name)) return undefined;
+  return rr;
+}
+
+/** The desired alias target (from desired props, else the one last known), to map a DNS name back to its logical id. */
+function expectedTarget(
+  desired: Desired<Props> | undefined,
+  known: { props: unknown } | undefined,
+): Target | undefined {
+  if (desired) return desired.props.aliasTarget;
+  // State written by an older version (or by hand) may lack it: check before trusting the shape.
+  const t = (known?.props as { aliasTarget?: Partial<Target> } | undefined)?.aliasTarget;
+  return t && typeof t.id === 'string' && (t.kind === 'vpc-endpoint' || t.kind === 'load-balancer')
+    ? { kind: t.kind, id: t.id }
+    : undefined;
+}
+
+function observedTarget(
+  ctx: HandlerCtx,
+  alias: AliasTarget | undefined,
+  expected: Target | undefined,
+): Target {
+  const dns = normalizeDnsName(alias?.DNSName ?? '');
+  if (expected) {
+    try {
+      if (sameTarget(aliasOf(ctx, expected, 'dns record').dnsName, dns)) return expected;
+    } catch {
+      // The expected target is not made (or lacks outputs): report the raw name, the diff shows it.
+    }
+  }
+  // Pointing elsewhere: the raw DNS name, so the diff shows an update (an UPSERT repairs it).
+  const kind: TargetKind =
+    expected?.kind ?? (/\.vpce\.amazonaws\.com$/.test(dns) ? 'vpc-endpoint' : 'load-balancer');
+  return { kind, id: dns || '(not an alias record)' };
+}
+
+function toLive(
+  ctx: HandlerCtx,
+  zoneId: string,
+  rr: ResourceRecordSet,
+  expected: Target | undefined,
+): Live<Props> {
+  const name = normalizeDnsName(rr.Name ?? '');
+  return {
+    physicalId: recordPhysicalId(zoneId, name),
+    props: {
+      zone: ctx.idOf(zoneId) ?? ctx.idOf(`/hostedzone/${zoneId}`) ?? zoneId,
+      name,
+      type: 'A',
+      aliasTarget: observedTarget(ctx, rr.AliasTarget, expected),
+    },
+    outputs: { zoneId, name, aliasDnsName: normalizeDnsName(rr.AliasTarget?.DNSName ?? '') },
+  };
+}
+
+async function upsert(ctx: HandlerCtx, r: Desired<Props>, code: ErrorCode): Promise<Live<Props>> {
+  const zoneId = bareZoneId(ctx.ref(r.props.zone).physicalId);
+  const what = `dns record ${r.id} (${r.props.name} in ${zoneId})`;
+  const target = aliasOf(ctx, r.props.aliasTarget, what);
+  await attempt(code, what, () =>
+    changeRecords(
+      ctx.aws.route53,
+      zoneId,
+      [
+        {
+          Action: 'UPSERT',
+          ResourceRecordSet: {
+            Name: r.props.name,
+            Type: 'A',
+            AliasTarget: {
+              HostedZoneId: target.zoneId,
+              DNSName: target.dnsName,
+              EvaluateTargetHealth: false,
+            },
+          },
+        },
+      ],
+      what,
+      ctx.wait,
+    ),
+  );
+  const rr = await orGone(what, () => findRecord(ctx.aws.route53, zoneId, r.props.name));
+  if (!rr) throw new MplError('RESOURCE_GONE', `${what}: not found right after the change was INSYNC`);
+  return toLive(ctx, zoneId, rr, r.props.aliasTarget);
+}
+
+const handler: Handler<Props> = {
+  async read(ctx, desired, known) {
+    const id = desired?.id ?? known?.id;
+    if (id === undefined) return undefined;
+    let zoneId: string;
+    let name: string;
+    if (known !== undefined) {
+      ({ zoneId, name } = parsePhysicalId(known.physicalId));
+    } else if (desired !== undefined) {
+      try {
+        zoneId = bareZoneId(ctx.ref(desired.props.zone).physicalId);
+      } catch {
+        return undefined; // the zone is not made, so neither is the record
+      }
+      name = desired.props.name;
+    } else return undefined;
+    // NoSuchHostedZone reads as gone: the zone and its records are gone.
+    const rr = await orGone(`dns record ${id} (${name} in ${zoneId})`, () =>
+      findRecord(ctx.aws.route53, zoneId, name),
+    );
+    return rr ? toLive(ctx, zoneId, rr, expectedTarget(desired, known)) : undefined;
+  },
+
+  // UPSERT is idempotent: a create after a crash (or of a record made by hand) converges.
+  create: (ctx, r) => upsert(ctx, r, 'CREATE_FAILED'),
+  update: (ctx, r) => upsert(ctx, r, 'UPDATE_FAILED'),
+
+  async delete(ctx, known) {
+    const { zoneId, name } = parsePhysicalId(known.physicalId);
+    const what = `dns record ${known.id} (${name} in ${zoneId})`;
+    // DELETE must name the record exactly as it is (Route 53 API reference), so read it first.
+    const rr = await orGone(what, () => findRecord(ctx.aws.route53, zoneId, name));
+    if (!rr) return;
+    try {
+      await changeRecords(
+        ctx.aws.route53,
+        zoneId,
+        [{ Action: 'DELETE', ResourceRecordSet: rr }],
+        what,
+        ctx.wait,
+      );
+    } catch (e) {
+      if (isNotFound(e)) return;
+      // Deleted by someone else between the read and the change: Route 53 says the record was not found.
+      if (
+        errorName(e) === 'InvalidChangeBatch' &&
+        /not found/i.test(e instanceof Error ? e.message : String(e))
+      )
+        return;
+      throw awsFailure('DELETE_FAILED', what, e);
+    }
+  },
+};
+
+export const dnsRecord = defineKind({
+  kind: 'dns-record',
+  props: Props,
+  // A record's identity is its zone, name and type (ChangeResourceRecordSets names it by them);
+  // its alias target changes in place with an UPSERT.
+  replaceOn: ['zone', 'name', 'type'],
+  // An alias record whose target is made again (an endpoint deleted out of band or rejected: a new
+  // DNS name) or replaced is UPSERTed to the new target, never replaced: the record itself is fine,
+  // and its target's old outputs in state would otherwise make it read as up to date.
+  repointsOnReplace: true,
+  label,
+  handler,
+});

@@ -1,0 +1,196 @@
+// Endpoint connection acceptance (provider account): accepts a consumer's endpoint on the service and
+// waits, in the consumer's account, until the endpoint is available, so DNS records can rely on it.
+// Not a resource of its own in AWS (no id, no tags): the state of one service/endpoint connection,
+// so the handler is written directly, not on resourceHandler.
+import {
+  AcceptVpcEndpointConnectionsCommand,
+  DescribeVpcEndpointsCommand,
+  paginateDescribeVpcEndpointConnections,
+  type VpcEndpointConnection,
+} from '@aws-sdk/client-ec2';
+import { z } from 'zod';
+import { MplError } from '../errors.js';
+import type { Instance } from '../state/instance.js';
+import { attempt, defineKind, orGone, type Desired, type HandlerCtx, type Live } from './kind.js';
+import { checkUnsuccessful, logicalOf, refId, rejectConnections, tryRef } from './shared/ec2-endpoint.js';
+import { poll } from './shared/poll.js';
+import { Ref } from './shared/schema.js';
+
+const Props = z.strictObject({
+  service: Ref,
+  endpoint: Ref,
+  endpointAccount: z.string(),
+});
+type Props = z.infer<typeof Props>;
+
+/** Connection states after an acceptance (EC2 returns `pending` then `available`; `accepted` in some docs). */
+const ACCEPTED_STATES = new Set(['accepted', 'pending', 'available']);
+/** States from which the endpoint never becomes available: the endpoint itself must be replaced. */
+const DEAD_STATES = new Set(['rejected', 'failed', 'expired', 'deleting', 'deleted']);
+
+const label = (p: Partial<Props>) => `endpoint connection of ${p.endpoint ?? '?'} to ${p.service ?? '?'}`;
+
+interface Pair {
+  serviceId: string;
+  endpointId: string;
+}
+
+const physicalIdOf = (p: Pair): string => `${p.serviceId}:${p.endpointId}`;
+
+function parsePhysicalId(physicalId: string | undefined): Pair | undefined {
+  if (physicalId === undefined) return undefined;
+  const i = physicalId.indexOf(':');
+  if (i <= 0) return undefined;
+  return { serviceId: physicalId.slice(0, i), endpointId: physicalId.slice(i + 1) };
+}
+
+/** The pair the desired props refer to, when both dependencies are made. */
+function pairFromRefs(ctx: HandlerCtx, props: { service: string; endpoint: string }): Pair | undefined {
+  const svc = tryRef(ctx, props.service);
+  const ep = tryRef(ctx, props.endpoint);
+  const serviceId = svc?.outputs.serviceId ?? svc?.physicalId;
+  const endpointId = ep?.outputs.endpointId ?? ep?.physicalId;
+  if (typeof serviceId !== 'string' || typeof endpointId !== 'string') return undefined;
+  return { serviceId, endpointId };
+}
+
+async function connectionOf(ctx: HandlerCtx, p: Pair): Promise<VpcEndpointConnection | undefined> {
+  return orGone(`the connection of ${p.endpointId} to ${p.serviceId}`, async () => {
+    for await (const page of paginateDescribeVpcEndpointConnections(
+      { client: ctx.aws.ec2 },
+      {
+        Filters: [
+          { Name: 'service-id', Values: [p.serviceId] },
+          { Name: 'vpc-endpoint-id', Values: [p.endpointId] },
+        ],
+      },
+    )) {
+      const c = (page.VpcEndpointConnections ?? []).find(
+        (x) => x.ServiceId === p.serviceId && x.VpcEndpointId === p.endpointId,
+      );
+      if (c !== undefined) return c;
+    }
+    return undefined;
+  });
+}
+
+const stateOf = (c: VpcEndpointConnection | undefined): string =>
+  (c?.VpcEndpointState ?? 'absent').toLowerCase();
+
+function observe(
+  ctx: HandlerCtx,
+  p: Pair,
+  c: VpcEndpointConnection,
+  desired: Desired<Props> | undefined,
+  known: Instance<Props> | undefined,
+): Live<Props> {
+  // The desired logical ids when they still name this pair; else whatever the stack knows the ids by.
+  const fromRefs = desired !== undefined ? pairFromRefs(ctx, desired.props) : undefined;
+  const same = fromRefs?.serviceId === p.serviceId && fromRefs.endpointId === p.endpointId;
+  return {
+    physicalId: physicalIdOf(p),
+    props: {
+      service: same && desired ? desired.props.service : logicalOf(ctx, p.serviceId),
+      endpoint: same && desired ? desired.props.endpoint : logicalOf(ctx, p.endpointId),
+      endpointAccount:
+        c.VpcEndpointOwner ?? desired?.props.endpointAccount ?? known?.props.endpointAccount ?? '',
+    },
+    outputs: { serviceId: p.serviceId, endpointId: p.endpointId, state: c.VpcEndpointState ?? '' },
+  };
+}
+
+export const endpointConnectionAcceptance = defineKind({
+  kind: 'endpoint-connection-acceptance',
+  props: Props,
+  // A connection is one endpoint on one service: another service, endpoint or owner is another
+  // connection, and an acceptance cannot be undone but by a rejection. Nothing changes in place.
+  replaceOn: ['service', 'endpoint', 'endpointAccount'],
+  label,
+  handler: {
+    async read(ctx, desired, known) {
+      const id = desired?.id ?? known?.id;
+      // The endpoint the plan wants now (it may have been replaced since state was written), else state's.
+      const p =
+        (desired !== undefined ? pairFromRefs(ctx, desired.props) : undefined) ??
+        parsePhysicalId(known?.physicalId);
+      if (id === undefined || p === undefined) return undefined;
+      const c = await connectionOf(ctx, p);
+      // pendingAcceptance, rejected or absent: not accepted, so the plan shows a create that accepts it.
+      if (c === undefined || !ACCEPTED_STATES.has(stateOf(c))) return undefined;
+      return observe(ctx, p, c, desired, known);
+    },
+
+    async create(ctx, r) {
+      const p: Pair = {
+        serviceId: refId(ctx, r.props.service, 'serviceId'),
+        endpointId: refId(ctx, r.props.endpoint, 'endpointId'),
+      };
+      const what = `endpoint connection ${r.id} (${p.endpointId} to ${p.serviceId})`;
+      const deadHint =
+        'the endpoint can never become available: the next plan replaces it (or delete it and apply again)';
+      // Right after the endpoint's create the provider side may not list the connection yet.
+      const first = await poll(`${what} to be listed`, ctx.wait, async () => {
+        const c = await connectionOf(ctx, p);
+        return c === undefined ? { done: false, state: 'not yet listed' } : { done: true, value: c };
+      });
+      if (DEAD_STATES.has(stateOf(first))) {
+        throw new MplError('ENDPOINT_CONNECTION_DEAD', `${what} is ${first.VpcEndpointState}`, {
+          detail: deadHint,
+        });
+      }
+      if (stateOf(first) === 'pendingacceptance') {
+        const out = await attempt('ENDPOINT_ACCEPT_FAILED', `accepting ${what}`, () =>
+          ctx.aws.ec2.send(
+            new AcceptVpcEndpointConnectionsCommand({
+              ServiceId: p.serviceId,
+              VpcEndpointIds: [p.endpointId],
+            }),
+          ),
+        );
+        if ((out.Unsuccessful ?? []).length > 0) {
+          // Another run may have accepted it meanwhile: only a connection still not accepted is a failure.
+          const again = await connectionOf(ctx, p);
+          if (!ACCEPTED_STATES.has(stateOf(again))) {
+            checkUnsuccessful(out.Unsuccessful, 'ENDPOINT_ACCEPT_FAILED', `accepting ${what}`);
+          }
+        }
+      }
+      // Wait in the consumer's account: only it sees the endpoint's own state.
+      const consumer = ctx.awsFor(r.props.endpointAccount, r.region);
+      await poll(`VPC endpoint ${r.props.endpoint} (${p.endpointId}) to be available`, ctx.wait, async () => {
+        const out = await orGone(`VPC endpoint ${p.endpointId}`, () =>
+          consumer.ec2.send(new DescribeVpcEndpointsCommand({ VpcEndpointIds: [p.endpointId] })),
+        );
+        const state = out?.VpcEndpoints?.[0]?.State ?? 'absent';
+        const s = state.toLowerCase();
+        if (s === 'available') return { done: true, value: state };
+        if (DEAD_STATES.has(s) || s === 'absent') return { failed: `endpoint state ${state}; ${deadHint}` };
+        return { done: false, state };
+      });
+      const c: VpcEndpointConnection = (await connectionOf(ctx, p)) ?? {
+        VpcEndpointOwner: r.props.endpointAccount,
+        VpcEndpointState: 'Available',
+      };
+      return observe(ctx, p, c, r, undefined);
+    },
+
+    async delete(ctx, known) {
+      const props: Partial<Props> = known.props;
+      const p =
+        parsePhysicalId(known.physicalId) ??
+        (typeof props.service === 'string' && typeof props.endpoint === 'string'
+          ? pairFromRefs(ctx, { service: props.service, endpoint: props.endpoint })
+          : undefined);
+      if (p === undefined) return;
+      // The service is gone: so is the connection. NotFound: the endpoint is gone; InvalidState:
+      // already rejected or being deleted.
+      await rejectConnections(
+        ctx,
+        p.serviceId,
+        [p.endpointId],
+        'ENDPOINT_REJECT_FAILED',
+        `rejecting endpoint connection ${known.id} (${physicalIdOf(p)})`,
+      );
+    },
+  },
+});

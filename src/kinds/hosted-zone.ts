@@ -1,0 +1,279 @@
+// Private hosted zone for the cluster's sub-domain, associated with one VPC: the broker names
+// resolve to the PrivateLink path inside that VPC only.
+import { createHash } from 'node:crypto';
+import {
+  CreateHostedZoneCommand,
+  DeleteHostedZoneCommand,
+  GetHostedZoneCommand,
+  ListHostedZonesByNameCommand,
+  ListResourceRecordSetsCommand,
+  ListTagsForResourcesCommand,
+  UpdateHostedZoneCommentCommand,
+  type HostedZone,
+  type ListHostedZonesByNameCommandOutput,
+  type ResourceRecordSet,
+  type Route53Client,
+  type VPC,
+} from '@aws-sdk/client-route-53';
+import { z } from 'zod';
+import { awsFailure, errorName, isNotFound } from '../aws/errors.js';
+import { MplError } from '../errors.js';
+import { attempt, defineKind, ownedBy, resourceHandler, type HandlerCtx } from './kind.js';
+import { bareZoneId, normalizeDnsName, route53Tags, waitInsync } from './shared/route53.js';
+import { Tags } from './shared/schema.js';
+
+const Props = z.strictObject({
+  name: z.string(),
+  vpcId: z.string(),
+  vpcRegion: z.string(),
+  comment: z.string(),
+  tags: Tags,
+});
+type Props = z.infer<typeof Props>;
+
+/** A zone as GetHostedZone answers it, with the pending change of a create (`ready` waits for it). */
+interface Zone {
+  zone: HostedZone;
+  vpcs: VPC[];
+  changeId?: string | undefined;
+}
+
+const label = (p: Partial<Props>) => `hosted zone ${p.name ?? '?'}`;
+
+/**
+ * CallerReference: Route 53 refuses one that was used before, even for a zone deleted since
+ * (HostedZoneAlreadyExists), so a purely deterministic value would break destroy-then-apply.
+ * It is `<deterministic prefix><time>`: the prefix (a hash of stack, account and logical id) lets
+ * `find` recognise a zone this stack made even when the run died between CreateHostedZone and
+ * ChangeTagsForResource (zone made, tags not yet), and the time is only added after `find` has
+ * looked the zone up by name, tags and prefix and found nothing, so a resumed run adopts, never
+ * duplicates. Route 53 allows at most 128 characters.
+ */
+export function callerReferencePrefix(stack: string, account: string, id: string): string {
+  return `mpl-${createHash('sha256').update(`${stack}|${account}|${id}`).digest('hex').slice(0, 32)}-`;
+}
+
+/** GetHostedZone; NoSuchHostedZone is left to the caller (the skeleton reads it as gone). */
+async function getZone(ctx: HandlerCtx, zoneId: string): Promise<Zone | undefined> {
+  const out = await ctx.aws.route53.send(new GetHostedZoneCommand({ Id: bareZoneId(zoneId) }));
+  return out.HostedZone ? { zone: out.HostedZone, vpcs: out.VPCs ?? [] } : undefined;
+}
+
+/** Private zones named `name` in the account (ListHostedZonesByName starts at the name; stop past it). */
+async function zonesNamed(route53: Route53Client, name: string): Promise<HostedZone[]> {
+  const wanted = normalizeDnsName(name);
+  const found: HostedZone[] = [];
+  let dnsName: string | undefined = wanted;
+  let zoneId: string | undefined;
+  for (;;) {
+    const out: ListHostedZonesByNameCommandOutput = await route53.send(
+      new ListHostedZonesByNameCommand({ DNSName: dnsName, HostedZoneId: zoneId, MaxItems: 100 }),
+    );
+    const zones = out.HostedZones ?? [];
+    for (const z of zones) if (normalizeDnsName(z.Name ?? '') === wanted) found.push(z);
+    const last = zones.at(-1);
+    const pastName = last !== undefined && normalizeDnsName(last.Name ?? '') !== wanted;
+    if (!out.IsTruncated || pastName || out.NextDNSName === undefined) break;
+    dnsName = out.NextDNSName;
+    zoneId = out.NextHostedZoneId;
+  }
+  return found.filter((z) => z.Config?.PrivateZone === true);
+}
+
+/**
+ * The zone this stack made for logical id `id`: by tags (stack and id), else by this stack's
+ * CallerReference prefix (made, but the run died before tagging). Sorted by id so a duplicate left
+ * by an older bug resolves the same way every time.
+ */
+async function find(ctx: HandlerCtx, id: string, name: string): Promise<string | undefined> {
+  const candidates = await zonesNamed(ctx.aws.route53, name);
+  if (candidates.length === 0) return undefined;
+  const ids = candidates.map((z) => bareZoneId(z.Id ?? '')).sort();
+  const tagged: string[] = [];
+  for (let i = 0; i < ids.length; i += 10) {
+    // ListTagsForResources takes at most 10 ids per call (Route 53 API reference).
+    const out = await ctx.aws.route53.send(
+      new ListTagsForResourcesCommand({ ResourceType: 'hostedzone', ResourceIds: ids.slice(i, i + 10) }),
+    );
+    for (const set of out.ResourceTagSets ?? []) {
+      const tags = Object.fromEntries((set.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+      if (ownedBy(ctx, id, tags) && set.ResourceId) tagged.push(bareZoneId(set.ResourceId));
+    }
+  }
+  tagged.sort();
+  if (tagged.length > 1)
+    ctx.log(
+      `hosted zone ${id}: ${tagged.length} zones carry its tags (${tagged.join(', ')}); using ${tagged[0]}`,
+    );
+  if (tagged[0] !== undefined) return tagged[0];
+  const prefix = callerReferencePrefix(ctx.stack, ctx.aws.account, id);
+  const untagged = candidates
+    .filter((z) => z.CallerReference?.startsWith(prefix))
+    .map((z) => bareZoneId(z.Id ?? ''));
+  return untagged.sort()[0];
+}
+
+/** The VPC to report: the one wanted when the zone has it, so a zone with extra associations still compares equal. */
+function pickVpc(vpcs: VPC[], wanted: { vpcId?: string | undefined }): VPC | undefined {
+  return (
+    vpcs.find((v) => v.VPCId === wanted.vpcId) ??
+    [...vpcs].sort((a, b) => (a.VPCId ?? '').localeCompare(b.VPCId ?? ''))[0]
+  );
+}
+
+async function allRecords(route53: Route53Client, zoneId: string): Promise<ResourceRecordSet[]> {
+  const out: ResourceRecordSet[] = [];
+  let start: {
+    StartRecordName?: string;
+    StartRecordType?: ResourceRecordSet['Type'];
+    StartRecordIdentifier?: string;
+  } = {};
+  for (;;) {
+    const page = await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId, ...start }));
+    out.push(...(page.ResourceRecordSets ?? []));
+    if (!page.IsTruncated || page.NextRecordName === undefined) return out;
+    start = {
+      StartRecordName: page.NextRecordName,
+      StartRecordType: page.NextRecordType,
+      ...(page.NextRecordIdentifier === undefined
+        ? {}
+        : { StartRecordIdentifier: page.NextRecordIdentifier }),
+    };
+  }
+}
+
+/** The comment is the one setting changed in place (UpdateHostedZoneComment); name and VPC replace. */
+async function syncComment(
+  ctx: HandlerCtx,
+  zoneId: string,
+  comment: string,
+  have: string | undefined,
+  what: string,
+) {
+  if ((have ?? '') === comment) return;
+  await attempt('UPDATE_FAILED', `${what}: comment`, () =>
+    ctx.aws.route53.send(new UpdateHostedZoneCommentCommand({ Id: zoneId, Comment: comment })),
+  );
+}
+
+export const hostedZone = defineKind({
+  kind: 'hosted-zone',
+  props: Props,
+  // Route 53 has no call that renames a zone; UpdateHostedZoneComment changes the comment in place.
+  // The zone's VPC is the one given to CreateHostedZone: the tool does not re-associate VPCs, so a
+  // VPC change makes a new zone.
+  replaceOn: ['name', 'vpcId', 'vpcRegion'],
+  hidden: ['tags'],
+  // A hosted zone is billed per month (Amazon Route 53 pricing).
+  billing: () => ({ meter: 'hosted-zones', quantity: 1 }),
+  label,
+  handler: resourceHandler<Props, Zone>({
+    label,
+    byId: (ctx, zoneId) => getZone(ctx, zoneId),
+    async byIdentity(ctx, id, p) {
+      if (p.name === undefined) return undefined;
+      const zoneId = await find(ctx, id, p.name);
+      return zoneId === undefined ? undefined : getZone(ctx, zoneId);
+    },
+    physicalIdOf: (z) => bareZoneId(z.zone.Id ?? ''),
+
+    async observe(ctx, z, like) {
+      const physicalId = bareZoneId(z.zone.Id ?? '');
+      const vpc = pickVpc(z.vpcs, like ?? {});
+      return {
+        physicalId,
+        props: {
+          name: normalizeDnsName(z.zone.Name ?? ''),
+          vpcId: vpc?.VPCId ?? '',
+          vpcRegion: vpc?.VPCRegion ?? '',
+          comment: z.zone.Config?.Comment ?? '',
+          tags: await route53Tags.read(ctx, physicalId),
+        },
+        outputs: { zoneId: physicalId },
+      };
+    },
+
+    // The skeleton tags what this returns (checking its owner first), then `ready` waits for INSYNC.
+    async create(ctx, r) {
+      const what = `hosted zone ${r.id}`;
+      let zoneId = await find(ctx, r.id, r.props.name);
+      let changeId: string | undefined;
+      if (zoneId !== undefined) {
+        ctx.log(`hosted zone ${r.id}: adopting ${zoneId}, made by an earlier run`);
+      } else {
+        const callerReference = `${callerReferencePrefix(ctx.stack, ctx.aws.account, r.id)}${Date.now()}`;
+        try {
+          const out = await ctx.aws.route53.send(
+            new CreateHostedZoneCommand({
+              Name: r.props.name,
+              CallerReference: callerReference,
+              VPC: { VPCId: r.props.vpcId, VPCRegion: r.props.vpcRegion as VPC['VPCRegion'] },
+              HostedZoneConfig: { PrivateZone: true, Comment: r.props.comment },
+            }),
+          );
+          zoneId = bareZoneId(out.HostedZone?.Id ?? '');
+          changeId = out.ChangeInfo?.Id;
+        } catch (e) {
+          // An SDK retry of a create that did land: the same CallerReference is refused.
+          const again =
+            errorName(e) === 'HostedZoneAlreadyExists' ? await find(ctx, r.id, r.props.name) : undefined;
+          if (again === undefined)
+            throw awsFailure('CREATE_FAILED', `${what} (${r.props.name} in ${r.props.vpcId})`, e);
+          zoneId = again;
+        }
+        if (!zoneId) throw new MplError('CREATE_FAILED', `${what}: CreateHostedZone returned no id`);
+      }
+      const gone = () => new MplError('RESOURCE_GONE', `${what} (${zoneId}) disappeared while being made`);
+      let z = await getZone(ctx, zoneId);
+      if (!z) throw gone();
+      // An adopted zone may carry another comment.
+      const before = z.zone.Config?.Comment;
+      await syncComment(ctx, zoneId, r.props.comment, before, `${what} (${zoneId})`);
+      if ((before ?? '') !== r.props.comment) z = await getZone(ctx, zoneId);
+      if (!z) throw gone();
+      return { ...z, changeId };
+    },
+
+    async ready(ctx, z, what) {
+      await waitInsync(ctx.aws.route53, z.changeId, what, ctx.wait);
+      return z;
+    },
+
+    update: (ctx, r, before) =>
+      syncComment(
+        ctx,
+        before.physicalId,
+        r.props.comment,
+        before.props.comment,
+        `${label(r.props)} (${r.id})`,
+      ),
+
+    async remove(ctx, physicalId, _props, id) {
+      const zoneId = bareZoneId(physicalId);
+      const what = `hosted zone ${id} (${zoneId})`;
+      let records: ResourceRecordSet[];
+      try {
+        records = await allRecords(ctx.aws.route53, zoneId);
+      } catch (e) {
+        if (isNotFound(e)) return;
+        throw awsFailure('READ_FAILED', `${what}: cannot list its records`, e);
+      }
+      // A zone with records other than NS/SOA cannot be deleted (Route 53 API reference, DeleteHostedZone);
+      // the executor deletes dns-record resources first, so anything left was made by someone else.
+      const others = records.filter((rr) => rr.Type !== 'NS' && rr.Type !== 'SOA');
+      if (others.length > 0) {
+        const names = others.map((rr) => `${normalizeDnsName(rr.Name ?? '')} ${rr.Type}`);
+        throw new MplError(
+          'ZONE_NOT_EMPTY',
+          `${what} still has ${others.length} record(s) the stack does not manage: ` +
+            `${names.slice(0, 10).join(', ')}${names.length > 10 ? ', ...' : ''}; delete them first`,
+        );
+      }
+      const out = await ctx.aws.route53.send(new DeleteHostedZoneCommand({ Id: zoneId }));
+      await waitInsync(ctx.aws.route53, out.ChangeInfo?.Id, `${what} delete`, ctx.wait);
+    },
+    // HostedZoneNotEmpty: a record made between the listing above and the delete.
+    inUseHint: 'it has records the stack does not manage; delete them first',
+    tags: route53Tags,
+  }),
+});

@@ -1,0 +1,159 @@
+// TCP listener on an NLB forwarding to one target group. A listener is identified by its NLB and
+// port: read without an ARN looks for the port on the NLB, which is how a crashed run adopts it.
+import {
+  CreateListenerCommand,
+  DeleteListenerCommand,
+  DescribeListenersCommand,
+  ModifyListenerCommand,
+  type Listener,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { z } from 'zod';
+import { awsFailure, errorName } from '../aws/errors.js';
+import { MplError } from '../errors.js';
+import { attempt, defineKind, orGone, resourceHandler, type HandlerCtx, type Live } from './kind.js';
+import { tagList } from './shared/ec2.js';
+import { elbTags } from './shared/elbv2.js';
+import { Port, Ref, Tags } from './shared/schema.js';
+
+const Props = z.strictObject({
+  loadBalancer: Ref,
+  port: Port,
+  protocol: z.literal('TCP'),
+  targetGroup: Ref,
+  tags: Tags,
+});
+type Props = z.infer<typeof Props>;
+
+const label = (p: Partial<Props>) => `listener ${p.port ?? '?'} on ${p.loadBalancer ?? '?'}`;
+
+/** The physical id of a dependency, or undefined when it is not made (then neither is this listener). */
+function refArn(ctx: HandlerCtx, id: string | undefined): string | undefined {
+  if (id === undefined) return undefined;
+  try {
+    return ctx.ref(id).physicalId;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The forward target of the default action (plain TargetGroupArn, or the first of a ForwardConfig). */
+function forwardTarget(l: Listener): string | undefined {
+  const a = l.DefaultActions?.find((x) => x.Type === 'forward');
+  return a?.TargetGroupArn ?? a?.ForwardConfig?.TargetGroups?.[0]?.TargetGroupArn;
+}
+
+async function byArn(ctx: HandlerCtx, arn: string): Promise<Listener | undefined> {
+  const out = await ctx.aws.elbv2.send(new DescribeListenersCommand({ ListenerArns: [arn] }));
+  return out.Listeners?.[0];
+}
+
+/** The listener on `port` of the NLB, through every page of DescribeListeners. */
+async function byPort(ctx: HandlerCtx, nlbArn: string, port: number): Promise<Listener | undefined> {
+  let marker: string | undefined;
+  do {
+    const out = await ctx.aws.elbv2.send(
+      new DescribeListenersCommand({ LoadBalancerArn: nlbArn, Marker: marker }),
+    );
+    const hit = out.Listeners?.find((l) => l.Port === port);
+    if (hit) return hit;
+    marker = out.NextMarker;
+  } while (marker);
+  return undefined;
+}
+
+async function observe(ctx: HandlerCtx, l: Listener): Promise<Live<Props>> {
+  const arn = l.ListenerArn as string;
+  const nlb = l.LoadBalancerArn ?? '';
+  const tg = forwardTarget(l) ?? '';
+  return {
+    physicalId: arn,
+    props: {
+      // References back to logical ids; a raw ARN (not this stack's) shows as a difference.
+      loadBalancer: ctx.idOf(nlb) ?? nlb,
+      port: l.Port ?? 0,
+      protocol: l.Protocol as 'TCP',
+      targetGroup: ctx.idOf(tg) ?? tg,
+      tags: await elbTags.read(ctx, arn),
+    },
+    outputs: { arn },
+  };
+}
+
+export const listener = defineKind({
+  kind: 'listener',
+  props: Props,
+  // ModifyListener can change the port and the default action (the target group), never the NLB;
+  // a change of protocol makes a new listener.
+  replaceOn: ['loadBalancer', 'protocol'],
+  hidden: ['tags'],
+  label,
+  handler: resourceHandler<Props, Listener>({
+    label,
+    byId: (ctx, arn) => byArn(ctx, arn),
+    byIdentity(ctx, _id, p) {
+      // Not made when its NLB is not (a NotFound for a deleted NLB is read as gone by the skeleton).
+      const nlbArn = refArn(ctx, p.loadBalancer);
+      if (nlbArn === undefined || p.port === undefined) return Promise.resolve(undefined);
+      return byPort(ctx, nlbArn, p.port);
+    },
+    physicalIdOf: (l) => l.ListenerArn ?? '',
+    observe: (ctx, l) => observe(ctx, l),
+
+    async create(ctx, r) {
+      const p = r.props;
+      const what = `${label(p)} (${r.id})`;
+      const nlbArn = ctx.ref(p.loadBalancer).physicalId;
+      const tgArn = ctx.ref(p.targetGroup).physicalId;
+      let l: Listener | undefined;
+      try {
+        const out = await ctx.aws.elbv2.send(
+          new CreateListenerCommand({
+            LoadBalancerArn: nlbArn,
+            Protocol: p.protocol,
+            Port: p.port,
+            DefaultActions: [{ Type: 'forward', TargetGroupArn: tgArn }],
+            Tags: tagList(p.tags),
+          }),
+        );
+        l = out.Listeners?.[0];
+      } catch (e) {
+        if (!/^DuplicateListener/.test(errorName(e))) throw awsFailure('CREATE_FAILED', what, e);
+        // The port is taken: a retried create adopts its own listener (same target group); anything
+        // else on the port is not ours to take over.
+        const existing = await orGone(what, () => byPort(ctx, nlbArn, p.port));
+        if (!existing || forwardTarget(existing) !== tgArn) {
+          throw awsFailure(
+            'LISTENER_PORT_TAKEN',
+            what,
+            e,
+            `port ${p.port} forwards to ${existing ? (forwardTarget(existing) ?? 'something else') : 'an unknown target'}, not ${tgArn}`,
+          );
+        }
+        l = existing;
+      }
+      if (!l?.ListenerArn) throw new MplError('CREATE_FAILED', `${what}: CreateListener returned no ARN`);
+      return l;
+    },
+
+    async update(ctx, r, before) {
+      const p = r.props;
+      if (before.props.port === p.port && before.props.targetGroup === p.targetGroup) return;
+      const tgArn = ctx.ref(p.targetGroup).physicalId;
+      await attempt('UPDATE_FAILED', `${label(p)} (${r.id})`, () =>
+        ctx.aws.elbv2.send(
+          new ModifyListenerCommand({
+            ListenerArn: before.physicalId,
+            Port: p.port,
+            Protocol: p.protocol,
+            DefaultActions: [{ Type: 'forward', TargetGroupArn: tgArn }],
+          }),
+        ),
+      );
+    },
+
+    async remove(ctx, arn) {
+      await ctx.aws.elbv2.send(new DeleteListenerCommand({ ListenerArn: arn }));
+    },
+    tags: elbTags,
+  }),
+});

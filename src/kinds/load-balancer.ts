@@ -1,0 +1,213 @@
+// Internal network load balancer: CreateLoadBalancer (idempotent by name and settings), cross-zone
+// as an attribute, polled until active (the SDK's waitUntilLoadBalancerAvailable retries on every
+// state but `active`, `failed` included).
+import {
+  CreateLoadBalancerCommand,
+  DeleteLoadBalancerCommand,
+  DescribeLoadBalancerAttributesCommand,
+  DescribeLoadBalancersCommand,
+  ModifyLoadBalancerAttributesCommand,
+  type LoadBalancer,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { z } from 'zod';
+import { errorName } from '../aws/errors.js';
+import type { Instance } from '../state/instance.js';
+import {
+  attempt,
+  defineKind,
+  orGone,
+  resourceHandler,
+  type Handler,
+  type HandlerCtx,
+  type Live,
+} from './kind.js';
+import { compareStrings, describeSubnets, orderLike, tagList } from './shared/ec2.js';
+import { elbTags } from './shared/elbv2.js';
+import { poll } from './shared/poll.js';
+import { Tags } from './shared/schema.js';
+
+const Props = z.strictObject({
+  name: z.string(),
+  type: z.literal('network'),
+  scheme: z.literal('internal'),
+  subnetIds: z.array(z.string()),
+  azIds: z.array(z.string()),
+  crossZone: z.boolean(),
+  tags: Tags,
+});
+type Props = z.infer<typeof Props>;
+
+// The attribute behind props.crossZone (ELBv2 LoadBalancerAttribute keys; NLB default "false").
+const CROSS_ZONE = 'load_balancing.cross_zone.enabled';
+
+const label = (p: Partial<Props>) => `load balancer ${p.name ?? '?'}`;
+
+async function describe(ctx: HandlerCtx, q: { LoadBalancerArns: string[] } | { Names: string[] }) {
+  const out = await ctx.aws.elbv2.send(new DescribeLoadBalancersCommand(q));
+  return out.LoadBalancers?.[0];
+}
+
+async function crossZoneOf(ctx: HandlerCtx, arn: string): Promise<boolean> {
+  const out = await ctx.aws.elbv2.send(new DescribeLoadBalancerAttributesCommand({ LoadBalancerArn: arn }));
+  return out.Attributes?.find((a) => a.Key === CROSS_ZONE)?.Value === 'true';
+}
+
+async function setCrossZone(ctx: HandlerCtx, arn: string, on: boolean, what: string): Promise<void> {
+  await attempt('UPDATE_FAILED', `${what}: cross-zone`, async () => {
+    if ((await crossZoneOf(ctx, arn)) === on) return;
+    await ctx.aws.elbv2.send(
+      new ModifyLoadBalancerAttributesCommand({
+        LoadBalancerArn: arn,
+        Attributes: [{ Key: CROSS_ZONE, Value: String(on) }],
+      }),
+    );
+  });
+}
+
+/**
+ * Props in the planner's shape. ELBv2 reports a subnet and AZ name per zone, not the AZ ID: the AZ
+ * IDs come from DescribeSubnets. Subnets are listed in the desired (planner's) order, extras after
+ * by AZ ID, so the same subnets compare equal whatever order AWS answers in.
+ */
+async function observe(
+  ctx: HandlerCtx,
+  lb: LoadBalancer,
+  like: Partial<Props> | undefined,
+): Promise<Live<Props>> {
+  const arn = lb.LoadBalancerArn as string;
+  const subnetIds = (lb.AvailabilityZones ?? []).flatMap((z) =>
+    z.SubnetId === undefined ? [] : [z.SubnetId],
+  );
+  const [subnets, crossZone, tags] = await Promise.all([
+    describeSubnets(ctx.aws.ec2, subnetIds, label({ name: lb.LoadBalancerName })),
+    crossZoneOf(ctx, arn),
+    elbTags.read(ctx, arn),
+  ]);
+  const ordered = orderLike(
+    subnets,
+    like?.subnetIds?.map((s) => ({ id: s, cidr: '', azId: '' })),
+    (s) => s.id,
+    (a, b) => compareStrings(a.azId, b.azId) || compareStrings(a.id, b.id),
+  );
+  return {
+    physicalId: arn,
+    props: {
+      name: lb.LoadBalancerName ?? '',
+      type: lb.Type as 'network',
+      scheme: lb.Scheme as 'internal',
+      subnetIds: ordered.map((s) => s.id),
+      azIds: ordered.map((s) => s.azId),
+      crossZone,
+      tags,
+    },
+    outputs: {
+      arn,
+      dnsName: lb.DNSName ?? '',
+      canonicalHostedZoneId: lb.CanonicalHostedZoneId ?? '',
+    },
+  };
+}
+
+/** Polls until the load balancer is active; `failed` is a failure, not something to wait out. */
+function waitActive(ctx: HandlerCtx, arn: string, what: string): Promise<LoadBalancer> {
+  return poll(what, ctx.wait, async () => {
+    const lb = await orGone(what, () => describe(ctx, { LoadBalancerArns: [arn] }));
+    // Right after a create a read may briefly answer NotFound (observed; the ELB API is eventually
+    // consistent like EC2's, see EC2 developer guide "Eventual consistency in the Amazon EC2 API").
+    if (!lb) return { done: false, state: 'not yet visible' };
+    const state = lb.State?.Code ?? 'unknown';
+    if (state === 'active') return { done: true, value: lb };
+    if (state === 'failed') return { failed: lb.State?.Reason ?? 'state failed' };
+    return { done: false, state };
+  });
+}
+
+const handler: Handler<Props> = resourceHandler<Props, LoadBalancer>({
+  label,
+  byId: (ctx, arn) => describe(ctx, { LoadBalancerArns: [arn] }),
+  byIdentity: (ctx, _id, p) =>
+    p.name === undefined ? Promise.resolve(undefined) : describe(ctx, { Names: [p.name] }),
+  // A failed NLB serves nothing: read reports it gone, and create replaces it.
+  isGone: (lb) => lb.State?.Code === 'failed',
+  physicalIdOf: (lb) => lb.LoadBalancerArn ?? '',
+  observe: (ctx, lb, like) => observe(ctx, lb, like),
+
+  async create(ctx, r) {
+    const p = r.props;
+    const what = `${label(p)} (${r.id})`;
+    const old = await orGone(what, () => describe(ctx, { Names: [p.name] }));
+    if (old?.State?.Code === 'failed' && old.LoadBalancerArn) {
+      ctx.log(`${what}: a failed load balancer has the name; deleting it first`);
+      // Through this kind's own delete: NotFound is done, in-use is explained, and it waits until gone.
+      const failed: Instance<Props> = {
+        id: r.id,
+        kind: 'load-balancer',
+        account: r.account,
+        region: r.region,
+        physicalId: old.LoadBalancerArn,
+        props: p,
+        dependsOn: r.dependsOn,
+        outputs: {},
+        status: 'tainted',
+      };
+      await handler.delete(ctx, failed);
+    }
+    // The same name and settings return the existing NLB (CreateLoadBalancer API reference), so
+    // a create retried after a crash adopts what the first one made.
+    const out = await attempt(
+      'CREATE_FAILED',
+      what,
+      () =>
+        ctx.aws.elbv2.send(
+          new CreateLoadBalancerCommand({
+            Name: p.name,
+            Type: p.type,
+            Scheme: p.scheme,
+            Subnets: p.subnetIds,
+            Tags: tagList(p.tags),
+          }),
+        ),
+      (e) =>
+        /^DuplicateLoadBalancerName/.test(errorName(e))
+          ? 'a load balancer with this name exists with other settings (subnets, scheme or type)'
+          : undefined,
+    );
+    return out.LoadBalancers?.[0];
+  },
+
+  // Cross-zone is an attribute, set after the create (and after the owner check of an adopted NLB).
+  configure: (ctx, r, lb) =>
+    setCrossZone(ctx, lb.LoadBalancerArn as string, r.props.crossZone, `${label(r.props)} (${r.id})`),
+
+  ready: (ctx, lb, what) => waitActive(ctx, lb.LoadBalancerArn as string, what),
+
+  update: (ctx, r, before) =>
+    setCrossZone(ctx, before.physicalId, r.props.crossZone, `${label(r.props)} (${r.id})`),
+
+  async remove(ctx, arn, p, id) {
+    const what = `${label(p)} (${id})`;
+    await ctx.aws.elbv2.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: arn }));
+    // Wait until gone: a new NLB with the same name (a replace) is refused while the old one exists.
+    await poll(`${what} deletion`, ctx.wait, async () => {
+      const lb = await orGone(what, () => describe(ctx, { LoadBalancerArns: [arn] }));
+      return lb ? { done: false, state: lb.State?.Code ?? 'deleting' } : { done: true, value: undefined };
+    });
+  },
+  // ELB user guide, "Delete a Network Load Balancer": not while an endpoint service uses it; the
+  // service goes first.
+  inUseHint: 'an endpoint service still uses it; delete the service first',
+  tags: elbTags,
+});
+
+export const loadBalancer = defineKind({
+  kind: 'load-balancer',
+  props: Props,
+  // Name, type and scheme are fixed by CreateLoadBalancer; other subnets (and so AZs) make a new
+  // NLB. Cross-zone (ModifyLoadBalancerAttributes) and tags change in place.
+  replaceOn: ['name', 'type', 'scheme', 'subnetIds', 'azIds'],
+  hidden: ['tags'],
+  // Each NLB is billed per hour it runs (Elastic Load Balancing pricing).
+  billing: () => ({ meter: 'nlb-hours', quantity: 1 }),
+  label,
+  handler,
+});

@@ -1,0 +1,126 @@
+// EC2 helpers shared by the kinds EC2 owns (security groups, rules, endpoint services, endpoints):
+// tag lists and tag writes, canonical ordering of unordered answers, subnet look-ups.
+import {
+  CreateTagsCommand,
+  DeleteTagsCommand,
+  DescribeSubnetsCommand,
+  DescribeTagsCommand,
+  type EC2Client,
+  type Tag,
+  type TagSpecification,
+} from '@aws-sdk/client-ec2';
+import { awsFailure } from '../../aws/errors.js';
+import { MplError } from '../../errors.js';
+import type { TagApi } from '../kind.js';
+
+/** `{ k: v }` to the `[{ Key, Value }]` list EC2 and ELBv2 take, sorted so calls are reproducible. */
+export function tagList(tags: Record<string, string>): Array<{ Key: string; Value: string }> {
+  return Object.keys(tags)
+    .sort()
+    .map((Key) => ({ Key, Value: tags[Key] as string }));
+}
+
+/**
+ * The tags a resource carries as a record, without AWS's own `aws:` tags (users cannot set or
+ * remove those, so they are never a difference).
+ */
+export function tagMap(tags: ReadonlyArray<Tag> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const t of tags ?? []) {
+    if (t.Key !== undefined && !t.Key.startsWith('aws:')) out[t.Key] = t.Value ?? '';
+  }
+  return out;
+}
+
+/** EC2 TagSpecifications for a create call, so a resource is never visible untagged. */
+export function tagSpec(
+  resourceType: TagSpecification['ResourceType'],
+  tags: Record<string, string>,
+): TagSpecification[] {
+  return [{ ResourceType: resourceType, Tags: tagList(tags) }];
+}
+
+/** EC2's tag calls (CreateTags overwrites values, DeleteTags drops keys; DescribeTags reads). */
+export const ec2Tags: TagApi = {
+  async read(ctx, resourceId) {
+    const out = await ctx.aws.ec2.send(
+      new DescribeTagsCommand({ Filters: [{ Name: 'resource-id', Values: [resourceId] }] }),
+    );
+    return tagMap(out.Tags?.filter((t) => t.ResourceId === resourceId));
+  },
+  async write(ctx, resourceId, set, remove) {
+    if (Object.keys(set).length > 0)
+      await ctx.aws.ec2.send(new CreateTagsCommand({ Resources: [resourceId], Tags: tagList(set) }));
+    if (remove.length > 0)
+      await ctx.aws.ec2.send(
+        new DeleteTagsCommand({ Resources: [resourceId], Tags: remove.map((Key) => ({ Key })) }),
+      );
+  },
+};
+
+/**
+ * Canonical order for lists AWS answers in arbitrary order: items the reference list (the planner's
+ * desired list) also has come first, in its order; the rest follow, sorted by `fallback`. So a list
+ * with the same members as the planner's compares equal whatever order the planner chose, and an
+ * extra member shows as a difference at the end.
+ */
+export function orderLike<T>(
+  items: readonly T[],
+  like: readonly T[] | undefined,
+  key: (t: T) => string,
+  fallback: (a: T, b: T) => number,
+): T[] {
+  const rank = new Map<string, number>();
+  (like ?? []).forEach((t, i) => {
+    if (!rank.has(key(t))) rank.set(key(t), i);
+  });
+  return [...items].sort((a, b) => {
+    const ra = rank.get(key(a));
+    const rb = rank.get(key(b));
+    if (ra !== undefined && rb !== undefined) return ra - rb;
+    if (ra !== undefined) return -1;
+    if (rb !== undefined) return 1;
+    return fallback(a, b);
+  });
+}
+
+/** `actual` strings in `desired`'s order, anything else after it, sorted. */
+export function orderStringsLike(
+  actual: readonly string[],
+  desired: readonly string[] | undefined,
+): string[] {
+  return orderLike(actual, desired, (s) => s, compareStrings);
+}
+
+export function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export interface SubnetInfo {
+  id: string;
+  cidr: string;
+  azId: string;
+}
+
+/** Subnets by id (CIDR and AZ ID), in the order asked. A subnet that does not exist is an error. */
+export async function describeSubnets(
+  ec2: EC2Client,
+  ids: readonly string[],
+  what: string,
+): Promise<SubnetInfo[]> {
+  if (ids.length === 0) return [];
+  let out;
+  try {
+    out = await ec2.send(new DescribeSubnetsCommand({ SubnetIds: [...ids] }));
+  } catch (e) {
+    throw awsFailure('SUBNET_LOOKUP_FAILED', `${what}: subnets ${ids.join(', ')}`, e);
+  }
+  const byId = new Map((out.Subnets ?? []).map((s) => [s.SubnetId ?? '', s]));
+  return ids.map((id) => {
+    const s = byId.get(id);
+    if (!s?.CidrBlock || !s.AvailabilityZoneId) {
+      throw new MplError('SUBNET_LOOKUP_FAILED', `${what}: subnet ${id} not found (or without CIDR/AZ ID)`);
+    }
+    return { id, cidr: s.CidrBlock, azId: s.AvailabilityZoneId };
+  });
+}

@@ -1,0 +1,117 @@
+// Route 53 helpers shared by the hosted-zone and dns-record kinds: DNS names as the planner writes
+// them, change batches waited to INSYNC, and the hosted zones' tag calls.
+import {
+  ChangeResourceRecordSetsCommand,
+  ChangeTagsForResourceCommand,
+  GetChangeCommand,
+  ListTagsForResourceCommand,
+  type Change,
+  type Route53Client,
+} from '@aws-sdk/client-route-53';
+import { errorName } from '../../aws/errors.js';
+import { MplError } from '../../errors.js';
+import type { TagApi, WaitOptions } from '../kind.js';
+import { poll } from './poll.js';
+
+/**
+ * A DNS name as the planner writes it: lower case, no trailing dot, escapes decoded.
+ * Route 53 answers names with a trailing dot and writes characters outside [a-z0-9-_.] as
+ * three-digit octal escapes (`*` is `\052`) (Route 53 developer guide, "DNS domain name format").
+ */
+export function normalizeDnsName(name: string): string {
+  return name
+    .replace(/\\(\d{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)))
+    .replace(/\.$/, '')
+    .toLowerCase();
+}
+
+/** The bare zone id: Route 53 answers `/hostedzone/Z123`, and accepts either form. */
+export function bareZoneId(id: string): string {
+  return id.replace(/^\/hostedzone\//, '');
+}
+
+/**
+ * Polls GetChange until INSYNC (Route 53 developer guide, "Editing records": changes generally
+ * propagate to all Route 53 name servers within 60 seconds).
+ */
+export async function waitInsync(
+  route53: Route53Client,
+  changeId: string | undefined,
+  what: string,
+  wait: WaitOptions,
+): Promise<void> {
+  if (changeId === undefined) return;
+  await poll(what, wait, async () => {
+    const out = await route53.send(new GetChangeCommand({ Id: changeId }));
+    const status = out.ChangeInfo?.Status ?? 'unknown';
+    return status === 'INSYNC' ? { done: true, value: undefined } : { done: false, state: status };
+  });
+}
+
+/**
+ * One change batch, retried while Route 53 answers PriorRequestNotComplete (a second change to a
+ * zone while the first is still PENDING; Route 53 API reference, ChangeResourceRecordSets,
+ * "Errors"). The SDK retries it as a throttling error too, but its few attempts do not cover a
+ * change that stays PENDING up to 60 s, so this keeps trying with jittered backoff until the wait
+ * timeout. Waits for INSYNC.
+ */
+export async function changeRecords(
+  route53: Route53Client,
+  zoneId: string,
+  changes: Change[],
+  what: string,
+  wait: WaitOptions,
+): Promise<void> {
+  const deadline = Date.now() + wait.timeoutMs;
+  let delay = Math.max(50, wait.intervalMs);
+  for (;;) {
+    try {
+      const out = await route53.send(
+        new ChangeResourceRecordSetsCommand({ HostedZoneId: zoneId, ChangeBatch: { Changes: changes } }),
+      );
+      await waitInsync(route53, out.ChangeInfo?.Id, `${what}: change`, wait);
+      return;
+    } catch (e) {
+      if (errorName(e) !== 'PriorRequestNotComplete') throw e;
+      if (Date.now() + delay > deadline) {
+        throw new MplError('WAIT_TIMEOUT', `${what}: Route 53 still busy with a prior change to ${zoneId}`, {
+          cause: e,
+          retriable: true,
+        });
+      }
+      await new Promise((r) => setTimeout(r, delay / 2 + Math.random() * (delay / 2)));
+      delay = Math.min(delay * 2, 5000);
+    }
+  }
+}
+
+/** ChangeTagsForResource takes at most 10 tags to add and 10 keys to remove per call (Route 53 API reference). */
+const TAGS_PER_CALL = 10;
+
+/** The tag calls of a hosted zone (the only Route 53 resource the stack tags); ids with or without `/hostedzone/`. */
+export const route53Tags: TagApi = {
+  async read(ctx, zoneId) {
+    const out = await ctx.aws.route53.send(
+      new ListTagsForResourceCommand({ ResourceType: 'hostedzone', ResourceId: bareZoneId(zoneId) }),
+    );
+    return Object.fromEntries((out.ResourceTagSet?.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+  },
+  // Adding a key that exists overwrites its value; removing drops the key.
+  async write(ctx, zoneId, set, remove) {
+    const add = Object.keys(set)
+      .sort()
+      .map((Key) => ({ Key, Value: set[Key] as string }));
+    for (let i = 0; i < Math.max(add.length, remove.length); i += TAGS_PER_CALL) {
+      const AddTags = add.slice(i, i + TAGS_PER_CALL);
+      const RemoveTagKeys = remove.slice(i, i + TAGS_PER_CALL);
+      await ctx.aws.route53.send(
+        new ChangeTagsForResourceCommand({
+          ResourceType: 'hostedzone',
+          ResourceId: bareZoneId(zoneId),
+          ...(AddTags.length > 0 ? { AddTags } : {}),
+          ...(RemoveTagKeys.length > 0 ? { RemoveTagKeys } : {}),
+        }),
+      );
+    }
+  },
+};

@@ -1,0 +1,163 @@
+// IP target group (TCP) per broker or for bootstrap: CreateTargetGroup, targets kept equal to
+// props.targets with Register/DeregisterTargets.
+import {
+  CreateTargetGroupCommand,
+  DeleteTargetGroupCommand,
+  DeregisterTargetsCommand,
+  DescribeTargetGroupsCommand,
+  DescribeTargetHealthCommand,
+  RegisterTargetsCommand,
+  type TargetGroup,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { z } from 'zod';
+import { errorName } from '../aws/errors.js';
+import { attempt, defineKind, resourceHandler, type HandlerCtx } from './kind.js';
+import { Port, Tags } from './shared/schema.js';
+import { tagList } from './shared/ec2.js';
+import { elbTags } from './shared/elbv2.js';
+
+const Props = z.strictObject({
+  name: z.string(),
+  protocol: z.literal('TCP'),
+  port: Port,
+  vpcId: z.string(),
+  targetType: z.literal('ip'),
+  targets: z.array(z.strictObject({ ip: z.string(), port: Port, brokerId: z.number().int() })),
+  tags: Tags,
+});
+type Props = z.infer<typeof Props>;
+type Target = Props['targets'][number];
+
+/** Broker id for a target whose broker AWS cannot tell: a difference the next update removes. */
+const UNKNOWN_BROKER = -1;
+
+// A deregistered target stays listed as `draining` for the deregistration delay: not in the set.
+// `unused` stays in: AWS reports registered targets so while no listener uses the group yet
+// (reason Target.NotInUse), which is every group between its create and its listener's.
+// (ELBv2 TargetHealthStateEnum: initial, healthy, unhealthy, unhealthy.draining, unused, draining, unavailable.)
+const LEAVING = new Set(['draining']);
+
+const targetKey = (t: { ip: string; port: number }) => `${t.ip}:${t.port}`;
+const label = (p: Partial<Props>) => `target group ${p.name ?? '?'}`;
+
+/** The planner lists targets by broker id (it sorts brokers), then ip and port. */
+function sortTargets(ts: Target[]): Target[] {
+  return [...ts].sort((a, b) => a.brokerId - b.brokerId || a.ip.localeCompare(b.ip) || a.port - b.port);
+}
+
+async function describe(ctx: HandlerCtx, q: { TargetGroupArns: string[] } | { Names: string[] }) {
+  const out = await ctx.aws.elbv2.send(new DescribeTargetGroupsCommand(q));
+  return out.TargetGroups?.[0];
+}
+
+/** Registered targets (IP and port) that are not leaving. */
+async function currentTargets(ctx: HandlerCtx, arn: string): Promise<Array<{ ip: string; port: number }>> {
+  const out = await ctx.aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }));
+  return (out.TargetHealthDescriptions ?? [])
+    .filter((d) => !LEAVING.has(d.TargetHealth?.State ?? ''))
+    .flatMap((d) => (d.Target?.Id === undefined ? [] : [{ ip: d.Target.Id, port: d.Target.Port ?? 0 }]));
+}
+
+/** Registers missing targets and deregisters extra ones, so the group holds exactly `desired`. */
+async function syncTargets(ctx: HandlerCtx, arn: string, desired: Target[], what: string): Promise<void> {
+  const have = await currentTargets(ctx, arn);
+  const want = new Set(desired.map(targetKey));
+  const haveKeys = new Set(have.map(targetKey));
+  const add = desired.filter((t) => !haveKeys.has(targetKey(t)));
+  const remove = have.filter((t) => !want.has(targetKey(t)));
+  const addIps = new Set(add.map((t) => t.ip));
+  // moto keys targets by IP alone, so a port change of one IP must deregister the old pair first;
+  // other removals come after the additions, so the group never has fewer targets than needed.
+  const first = remove.filter((t) => addIps.has(t.ip));
+  const last = remove.filter((t) => !addIps.has(t.ip));
+  const toList = (ts: Array<{ ip: string; port: number }>) => ts.map((t) => ({ Id: t.ip, Port: t.port }));
+  await attempt('TARGETS_FAILED', `${what}: targets`, async () => {
+    // Deregistration drains for the group's deregistration delay (300 s by default, "Target groups
+    // for your Network Load Balancers", ELB user guide); nothing here waits for it.
+    if (first.length > 0)
+      await ctx.aws.elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: arn, Targets: toList(first) }));
+    if (add.length > 0)
+      await ctx.aws.elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: toList(add) }));
+    if (last.length > 0)
+      await ctx.aws.elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: arn, Targets: toList(last) }));
+  });
+}
+
+export const targetGroup = defineKind({
+  kind: 'target-group',
+  props: Props,
+  // ModifyTargetGroup cannot change name, protocol, port, VPC or target type.
+  replaceOn: ['name', 'protocol', 'port', 'vpcId', 'targetType'],
+  hidden: ['tags'],
+  label,
+  handler: resourceHandler<Props, TargetGroup>({
+    label,
+    byId: (ctx, arn) => describe(ctx, { TargetGroupArns: [arn] }),
+    byIdentity: (ctx, _id, p) =>
+      p.name === undefined ? Promise.resolve(undefined) : describe(ctx, { Names: [p.name] }),
+    physicalIdOf: (tg) => tg.TargetGroupArn ?? '',
+
+    async observe(ctx, tg, like) {
+      const arn = tg.TargetGroupArn as string;
+      const [tags, targets] = await Promise.all([elbTags.read(ctx, arn), currentTargets(ctx, arn)]);
+      // AWS knows IPs, not broker ids: take them from the desired (or recorded) targets.
+      const brokerOf = new Map((like?.targets ?? []).map((t) => [targetKey(t), t.brokerId]));
+      return {
+        physicalId: arn,
+        props: {
+          name: tg.TargetGroupName ?? '',
+          protocol: tg.Protocol as 'TCP',
+          port: tg.Port ?? 0,
+          vpcId: tg.VpcId ?? '',
+          targetType: tg.TargetType as 'ip',
+          targets: sortTargets(
+            targets.map((t) => ({ ...t, brokerId: brokerOf.get(targetKey(t)) ?? UNKNOWN_BROKER })),
+          ),
+          tags,
+        },
+        outputs: { arn },
+      };
+    },
+
+    async create(ctx, r) {
+      const p = r.props;
+      const what = `${label(p)} (${r.id})`;
+      // Idempotent: the same name and settings return the existing group (CreateTargetGroup API reference).
+      const out = await attempt(
+        'CREATE_FAILED',
+        what,
+        () =>
+          ctx.aws.elbv2.send(
+            new CreateTargetGroupCommand({
+              Name: p.name,
+              Protocol: p.protocol,
+              Port: p.port,
+              VpcId: p.vpcId,
+              TargetType: p.targetType,
+              HealthCheckProtocol: 'TCP',
+              Tags: tagList(p.tags),
+            }),
+          ),
+        (e) =>
+          errorName(e) === 'DuplicateTargetGroupName'
+            ? 'a target group with this name exists with other settings (port, VPC or type)'
+            : undefined,
+      );
+      return out.TargetGroups?.[0];
+    },
+
+    // An adopted group (a retried create) may carry other targets: make them exact.
+    configure: (ctx, r, tg) =>
+      syncTargets(ctx, tg.TargetGroupArn as string, r.props.targets, `${label(r.props)} (${r.id})`),
+
+    update: (ctx, r, before) =>
+      syncTargets(ctx, before.physicalId, r.props.targets, `${label(r.props)} (${r.id})`),
+
+    async remove(ctx, arn) {
+      await ctx.aws.elbv2.send(new DeleteTargetGroupCommand({ TargetGroupArn: arn }));
+    },
+    // The listener that forwards to it goes first ("Delete a target group", ELB user guide).
+    inUseHint: 'a listener still forwards to it; delete the listener first',
+    tags: elbTags,
+  }),
+});

@@ -1,0 +1,17 @@
+// The library: every operation the commands run, with their types. The CLI is a thin shell over it.
+export { withStack, DEFAULT_WAIT, type Stack, type StackOptions } from './stack.js';
+export {
+  planOffline,
+  planLive,
+  apply,
+  applyPlan,
+  applySaved,
+  destroy,
+  readPlanFile,
+  type ApplyOutcome,
+  type Confirm,
+} from './plan.js';
+export { status, type Drift, type StatusReport } from './status.js';
+export { probe, type ProbeRequest } from './probe.js';
+export { cost } from './cost.js';
+export { discover } from './discover.js';

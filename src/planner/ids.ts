@@ -1,0 +1,275 @@
+// Logical ids: the stable names the planner gives resources, which state files are keyed by. Their
+// strings are a stored format: every constructor here must keep producing exactly today's bytes.
+//
+// Shape: `<owner>/<kind>` or `<owner>/<kind>/<part>`, such as `b-2/target-group/tls`,
+// `analytics/vpc-endpoint/b-2`, `analytics/vpc-endpoint`, `provider/security-group-rule/9094-9098`.
+// Parsing is unambiguous because:
+//  - no segment can hold a "/": owners are fixed words, broker keys (`b-<id>`) or consumer names
+//    (the config schema allows only `[a-z][a-z0-9-]*`), kinds are fixed words, listener types are
+//    `[a-z_]+`, port ranges are digits and one hyphen; so splitting on "/" recovers the segments;
+//  - the owner's class follows from its text alone: the schema refuses the consumer names
+//    "provider", "shared", "bootstrap" and "b-<digits>", so a first segment is one of those words, a
+//    broker key, or a consumer name, never two of them. parseId checks consumer owners with the
+//    schema's own name rule, so it accepts exactly the names a config can hold;
+//  - the kind then says what the optional third segment is (listener, broker key or port range).
+import { KINDS, type Kind } from '../kinds/index.js';
+import { ConsumerSchema, LISTENER_TYPES, type Broker, type ListenerType } from '../config/schema.js';
+
+/** A broker as ids name it: `b-<broker id>`. */
+export type BrokerKey = `b-${number}`;
+/** A consumer's name from the config (the schema keeps it free of "/" and of the reserved owners). */
+export type ConsumerName = string;
+export type BrokerRef = Pick<Broker, 'id'>;
+
+/** The middle segment: the resource's kind, from the registry. */
+export const ID_KINDS = KINDS;
+export type IdKind = Kind;
+
+declare const idKind: unique symbol;
+/** A logical id of kind K: a plain string at run time and in state; made only by `ids.*` and formatId. */
+export type LogicalId<K extends IdKind = IdKind> = string & { readonly [idKind]: K };
+
+export type Scope = 'broker' | 'bootstrap' | 'shared' | 'provider' | 'consumer';
+type BrokerOwner = { scope: 'broker'; owner: BrokerKey };
+type SharedOwner = { scope: 'shared'; owner: 'shared' };
+type BootstrapOwner = { scope: 'bootstrap'; owner: 'bootstrap' };
+type ProviderOwner = { scope: 'provider'; owner: 'provider' };
+type ConsumerOwner = { scope: 'consumer'; owner: ConsumerName };
+
+export interface PortRange {
+  from: number;
+  to: number;
+}
+/** The optional third segment, by what it holds; an id has at most one. */
+interface Parts {
+  broker: BrokerKey;
+  listener: ListenerType;
+  ports: PortRange;
+}
+// One member per kind (K distributes), so `p.kind === 'listener'` narrows. Parts a shape lacks are
+// typed `?: undefined`, so `p.broker` reads on any ParsedId.
+type Shape<
+  O,
+  K extends IdKind,
+  Req extends keyof Parts = never,
+  Opt extends keyof Parts = never,
+> = K extends IdKind
+  ? O & { kind: K } & Pick<Parts, Req> &
+      Partial<Pick<Parts, Opt>> & { [P in Exclude<keyof Parts, Req | Opt>]?: undefined }
+  : never;
+
+/**
+ * A logical id taken apart. `owner` is the first segment; `broker` is the third segment when that
+ * names a broker (a consumer's endpoint or record), not the owner of broker-owned ids (use brokerOf).
+ */
+export type ParsedId =
+  | Shape<BrokerOwner | SharedOwner, 'load-balancer' | 'endpoint-service' | 'endpoint-service-permissions'>
+  | Shape<BrokerOwner | BootstrapOwner, 'target-group' | 'listener', 'listener'>
+  | Shape<BrokerOwner, 'broker-listener-config'>
+  | Shape<ProviderOwner, 'security-group-rule', 'ports'>
+  | Shape<ProviderOwner | ConsumerOwner, 'hosted-zone'>
+  | Shape<ProviderOwner | ConsumerOwner, 'dns-record', 'broker'>
+  // Pattern 1: one endpoint (and acceptance) per broker; pattern 2: one per consumer, no third part.
+  | Shape<ConsumerOwner, 'vpc-endpoint' | 'endpoint-connection-acceptance', never, 'broker'>
+  | Shape<ConsumerOwner, 'security-group' | 'ssm-parameter'>;
+export type ParsedOf<K extends IdKind> = Extract<ParsedId, { kind: K }>;
+
+/** Per kind: the owners it may have and what its third segment is. Drives parseId; mirrors ParsedId. */
+const SHAPES: Record<IdKind, { scopes: readonly Scope[]; part?: keyof Parts; optional?: true }> = {
+  'load-balancer': { scopes: ['broker', 'shared'] },
+  'endpoint-service': { scopes: ['broker', 'shared'] },
+  'endpoint-service-permissions': { scopes: ['broker', 'shared'] },
+  'target-group': { scopes: ['broker', 'bootstrap'], part: 'listener' },
+  listener: { scopes: ['broker', 'bootstrap'], part: 'listener' },
+  'broker-listener-config': { scopes: ['broker'] },
+  'security-group-rule': { scopes: ['provider'], part: 'ports' },
+  'hosted-zone': { scopes: ['provider', 'consumer'] },
+  'dns-record': { scopes: ['provider', 'consumer'], part: 'broker' },
+  'vpc-endpoint': { scopes: ['consumer'], part: 'broker', optional: true },
+  'endpoint-connection-acceptance': { scopes: ['consumer'], part: 'broker', optional: true },
+  'security-group': { scopes: ['consumer'] },
+  'ssm-parameter': { scopes: ['consumer'] },
+};
+
+// ---------------------------------------------------------------- segments
+
+const BROKER_KEY = /^b-([1-9]\d*)$/;
+const PORT_RANGE = /^([1-9]\d*)(?:-([1-9]\d*))?$/;
+
+function brokerKey(b: BrokerRef): BrokerKey {
+  // Guards the format: b-0, b-1.5 or b--1 would not parse back.
+  if (!Number.isSafeInteger(b.id) || b.id < 1) throw new Error(`planner bug: broker id ${b.id} in an id`);
+  return `b-${b.id}`;
+}
+
+// The schema check is pure but costs a zod parse; a plan asks about the same few names hundreds of times.
+const consumerNames = new Set<string>();
+function isConsumerName(s: string): boolean {
+  if (consumerNames.has(s)) return true;
+  const ok = ConsumerSchema.shape.name.safeParse(s).success;
+  if (ok && consumerNames.size < 10_000) consumerNames.add(s);
+  return ok;
+}
+
+function consumer(name: ConsumerName): ConsumerName {
+  if (!isConsumerName(name)) throw new Error(`planner bug: "${name}" is not a consumer name an id can hold`);
+  return name;
+}
+
+const ownerKey = <W extends string>(o: BrokerRef | W): BrokerKey | W =>
+  typeof o === 'string' ? o : brokerKey(o);
+
+function rangeText({ from, to }: PortRange): string {
+  return from === to ? `${from}` : `${from}-${to}`;
+}
+
+function isPort(n: number): boolean {
+  return Number.isSafeInteger(n) && n >= 1 && n <= 65535;
+}
+
+// ---------------------------------------------------------------- format and parse
+
+/** The one place the "/" format is written. Constructors call it directly: ids are made per resource. */
+function join<K extends IdKind>(owner: string, kind: K, part?: string): LogicalId<K> {
+  return (part === undefined ? `${owner}/${kind}` : `${owner}/${kind}/${part}`) as LogicalId<K>;
+}
+
+/** The id string of a parsed id: formatId(parseId(s)) === s for every id parseId accepts. */
+export function formatId<P extends ParsedId>(p: P): LogicalId<P['kind']> {
+  return join(p.owner, p.kind, p.listener ?? p.broker ?? (p.ports && rangeText(p.ports)));
+}
+
+const KIND_SET: ReadonlySet<string> = new Set(ID_KINDS);
+const LISTENER_SET: ReadonlySet<string> = new Set(LISTENER_TYPES);
+
+function scopeOf(owner: string): Scope | undefined {
+  if (owner === 'provider' || owner === 'shared' || owner === 'bootstrap') return owner;
+  if (BROKER_KEY.test(owner)) return 'broker';
+  return isConsumerName(owner) ? 'consumer' : undefined;
+}
+
+function portRangeOf(text: string): PortRange | undefined {
+  const m = PORT_RANGE.exec(text);
+  if (!m) return undefined;
+  const from = Number(m[1]);
+  const to = m[2] === undefined ? from : Number(m[2]);
+  // "9094-9094" is not how a single port is written, so it is not an id the planner makes.
+  const ok = isPort(from) && isPort(to) && (m[2] === undefined || from < to);
+  return ok ? { from, to } : undefined;
+}
+
+/** The parsed id, or undefined when `id` is not one the planner could have made. */
+export function tryParseId(id: string): ParsedId | undefined {
+  const segs = id.split('/');
+  const [owner, kind, text] = segs;
+  if (owner === undefined || kind === undefined || segs.length > 3 || !KIND_SET.has(kind)) return undefined;
+  const shape = SHAPES[kind as IdKind];
+  const scope = scopeOf(owner);
+  if (scope === undefined || !shape.scopes.includes(scope)) return undefined;
+  // The casts below: SHAPES mirrors ParsedId, and test/unit/ids.test.ts round trips every shape.
+  if (text === undefined) {
+    return shape.part === undefined || shape.optional ? ({ scope, owner, kind } as ParsedId) : undefined;
+  }
+  switch (shape.part) {
+    case undefined:
+      return undefined;
+    case 'broker':
+      return BROKER_KEY.test(text) ? ({ scope, owner, kind, broker: text } as ParsedId) : undefined;
+    case 'listener':
+      return LISTENER_SET.has(text) ? ({ scope, owner, kind, listener: text } as ParsedId) : undefined;
+    case 'ports': {
+      const ports = portRangeOf(text);
+      return ports && ({ scope, owner, kind, ports } as ParsedId);
+    }
+  }
+}
+
+/** Takes a logical id apart; throws on a string that is not one the planner could have made. */
+export function parseId<K extends IdKind>(id: LogicalId<K>): ParsedOf<K>;
+export function parseId(id: string): ParsedId;
+export function parseId(id: string): ParsedId {
+  const p = tryParseId(id);
+  if (p === undefined) throw new Error(`not a logical id: "${id}"`);
+  return p;
+}
+
+/** The broker an id is about: its owner for broker-owned ids, else its broker part. */
+export function brokerOf(p: ParsedId): BrokerKey | undefined {
+  return p.scope === 'broker' ? p.owner : p.broker;
+}
+
+/** The broker id in a broker key: `b-12` -> 12. */
+export function brokerIdOf(key: BrokerKey): number {
+  return Number(key.slice('b-'.length));
+}
+
+// ---------------------------------------------------------------- constructors
+
+/**
+ * One constructor per id shape the planner emits. Owners are a broker (`{ id }`) or a fixed word;
+ * consumer names are checked against the schema's rule, so no constructor can make an id that parses
+ * as something else.
+ */
+export const ids = {
+  brokerKey,
+
+  /** `b-<n>/load-balancer` (pattern 1, one NLB per broker) or `shared/load-balancer` (pattern 2). */
+  loadBalancer: (owner: BrokerRef | 'shared') => join(ownerKey(owner), 'load-balancer'),
+  /** `b-<n>/target-group/<listener>` or `bootstrap/target-group/<listener>`. */
+  targetGroup: (owner: BrokerRef | 'bootstrap', listener: ListenerType) =>
+    join(ownerKey(owner), 'target-group', listener),
+  /** `b-<n>/listener/<listener>` or `bootstrap/listener/<listener>`. */
+  listener: (owner: BrokerRef | 'bootstrap', listener: ListenerType) =>
+    join(ownerKey(owner), 'listener', listener),
+  /** `b-<n>/endpoint-service` or `shared/endpoint-service`. */
+  endpointService: (owner: BrokerRef | 'shared') => join(ownerKey(owner), 'endpoint-service'),
+  /** The permissions that go with an endpoint service: `<owner>/endpoint-service-permissions`. */
+  permissionsFor: (service: LogicalId<'endpoint-service'>) =>
+    join(parseId(service).owner, 'endpoint-service-permissions'),
+  /** `b-<n>/broker-listener-config` (pattern 2). */
+  brokerListenerConfig: (b: BrokerRef) => join(brokerKey(b), 'broker-listener-config'),
+
+  /** `provider/security-group-rule/<from>` or `.../<from>-<to>`: broker security group ingress. */
+  securityGroupRule: (from: number, to: number = from) => {
+    if (!isPort(from) || !isPort(to) || from > to) throw new Error(`planner bug: port range ${from}-${to}`);
+    return join('provider', 'security-group-rule', rangeText({ from, to }));
+  },
+  /** `provider/hosted-zone` (pattern 2 rewrite mode). */
+  providerZone: () => join('provider', 'hosted-zone'),
+  /** `provider/dns-record/b-<n>`. */
+  providerRecord: (b: BrokerRef) => join('provider', 'dns-record', brokerKey(b)),
+
+  /** `<consumer>/security-group`. */
+  consumerSecurityGroup: (name: ConsumerName) => join(consumer(name), 'security-group'),
+  /** `<consumer>/hosted-zone`. */
+  consumerZone: (name: ConsumerName) => join(consumer(name), 'hosted-zone'),
+  /** `<consumer>/vpc-endpoint/b-<n>` (pattern 1) or `<consumer>/vpc-endpoint` (pattern 2: no broker). */
+  consumerEndpoint: (name: ConsumerName, broker?: BrokerRef) =>
+    join(consumer(name), 'vpc-endpoint', broker && brokerKey(broker)),
+  /** The acceptance of an endpoint's connection: same owner and broker part. */
+  acceptanceFor: (endpoint: LogicalId<'vpc-endpoint'>) => {
+    const p = parseId(endpoint);
+    return join(p.owner, 'endpoint-connection-acceptance', p.broker);
+  },
+  /** `<consumer>/dns-record/b-<n>`. */
+  consumerRecord: (name: ConsumerName, b: BrokerRef) => join(consumer(name), 'dns-record', brokerKey(b)),
+  /** `<consumer>/ssm-parameter`: the bootstrap-servers parameter. */
+  bootstrapParameter: (name: ConsumerName) => join(consumer(name), 'ssm-parameter'),
+} as const;
+
+// ---------------------------------------------------------------- port-assignment keys
+
+/** Pattern 2's port-assignment key in state: `<broker id>/<listener>`, e.g. `2/tls` (no `b-`). */
+export type PortKey = `${number}/${ListenerType}`;
+
+export function portKey(brokerId: number, listener: ListenerType): PortKey {
+  return `${brokerId}/${listener}`;
+}
+
+/** The broker id and listener of a port-assignment key; undefined for any other string. */
+export function parsePortKey(key: string): { brokerId: number; listener: ListenerType } | undefined {
+  const m = /^([1-9]\d*)\/([a-z_]+)$/.exec(key);
+  if (!m || !LISTENER_SET.has(m[2] as string)) return undefined;
+  const brokerId = Number(m[1]);
+  return Number.isSafeInteger(brokerId) ? { brokerId, listener: m[2] as ListenerType } : undefined;
+}
