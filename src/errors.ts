@@ -189,6 +189,28 @@ export const ERRORS = {
     retriable: false,
     hint: "Point the config's state at this stack's state, or fix the config's name.",
   },
+  STATE_MOVED: {
+    summary:
+      "No state beside the config file, but one at the old default location (the working directory's .msk-privatelink/).",
+    retriable: false,
+    hint: 'Move the state file with the mv command the message prints (or set state.path to where it is), then run again.',
+  },
+  STATE_NOT_FOUND: {
+    summary: 'There is no state where the command looked (state push without a local state).',
+    retriable: false,
+    hint: 'Name the local state file with --from, or check the config file and its state.path.',
+  },
+  STATE_PUSH_CONFLICT: {
+    summary:
+      'The S3 key already holds a state that pushing would overwrite (another lineage, or a newer serial).',
+    retriable: false,
+    hint: 'Find out which state tracks the resources: if the S3 one does, keep it and drop the local one; if it belongs to something else, point state.key at a free key.',
+  },
+  LOCK_ID_MISMATCH: {
+    summary: 'force-unlock was given a lock id, and the lock held is another one.',
+    retriable: false,
+    hint: 'Check who holds the lock now (the message names it); run force-unlock with its id, or leave it.',
+  },
   INVALID_STATE: {
     summary: 'An entry of the state is malformed.',
     retriable: false,

@@ -8,7 +8,14 @@ export {
   type OptionId,
 } from './cost/estimate.js';
 export { renderCost } from './cost/render.js';
-export { renderPlan, planJson } from './plan/render.js';
+export { renderPlan } from './plan/render.js';
+export {
+  planJson,
+  PlanJsonSchema,
+  redactProps,
+  type PlanJson,
+  type PlanJsonChange,
+} from './plan/plan-json.js';
 export { toPlanFile, type PlanFile, type PlanResult } from './plan/plan-file.js';
 export type { Change, Action, Summary } from './plan/diff.js';
 export type { Config, Inventory } from './config/schema.js';

@@ -9,6 +9,7 @@ import type { GlobalOptions } from './io.js';
 import { planCommand } from './plan.js';
 import { probeCommand, type ProbeFlags } from './probe.js';
 import { statusCommand } from './status.js';
+import { forceUnlockCommand, statePullCommand, statePushCommand } from './state.js';
 import { schemaCommand } from './schema.js';
 import { addCompletionCommand } from './completion.js';
 import { readFileSync } from 'node:fs';
@@ -162,8 +163,43 @@ export async function main(argv: string[], ioIn?: Io): Promise<number> {
   program
     .command('schema')
     .description("print the config file's JSON Schema")
-    .action(() => {
-      code = schemaCommand(io);
+    .option('--plan', "print the JSON Schema of plan --json's output instead")
+    .action((o: { plan?: boolean }) => {
+      code = schemaCommand(io, o);
+    });
+
+  // `state <subcommand>`: operations on the stack's state itself; each subcommand registers here.
+  const state = program
+    .command('state')
+    .description("rebuild the stack's state from AWS (pull), or move it to S3 (push)");
+  state
+    .command('pull')
+    .description(
+      "rebuild the state from AWS: everything tagged with the stack in every account, pattern 2's ports",
+    )
+    .requiredOption('--config <file>', 'config file')
+    .option('--json', 'machine-readable output')
+    .action(async (o: { config: string; json?: boolean }) => {
+      code = await statePullCommand(o, global(), io);
+    });
+  state
+    .command('push')
+    .description(
+      'move a local state to the S3 backend the config names (state.backend: s3); keeps <file>.pushed',
+    )
+    .requiredOption('--config <file>', 'config file naming the S3 state (bucket, key)')
+    .option('--from <file>', 'the local state file (default: state.path, else beside the config file)')
+    .action(async (o: { config: string; from?: string }) => {
+      code = await statePushCommand(o, global(), io);
+    });
+
+  program
+    .command('force-unlock')
+    .description("release the stack's state lock left by a run that died; prints who held it")
+    .argument('[lock-id]', 'release only this lock (the id a refused run names)')
+    .requiredOption('--config <file>', 'config file')
+    .action(async (lockId: string | undefined, o: { config: string }) => {
+      code = await forceUnlockCommand({ ...o, ...(lockId === undefined ? {} : { lockId }) }, global(), io);
     });
 
   for (const name of NOT_YET) {

@@ -1,6 +1,7 @@
 import { hasChanges } from '../plan/diff.js';
 import { toPlanFile, type PlanResult } from '../plan/plan-file.js';
-import { planJson, renderPlan } from '../plan/render.js';
+import { planJson } from '../plan/plan-json.js';
+import { renderPlan } from '../plan/render.js';
 import { planLive, planOffline } from '../ops/plan.js';
 import { withStack } from '../ops/stack.js';
 import { writeOutputFile, type GlobalOptions, type Io } from './io.js';
@@ -40,7 +41,7 @@ export async function planCommand(opts: PlanOptions, global: GlobalOptions, io: 
     return 1;
   }
   if (opts.out !== undefined) {
-    await writeOutputFile('--out', opts.out, `${JSON.stringify(toPlanFile(plan), null, 2)}\n`);
+    await writeOutputFile('--out', opts.out, `${JSON.stringify(toPlanFile(plan, opts.out), null, 2)}\n`);
     if (!opts.json)
       io.out(`Saved the plan to ${opts.out}${plan.offline ? ' (offline: for review, not for apply)' : ''}\n`);
   }

@@ -153,6 +153,8 @@ const StateSection = z
     path: z.string().min(1).optional(),
     bucket: z.string().min(3).optional(),
     key: z.string().min(1).optional(),
+    /** S3 backend: the lock's lease in seconds (default 120), renewed every third of it while a run lasts. */
+    lockLeaseSeconds: z.number().int().min(5).max(3600).optional(),
   })
   .refine((s) => s.backend !== 's3' || s.bucket !== undefined, {
     message: 'is required when state.backend is s3',

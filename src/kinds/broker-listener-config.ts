@@ -417,6 +417,9 @@ export const brokerListenerConfig = defineKind({
   replaceOn: ['brokerId'],
   label,
   handler,
+  // No `scan`: the settings live in Kafka, not in AWS, and carry no tags. After a state loss the
+  // plan's own resources of this kind cover them (one per broker), and read reconstructs the
+  // originals that delete restores (reconstructOriginal) when state no longer has them.
 
   /**
    * Checks, without changing anything, that pattern 2 can be applied to these brokers: they are in

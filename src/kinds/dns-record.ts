@@ -11,7 +11,7 @@ import {
 import { z } from 'zod';
 import { awsFailure, errorName, isNotFound } from '../aws/errors.js';
 import { MplError, type ErrorCode } from '../errors.js';
-import type { Outputs } from '../state/instance.js';
+import type { Instance, Outputs } from '../state/instance.js';
 import {
   attempt,
   defineKind,
@@ -21,7 +21,8 @@ import {
   type HandlerCtx,
   type Live,
 } from './kind.js';
-import { bareZoneId, changeRecords, normalizeDnsName } from './shared/route53.js';
+import { allRecords, bareZoneId, changeRecords, normalizeDnsName } from './shared/route53.js';
+import { firstPerId, foundIn, foundRefs, logicalIds } from './shared/scan.js';
 import { Ref } from './shared/schema.js';
 
 const Props = z.strictObject({
@@ -227,6 +228,73 @@ const handler: Handler<Props> = {
   },
 };
 
+/** MSK names a broker `b-<broker id>.<cluster domain>`: the broker id in a record's name in the cluster's zone. */
+function brokerIdInName(name: string, zoneName: string): number | undefined {
+  const m = /^b-([1-9]\d*)\.(.+)$/.exec(name);
+  return m && m[2] === zoneName ? Number(m[1]) : undefined;
+}
+
+/**
+ * The alias A records in each zone found in ctx's account and region, named after the zone's owner
+ * and the record's broker: the broker of the endpoint it points at (pattern 1), else the one in its
+ * name (pattern 2's records all point at one endpoint or NLB). The target is the found endpoint or
+ * NLB whose DNS name the record holds; a record pointing elsewhere is found with the raw name, as
+ * read answers it.
+ */
+async function scan(
+  ctx: HandlerCtx,
+  found: ReadonlyMap<string, Instance>,
+): Promise<Array<{ id: string; live: Live<Props>; dependsOn: string[] }>> {
+  const { ids, tryParseId, formatId, brokerIdOf } = await logicalIds();
+  const targets = [...foundIn(ctx, found, 'vpc-endpoint'), ...foundIn(ctx, found, 'load-balancer')];
+  const targetOf = (dnsName: string): Target | undefined => {
+    const t = targets.find(
+      (i) => typeof i.outputs.dnsName === 'string' && sameTarget(i.outputs.dnsName, dnsName),
+    );
+    return t && { kind: t.kind as TargetKind, id: t.id };
+  };
+  const perZone = await Promise.all(
+    foundIn(ctx, found, 'hosted-zone').map(async (zone) => {
+      const owner = tryParseId(zone.id);
+      const zoneId = bareZoneId(zone.physicalId);
+      const zoneName = typeof zone.props.name === 'string' ? normalizeDnsName(zone.props.name) : '';
+      if (owner?.kind !== 'hosted-zone') return [];
+      // A zone deleted since it was found has no records left.
+      const records =
+        (await orGone(`records of ${zone.id}`, () => allRecords(ctx.aws.route53, zoneId))) ?? [];
+      return records.flatMap((rr) => {
+        if (rr.Type !== 'A' || rr.AliasTarget === undefined) return [];
+        const name = normalizeDnsName(rr.Name ?? '');
+        const expected = targetOf(rr.AliasTarget.DNSName ?? '');
+        const endpoint = expected?.kind === 'vpc-endpoint' ? tryParseId(expected.id) : undefined;
+        const key = endpoint?.kind === 'vpc-endpoint' ? endpoint.broker : undefined;
+        const brokerId = key !== undefined ? brokerIdOf(key) : brokerIdInName(name, zoneName);
+        if (brokerId === undefined) {
+          ctx.log(
+            `dns record ${name} in ${zone.id} (${zoneId}): no broker in its target or name, so no logical id; left out`,
+          );
+          return [];
+        }
+        const id: string =
+          owner.scope === 'provider'
+            ? ids.providerRecord({ id: brokerId })
+            : ids.consumerRecord(owner.owner, { id: brokerId });
+        const acceptance = endpoint?.kind === 'vpc-endpoint' ? [ids.acceptanceFor(formatId(endpoint))] : [];
+        return [
+          {
+            id,
+            item: {
+              live: toLive(ctx, zoneId, rr, expected),
+              dependsOn: foundRefs(found, [zone.id, ...(expected ? [expected.id] : []), ...acceptance]),
+            },
+          },
+        ];
+      });
+    }),
+  );
+  return firstPerId(ctx, perZone.flat(), (r) => r.live.physicalId).map(({ id, item }) => ({ id, ...item }));
+}
+
 export const dnsRecord = defineKind({
   kind: 'dns-record',
   props: Props,
@@ -239,4 +307,6 @@ export const dnsRecord = defineKind({
   repointsOnReplace: true,
   label,
   handler,
+  scan,
+  scanAfter: ['hosted-zone', 'vpc-endpoint', 'load-balancer', 'endpoint-connection-acceptance'],
 });

@@ -14,6 +14,7 @@ import type { Instance } from '../state/instance.js';
 import { attempt, defineKind, orGone, type Desired, type HandlerCtx, type Live } from './kind.js';
 import { checkUnsuccessful, logicalOf, refId, rejectConnections, tryRef } from './shared/ec2-endpoint.js';
 import { poll } from './shared/poll.js';
+import { foundIn, logicalIds } from './shared/scan.js';
 import { Ref } from './shared/schema.js';
 
 const Props = z.strictObject({
@@ -97,6 +98,53 @@ function observe(
     },
     outputs: { serviceId: p.serviceId, endpointId: p.endpointId, state: c.VpcEndpointState ?? '' },
   };
+}
+
+/** Every connection to a service (undefined when the service is gone), through every page. */
+async function connectionsTo(
+  ctx: HandlerCtx,
+  serviceId: string,
+): Promise<VpcEndpointConnection[] | undefined> {
+  return orGone(`the connections to ${serviceId}`, async () => {
+    const out: VpcEndpointConnection[] = [];
+    for await (const page of paginateDescribeVpcEndpointConnections(
+      { client: ctx.aws.ec2 },
+      { Filters: [{ Name: 'service-id', Values: [serviceId] }] },
+    )) {
+      out.push(...(page.VpcEndpointConnections ?? []).filter((c) => c.ServiceId === serviceId));
+    }
+    return out;
+  });
+}
+
+/**
+ * The accepted connections (as read answers) to each endpoint service found in ctx's account and
+ * region, from the endpoints found in any account: an acceptance is named after its endpoint. A
+ * connection from an endpoint the stack did not make is not the stack's.
+ */
+async function scan(
+  ctx: HandlerCtx,
+  found: ReadonlyMap<string, Instance>,
+): Promise<Array<{ id: string; live: Live<Props>; dependsOn: string[] }>> {
+  const { ids, tryParseId, formatId } = await logicalIds();
+  const perService = await Promise.all(
+    foundIn(ctx, found, 'endpoint-service').map(async (svc) => {
+      const sid = svc.outputs.serviceId;
+      const serviceId = typeof sid === 'string' && sid !== '' ? sid : svc.physicalId;
+      return ((await connectionsTo(ctx, serviceId)) ?? []).flatMap((c) => {
+        const endpointId = c.VpcEndpointId;
+        const epId = endpointId === undefined ? undefined : ctx.idOf(endpointId);
+        const ep = epId === undefined ? undefined : found.get(epId);
+        const parsed = ep?.kind === 'vpc-endpoint' ? tryParseId(ep.id) : undefined;
+        if (endpointId === undefined || ep === undefined || parsed?.kind !== 'vpc-endpoint') return [];
+        if (!ACCEPTED_STATES.has(stateOf(c))) return [];
+        const id: string = ids.acceptanceFor(formatId(parsed));
+        const live = observe(ctx, { serviceId, endpointId }, c, undefined, undefined);
+        return [{ id, live, dependsOn: [svc.id, ep.id] }];
+      });
+    }),
+  );
+  return perService.flat();
 }
 
 export const endpointConnectionAcceptance = defineKind({
@@ -193,4 +241,6 @@ export const endpointConnectionAcceptance = defineKind({
       );
     },
   },
+  scan,
+  scanAfter: ['endpoint-service', 'vpc-endpoint'],
 });

@@ -11,6 +11,7 @@ import type { Instance } from '../state/instance.js';
 import { attempt, defineKind, orGone, type Desired, type HandlerCtx, type Live } from './kind.js';
 import { orderStringsLike } from './shared/ec2.js';
 import { logicalOf, refId, tryRef, unlessGone } from './shared/ec2-endpoint.js';
+import { foundIn, logicalIds } from './shared/scan.js';
 import { Ref } from './shared/schema.js';
 
 const Props = z.strictObject({
@@ -94,6 +95,30 @@ async function apply(ctx: HandlerCtx, r: Desired<Props>): Promise<Live<Props>> {
   return observe(ctx, serviceId, now, r.props);
 }
 
+/**
+ * The permissions of each endpoint service found in ctx's account and region, named after the
+ * service's id; a service that allows no principal has none, as read answers.
+ */
+async function scan(
+  ctx: HandlerCtx,
+  found: ReadonlyMap<string, Instance>,
+): Promise<Array<{ id: string; live: Live<Props>; dependsOn: string[] }>> {
+  const { ids, tryParseId, formatId } = await logicalIds();
+  const all = await Promise.all(
+    foundIn(ctx, found, 'endpoint-service').map(async (svc) => {
+      const parsed = tryParseId(svc.id);
+      const sid = svc.outputs.serviceId;
+      const serviceId = typeof sid === 'string' && sid !== '' ? sid : svc.physicalId;
+      if (parsed?.kind !== 'endpoint-service') return [];
+      const principals = await principalsOf(ctx, serviceId);
+      if (principals === undefined || principals.length === 0) return [];
+      const id: string = ids.permissionsFor(formatId(parsed));
+      return [{ id, live: observe(ctx, serviceId, principals, undefined), dependsOn: [svc.id] }];
+    }),
+  );
+  return all.flat();
+}
+
 export const endpointServicePermissions = defineKind({
   kind: 'endpoint-service-permissions',
   props: Props,
@@ -135,4 +160,6 @@ export const endpointServicePermissions = defineKind({
       );
     },
   },
+  scan,
+  scanAfter: ['endpoint-service'],
 });

@@ -6,11 +6,23 @@ import {
   ModifyVpcEndpointServiceConfigurationCommand,
   paginateDescribeVpcEndpointConnections,
   paginateDescribeVpcEndpointServiceConfigurations,
+  type Filter,
   type ServiceConfiguration,
 } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
 import { MplError } from '../errors.js';
-import { attempt, defineKind, orGone, ownedBy, resourceHandler, type HandlerCtx } from './kind.js';
+import type { Instance } from '../state/instance.js';
+import { clientToken } from '../planner/names.js';
+import {
+  attempt,
+  defineKind,
+  orGone,
+  ownedBy,
+  resourceHandler,
+  TAG_STACK,
+  type HandlerCtx,
+  type Live,
+} from './kind.js';
 import { ec2Tags, orderStringsLike, tagMap, tagSpec } from './shared/ec2.js';
 import {
   checkUnsuccessful,
@@ -23,6 +35,7 @@ import {
   withClientToken,
 } from './shared/ec2-endpoint.js';
 import { poll } from './shared/poll.js';
+import { foundRefs, ofStack, stackTagFilter } from './shared/scan.js';
 import { Ref, Tags } from './shared/schema.js';
 
 const Props = z.strictObject({
@@ -53,17 +66,27 @@ async function describeById(ctx: HandlerCtx, serviceId: string): Promise<Service
   return out.ServiceConfigurations?.[0];
 }
 
-/** The live service tagged with this stack and logical id (the filter is also applied here: moto ignores it). */
-async function findByTags(ctx: HandlerCtx, id: string): Promise<ServiceConfiguration | undefined> {
+/** Live services whose tags pass `keep`, through every page (checked here too, whatever the filters let through). */
+async function liveServices(
+  ctx: HandlerCtx,
+  filters: Filter[],
+  keep: (tags: Record<string, string>) => boolean,
+): Promise<ServiceConfiguration[]> {
   const found: ServiceConfiguration[] = [];
   for await (const page of paginateDescribeVpcEndpointServiceConfigurations(
     { client: ctx.aws.ec2 },
-    { Filters: tagFilters(ctx.stack, id) },
+    { Filters: filters },
   )) {
     for (const s of page.ServiceConfigurations ?? []) {
-      if (ownedBy(ctx, id, tagMap(s.Tags)) && !isGone(s)) found.push(s);
+      if (keep(tagMap(s.Tags)) && !isGone(s)) found.push(s);
     }
   }
+  return found;
+}
+
+/** The live service tagged with this stack and logical id. */
+async function findByTags(ctx: HandlerCtx, id: string): Promise<ServiceConfiguration | undefined> {
+  const found = await liveServices(ctx, tagFilters(ctx.stack, id), (tags) => ownedBy(ctx, id, tags));
   if (found.length > 1) {
     ctx.log(
       `${id}: ${found.length} endpoint services carry this id's tags (${found.map((s) => s.ServiceId).join(', ')}); using the first`,
@@ -82,6 +105,50 @@ function lbIdsOf(ctx: HandlerCtx, arns: string[], like: Partial<Props> | undefin
   }
   const ids = arns.map((a) => byArn.get(a) ?? ctx.idOf(a) ?? a);
   return orderStringsLike(ids, like?.loadBalancers);
+}
+
+/** Props in the planner's shape: NLB ARNs as logical ids; the client token is not reported by AWS. */
+function observe(ctx: HandlerCtx, s: ServiceConfiguration, like: Partial<Props> | undefined): Live<Props> {
+  const serviceId = s.ServiceId as string;
+  const tags = tagMap(s.Tags);
+  return {
+    physicalId: serviceId,
+    props: {
+      name: tags.Name ?? '',
+      loadBalancers: lbIdsOf(ctx, s.NetworkLoadBalancerArns ?? [], like),
+      acceptanceRequired: s.AcceptanceRequired ?? false,
+      // Not reported by AWS: an input to the create call only.
+      clientToken: like?.clientToken ?? '',
+      tags,
+    },
+    outputs: { serviceId, serviceName: s.ServiceName ?? '' },
+  };
+}
+
+/**
+ * The stack's live services in ctx's account and region, by their tags. The client token is the
+ * one the planner gives the id (deterministic per stack, account and id), as state records it.
+ */
+async function scan(
+  ctx: HandlerCtx,
+  found: ReadonlyMap<string, Instance>,
+): Promise<Array<{ id: string; live: Live<Props>; dependsOn: string[] }>> {
+  const services = await liveServices(
+    ctx,
+    [stackTagFilter(ctx.stack)],
+    (tags) => tags[TAG_STACK] === ctx.stack,
+  );
+  const mine = await ofStack(
+    ctx,
+    'endpoint-service',
+    services,
+    (sv) => tagMap(sv.Tags),
+    (sv) => `endpoint service ${sv.ServiceId ?? '?'}`,
+  );
+  return mine.map(({ id, item }) => {
+    const live = observe(ctx, item, { clientToken: clientToken(ctx.stack, ctx.aws.account, id) });
+    return { id, live, dependsOn: foundRefs(found, live.props.loadBalancers) };
+  });
 }
 
 /** Polls until the service is Available (Failed is a failure). */
@@ -151,22 +218,7 @@ export const endpointService = defineKind({
     isGone,
     physicalIdOf: (s) => s.ServiceId ?? '',
 
-    observe(ctx, s, like) {
-      const serviceId = s.ServiceId as string;
-      const tags = tagMap(s.Tags);
-      return Promise.resolve({
-        physicalId: serviceId,
-        props: {
-          name: tags.Name ?? '',
-          loadBalancers: lbIdsOf(ctx, s.NetworkLoadBalancerArns ?? [], like),
-          acceptanceRequired: s.AcceptanceRequired ?? false,
-          // Not reported by AWS: an input to the create call only.
-          clientToken: like?.clientToken ?? '',
-          tags,
-        },
-        outputs: { serviceId, serviceName: s.ServiceName ?? '' },
-      });
-    },
+    observe: (ctx, s, like) => Promise.resolve(observe(ctx, s, like)),
 
     async create(ctx, r) {
       const what = `${label(r.props)} (${r.id})`;
@@ -251,4 +303,6 @@ export const endpointService = defineKind({
     },
     tags: ec2Tags,
   }),
+  scan,
+  scanAfter: ['load-balancer'],
 });

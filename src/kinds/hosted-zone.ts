@@ -6,9 +6,9 @@ import {
   DeleteHostedZoneCommand,
   GetHostedZoneCommand,
   ListHostedZonesByNameCommand,
-  ListResourceRecordSetsCommand,
   ListTagsForResourcesCommand,
   UpdateHostedZoneCommentCommand,
+  paginateListHostedZones,
   type HostedZone,
   type ListHostedZonesByNameCommandOutput,
   type ResourceRecordSet,
@@ -18,8 +18,9 @@ import {
 import { z } from 'zod';
 import { awsFailure, errorName, isNotFound } from '../aws/errors.js';
 import { MplError } from '../errors.js';
-import { attempt, defineKind, ownedBy, resourceHandler, type HandlerCtx } from './kind.js';
-import { bareZoneId, normalizeDnsName, route53Tags, waitInsync } from './shared/route53.js';
+import { attempt, defineKind, orGone, ownedBy, resourceHandler, type HandlerCtx, type Live } from './kind.js';
+import { allRecords, bareZoneId, normalizeDnsName, route53Tags, waitInsync } from './shared/route53.js';
+import { ofStack } from './shared/scan.js';
 import { Tags } from './shared/schema.js';
 
 const Props = z.strictObject({
@@ -80,6 +81,25 @@ async function zonesNamed(route53: Route53Client, name: string): Promise<HostedZ
   return found.filter((z) => z.Config?.PrivateZone === true);
 }
 
+/** The tags of zones by bare id. */
+async function zoneTags(
+  ctx: HandlerCtx,
+  ids: readonly string[],
+): Promise<Map<string, Record<string, string>>> {
+  const out = new Map<string, Record<string, string>>();
+  for (let i = 0; i < ids.length; i += 10) {
+    // ListTagsForResources takes at most 10 ids per call (Route 53 API reference).
+    const page = await ctx.aws.route53.send(
+      new ListTagsForResourcesCommand({ ResourceType: 'hostedzone', ResourceIds: ids.slice(i, i + 10) }),
+    );
+    for (const set of page.ResourceTagSets ?? []) {
+      const tags = Object.fromEntries((set.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+      if (set.ResourceId) out.set(bareZoneId(set.ResourceId), tags);
+    }
+  }
+  return out;
+}
+
 /**
  * The zone this stack made for logical id `id`: by tags (stack and id), else by this stack's
  * CallerReference prefix (made, but the run died before tagging). Sorted by id so a duplicate left
@@ -89,18 +109,8 @@ async function find(ctx: HandlerCtx, id: string, name: string): Promise<string |
   const candidates = await zonesNamed(ctx.aws.route53, name);
   if (candidates.length === 0) return undefined;
   const ids = candidates.map((z) => bareZoneId(z.Id ?? '')).sort();
-  const tagged: string[] = [];
-  for (let i = 0; i < ids.length; i += 10) {
-    // ListTagsForResources takes at most 10 ids per call (Route 53 API reference).
-    const out = await ctx.aws.route53.send(
-      new ListTagsForResourcesCommand({ ResourceType: 'hostedzone', ResourceIds: ids.slice(i, i + 10) }),
-    );
-    for (const set of out.ResourceTagSets ?? []) {
-      const tags = Object.fromEntries((set.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
-      if (ownedBy(ctx, id, tags) && set.ResourceId) tagged.push(bareZoneId(set.ResourceId));
-    }
-  }
-  tagged.sort();
+  const tags = await zoneTags(ctx, ids);
+  const tagged = ids.filter((z) => ownedBy(ctx, id, tags.get(z)));
   if (tagged.length > 1)
     ctx.log(
       `hosted zone ${id}: ${tagged.length} zones carry its tags (${tagged.join(', ')}); using ${tagged[0]}`,
@@ -121,25 +131,51 @@ function pickVpc(vpcs: VPC[], wanted: { vpcId?: string | undefined }): VPC | und
   );
 }
 
-async function allRecords(route53: Route53Client, zoneId: string): Promise<ResourceRecordSet[]> {
-  const out: ResourceRecordSet[] = [];
-  let start: {
-    StartRecordName?: string;
-    StartRecordType?: ResourceRecordSet['Type'];
-    StartRecordIdentifier?: string;
-  } = {};
-  for (;;) {
-    const page = await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId, ...start }));
-    out.push(...(page.ResourceRecordSets ?? []));
-    if (!page.IsTruncated || page.NextRecordName === undefined) return out;
-    start = {
-      StartRecordName: page.NextRecordName,
-      StartRecordType: page.NextRecordType,
-      ...(page.NextRecordIdentifier === undefined
-        ? {}
-        : { StartRecordIdentifier: page.NextRecordIdentifier }),
-    };
+/** Props in the planner's shape: the wanted VPC when the zone has it, the name as the planner writes it. */
+async function observe(ctx: HandlerCtx, z: Zone, like: Partial<Props> | undefined): Promise<Live<Props>> {
+  const physicalId = bareZoneId(z.zone.Id ?? '');
+  const vpc = pickVpc(z.vpcs, like ?? {});
+  return {
+    physicalId,
+    props: {
+      name: normalizeDnsName(z.zone.Name ?? ''),
+      vpcId: vpc?.VPCId ?? '',
+      vpcRegion: vpc?.VPCRegion ?? '',
+      comment: z.zone.Config?.Comment ?? '',
+      tags: await route53Tags.read(ctx, physicalId),
+    },
+    outputs: { zoneId: physicalId },
+  };
+}
+
+/**
+ * The stack's private zones in ctx's account, by their tags (of several with one id the lowest
+ * zone id, as read adopts). A zone made by a run that died before tagging it is not found: its
+ * CallerReference names it only by a hash of the logical id.
+ */
+async function scan(ctx: HandlerCtx): Promise<Array<{ id: string; live: Live<Props> }>> {
+  const ids: string[] = [];
+  for await (const page of paginateListHostedZones({ client: ctx.aws.route53 }, {})) {
+    for (const z of page.HostedZones ?? [])
+      if (z.Config?.PrivateZone === true) ids.push(bareZoneId(z.Id ?? ''));
   }
+  ids.sort();
+  const tags = await zoneTags(ctx, ids);
+  const mine = await ofStack(
+    ctx,
+    'hosted-zone',
+    ids,
+    (zoneId) => tags.get(zoneId),
+    (zoneId) => `hosted zone ${zoneId}`,
+  );
+  const out = await Promise.all(
+    mine.map(async ({ id, item }) => {
+      // Deleted since it was listed: not found.
+      const z = await orGone(`hosted zone ${item}`, () => getZone(ctx, item));
+      return z === undefined ? [] : [{ id, live: await observe(ctx, z, undefined) }];
+    }),
+  );
+  return out.flat();
 }
 
 /** The comment is the one setting changed in place (UpdateHostedZoneComment); name and VPC replace. */
@@ -177,21 +213,7 @@ export const hostedZone = defineKind({
     },
     physicalIdOf: (z) => bareZoneId(z.zone.Id ?? ''),
 
-    async observe(ctx, z, like) {
-      const physicalId = bareZoneId(z.zone.Id ?? '');
-      const vpc = pickVpc(z.vpcs, like ?? {});
-      return {
-        physicalId,
-        props: {
-          name: normalizeDnsName(z.zone.Name ?? ''),
-          vpcId: vpc?.VPCId ?? '',
-          vpcRegion: vpc?.VPCRegion ?? '',
-          comment: z.zone.Config?.Comment ?? '',
-          tags: await route53Tags.read(ctx, physicalId),
-        },
-        outputs: { zoneId: physicalId },
-      };
-    },
+    observe,
 
     // The skeleton tags what this returns (checking its owner first), then `ready` waits for INSYNC.
     async create(ctx, r) {
@@ -276,4 +298,5 @@ export const hostedZone = defineKind({
     inUseHint: 'it has records the stack does not manage; delete them first',
     tags: route53Tags,
   }),
+  scan,
 });

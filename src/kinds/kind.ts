@@ -9,6 +9,7 @@ import { awsFailure, classify } from '../aws/errors.js';
 import { MplError, type ErrorCode } from '../errors.js';
 import type { AdminSource } from '../kafka/admin.js';
 import type { Instance, Outputs } from '../state/instance.js';
+import type { Kind } from './index.js';
 
 /** Tag keys every taggable resource carries, so a crashed run (or a lost state) finds what it made. */
 export const TAG_STACK = 'msk-privatelink:stack';
@@ -89,6 +90,11 @@ export interface KindDef<S extends z.ZodType = z.ZodType> {
   ignored?: readonly string[];
   /** Props a rendered diff leaves out (tags, tokens): they are in the JSON. */
   hidden?: readonly string[];
+  /**
+   * Props whose values are secret: the plan JSON and the rendered diff print `"(sensitive)"`
+   * (keys like password, secret or private key are redacted at any depth whatever the kind).
+   */
+  sensitive?: readonly string[];
   /** A dependent whose target is made again is updated (repointed), not replaced (DNS alias records). */
   repointsOnReplace?: boolean;
   /**
@@ -101,6 +107,20 @@ export interface KindDef<S extends z.ZodType = z.ZodType> {
   handler: Handler<z.infer<S>>;
   /** Checks what a plan would change, before any AWS change (pattern 2: Kafka accepts the listeners). */
   preflight?(ctx: HandlerCtx, items: Array<PreflightItem<z.infer<S>>>): Promise<void>;
+  /**
+   * Every resource of this kind the stack (`ctx.stack`) made in ctx's account and region, found
+   * without state (a lost state file): by the stack tag, or through parents already in `found`
+   * (every account's; `ctx.ref` and `ctx.idOf` answer from it too). The logical id comes from the
+   * TAG_ID tag or is built with planner/ids.ts from the parent's id; `live` is what `handler.read`
+   * would answer for it; `dependsOn` the found resources it refers to. Absent: nothing of the kind
+   * is kept in AWS (broker settings live in Kafka).
+   */
+  scan?(
+    ctx: HandlerCtx,
+    found: ReadonlyMap<string, Instance>,
+  ): Promise<Array<{ id: string; live: Live<z.infer<S>>; dependsOn?: string[] }>>;
+  /** The kinds `scan` reads from `found` (its parents, the kinds its props refer to): scanned before it. */
+  scanAfter?: readonly Kind[];
 }
 
 /** Declares a kind; the identity function keeps the schema's type for the registry. */

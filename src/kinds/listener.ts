@@ -5,14 +5,17 @@ import {
   DeleteListenerCommand,
   DescribeListenersCommand,
   ModifyListenerCommand,
+  paginateDescribeListeners,
   type Listener,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { z } from 'zod';
 import { awsFailure, errorName } from '../aws/errors.js';
 import { MplError } from '../errors.js';
+import type { Instance } from '../state/instance.js';
 import { attempt, defineKind, orGone, resourceHandler, type HandlerCtx, type Live } from './kind.js';
 import { tagList } from './shared/ec2.js';
-import { elbTags } from './shared/elbv2.js';
+import { elbTags, stackTagged } from './shared/elbv2.js';
+import { foundIn, foundRefs } from './shared/scan.js';
 import { Port, Ref, Tags } from './shared/schema.js';
 
 const Props = z.strictObject({
@@ -77,6 +80,43 @@ async function observe(ctx: HandlerCtx, l: Listener): Promise<Live<Props>> {
     },
     outputs: { arn },
   };
+}
+
+/**
+ * The stack's listeners in ctx's account and region: those tagged with the stack on the NLBs
+ * found (a listener lives on its NLB; one on an NLB not found is not the stack's).
+ */
+async function scan(
+  ctx: HandlerCtx,
+  found: ReadonlyMap<string, Instance>,
+): Promise<Array<{ id: string; live: Live<Props>; dependsOn: string[] }>> {
+  const all: Listener[] = [];
+  for (const nlb of foundIn(ctx, found, 'load-balancer')) {
+    // An NLB deleted since it was found has no listeners left.
+    const ls = await orGone(label({ loadBalancer: nlb.id }), async () => {
+      const out: Listener[] = [];
+      for await (const page of paginateDescribeListeners(
+        { client: ctx.aws.elbv2 },
+        { LoadBalancerArn: nlb.physicalId },
+      ))
+        out.push(...(page.Listeners ?? []));
+      return out;
+    });
+    all.push(...(ls ?? []));
+  }
+  const mine = await stackTagged(
+    ctx,
+    'listener',
+    all,
+    (l) => l.ListenerArn,
+    (l) => label({ port: l.Port, loadBalancer: ctx.idOf(l.LoadBalancerArn ?? '') }),
+  );
+  return Promise.all(
+    mine.map(async ({ id, item }) => {
+      const live = await observe(ctx, item);
+      return { id, live, dependsOn: foundRefs(found, [live.props.loadBalancer, live.props.targetGroup]) };
+    }),
+  );
 }
 
 export const listener = defineKind({
@@ -156,4 +196,6 @@ export const listener = defineKind({
     },
     tags: elbTags,
   }),
+  scan,
+  scanAfter: ['load-balancer', 'target-group'],
 });

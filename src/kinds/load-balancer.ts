@@ -7,6 +7,7 @@ import {
   DescribeLoadBalancerAttributesCommand,
   DescribeLoadBalancersCommand,
   ModifyLoadBalancerAttributesCommand,
+  paginateDescribeLoadBalancers,
   type LoadBalancer,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { z } from 'zod';
@@ -22,7 +23,7 @@ import {
   type Live,
 } from './kind.js';
 import { compareStrings, describeSubnets, orderLike, tagList } from './shared/ec2.js';
-import { elbTags } from './shared/elbv2.js';
+import { elbTags, stackTagged } from './shared/elbv2.js';
 import { poll } from './shared/poll.js';
 import { Tags } from './shared/schema.js';
 
@@ -108,6 +109,9 @@ async function observe(
   };
 }
 
+/** A failed NLB serves nothing: read reports it gone, and create replaces it. */
+const isGone = (lb: LoadBalancer): boolean => lb.State?.Code === 'failed';
+
 /** Polls until the load balancer is active; `failed` is a failure, not something to wait out. */
 function waitActive(ctx: HandlerCtx, arn: string, what: string): Promise<LoadBalancer> {
   return poll(what, ctx.wait, async () => {
@@ -122,13 +126,32 @@ function waitActive(ctx: HandlerCtx, arn: string, what: string): Promise<LoadBal
   });
 }
 
+/** The stack's NLBs in ctx's account and region, by their tags; a failed one reads as gone, as in read. */
+async function scan(ctx: HandlerCtx): Promise<Array<{ id: string; live: Live<Props> }>> {
+  const lbs: LoadBalancer[] = [];
+  for await (const page of paginateDescribeLoadBalancers({ client: ctx.aws.elbv2 }, {}))
+    lbs.push(...(page.LoadBalancers ?? []).filter((lb) => !isGone(lb)));
+  const mine = await stackTagged(
+    ctx,
+    'load-balancer',
+    lbs,
+    (lb) => lb.LoadBalancerArn,
+    (lb) => label({ name: lb.LoadBalancerName }),
+  );
+  return Promise.all(
+    mine.map(async ({ id, item }) => ({
+      id,
+      live: await observe(ctx, item, undefined),
+    })),
+  );
+}
+
 const handler: Handler<Props> = resourceHandler<Props, LoadBalancer>({
   label,
   byId: (ctx, arn) => describe(ctx, { LoadBalancerArns: [arn] }),
   byIdentity: (ctx, _id, p) =>
     p.name === undefined ? Promise.resolve(undefined) : describe(ctx, { Names: [p.name] }),
-  // A failed NLB serves nothing: read reports it gone, and create replaces it.
-  isGone: (lb) => lb.State?.Code === 'failed',
+  isGone,
   physicalIdOf: (lb) => lb.LoadBalancerArn ?? '',
   observe: (ctx, lb, like) => observe(ctx, lb, like),
 
@@ -210,4 +233,5 @@ export const loadBalancer = defineKind({
   billing: () => ({ meter: 'nlb-hours', quantity: 1 }),
   label,
   handler,
+  scan,
 });

@@ -24,6 +24,7 @@ import {
   type Live,
 } from './kind.js';
 import { describeSubnets, tagMap, tagSpec } from './shared/ec2.js';
+import { foundIn, stackTagFilter, taggedId } from './shared/scan.js';
 import { Port } from './shared/schema.js';
 
 /** A rule on a group the stack does not own (the brokers' group): traffic from the NLB's subnets. */
@@ -134,6 +135,61 @@ async function look(
     },
     outputs: { groupId, ruleIds },
   };
+}
+
+/**
+ * The stack's rules in ctx's account and region: ingress rules tagged with the stack, one resource
+ * per logical id. EC2 knows source CIDRs, not subnets: they are named by the subnets of the NLBs
+ * found (the rules admit the NLBs' subnets), as read names them by the recorded ones.
+ */
+async function scan(
+  ctx: HandlerCtx,
+  found: ReadonlyMap<string, Instance>,
+): Promise<Array<{ id: string; live: Live<Props> }>> {
+  const byId = new Map<string, SecurityGroupRule[]>();
+  for await (const page of paginateDescribeSecurityGroupRules(
+    { client: ctx.aws.ec2 },
+    { Filters: [stackTagFilter(ctx.stack)] },
+  )) {
+    for (const r of page.SecurityGroupRules ?? []) {
+      if (r.IsEgress) continue;
+      const id = await taggedId(
+        ctx,
+        'security-group-rule',
+        tagMap(r.Tags),
+        `ingress rule ${r.SecurityGroupRuleId ?? '?'}`,
+      );
+      if (id !== undefined) byId.set(id, [...(byId.get(id) ?? []), r]);
+    }
+  }
+  const nlbSubnets = [
+    ...new Set(
+      foundIn(ctx, found, 'load-balancer').flatMap((lb) => {
+        const ids: unknown = lb.props.subnetIds;
+        return Array.isArray(ids) ? ids.filter((s): s is string => typeof s === 'string') : [];
+      }),
+    ),
+  ].sort();
+  const out = await Promise.all(
+    [...byId].map(async ([id, rules]) => {
+      const groups = [...new Set(rules.map((r) => r.GroupId ?? ''))].sort();
+      if (groups.length > 1)
+        ctx.log(`${id}: rules on ${groups.join(', ')} carry this id's tags; using ${groups[0]}`);
+      const own = rules.filter((r) => r.GroupId === groups[0]);
+      const first = own[0] as SecurityGroupRule;
+      const props: Props = {
+        groupId: first.GroupId ?? '',
+        protocol: 'tcp',
+        fromPort: first.FromPort ?? 0,
+        toPort: first.ToPort ?? 0,
+        sourceSubnetIds: nlbSubnets,
+        description: first.Description ?? '',
+      };
+      const live = await look(ctx, id, props, new Set(own.map((r) => r.SecurityGroupRuleId ?? '')));
+      return live === undefined ? [] : [{ id, live }];
+    }),
+  );
+  return out.flat();
 }
 
 export const securityGroupRule = defineKind({
@@ -248,4 +304,6 @@ export const securityGroupRule = defineKind({
       }
     },
   },
+  scan,
+  scanAfter: ['load-balancer'],
 });

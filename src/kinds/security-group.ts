@@ -7,6 +7,7 @@ import {
   DescribeSecurityGroupsCommand,
   RevokeSecurityGroupIngressCommand,
   UpdateSecurityGroupRuleDescriptionsIngressCommand,
+  paginateDescribeSecurityGroups,
   type DescribeSecurityGroupsCommandInput,
   type IpPermission,
   type SecurityGroup,
@@ -14,9 +15,10 @@ import {
 import { z } from 'zod';
 import { classify, errorName } from '../aws/errors.js';
 import { MplError } from '../errors.js';
-import { attempt, defineKind, orGone, resourceHandler, type HandlerCtx } from './kind.js';
+import { attempt, defineKind, orGone, resourceHandler, type HandlerCtx, type Live } from './kind.js';
 import { compareStrings, ec2Tags, orderLike, tagMap, tagSpec } from './shared/ec2.js';
 import { poll } from './shared/poll.js';
+import { ofStack, stackTagFilter } from './shared/scan.js';
 import { Port, Tags } from './shared/schema.js';
 
 const Props = z.strictObject({
@@ -126,6 +128,47 @@ async function syncIngress(ctx: HandlerCtx, sg: SecurityGroup, desired: Rule[], 
   });
 }
 
+/** Props in the planner's shape: ingress in the desired order, else by CIDR then ports. */
+function observe(ctx: HandlerCtx, sg: SecurityGroup, like: Partial<Props> | undefined): Live<Props> {
+  const groupId = sg.GroupId as string;
+  return {
+    physicalId: groupId,
+    props: {
+      name: sg.GroupName ?? '',
+      description: sg.Description ?? '',
+      vpcId: sg.VpcId ?? '',
+      // The planner lists rules by CIDR in config order, then port range: follow its order.
+      ingress: orderLike(
+        ingressOf(ctx, sg),
+        like?.ingress,
+        ruleKey,
+        (a, b) => compareStrings(a.cidr, b.cidr) || a.fromPort - b.fromPort || a.toPort - b.toPort,
+      ),
+      // DescribeSecurityGroups answers the tags with the group: no DescribeTags call needed.
+      tags: tagMap(sg.Tags),
+    },
+    outputs: { groupId },
+  };
+}
+
+/** The stack's groups in ctx's account and region, by their tags (filtered here too). */
+async function scan(ctx: HandlerCtx): Promise<Array<{ id: string; live: Live<Props> }>> {
+  const groups: SecurityGroup[] = [];
+  for await (const page of paginateDescribeSecurityGroups(
+    { client: ctx.aws.ec2 },
+    { Filters: [stackTagFilter(ctx.stack)] },
+  ))
+    groups.push(...(page.SecurityGroups ?? []));
+  const mine = await ofStack(
+    ctx,
+    'security-group',
+    groups,
+    (sg) => tagMap(sg.Tags),
+    (sg) => label({ name: sg.GroupName }),
+  );
+  return mine.map(({ id, item }) => ({ id, live: observe(ctx, item, undefined) }));
+}
+
 export const securityGroup = defineKind({
   kind: 'security-group',
   props: Props,
@@ -143,27 +186,7 @@ export const securityGroup = defineKind({
         : byName(ctx, p.name, p.vpcId),
     physicalIdOf: (sg) => sg.GroupId ?? '',
 
-    observe(ctx, sg, like) {
-      const groupId = sg.GroupId as string;
-      return Promise.resolve({
-        physicalId: groupId,
-        props: {
-          name: sg.GroupName ?? '',
-          description: sg.Description ?? '',
-          vpcId: sg.VpcId ?? '',
-          // The planner lists rules by CIDR in config order, then port range: follow its order.
-          ingress: orderLike(
-            ingressOf(ctx, sg),
-            like?.ingress,
-            ruleKey,
-            (a, b) => compareStrings(a.cidr, b.cidr) || a.fromPort - b.fromPort || a.toPort - b.toPort,
-          ),
-          // DescribeSecurityGroups answers the tags with the group: no DescribeTags call needed.
-          tags: tagMap(sg.Tags),
-        },
-        outputs: { groupId },
-      });
-    },
+    observe: (ctx, sg, like) => Promise.resolve(observe(ctx, sg, like)),
 
     async create(ctx, r) {
       const p = r.props;
@@ -220,4 +243,5 @@ export const securityGroup = defineKind({
     },
     tags: ec2Tags,
   }),
+  scan,
 });

@@ -8,6 +8,7 @@ import {
   ListTagsForResourceCommand,
   PutParameterCommand,
   RemoveTagsFromResourceCommand,
+  paginateDescribeParameters,
   type Parameter,
 } from '@aws-sdk/client-ssm';
 import { z } from 'zod';
@@ -21,8 +22,10 @@ import {
   ownedBy,
   resourceHandler,
   type HandlerCtx,
+  type Live,
   type TagApi,
 } from './kind.js';
+import { firstPerId, taggedId } from './shared/scan.js';
 import { Tags } from './shared/schema.js';
 
 const Props = z.strictObject({
@@ -120,6 +123,48 @@ async function putValue(
   }
 }
 
+/** Props as SSM answers them (values are never logged). */
+async function observe(ctx: HandlerCtx, p: Parameter): Promise<Live<Props>> {
+  const name = p.Name as string;
+  return {
+    physicalId: name,
+    props: {
+      name,
+      // The schema has only String; anything else shows as a change (and type forces a replace).
+      type: p.Type as 'String',
+      value: p.Value ?? '',
+      tags: await ssmTags.read(ctx, name),
+    },
+    outputs: { name, version: p.Version ?? 0 },
+  };
+}
+
+/** The stack's parameters in ctx's account and region, by their tags (filtered by SSM and checked here). */
+async function scan(ctx: HandlerCtx): Promise<Array<{ id: string; live: Live<Props> }>> {
+  const names: string[] = [];
+  for await (const page of paginateDescribeParameters(
+    { client: ctx.aws.ssm },
+    { ParameterFilters: [{ Key: `tag:${TAG_STACK}`, Values: [ctx.stack] }] },
+  )) {
+    for (const p of page.Parameters ?? []) if (p.Name !== undefined) names.push(p.Name);
+  }
+  const tagged: Array<{ id: string; item: Parameter }> = [];
+  for (const name of names.sort()) {
+    const what = label({ name });
+    // Deleted since it was listed: not found.
+    const tags = await orGone(what, () => ssmTags.read(ctx, name));
+    const id = await taggedId(ctx, 'ssm-parameter', tags, what);
+    const p = id === undefined ? undefined : await orGone(what, () => get(ctx, name));
+    if (id !== undefined && p !== undefined) tagged.push({ id, item: p });
+  }
+  return Promise.all(
+    firstPerId(ctx, tagged, (p) => p.Name ?? '?').map(async ({ id, item }) => ({
+      id,
+      live: await observe(ctx, item),
+    })),
+  );
+}
+
 export const ssmParameter = defineKind({
   kind: 'ssm-parameter',
   props: Props,
@@ -140,20 +185,7 @@ export const ssmParameter = defineKind({
     },
     physicalIdOf: (p) => p.Name ?? '',
 
-    async observe(ctx, p) {
-      const name = p.Name as string;
-      return {
-        physicalId: name,
-        props: {
-          name,
-          // The schema has only String; anything else shows as a change (and type forces a replace).
-          type: p.Type as 'String',
-          value: p.Value ?? '',
-          tags: await ssmTags.read(ctx, name),
-        },
-        outputs: { name, version: p.Version ?? 0 },
-      };
-    },
+    observe: (ctx, p) => observe(ctx, p),
 
     async create(ctx, r) {
       const what = `${label(r.props)} (${r.id})`;
@@ -190,4 +222,5 @@ export const ssmParameter = defineKind({
     },
     tags: ssmTags,
   }),
+  scan,
 });

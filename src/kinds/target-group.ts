@@ -7,14 +7,16 @@ import {
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
   RegisterTargetsCommand,
+  paginateDescribeTargetGroups,
   type TargetGroup,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { z } from 'zod';
 import { errorName } from '../aws/errors.js';
-import { attempt, defineKind, resourceHandler, type HandlerCtx } from './kind.js';
+import { attempt, defineKind, resourceHandler, type HandlerCtx, type Live } from './kind.js';
 import { Port, Tags } from './shared/schema.js';
 import { tagList } from './shared/ec2.js';
-import { elbTags } from './shared/elbv2.js';
+import { elbTags, stackTagged } from './shared/elbv2.js';
+import { logicalIds } from './shared/scan.js';
 
 const Props = z.strictObject({
   name: z.string(),
@@ -58,6 +60,70 @@ async function currentTargets(ctx: HandlerCtx, arn: string): Promise<Array<{ ip:
     .flatMap((d) => (d.Target?.Id === undefined ? [] : [{ ip: d.Target.Id, port: d.Target.Port ?? 0 }]));
 }
 
+/** Props and outputs of a group; `brokerOf` names each target's broker (AWS knows IPs, not broker ids). */
+async function observeGroup(
+  ctx: HandlerCtx,
+  tg: TargetGroup,
+  brokerOf: (t: { ip: string; port: number }) => number | undefined,
+): Promise<Live<Props>> {
+  const arn = tg.TargetGroupArn as string;
+  const [tags, targets] = await Promise.all([elbTags.read(ctx, arn), currentTargets(ctx, arn)]);
+  return {
+    physicalId: arn,
+    props: {
+      name: tg.TargetGroupName ?? '',
+      protocol: tg.Protocol as 'TCP',
+      port: tg.Port ?? 0,
+      vpcId: tg.VpcId ?? '',
+      targetType: tg.TargetType as 'ip',
+      targets: sortTargets(targets.map((t) => ({ ...t, brokerId: brokerOf(t) ?? UNKNOWN_BROKER }))),
+      tags,
+    },
+    outputs: { arn },
+  };
+}
+
+/**
+ * The stack's groups in ctx's account and region, by their tags. A broker's own groups
+ * (`b-<n>/...`) hold that broker's targets; the bootstrap groups' targets are named by the same
+ * IP and port in those, as read names them from the recorded targets.
+ */
+async function scan(ctx: HandlerCtx): Promise<Array<{ id: string; live: Live<Props> }>> {
+  const { tryParseId, brokerOf, brokerIdOf } = await logicalIds();
+  const groups: TargetGroup[] = [];
+  for await (const page of paginateDescribeTargetGroups({ client: ctx.aws.elbv2 }, {}))
+    groups.push(...(page.TargetGroups ?? []));
+  const mine = await stackTagged(
+    ctx,
+    'target-group',
+    groups,
+    (tg) => tg.TargetGroupArn,
+    (tg) => label({ name: tg.TargetGroupName }),
+  );
+  const ownerOf = (id: string): number | undefined => {
+    const parsed = tryParseId(id);
+    const key = parsed === undefined ? undefined : brokerOf(parsed);
+    return key === undefined ? undefined : brokerIdOf(key);
+  };
+  const perBroker = await Promise.all(
+    mine
+      .filter(({ id }) => ownerOf(id) !== undefined)
+      .map(async ({ id, item }) => ({ id, live: await observeGroup(ctx, item, () => ownerOf(id)) })),
+  );
+  const byTarget = new Map(
+    perBroker.flatMap((f) => f.live.props.targets.map((t) => [targetKey(t), t.brokerId])),
+  );
+  const others = await Promise.all(
+    mine
+      .filter(({ id }) => ownerOf(id) === undefined)
+      .map(async ({ id, item }) => ({
+        id,
+        live: await observeGroup(ctx, item, (t) => byTarget.get(targetKey(t))),
+      })),
+  );
+  return [...perBroker, ...others];
+}
+
 /** Registers missing targets and deregisters extra ones, so the group holds exactly `desired`. */
 async function syncTargets(ctx: HandlerCtx, arn: string, desired: Target[], what: string): Promise<void> {
   const have = await currentTargets(ctx, arn);
@@ -97,26 +163,10 @@ export const targetGroup = defineKind({
       p.name === undefined ? Promise.resolve(undefined) : describe(ctx, { Names: [p.name] }),
     physicalIdOf: (tg) => tg.TargetGroupArn ?? '',
 
-    async observe(ctx, tg, like) {
-      const arn = tg.TargetGroupArn as string;
-      const [tags, targets] = await Promise.all([elbTags.read(ctx, arn), currentTargets(ctx, arn)]);
+    observe(ctx, tg, like) {
       // AWS knows IPs, not broker ids: take them from the desired (or recorded) targets.
       const brokerOf = new Map((like?.targets ?? []).map((t) => [targetKey(t), t.brokerId]));
-      return {
-        physicalId: arn,
-        props: {
-          name: tg.TargetGroupName ?? '',
-          protocol: tg.Protocol as 'TCP',
-          port: tg.Port ?? 0,
-          vpcId: tg.VpcId ?? '',
-          targetType: tg.TargetType as 'ip',
-          targets: sortTargets(
-            targets.map((t) => ({ ...t, brokerId: brokerOf.get(targetKey(t)) ?? UNKNOWN_BROKER })),
-          ),
-          tags,
-        },
-        outputs: { arn },
-      };
+      return observeGroup(ctx, tg, (t) => brokerOf.get(targetKey(t)));
     },
 
     async create(ctx, r) {
@@ -160,4 +210,5 @@ export const targetGroup = defineKind({
     inUseHint: 'a listener still forwards to it; delete the listener first',
     tags: elbTags,
   }),
+  scan,
 });

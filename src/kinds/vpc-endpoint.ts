@@ -11,15 +11,18 @@ import {
 import { z } from 'zod';
 import { errorName } from '../aws/errors.js';
 import { MplError } from '../errors.js';
-import type { Outputs } from '../state/instance.js';
+import { clientToken } from '../planner/names.js';
+import type { Instance, Outputs } from '../state/instance.js';
 import {
   attempt,
   defineKind,
   orGone,
   ownedBy,
   resourceHandler,
+  TAG_STACK,
   type Desired,
   type HandlerCtx,
+  type Live,
 } from './kind.js';
 import { ec2Tags, orderStringsLike, tagMap, tagSpec } from './shared/ec2.js';
 import {
@@ -35,6 +38,7 @@ import {
   withClientToken,
 } from './shared/ec2-endpoint.js';
 import { poll } from './shared/poll.js';
+import { foundRefs, logicalIds, ofStack, stackTagFilter } from './shared/scan.js';
 import { Ref, Tags } from './shared/schema.js';
 
 const Props = z.strictObject({
@@ -142,6 +146,78 @@ export function endpointOutputs(e: VpcEndpoint): Outputs {
   };
 }
 
+/** Props in the planner's shape: the service and groups as logical ids; the client token is not reported by AWS. */
+async function observe(
+  ctx: HandlerCtx,
+  e: VpcEndpoint,
+  like: Partial<Props> | undefined,
+): Promise<Live<Props>> {
+  const subnetIds = orderStringsLike(e.SubnetIds ?? [], like?.subnetIds);
+  const azs = await azIdsOf(ctx, subnetIds);
+  const tags = tagMap(e.Tags);
+  return {
+    physicalId: e.VpcEndpointId ?? '',
+    props: {
+      name: tags.Name ?? '',
+      vpcId: e.VpcId ?? '',
+      service: serviceRefOf(ctx, e.ServiceName ?? '', like),
+      subnetIds,
+      azIds: subnetIds.map((s) => azs.get(s) ?? ''),
+      securityGroups: groupRefsOf(
+        ctx,
+        (e.Groups ?? []).flatMap((g) => (g.GroupId === undefined ? [] : [g.GroupId])),
+        like,
+      ),
+      // The schema only admits false; an endpoint with private DNS on reports true so the diff replaces it.
+      privateDnsEnabled: (e.PrivateDnsEnabled ?? false) as false,
+      // Not reported by AWS: an input to the create call only.
+      clientToken: like?.clientToken ?? '',
+      tags,
+    },
+    outputs: endpointOutputs(e),
+  };
+}
+
+/**
+ * The stack's live endpoints in ctx's account and region, by their tags (of several with one id
+ * the oldest, as read adopts). The service and groups are named through the found instances; the
+ * client token is the one the planner gives the id, as state records it.
+ */
+async function scan(
+  ctx: HandlerCtx,
+  found: ReadonlyMap<string, Instance>,
+): Promise<Array<{ id: string; live: Live<Props>; dependsOn: string[] }>> {
+  const { ids, tryParseId, formatId } = await logicalIds();
+  const live: VpcEndpoint[] = [];
+  for await (const page of paginateDescribeVpcEndpoints(
+    { client: ctx.aws.ec2 },
+    { Filters: [stackTagFilter(ctx.stack)] },
+  )) {
+    for (const e of page.VpcEndpoints ?? [])
+      if (tagMap(e.Tags)[TAG_STACK] === ctx.stack && !isGone(e)) live.push(e);
+  }
+  live.sort((a, b) => (a.CreationTimestamp?.getTime() ?? 0) - (b.CreationTimestamp?.getTime() ?? 0));
+  const mine = await ofStack(
+    ctx,
+    'vpc-endpoint',
+    live,
+    (e) => tagMap(e.Tags),
+    (e) => `VPC endpoint ${e.VpcEndpointId ?? '?'}`,
+  );
+  return Promise.all(
+    mine.map(async ({ id, item }) => {
+      const o = await observe(ctx, item, { clientToken: clientToken(ctx.stack, ctx.aws.account, id) });
+      const service = tryParseId(o.props.service);
+      const permissions = service?.kind === 'endpoint-service' ? [ids.permissionsFor(formatId(service))] : [];
+      return {
+        id,
+        live: o,
+        dependsOn: foundRefs(found, [o.props.service, ...permissions, ...o.props.securityGroups]),
+      };
+    }),
+  );
+}
+
 /** Deletes endpoints and waits until EC2 no longer lists them (or lists them as deleted). */
 async function deleteAndWait(
   ctx: HandlerCtx,
@@ -224,32 +300,7 @@ export const vpcEndpoint = defineKind({
     isGone,
     physicalIdOf: (e) => e.VpcEndpointId ?? '',
 
-    async observe(ctx, e, like) {
-      const subnetIds = orderStringsLike(e.SubnetIds ?? [], like?.subnetIds);
-      const azs = await azIdsOf(ctx, subnetIds);
-      const tags = tagMap(e.Tags);
-      return {
-        physicalId: e.VpcEndpointId ?? '',
-        props: {
-          name: tags.Name ?? '',
-          vpcId: e.VpcId ?? '',
-          service: serviceRefOf(ctx, e.ServiceName ?? '', like),
-          subnetIds,
-          azIds: subnetIds.map((s) => azs.get(s) ?? ''),
-          securityGroups: groupRefsOf(
-            ctx,
-            (e.Groups ?? []).flatMap((g) => (g.GroupId === undefined ? [] : [g.GroupId])),
-            like,
-          ),
-          // The schema only admits false; an endpoint with private DNS on reports true so the diff replaces it.
-          privateDnsEnabled: (e.PrivateDnsEnabled ?? false) as false,
-          // Not reported by AWS: an input to the create call only.
-          clientToken: like?.clientToken ?? '',
-          tags,
-        },
-        outputs: endpointOutputs(e),
-      };
-    },
+    observe,
 
     async create(ctx, r) {
       const what = `${label(r.props)} (${r.id})`;
@@ -344,4 +395,6 @@ export const vpcEndpoint = defineKind({
     },
     tags: ec2Tags,
   }),
+  scan,
+  scanAfter: ['endpoint-service', 'endpoint-service-permissions', 'security-group'],
 });

@@ -15,3 +15,12 @@ export { status, type Drift, type StatusReport } from './status.js';
 export { probe, type ProbeRequest } from './probe.js';
 export { cost } from './cost.js';
 export { discover } from './discover.js';
+export { statePull, type PullResult } from './pull.js';
+export {
+  statePush,
+  forceUnlock,
+  type PushResult,
+  type ForceUnlockResult,
+  type StateOptions,
+  type LockInfo,
+} from './state.js';

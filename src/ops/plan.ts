@@ -1,36 +1,63 @@
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { parseDocument, validate } from '../config/load.js';
 import { MplError } from '../errors.js';
 import { execute, type ExecResult } from '../executor/engine.js';
 import { handlerCtx } from '../executor/context.js';
 import { refresh, type Refreshed } from '../executor/refresh.js';
+import { scanPlaces, scanStack } from '../executor/scan.js';
+import { portAssignmentsFrom } from '../planner/ports-found.js';
 import { kindDef, KINDS } from '../kinds/index.js';
 import type { PreflightItem } from '../kinds/kind.js';
-import { hasChanges } from '../plan/diff.js';
+import { hasChanges, summarize } from '../plan/diff.js';
+import { compareProps } from '../kinds/kind.js';
+import { inputChanges } from '../plan/inputs.js';
+import type { Instance } from '../state/instance.js';
 import { loadOffline, makePlan } from '../plan/make-plan.js';
 import { assertFresh, PlanFileSchema, type PlanFile, type PlanResult } from '../plan/plan-file.js';
 import type { Stack } from './stack.js';
 
 /** `--offline`: no AWS call; the inventory from cluster.brokersFile, prior state empty. */
 export async function planOffline(configFile: string): Promise<PlanResult> {
-  const { input, configDigest } = await loadOffline(configFile);
-  return makePlan(input, configDigest, new Map(), { lineage: null, serial: 0 }, { offline: true });
+  const { input, inputs } = await loadOffline(configFile);
+  return makePlan(input, inputs, new Map(), { lineage: null, serial: 0 }, { offline: true });
 }
 
 /**
- * Plans against live AWS: the desired resources (none to destroy), refreshed through every kind's
- * read (describe calls only), diffed. State is not written.
+ * AWS is the truth, state a cache: everything tagged with the stack (or hanging off what is) in
+ * every account of the config joins the run's state (in memory), and pattern 2's port table takes
+ * the ports the shared NLB listens on. So a lost or partial state never leads to a duplicate, a
+ * moved port, or a destroy that forgets what exists. Answers the ids the state did not know.
+ */
+async function findByTags(stack: Stack): Promise<string[]> {
+  const found = await scanStack(stack.engine, scanPlaces(stack.config));
+  const added: string[] = [];
+  for (const [id, instance] of found) {
+    if (stack.store.get(id)) continue;
+    stack.store.putInMemory(instance);
+    added.push(id);
+  }
+  const ports = portAssignmentsFrom(found.values());
+  stack.input.prior.portAssignments = { ...ports, ...stack.input.prior.portAssignments };
+  return added;
+}
+
+/**
+ * Plans against live AWS: what the stack has (state, and what AWS holds under its tags), refreshed
+ * through every kind's read (describe calls only) together with what the config would make, diffed
+ * against the desired resources (none to destroy). State is not written.
  */
 export async function planLive(
   stack: Stack,
   opts: { destroy?: boolean } = {},
 ): Promise<{ plan: PlanResult; refreshed: Refreshed }> {
   const version = stack.store.version;
-  const desired = opts.destroy
-    ? []
-    : makePlan(stack.input, stack.configDigest, new Map(), version, { offline: false }).desired;
-  const refreshed = await refresh(desired, stack.engine);
-  const plan = makePlan(stack.input, stack.configDigest, refreshed.observed, version, {
+  const byTags = await findByTags(stack);
+  // Destroy reads what the config would make too: broker settings live in Kafka, not under tags.
+  const candidates = makePlan(stack.input, stack.inputs, new Map(), version, { offline: false }).desired;
+  const refreshed = await refresh(candidates, stack.engine);
+  refreshed.adopted.push(...byTags.filter((id) => refreshed.observed.has(id)));
+  const plan = makePlan(stack.input, stack.inputs, refreshed.observed, version, {
     offline: false,
     ...(opts.destroy ? { destroy: true } : {}),
   });
@@ -57,7 +84,11 @@ export async function applyPlan(stack: Stack, plan: PlanResult, confirm: Confirm
       `the plan has lint errors: ${errors.map((e) => `${e.code} ${e.message}`).join('; ')}`,
     );
   }
-  if (!hasChanges(plan.summary)) return { outcome: 'nothing-to-do', plan };
+  if (!hasChanges(plan.summary)) {
+    // Nothing to change in AWS, but what the refresh found (a lost state, a killed run) is recorded.
+    if (stack.store.unsaved()) await stack.store.setPortAssignments(plan.portAssignments);
+    return { outcome: 'nothing-to-do', plan };
+  }
   if (!(await confirm(plan))) return { outcome: 'cancelled', plan };
   await preflight(stack, plan);
   if (Object.keys(plan.portAssignments).length > 0)
@@ -101,7 +132,7 @@ export function destroy(stack: Stack, confirm: Confirm): Promise<ApplyOutcome> {
   return apply(stack, confirm, { destroy: true });
 }
 
-/** Reads and validates a saved plan file; an offline plan is for review only. */
+/** Reads and validates a saved plan file; an offline plan is for review only. Its config path is made absolute. */
 export async function readPlanFile(file: string): Promise<PlanFile> {
   let text: string;
   try {
@@ -115,26 +146,83 @@ export async function readPlanFile(file: string): Promise<PlanFile> {
       'OFFLINE_PLAN',
       `${file} was made with --offline: it cannot be applied; plan again without it`,
     );
-  return saved;
+  // Relative to the plan file, so it applies from any directory or runner.
+  return { ...saved, configFile: path.resolve(path.dirname(path.resolve(file)), saved.configFile) };
 }
 
 /**
- * Applies a saved plan, refused when stale: the config changed, the state moved on (lineage,
- * serial), or the live resources no longer give the same changes.
+ * Where the live resources no longer are what a saved plan saw: a resource it would create that
+ * exists now, one it saw that is gone, or one whose props differ from the plan's `before`.
+ */
+function liveDrift(saved: PlanFile, observed: ReadonlyMap<string, Instance>): string[] {
+  const out: string[] = [];
+  for (const c of saved.changes) {
+    const o = observed.get(c.id);
+    if (c.action === 'create') {
+      if (o) out.push(`${c.id} exists now (made outside this plan)`);
+      continue;
+    }
+    if (!o) {
+      out.push(`${c.id} is gone`);
+      continue;
+    }
+    if (o.status === 'tainted' && c.action !== 'replace') {
+      out.push(`${c.id} is tainted now`);
+      continue;
+    }
+    const { changed } = compareProps(kindDef(c.kind), c.before ?? {}, o.props);
+    if (changed.length > 0) out.push(`${c.id}: ${changed.join(', ')} changed`);
+  }
+  return out;
+}
+
+/**
+ * Applies a saved plan as saved (Terraform's contract): refused, naming what differs, when an
+ * input it read (config, inventory or the brokers MSK lists, CA file), the state (lineage, serial)
+ * or a live resource it touches no longer matches what the plan saw; otherwise its changes run
+ * with its props, with no second confirmation (the plan was reviewed).
  */
 export async function applySaved(stack: Stack, saved: PlanFile): Promise<ApplyOutcome> {
-  if (saved.configDigest !== stack.configDigest)
-    throw new MplError('STALE_PLAN', `${stack.configFile} changed since the plan was made: make a new plan`);
+  if (saved.stack !== stack.config.name)
+    throw new MplError(
+      'STALE_PLAN',
+      `the plan is for stack "${saved.stack}", the config for "${stack.config.name}"`,
+    );
+  const inputs = inputChanges(saved.inputs, stack.inputs);
+  if (inputs.length > 0)
+    throw new MplError(
+      'STALE_PLAN',
+      `the inputs changed since the plan was made: ${inputs.join('; ')}: make a new plan`,
+    );
   assertFresh(saved, stack.store.version);
-  const { plan } = await planLive(stack, { destroy: saved.destroy });
-  const key = (cs: Array<{ action: string; id: string }>) =>
-    cs
-      .filter((c) => c.action !== 'noop')
-      .map((c) => `${c.action} ${c.id}`)
-      .sort()
-      .join('\n');
-  if (key(saved.changes) !== key(plan.changes))
-    throw new MplError('STALE_PLAN', 'the live resources changed since the plan was made: make a new plan');
-  // The plan was reviewed: no second confirmation.
+  const byTags = await findByTags(stack);
+  const candidates = saved.destroy
+    ? makePlan(stack.input, stack.inputs, new Map(), stack.store.version, { offline: false }).desired
+    : saved.desired;
+  const refreshed = await refresh(candidates, stack.engine);
+  const seen = new Set(saved.changes.map((c) => c.id));
+  const drift = [
+    ...byTags.filter((id) => !seen.has(id)).map((id) => `${id} exists now (made outside this plan)`),
+    ...liveDrift(saved, refreshed.observed),
+  ];
+  if (drift.length > 0)
+    throw new MplError(
+      'STALE_PLAN',
+      `the live resources changed since the plan was made: ${drift.join('; ')}: make a new plan`,
+    );
+  const plan: PlanResult = {
+    stack: saved.stack,
+    configFile: saved.configFile,
+    inputs: saved.inputs,
+    offline: false,
+    destroy: saved.destroy,
+    state: saved.state,
+    desired: saved.desired,
+    portAssignments: saved.portAssignments,
+    changes: saved.changes,
+    summary: summarize(saved.changes),
+    // Lint ran when the plan was made: a plan with lint errors is never saved.
+    findings: [],
+  };
   return applyPlan(stack, plan, () => Promise.resolve(true));
 }

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { ClientPool, type ClientPoolOptions } from '../aws/clients.js';
 import { loadConfig, loadInventory } from '../config/load.js';
 import type { Config, Inventory } from '../config/schema.js';
@@ -9,9 +8,9 @@ import type { RunDeps } from '../executor/context.js';
 import { DEFAULT_RETRY, type EngineOptions, type RetryOptions } from '../executor/engine.js';
 import type { AdminSource } from '../kafka/admin.js';
 import type { WaitOptions } from '../kinds/kind.js';
-import { digestOf } from '../plan/plan-file.js';
+import { planInputs, type PlanInputs } from '../plan/inputs.js';
 import { resolveSubnets, unresolvedSubnetIds, type PlanInput } from '../planner/input.js';
-import { defaultStatePath, LocalStateBackend } from '../state/local.js';
+import { localStateFile, LocalStateBackend } from '../state/local.js';
 import { S3StateBackend } from '../state/s3.js';
 import { StateStore, type StateBackend } from '../state/store.js';
 import { kafkaAccessFor } from './kafka-access.js';
@@ -33,13 +32,16 @@ export interface StackOptions {
   parallelism?: number;
   /** Per-account SDK overrides (tests: the emulator's endpoint and keys); the SDK's defaults otherwise. */
   configFor?: ClientPoolOptions['configFor'];
+  /** S3 state: the lock's lease in seconds (default: the config's state.lockLeaseSeconds, else 120). */
+  lockLeaseSeconds?: number;
 }
 
 /** Everything an online operation needs for one stack: config, inventory, clients, state. */
 export interface Stack {
   configFile: string;
   config: Config;
-  configDigest: string;
+  /** What a plan of this stack reads: digests of the config, inventory and CA file; the brokers. */
+  inputs: PlanInputs;
   inventory: Inventory;
   input: PlanInput;
   pool: ClientPool;
@@ -66,19 +68,34 @@ export function poolFor(config: Config | undefined, opts: StackOptions): ClientP
   });
 }
 
-export function backendFor(config: Config, configFile: string, pool: ClientPool): StateBackend {
+/**
+ * The config's state backend: S3 (the lock a lease of `lockLeaseSeconds`, else the config's, else
+ * 120 s), or the local file (`state.path`, else beside the config file; a state left at the old
+ * default in the working directory is refused with STATE_MOVED, never silently replaced by an empty one).
+ */
+export function backendFor(
+  config: Config,
+  configFile: string,
+  pool: ClientPool,
+  opts: Pick<StackOptions, 'reporter' | 'lockLeaseSeconds'> = {},
+): StateBackend {
+  const reporter = opts.reporter ?? silent;
+  const log = (level: 'info' | 'warn', message: string) => reporter.emit({ type: 'log', level, message });
   if (config.state.backend === 's3') {
     const s3 = pool.for(config.provider.account, config.region).s3;
+    const leaseSeconds = opts.lockLeaseSeconds ?? config.state.lockLeaseSeconds;
     return new S3StateBackend(
       s3,
       config.state.bucket as string,
       config.state.key ?? `msk-privatelink/${config.name}.state.json`,
+      { configFile, log, ...(leaseSeconds === undefined ? {} : { leaseMs: leaseSeconds * 1000 }) },
     );
   }
-  return new LocalStateBackend(config.state.path ?? defaultStatePath(config.name));
+  const { file, movedFrom } = localStateFile(config, configFile);
+  return new LocalStateBackend(file, { configFile, log, ...(movedFrom === undefined ? {} : { movedFrom }) });
 }
 
-function checkRegion(config: Config, configFile: string, region: string | undefined): void {
+export function checkRegion(config: Config, configFile: string, region: string | undefined): void {
   if (region !== undefined && region !== config.region) {
     throw new MplError(
       'REGION_MISMATCH',
@@ -124,12 +141,12 @@ export async function withStack<T>(
 ): Promise<T> {
   const config = await loadConfig(configFile);
   checkRegion(config, configFile, opts.region);
-  const configDigest = digestOf(await readFile(configFile, 'utf8'));
   const reporter = opts.reporter ?? silent;
   const pool = poolFor(config, opts);
   try {
     const { inventory, subnets } = await readInventory(config, configFile, pool);
-    const backend = backendFor(config, configFile, pool);
+    const inputs = await planInputs(config, configFile, inventory);
+    const backend = backendFor(config, configFile, pool, opts);
     const held = opts.lock === undefined ? undefined : await backend.lock(opts.lock);
     try {
       const store = await StateStore.open(backend, config.name);
@@ -161,7 +178,7 @@ export async function withStack<T>(
       return await fn({
         configFile,
         config,
-        configDigest,
+        inputs,
         inventory,
         input,
         pool,

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { loadConfig, loadInventory } from '../config/load.js';
 import { MplError } from '../errors.js';
 import { resolveSubnets, EMPTY_PRIOR, type PlanInput } from '../planner/input.js';
@@ -6,13 +5,14 @@ import { lint } from '../planner/lint.js';
 import { planStack } from '../planner/plan-stack.js';
 import type { Instance } from '../state/instance.js';
 import { diff, summarize } from './diff.js';
-import { digestOf, type PlanResult } from './plan-file.js';
+import { planInputs, type PlanInputs } from './inputs.js';
+import type { PlanResult } from './plan-file.js';
 
 /**
  * Loads a config and its inventory for offline use: the inventory from cluster.brokersFile, every
  * subnet's AZ ID from the config or inventory, prior state empty. No AWS call.
  */
-export async function loadOffline(configFile: string): Promise<{ input: PlanInput; configDigest: string }> {
+export async function loadOffline(configFile: string): Promise<{ input: PlanInput; inputs: PlanInputs }> {
   const config = await loadConfig(configFile);
   const brokersFile = config.cluster.brokersFile;
   if (brokersFile === undefined) {
@@ -26,8 +26,8 @@ export async function loadOffline(configFile: string): Promise<{ input: PlanInpu
   }
   const inventory = await loadInventory(brokersFile, `${configFile}: cluster.brokersFile`);
   const subnets = resolveSubnets(config, inventory, configFile);
-  const configDigest = digestOf(await readFile(configFile, 'utf8'));
-  return { configDigest, input: { config, inventory, configFile, ...subnets, prior: EMPTY_PRIOR } };
+  const inputs = await planInputs(config, configFile, inventory);
+  return { inputs, input: { config, inventory, configFile, ...subnets, prior: EMPTY_PRIOR } };
 }
 
 /**
@@ -36,7 +36,7 @@ export async function loadOffline(configFile: string): Promise<{ input: PlanInpu
  */
 export function makePlan(
   input: PlanInput,
-  configDigest: string,
+  inputs: PlanInputs,
   observed: ReadonlyMap<string, Instance>,
   state: { lineage: string | null; serial: number },
   opts: { offline: boolean; destroy?: boolean },
@@ -47,7 +47,7 @@ export function makePlan(
   return {
     stack: input.config.name,
     configFile: input.configFile,
-    configDigest,
+    inputs,
     offline: opts.offline,
     destroy: opts.destroy === true,
     state,

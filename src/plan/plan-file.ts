@@ -1,9 +1,10 @@
-import { createHash } from 'node:crypto';
+import path from 'node:path';
 import { z } from 'zod';
 import { MplError } from '../errors.js';
 import { KINDS, ResourceSchema, type Resource } from '../kinds/index.js';
 import type { Change, Summary } from './diff.js';
 import type { Finding } from '../planner/lint.js';
+import type { PlanInputs } from './inputs.js';
 
 const ChangeSchema = z.strictObject({
   action: z.enum(['create', 'update', 'replace', 'delete', 'noop']),
@@ -18,14 +19,25 @@ const ChangeSchema = z.strictObject({
   forcingProps: z.array(z.string()).optional(),
 });
 
-/** A saved plan: what apply will do, and the state it was made from (so a stale plan is refused). */
+/**
+ * A saved plan: what apply will do, with what it was made from: the state (lineage, serial), the
+ * inputs it read (digests, and the brokers it saw), and the props of every resource as they were
+ * then (each change's `before`). `apply PLAN` refuses it when any of these moved on.
+ */
 export const PlanFileSchema = z.strictObject({
   format: z.literal('msk-privatelink-plan'),
-  version: z.literal(1),
+  /** 2: inputs digests and a config path relative to the plan file (1 was made by 0.1: plan again). */
+  version: z.literal(2, { error: 'made by an older version of msk-privatelink: make the plan again' }),
   createdAt: z.string(),
   stack: z.string(),
+  /** Relative to the plan file's folder, so the plan applies from any directory or runner. */
   configFile: z.string(),
-  configDigest: z.string(),
+  inputs: z.strictObject({
+    digests: z.record(z.string(), z.string()),
+    brokers: z.array(
+      z.strictObject({ id: z.number().int(), host: z.string(), ip: z.string(), subnetId: z.string() }),
+    ),
+  }),
   offline: z.boolean(),
   /** Made by `destroy`'s planning mode (nothing desired). */
   destroy: z.boolean().default(false),
@@ -41,7 +53,7 @@ export type PlanFile = z.infer<typeof PlanFileSchema>;
 export interface PlanResult {
   stack: string;
   configFile: string;
-  configDigest: string;
+  inputs: PlanInputs;
   offline: boolean;
   destroy: boolean;
   state: { lineage: string | null; serial: number };
@@ -52,18 +64,15 @@ export interface PlanResult {
   findings: Finding[];
 }
 
-export function digestOf(text: string): string {
-  return `sha256:${createHash('sha256').update(text).digest('hex')}`;
-}
-
-export function toPlanFile(p: PlanResult, now = new Date()): PlanFile {
+/** The plan file written to `file`: the config path is made relative to the plan file's folder. */
+export function toPlanFile(p: PlanResult, file: string, now = new Date()): PlanFile {
   return {
     format: 'msk-privatelink-plan',
-    version: 1,
+    version: 2,
     createdAt: now.toISOString(),
     stack: p.stack,
-    configFile: p.configFile,
-    configDigest: p.configDigest,
+    configFile: path.relative(path.dirname(path.resolve(file)), path.resolve(p.configFile)),
+    inputs: p.inputs,
     offline: p.offline,
     destroy: p.destroy,
     state: p.state,

@@ -3,6 +3,7 @@ import type { Finding } from '../planner/lint.js';
 import { kindDef } from '../kinds/index.js';
 import { layoutWidth, wrapText } from '../text-layout.js';
 import { GLYPH, type Action, type Change, type Summary } from './diff.js';
+import { redactProps } from './plan-json.js';
 
 export interface RenderOptions {
   color: boolean;
@@ -74,27 +75,21 @@ function renderProps(ch: Change, p: (s: string) => string, dim: (s: string) => s
   const lines: string[] = [];
   const show = (v: unknown) => JSON.stringify(v);
   // Each kind names what a readable diff leaves out (tags, client tokens); the JSON has everything.
-  const hidden = new Set(kindDef(ch.kind).hidden ?? []);
+  const def = kindDef(ch.kind);
+  const hidden = new Set(def.hidden ?? []);
+  const before = ch.before && redactProps(ch.before, def.sensitive);
+  const after = ch.after && redactProps(ch.after, def.sensitive);
   if (ch.action === 'create') {
-    for (const [k, v] of Object.entries(ch.after ?? {}))
+    for (const [k, v] of Object.entries(after ?? {}))
       if (!hidden.has(k)) lines.push(p(`        + ${k} = ${show(v)}`));
   } else if (ch.action === 'delete') {
-    for (const [k, v] of Object.entries(ch.before ?? {}))
+    for (const [k, v] of Object.entries(before ?? {}))
       if (!hidden.has(k)) lines.push(p(`        - ${k} = ${show(v)}`));
   } else if (ch.action === 'update' || ch.action === 'replace') {
     for (const k of ch.changedProps ?? []) {
       const forces = ch.forcingProps?.includes(k) ? dim(' # forces replacement') : '';
-      lines.push(p(`        ~ ${k} = ${show(ch.before?.[k])} -> ${show(ch.after?.[k])}`) + forces);
+      lines.push(p(`        ~ ${k} = ${show(before?.[k])} -> ${show(after?.[k])}`) + forces);
     }
   }
   return lines;
-}
-
-/** The public plan JSON printed by `plan --json`: changes, summary and warnings. */
-export function planJson(changes: Change[], summary: Summary, findings: Finding[]) {
-  return {
-    changes: changes.map(({ action, kind, id, account, reason }) => ({ action, kind, id, account, reason })),
-    summary,
-    warnings: findings.map(({ code, message, severity }) => ({ code, message, severity })),
-  };
 }

@@ -1,10 +1,29 @@
 // S3 state backend for teams: the state object plus a lock object `<key>.lock`, both written with
 // S3 conditional writes (PutObject If-None-Match / If-Match, S3 user guide "Conditional writes").
+// The lock is a lease: its holder renews it while it runs; a lock whose lease has passed belongs to
+// a run that died and is taken over by the next one.
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { parseDocument, validate } from '../config/load.js';
 import { InputError, MplError } from '../errors.js';
-import { lockedError, newLockInfo, parseLockInfo, type Lock, type LockInfo } from './lock.js';
+import {
+  DEFAULT_LOCK_LEASE_SECONDS,
+  describeHolder,
+  forceUnlockHint,
+  LeaseHeartbeat,
+  leaseExpired,
+  leaseExpiresAt,
+  lockedError,
+  lockIdMismatch,
+  newLockInfo,
+  parseLockInfo,
+  renewEveryMs,
+  sleep,
+  type ForceUnlocked,
+  type Lock,
+  type LockInfo,
+} from './lock.js';
 import { StateSchema, type State } from './schema.js';
+import type { StateBackend } from './store.js';
 
 function errorName(e: unknown): string {
   return (e as { name?: string } | undefined)?.name ?? '';
@@ -42,18 +61,35 @@ export interface S3StateOptions {
   verifyDelayMs?: number;
   pid?: number;
   host?: string;
+  /** The lock's lease (default DEFAULT_LOCK_LEASE_SECONDS); renewed every third of it. */
+  leaseMs?: number;
+  /** Take-overs of expired locks, a lost lock, failed renewals: for the run's event stream. */
+  log?: (level: 'info' | 'warn', message: string) => void;
+  /** The config file, for the force-unlock command messages name. */
+  configFile?: string;
 }
+
+/** Why a take-over attempt did not win: the lock changed or went away meanwhile (look again). */
+type TakeOver = { won: true; etag: string | undefined } | { won: false };
 
 /**
  * State in `s3://<bucket>/<key>`: `read` remembers the object's ETag and `write` sends it as
  * If-Match (If-None-Match: * for the first write), so a writer that did not see the latest state
- * cannot overwrite it. `lock` creates `<key>.lock` with If-None-Match: *.
+ * cannot overwrite it. `lock` creates `<key>.lock` with If-None-Match: *, or takes over a lock
+ * whose lease has passed with If-Match on that lock's ETag; the holder's heartbeat renews the lease
+ * (If-Match on its own lock's ETag) every third of it until `unlock`.
  */
-export class S3StateBackend {
+export class S3StateBackend implements StateBackend {
   readonly location: string;
   readonly lockKey: string;
+  readonly lockLocation: string;
+  readonly leaseMs: number;
   /** ETag of the state object as last read or written; null: known absent; undefined: not read yet. */
   private etag: string | null | undefined;
+  /** Heartbeats of the locks this backend holds, by lock id. */
+  private readonly heartbeats = new Map<string, LeaseHeartbeat>();
+  /** Set when a heartbeat found its lock taken or removed (who has it now): writes are refused from then on. */
+  private lostLock: string | undefined;
 
   constructor(
     private readonly s3: S3Client,
@@ -63,6 +99,8 @@ export class S3StateBackend {
   ) {
     this.location = `s3://${bucket}/${key}`;
     this.lockKey = `${key}.lock`;
+    this.lockLocation = `s3://${bucket}/${this.lockKey}`;
+    this.leaseMs = opts.leaseMs ?? DEFAULT_LOCK_LEASE_SECONDS * 1000;
   }
 
   async read(): Promise<State | undefined> {
@@ -94,6 +132,27 @@ export class S3StateBackend {
       }
     }
     const next: State = { ...state, serial: state.serial + 1 };
+    await this.put(next);
+    return next;
+  }
+
+  /**
+   * Writes `state` as it is, serial included (moving a state between backends keeps its version),
+   * under the same condition as `write`: the object must be as this backend last read it.
+   */
+  async writeExact(state: State): Promise<State> {
+    if (this.etag === undefined) await this.read();
+    await this.put(state);
+    return state;
+  }
+
+  private async put(state: State): Promise<void> {
+    if (this.lostLock !== undefined) {
+      throw new MplError(
+        'LOCK_LOST',
+        `state lock ${this.lockLocation} is no longer this run's: ${this.lostLock}; the state was not written`,
+      );
+    }
     const condition =
       this.etag === null || this.etag === undefined ? { IfNoneMatch: '*' } : { IfMatch: this.etag };
     try {
@@ -101,7 +160,7 @@ export class S3StateBackend {
         new PutObjectCommand({
           Bucket: this.bucket,
           Key: this.key,
-          Body: `${JSON.stringify(next, null, 2)}\n`,
+          Body: `${JSON.stringify(state, null, 2)}\n`,
           ContentType: 'application/json',
           ...condition,
         }),
@@ -115,7 +174,6 @@ export class S3StateBackend {
         cause: e,
       });
     }
-    return next;
   }
 
   private conflict(why: string, cause?: unknown): MplError {
@@ -131,56 +189,152 @@ export class S3StateBackend {
       return { info: parseLockInfo((await out.Body?.transformToString('utf8')) ?? ''), etag: out.ETag };
     } catch (e) {
       if (isMissing(e)) return undefined;
-      throw e;
+      throw new MplError(
+        'STATE_LOCK_FAILED',
+        `cannot read the state lock ${this.lockLocation}: ${errorName(e)}`,
+        {
+          cause: e,
+        },
+      );
     }
   }
 
   private locked(holder: LockInfo | undefined): MplError {
-    return lockedError(
-      `s3://${this.bucket}/${this.lockKey}`,
-      holder,
-      `delete s3://${this.bucket}/${this.lockKey} (a lock in S3 cannot be checked for a dead process)`,
+    const now = `\`${forceUnlockHint(this.opts.configFile, holder?.id)}\``;
+    const how =
+      holder?.expiresAt === undefined
+        ? `run ${now} (this lock has no lease: it is never taken over by itself)`
+        : `the next run takes it over once its lease has passed (${holder.expiresAt}); to free it sooner, run ${now}`;
+    return lockedError(this.lockLocation, holder, how);
+  }
+
+  /** PutObject of a lock body under a condition; the new ETag. */
+  private async putLock(info: LockInfo, condition: { IfNoneMatch: '*' } | { IfMatch: string }) {
+    const out = await this.s3.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: this.lockKey,
+        Body: JSON.stringify(info),
+        ContentType: 'application/json',
+        ...condition,
+      }),
+    );
+    return out.ETag;
+  }
+
+  private lockFailed(e: unknown, what: string): MplError {
+    return new MplError(
+      'STATE_LOCK_FAILED',
+      `cannot ${what} the state lock ${this.lockLocation}: ${errorName(e)}`,
+      {
+        cause: e,
+      },
     );
   }
 
-  /** Takes the stack's lock, or refuses with STATE_LOCKED naming who holds it and since when. */
-  async lock(owner: string): Promise<Lock> {
-    const info = newLockInfo(owner, this.opts);
-    const location = `s3://${this.bucket}/${this.lockKey}`;
+  /** Replaces the expired lock seen with `etag` by ours: If-Match, so of two runs taking it over one wins. */
+  private async takeOver(info: LockInfo, etag: string | undefined): Promise<TakeOver> {
+    if (etag === undefined) return { won: false };
     try {
-      await this.s3.send(
-        new PutObjectCommand({
-          Bucket: this.bucket,
-          Key: this.lockKey,
-          Body: JSON.stringify(info),
-          ContentType: 'application/json',
-          IfNoneMatch: '*',
-        }),
-      );
+      return { won: true, etag: await this.putLock(info, { IfMatch: etag }) };
     } catch (e) {
-      if (!isConditionFailed(e)) {
-        throw new MplError('STATE_LOCK_FAILED', `cannot create the state lock ${location}: ${errorName(e)}`, {
-          cause: e,
-        });
-      }
-      throw this.locked((await this.readLock())?.info);
+      // 412: another run took it over (or its holder renewed it) first; 404: it was released.
+      if (isConditionFailed(e) || isMissing(e)) return { won: false };
+      throw this.lockFailed(e, 'take over');
     }
-    // Read back after a pause: ours unless a racing writer slipped past a non-atomic check (see verifyDelayMs).
+  }
+
+  /**
+   * Takes the stack's lock, or refuses with STATE_LOCKED naming who holds it, since when and until
+   * when. A lock whose lease has passed is taken over, never one whose lease is still running.
+   */
+  async lock(owner: string): Promise<Lock> {
+    let seen: LockInfo | undefined;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const info = newLockInfo(owner, { ...this.opts, leaseMs: this.leaseMs });
+      let created = false;
+      try {
+        await this.putLock(info, { IfNoneMatch: '*' });
+        created = true;
+      } catch (e) {
+        if (!isConditionFailed(e)) throw this.lockFailed(e, 'create');
+      }
+      if (!created) {
+        // The same pause as before the read-back: a lock caught mid-race names the one that stays.
+        await this.settle();
+        const current = await this.readLock();
+        if (current === undefined) continue; // released meanwhile: try again
+        seen = current.info;
+        if (!current.info || !leaseExpired(current.info, new Date())) throw this.locked(current.info);
+        if (!(await this.takeOver(info, current.etag)).won) continue; // someone was quicker: look again
+        this.opts.log?.(
+          'warn',
+          `took over the state lock ${this.lockLocation} of ${describeHolder(current.info)}: its lease had passed (the run is taken for dead)`,
+        );
+      }
+      return this.confirm(info);
+    }
+    throw this.locked(seen);
+  }
+
+  private async settle(): Promise<void> {
     const delay = this.opts.verifyDelayMs ?? 100;
-    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+    if (delay > 0) await sleep(delay);
+  }
+
+  /**
+   * Reads the lock back after a pause: ours unless a racing writer slipped past a non-atomic check
+   * (see verifyDelayMs). Then starts the heartbeat with the ETag read.
+   */
+  private async confirm(info: LockInfo): Promise<Lock> {
+    await this.settle();
     const now = await this.readLock();
     if (now?.info?.id !== info.id) throw this.locked(now?.info);
-    return { ...info, location };
+    this.lostLock = undefined;
+    let etag = now.etag;
+    const heartbeat = new LeaseHeartbeat(
+      renewEveryMs(this.leaseMs),
+      async () => {
+        const renewed = { ...info, expiresAt: leaseExpiresAt(new Date(), this.leaseMs) };
+        try {
+          etag = await this.putLock(renewed, { IfMatch: etag ?? '' });
+          return 'renewed';
+        } catch (e) {
+          // 412: someone replaced it (took it over); 404: it was force-unlocked. A 409 (a
+          // concurrent conditional write) is tried again at the next beat, which learns which.
+          const conflict = errorName(e) === 'ConditionalRequestConflict' || httpStatus(e) === 409;
+          if (conflict || !(isConditionFailed(e) || isMissing(e))) throw e;
+          const holder = (await this.readLock().catch(() => undefined))?.info;
+          this.lostLock = holder ? `now held by ${describeHolder(holder)}` : 'it was removed (force-unlock)';
+          this.opts.log?.(
+            'warn',
+            `lost the state lock ${this.lockLocation}: ${this.lostLock}; this run writes no more state`,
+          );
+          return 'lost';
+        }
+      },
+      (message) => this.opts.log?.('warn', message),
+    ).start();
+    this.heartbeats.set(info.id, heartbeat);
+    return { ...info, location: this.lockLocation };
+  }
+
+  /** The heartbeat of a lock this backend holds (tests). */
+  heartbeatOf(lock: Pick<LockInfo, 'id'>): LeaseHeartbeat | undefined {
+    return this.heartbeats.get(lock.id);
   }
 
   /** Releases `lock` if it is still the one in S3; a lock already gone is fine. */
   async unlock(lock: Pick<LockInfo, 'id'>): Promise<void> {
+    const heartbeat = this.heartbeats.get(lock.id);
+    this.heartbeats.delete(lock.id);
+    await heartbeat?.stop();
     const now = await this.readLock();
     if (!now) return;
     if (now.info?.id !== lock.id) {
       throw new MplError(
         'LOCK_LOST',
-        `state lock s3://${this.bucket}/${this.lockKey} is no longer this run's: now held by ${now.info ? `${now.info.owner} (pid ${now.info.pid} on ${now.info.host})` : 'an unreadable lock'}`,
+        `state lock ${this.lockLocation} is no longer this run's: now held by ${now.info ? describeHolder(now.info) : 'an unreadable lock'}`,
       );
     }
     try {
@@ -191,23 +345,40 @@ export class S3StateBackend {
     } catch (e) {
       if (isMissing(e)) return;
       if (isConditionFailed(e)) {
-        throw new MplError(
-          'LOCK_LOST',
-          `state lock s3://${this.bucket}/${this.lockKey} was taken by another run`,
-          {
-            cause: e,
-          },
-        );
+        throw new MplError('LOCK_LOST', `state lock ${this.lockLocation} was taken by another run`, {
+          cause: e,
+        });
       }
-      throw new MplError('STATE_LOCK_FAILED', `cannot delete the state lock: ${errorName(e)}`, { cause: e });
+      throw this.lockFailed(e, 'delete');
     }
   }
 
-  /** Removes the lock whoever holds it (an operator's force-unlock after a run died). */
-  async forceUnlock(): Promise<LockInfo | undefined> {
-    const now = await this.readLock();
-    if (!now) return undefined;
-    await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.lockKey }));
-    return now.info;
+  /**
+   * Removes the lock whoever holds it, or only lock `expectedId` when given (LOCK_ID_MISMATCH
+   * otherwise): an operator's force-unlock after a run died. Undefined when no lock was held.
+   * If-Match on the ETag read, so a lock taken between the read and the delete is left alone (a
+   * live holder's renewal changes the ETag too: then it is read again).
+   */
+  async forceUnlock(expectedId?: string): Promise<ForceUnlocked | undefined> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const now = await this.readLock();
+      if (!now) return undefined;
+      if (expectedId !== undefined && now.info?.id !== expectedId)
+        throw lockIdMismatch(this.lockLocation, now.info, expectedId);
+      try {
+        await this.s3.send(
+          new DeleteObjectCommand({
+            Bucket: this.bucket,
+            Key: this.lockKey,
+            ...(now.etag === undefined ? {} : { IfMatch: now.etag }),
+          }),
+        );
+        return { location: this.lockLocation, holder: now.info };
+      } catch (e) {
+        if (isMissing(e)) return undefined;
+        if (!isConditionFailed(e)) throw this.lockFailed(e, 'delete');
+      }
+    }
+    throw this.locked((await this.readLock())?.info);
   }
 }

@@ -1,6 +1,6 @@
 import { emptyState } from './local.js';
 import type { Instance } from './instance.js';
-import type { Lock } from './lock.js';
+import type { ForceUnlocked, Lock } from './lock.js';
 import type { State } from './schema.js';
 
 export interface StateBackend {
@@ -9,9 +9,13 @@ export interface StateBackend {
   read(): Promise<State | undefined>;
   /** Writes `state` with the next serial and returns what was written. */
   write(state: State): Promise<State>;
-  /** Takes the stack's lock (refused, naming the holder, when another run has it). */
+  /** Writes `state` as it is, serial included: moving a state from one backend to another. */
+  writeExact(state: State): Promise<State>;
+  /** Takes the stack's lock (refused, naming the holder, since when and until when, when another run has it). */
   lock(owner: string): Promise<Lock>;
   unlock(lock: Pick<Lock, 'id'>): Promise<void>;
+  /** Removes the lock whoever holds it (only lock `expectedId` when given); undefined when none was held. */
+  forceUnlock(expectedId?: string): Promise<ForceUnlocked | undefined>;
 }
 
 /**
@@ -27,7 +31,11 @@ export class StateStore {
     private current: State,
     /** Whether the state existed before this run (its lineage is then fixed). */
     readonly existed: boolean,
-  ) {}
+  ) {
+    this.initial = current;
+  }
+
+  private readonly initial: State;
 
   static async open(backend: StateBackend, stack: string): Promise<StateStore> {
     const s = await backend.read();
@@ -88,10 +96,25 @@ export class StateStore {
     return this.flush();
   }
 
+  /** What was last read or written, to tell whether the run knows more than the state file. */
+  private saved: string | undefined;
+
+  private contentOf(state: State): string {
+    return JSON.stringify([state.resources, state.portAssignments]);
+  }
+
+  /** True when the run found what the state does not have yet (adopted, found by tags, ports). */
+  unsaved(): boolean {
+    this.saved ??= this.contentOf(this.initial);
+    return this.contentOf(this.current) !== this.saved;
+  }
+
   /** Writes the latest in-memory state; concurrent calls are chained, never interleaved. */
   flush(): Promise<void> {
     const next = this.writing.then(async () => {
+      const content = this.contentOf(this.current);
       const written = await this.backend.write(this.current);
+      this.saved = content;
       // Keep changes made while the write was in flight; adopt the new serial.
       this.current = { ...this.current, serial: written.serial };
     });

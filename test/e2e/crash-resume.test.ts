@@ -5,6 +5,7 @@
 // AWS, the state does not know it), where only adoption by tags, name or caller reference prevents
 // a duplicate.
 import assert from 'node:assert/strict';
+import { readFile, rm } from 'node:fs/promises';
 import {
   CreateSecurityGroupCommand,
   DeleteSecurityGroupCommand,
@@ -254,6 +255,32 @@ describe('e2e: apply killed (SIGKILL) and resumed by the next apply', function (
       const planned = r.planned.filter((c) => c.kind === 'vpc-endpoint').length;
       assert.equal(planned, 6, 'the scenario has three brokers and two consumers');
       report('midway through the endpoints', r);
+    });
+
+    it('midway through the endpoints, then the state file lost: resumes from AWS alone with no duplicate', async function () {
+      const s = (current = await newStack(tb, 'crash-lost', 1));
+      let recorded = 0;
+      const r = await crashAndResume(
+        tb,
+        s,
+        {
+          at: (e, seen) =>
+            e.type === 'done' &&
+            e.kind === 'vpc-endpoint' &&
+            seen.filter((x) => x.type === 'done' && x.kind === 'vpc-endpoint').length === 3,
+        },
+        {
+          // The killed run's state file goes too: the resumed apply has only the stack's tags.
+          afterKill: async () => {
+            recorded = Object.keys(
+              JSON.parse(await readFile(s.statePath, 'utf8')).resources as object,
+            ).length;
+            await rm(s.statePath);
+          },
+        },
+      );
+      assert.ok(recorded > 0, 'the killed run had recorded resources');
+      report('midway through the endpoints, state lost', r);
     });
 
     it('before the DNS records (at the first record start): resumes and makes every record once', async function () {

@@ -4,6 +4,8 @@
 // lock makes the next apply stop, naming the holder, before any AWS change.
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { AuthorizeSecurityGroupIngressCommand, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
 import path from 'node:path';
 import { LocalStateLock } from '../../src/state/lock.js';
 import { cli, writeStackConfig } from '../support/e2e.js';
@@ -40,7 +42,15 @@ describe('e2e: saved plans, staleness and the state lock', function () {
       state: unknown;
     };
     assert.deepEqual(saved.state, { lineage: null, serial: 0 });
-    const applied = await cli(tb, ['apply', planFile]);
+    // From another directory: the plan's config path resolves from the plan file's folder.
+    const cwd = process.cwd();
+    process.chdir(tmpdir());
+    let applied: Awaited<ReturnType<typeof cli>>;
+    try {
+      applied = await cli(tb, ['apply', planFile]);
+    } finally {
+      process.chdir(cwd);
+    }
     assert.equal(applied.code, 0, applied.err);
     assert.match(
       applied.out,
@@ -73,6 +83,94 @@ describe('e2e: saved plans, staleness and the state lock', function () {
     assert.equal(r2.code, 1);
     assert.match(r2.err, /STALE_PLAN/);
     assert.equal((await cli(tb, ['apply', '--config', file, '--auto-approve'])).code, 0);
+  });
+
+  it('refuses, naming the broker, when MSK reports a broker at another IP than the plan saw, with no AWS change', async () => {
+    const planFile = path.join(dir, 'moved.json');
+    const config = await readFile(file, 'utf8');
+    await writeFile(file, config.replace('- 10.20.0.0/16', '- 10.20.0.0/16\n      - 10.23.0.0/16'));
+    const broker = tb.scenario.cluster.brokers.find((b) => b.id === 2);
+    assert.ok(broker);
+    try {
+      assert.equal((await cli(tb, ['plan', '--config', file, '--out', planFile])).code, 2);
+      await tb.control.moveBroker(tb.clusterArn, 2, '10.0.9.99');
+      await tb.control.resetCounters();
+      const r = await cli(tb, ['apply', planFile]);
+      assert.equal(r.code, 1);
+      assert.match(
+        r.err,
+        /error \[STALE_PLAN\]: the inputs changed since the plan was made: broker 2: ip \S+ -> 10\.0\.9\.99/,
+      );
+      assert.equal(await mutatingCalls(tb), 0);
+    } finally {
+      await tb.control.moveBroker(tb.clusterArn, 2, broker.clientVpcIp);
+      await writeFile(file, config);
+    }
+  });
+
+  it('refuses, naming the broker, when the inventory file was edited after the plan, with no AWS change', async () => {
+    const inventory = path.join(dir, 'inventory.json');
+    assert.equal((await cli(tb, ['discover', '--cluster-arn', tb.clusterArn, '--out', inventory])).code, 0);
+    const fromFile = path.join(dir, 'from-file.yaml');
+    const config = await readFile(file, 'utf8');
+    await writeFile(
+      fromFile,
+      config.replace(
+        /cluster:\n(\s+)arn: \S+/,
+        (_m, pad: string) => `cluster:\n${pad}brokersFile: inventory.json`,
+      ),
+    );
+    const planFile = path.join(dir, 'from-file-plan.json');
+    const made = await cli(tb, ['plan', '--config', fromFile, '--out', planFile]);
+    assert.ok(made.code === 0 || made.code === 2, made.err);
+    const inv = JSON.parse(await readFile(inventory, 'utf8')) as {
+      brokers: Array<{ id: number; ip: string }>;
+    };
+    const b3 = inv.brokers.find((b) => b.id === 3);
+    assert.ok(b3);
+    const was = b3.ip;
+    b3.ip = '10.0.8.88';
+    await writeFile(inventory, JSON.stringify(inv, null, 2));
+    await tb.control.resetCounters();
+    const r = await cli(tb, ['apply', planFile]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, new RegExp(`broker 3: ip ${was.replace(/\./g, '\\.')} -> 10\\.0\\.8\\.88`));
+    assert.equal(await mutatingCalls(tb), 0);
+  });
+
+  it('refuses, naming the resource, when a resource it touches changed in AWS since the plan, with no AWS change', async () => {
+    const planFile = path.join(dir, 'drifted.json');
+    const config = await readFile(file, 'utf8');
+    await writeFile(file, config.replace('- 10.20.0.0/16', '- 10.20.0.0/16\n      - 10.24.0.0/16'));
+    const state = JSON.parse(await readFile(statePath, 'utf8')) as {
+      resources: Record<string, { physicalId: string; account: string }>;
+    };
+    const sg = state.resources['c1/security-group'];
+    assert.ok(sg);
+    const rule = {
+      GroupId: sg.physicalId,
+      IpPermissions: [
+        { IpProtocol: 'tcp', FromPort: 9094, ToPort: 9094, IpRanges: [{ CidrIp: '10.99.0.0/16' }] },
+      ],
+    };
+    const k = tb.clients(sg.account);
+    try {
+      assert.equal((await cli(tb, ['plan', '--config', file, '--out', planFile])).code, 2);
+      // Someone opens the endpoint's security group by hand after the plan was reviewed.
+      await k.ec2.send(new AuthorizeSecurityGroupIngressCommand(rule));
+      await tb.control.resetCounters();
+      const r = await cli(tb, ['apply', planFile]);
+      assert.equal(r.code, 1);
+      assert.match(
+        r.err,
+        /error \[STALE_PLAN\]: the live resources changed since the plan was made: c1\/security-group: ingress changed/,
+      );
+      assert.equal(await mutatingCalls(tb), 0);
+    } finally {
+      await k.ec2.send(new RevokeSecurityGroupIngressCommand(rule)).catch(() => undefined);
+      k.destroy();
+      await writeFile(file, config);
+    }
   });
 
   it('refuses to apply an offline plan', async () => {

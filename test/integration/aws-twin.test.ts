@@ -4,12 +4,14 @@ import { connect } from 'node:net';
 import {
   AcceptVpcEndpointConnectionsCommand,
   CreateSubnetCommand,
+  CreateTagsCommand,
   CreateVpcCommand,
   CreateVpcEndpointCommand,
   CreateVpcEndpointServiceConfigurationCommand,
   DeleteVpcEndpointServiceConfigurationsCommand,
   DeleteVpcEndpointsCommand,
   DescribeVpcEndpointConnectionsCommand,
+  DescribeVpcEndpointServiceConfigurationsCommand,
   DescribeVpcEndpointsCommand,
   DescribeVpcEndpointServicesCommand,
   DescribeVpcsCommand,
@@ -289,6 +291,18 @@ describe('AWS twin', function () {
         [`b-${id}.orders.abc123.c2.kafka.us-east-1.amazonaws.com`],
       ]),
     );
+    // A node replaced by MSK: same id and name, a new IP and network interface.
+    await twin.control.moveBroker(arn, 2, '10.1.1.77');
+    const moved = (await k.send(new ListNodesCommand({ ClusterArn: arn }))).NodeInfoList!.map(
+      (n) => n.BrokerNodeInfo!,
+    );
+    assert.deepEqual(
+      moved.map((b) => b.ClientVpcIpAddress),
+      ['10.1.0.10', '10.1.1.77', '10.1.2.10'],
+    );
+    assert.notEqual(moved[1]!.AttachedENIId, brokers[1]!.AttachedENIId);
+    assert.deepEqual(moved[1]!.Endpoints, brokers[1]!.Endpoints);
+    await assert.rejects(twin.control.moveBroker(arn, 9, '10.1.1.78'), /no broker 9/);
     const boot = await k.send(new GetBootstrapBrokersCommand({ ClusterArn: arn }));
     assert.equal(
       boot.BootstrapBrokerStringTls,
@@ -474,6 +488,51 @@ describe('AWS twin', function () {
     );
     assert.deepEqual(done.Unsuccessful ?? [], []);
     await elb(PROVIDER).send(new DeleteLoadBalancerCommand({ LoadBalancerArn: lbArn }));
+  });
+
+  it('filters DescribeVpcEndpointServiceConfigurations by tag, id, name and state; refuses an unknown filter', async () => {
+    const a = await providerService(true, 'svc-a');
+    const b = await providerService(true, 'svc-b');
+    const pe = ec2(PROVIDER);
+    await pe.send(
+      new CreateTagsCommand({
+        Resources: [a.serviceId],
+        Tags: [
+          { Key: 'msk-privatelink:stack', Value: 'pay' },
+          { Key: 'team', Value: 'kafka' },
+        ],
+      }),
+    );
+    await pe.send(
+      new CreateTagsCommand({
+        Resources: [b.serviceId],
+        Tags: [{ Key: 'msk-privatelink:stack', Value: 'ord' }],
+      }),
+    );
+    const ids = async (Filters: Array<{ Name: string; Values: string[] }>) =>
+      (
+        await pe.send(new DescribeVpcEndpointServiceConfigurationsCommand({ Filters }))
+      ).ServiceConfigurations!.map((c) => c.ServiceId);
+    assert.deepEqual(await ids([]), [a.serviceId, b.serviceId]);
+    assert.deepEqual(await ids([{ Name: 'tag:msk-privatelink:stack', Values: ['pay'] }]), [a.serviceId]);
+    assert.deepEqual(await ids([{ Name: 'tag:msk-privatelink:stack', Values: ['pa'] }]), []);
+    assert.deepEqual(await ids([{ Name: 'tag-key', Values: ['team'] }]), [a.serviceId]);
+    assert.deepEqual(await ids([{ Name: 'service-id', Values: [b.serviceId] }]), [b.serviceId]);
+    assert.deepEqual(await ids([{ Name: 'service-name', Values: [a.serviceName] }]), [a.serviceId]);
+    assert.deepEqual(await ids([{ Name: 'service-state', Values: ['Available'] }]), [
+      a.serviceId,
+      b.serviceId,
+    ]);
+    // Filters combine with AND.
+    assert.deepEqual(
+      await ids([
+        { Name: 'tag:msk-privatelink:stack', Values: ['pay', 'ord'] },
+        { Name: 'service-id', Values: [b.serviceId] },
+      ]),
+      [b.serviceId],
+    );
+    const bad = await rejection(ids([{ Name: 'no-such-filter', Values: ['x'] }]));
+    assert.equal(bad.name, 'InvalidParameterValue');
   });
 
   it('refuses a duplicate listener, returns the existing NLB for the same name, and provisions over time', async () => {

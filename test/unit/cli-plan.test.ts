@@ -49,7 +49,16 @@ describe('cli: plan --offline', () => {
     };
     assert.deepEqual(Object.keys(j.summary).sort(), ['create', 'delete', 'noop', 'replace', 'update']);
     assert.equal(j.summary.create, j.changes.length);
-    assert.deepEqual(Object.keys(j.changes[0] ?? {}).sort(), ['account', 'action', 'id', 'kind', 'reason']);
+    // The original fields stay; region and the props (after, on a create) were added.
+    assert.deepEqual(Object.keys(j.changes[0] ?? {}).sort(), [
+      'account',
+      'action',
+      'after',
+      'id',
+      'kind',
+      'reason',
+      'region',
+    ]);
     const configs = j.changes.filter((c) => c.kind === 'broker-listener-config');
     assert.equal(configs.length, 6);
     assert.ok(j.changes.filter((c) => c.kind === 'vpc-endpoint').every((c) => c.account !== '111111111111'));
@@ -72,7 +81,17 @@ describe('cli: plan --offline', () => {
     assert.deepEqual(plan.state, { lineage: null, serial: 0 });
     assert.deepEqual(plan.portAssignments, { '1/tls': 9001, '2/tls': 9002, '3/tls': 9003 });
     assert.equal(plan.desired.length, plan.changes.length);
-    assert.match(plan.configDigest, /^sha256:[0-9a-f]{64}$/);
+    assert.match(plan.inputs.digests.config ?? '', /^sha256:[0-9a-f]{64}$/);
+    assert.match(plan.inputs.digests.inventory ?? '', /^sha256:[0-9a-f]{64}$/);
+    assert.deepEqual(
+      plan.inputs.brokers.map((b) => b.id),
+      [1, 2, 3],
+    );
+    // Relative to the plan file's folder: it applies from any directory.
+    assert.equal(
+      path.resolve(path.dirname(out), plan.configFile),
+      path.resolve(example('pattern2-one-consumer.yaml')),
+    );
   });
 
   it('exits 1 on lint errors and names them', async () => {

@@ -4,7 +4,9 @@ import {
   DescribeTagsCommand,
   RemoveTagsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import type { TagApi } from '../kind.js';
+import type { Kind } from '../index.js';
+import type { HandlerCtx, TagApi } from '../kind.js';
+import { ofStack } from './scan.js';
 import { tagList, tagMap } from './ec2.js';
 
 export const elbTags: TagApi = {
@@ -20,3 +22,39 @@ export const elbTags: TagApi = {
       await ctx.aws.elbv2.send(new RemoveTagsCommand({ ResourceArns: [arn], TagKeys: remove }));
   },
 };
+
+/** DescribeTags takes at most 20 ARNs per call (ELBv2 API reference). */
+const ARNS_PER_CALL = 20;
+
+/** The tags of many ELBv2 resources (load balancers, target groups, listeners of one account), by ARN. */
+export async function elbTagsOf(
+  ctx: HandlerCtx,
+  arns: readonly string[],
+): Promise<Map<string, Record<string, string>>> {
+  const out = new Map<string, Record<string, string>>();
+  for (let i = 0; i < arns.length; i += ARNS_PER_CALL) {
+    const page = await ctx.aws.elbv2.send(
+      new DescribeTagsCommand({ ResourceArns: arns.slice(i, i + ARNS_PER_CALL) }),
+    );
+    for (const d of page.TagDescriptions ?? []) if (d.ResourceArn) out.set(d.ResourceArn, tagMap(d.Tags));
+  }
+  return out;
+}
+
+/**
+ * Of `items` (load balancers, target groups or listeners of one account), those tagged with this
+ * stack and an id of `kind`, by that id (the first when several carry one id).
+ */
+export async function stackTagged<T>(
+  ctx: HandlerCtx,
+  kind: Kind,
+  items: readonly T[],
+  arnOf: (t: T) => string | undefined,
+  labelOf: (t: T) => string,
+): Promise<Array<{ id: string; item: T }>> {
+  const tags = await elbTagsOf(
+    ctx,
+    items.flatMap((i) => arnOf(i) ?? []),
+  );
+  return ofStack(ctx, kind, items, (i) => tags.get(arnOf(i) ?? ''), labelOf);
+}

@@ -4,8 +4,10 @@ import {
   ChangeResourceRecordSetsCommand,
   ChangeTagsForResourceCommand,
   GetChangeCommand,
+  ListResourceRecordSetsCommand,
   ListTagsForResourceCommand,
   type Change,
+  type ResourceRecordSet,
   type Route53Client,
 } from '@aws-sdk/client-route-53';
 import { errorName } from '../../aws/errors.js';
@@ -82,6 +84,28 @@ export async function changeRecords(
       await new Promise((r) => setTimeout(r, delay / 2 + Math.random() * (delay / 2)));
       delay = Math.min(delay * 2, 5000);
     }
+  }
+}
+
+/** Every record set of a zone, through every page of ListResourceRecordSets. */
+export async function allRecords(route53: Route53Client, zoneId: string): Promise<ResourceRecordSet[]> {
+  const out: ResourceRecordSet[] = [];
+  let start: {
+    StartRecordName?: string;
+    StartRecordType?: ResourceRecordSet['Type'];
+    StartRecordIdentifier?: string;
+  } = {};
+  for (;;) {
+    const page = await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId, ...start }));
+    out.push(...(page.ResourceRecordSets ?? []));
+    if (!page.IsTruncated || page.NextRecordName === undefined) return out;
+    start = {
+      StartRecordName: page.NextRecordName,
+      StartRecordType: page.NextRecordType,
+      ...(page.NextRecordIdentifier === undefined
+        ? {}
+        : { StartRecordIdentifier: page.NextRecordIdentifier }),
+    };
   }
 }
 

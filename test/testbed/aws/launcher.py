@@ -49,6 +49,7 @@ CONTROL_HELP = {
     "GET /_twin/health": "liveness and versions",
     "POST /_twin/reset": "moto's reset plus the twin's state (faults, latency, counters, buckets)",
     "POST /_twin/msk/clusters": "seed an MSK cluster; answers {clusterArn, brokers}",
+    "POST /_twin/msk/brokers": "{clusterArn, brokerId, clientVpcIp}: the broker's node replaced with a new IP",
     "POST /_twin/faults": "{service, action, account?, kind: error|throttle|5xx, code?, status?, count?, probability?}",
     "POST /_twin/latency": "{service, action, account?, ms, count?, probability?}",
     "DELETE /_twin/faults": "clear faults and latency rules",
@@ -82,6 +83,9 @@ def control(method: str, path: str, query: dict[str, str], body: Any) -> Respons
     if route == "/msk/clusters" and method == "POST":
         with twin_core.MOTO_LOCK:
             return 200, twin_msk.seed_cluster(body)
+    if route == "/msk/brokers" and method == "POST":
+        with twin_core.MOTO_LOCK:
+            return 200, twin_msk.move_broker(body)
     if route == "/faults" and method == "POST":
         STATE.add_rule("fault", body)
         return 200, {"ok": True}

@@ -153,6 +153,11 @@ export class TwinControl {
     return this.call<SeededCluster>('POST', '/msk/clusters', spec);
   }
 
+  /** MSK replaced a broker's node: same id and name, a new client IP (ListNodes answers it). */
+  async moveBroker(clusterArn: string, brokerId: number, clientVpcIp: string): Promise<void> {
+    await this.call('POST', '/msk/brokers', { clusterArn, brokerId, clientVpcIp });
+  }
+
   async injectFault(spec: FaultSpec): Promise<void> {
     await this.call('POST', '/faults', spec);
   }

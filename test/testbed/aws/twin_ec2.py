@@ -20,6 +20,7 @@ from moto.ec2.models import EC2Backend, ec2_backends
 from moto.ec2.models.vpc_service_configuration import VPCServiceConfiguration
 from moto.ec2.models.vpcs import VPCEndPoint
 from moto.ec2.responses import EC2Response
+from moto.ec2.utils import tag_filter_matches
 
 from twin_state import STATE
 
@@ -345,6 +346,36 @@ def describe_vpc_endpoint_services(self: EC2Response) -> ActionResult:
 _original_describe_services = EC2Response.describe_vpc_endpoint_services
 
 
+# DescribeVpcEndpointServiceConfigurations' filters (EC2 API reference): moto 5.2.1 ignores them all.
+_SERVICE_FILTERS = {
+    "service-id": lambda c: [c.id],
+    "service-name": lambda c: [c.service_name],
+    "service-state": lambda c: [c.service_state],
+    "supported-ip-address-types": lambda c: ["ipv4"],
+}
+
+
+def _service_matches(config: VPCServiceConfiguration, filters: dict[str, list[str]]) -> bool:
+    for name, values in filters.items():
+        if name.startswith("tag:") or name in ("tag-key", "tag-value"):
+            if not tag_filter_matches(config, name, values):
+                return False
+        elif name in _SERVICE_FILTERS:
+            if not any(v in values for v in _SERVICE_FILTERS[name](config)):
+                return False
+        else:
+            raise EC2ClientError("InvalidParameterValue", f"The filter '{name}' is invalid")
+    return True
+
+
+def describe_vpc_endpoint_service_configurations(self: EC2Response) -> ActionResult:
+    """Honours Filters (service-id, service-name, service-state, supported-ip-address-types,
+    tag:<key>, tag-key, tag-value); an unknown filter name is refused as AWS refuses it."""
+    filters = self._filters_from_querystring()
+    configs = self.ec2_backend.describe_vpc_endpoint_service_configurations(self._get_param("ServiceIds", []))
+    return ActionResult({"ServiceConfigurations": [c for c in configs if _service_matches(c, filters)]})
+
+
 def install() -> None:
     _install_lifecycle()
     EC2Response.describe_vpc_endpoint_connections = describe_vpc_endpoint_connections  # type: ignore[attr-defined]
@@ -352,3 +383,4 @@ def install() -> None:
     EC2Response.reject_vpc_endpoint_connections = reject_vpc_endpoint_connections  # type: ignore[attr-defined]
     EC2Response.delete_vpc_endpoint_service_configurations = delete_vpc_endpoint_service_configurations  # type: ignore[method-assign]
     EC2Response.describe_vpc_endpoint_services = describe_vpc_endpoint_services  # type: ignore[method-assign]
+    EC2Response.describe_vpc_endpoint_service_configurations = describe_vpc_endpoint_service_configurations  # type: ignore[method-assign]

@@ -171,6 +171,24 @@ def seed_cluster(spec: dict[str, Any]) -> dict[str, Any]:
     return {"clusterArn": cluster.arn, "brokers": brokers}
 
 
+def move_broker(spec: dict[str, Any]) -> dict[str, Any]:
+    """A broker whose client IP changed: MSK replaced its node (same id and DNS name, a new network
+    interface). AWS advises clients to use the brokers' DNS names because their IPs can change
+    (MSK developer guide, "Get the bootstrap brokers"); ListNodes then reports the new address."""
+    arn = str(spec["clusterArn"])
+    parts = arn.split(":")
+    backend: KafkaBackend = kafka_backends[parts[4]][parts[3]]
+    cluster = _cluster(backend, arn)
+    twin = getattr(cluster, "_twin", None)
+    broker_id = int(spec["brokerId"])
+    for b in (twin or {}).get("brokers", []):
+        if b["id"] == broker_id:
+            b["clientVpcIp"] = str(spec["clientVpcIp"])
+            b["eniId"] = f"eni-{uuid.uuid4().hex[:17]}"
+            return {"brokerId": broker_id, "clientVpcIp": b["clientVpcIp"], "eniId": b["eniId"]}
+    raise ValueError(f"cluster {arn} has no broker {broker_id}")
+
+
 # --- answers -----------------------------------------------------------------
 
 
