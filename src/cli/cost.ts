@@ -4,13 +4,15 @@ import type { GlobalOptions, Io } from './io.js';
 import { stackOptions } from './session.js';
 import { viewReporter } from './view.js';
 
-export const COST_FORMATS = ['table', 'json', 'markdown', 'html'] as const;
+export const COST_FORMATS = ['table', 'json', 'markdown', 'html', 'csv'] as const;
 export type CostFormat = (typeof COST_FORMATS)[number];
 
 export interface CostOptions {
   config: string;
   format: CostFormat;
   gbPerMonth?: number;
+  /** Hours a month for the hourly lines (validated by the option parser; estimateCost checks again). */
+  hoursPerMonth?: number;
   offline?: boolean;
 }
 
@@ -21,6 +23,7 @@ export async function costCommand(opts: CostOptions, global: GlobalOptions, io: 
     opts.config,
     {
       ...(opts.gbPerMonth === undefined ? {} : { gbPerMonth: opts.gbPerMonth }),
+      ...(opts.hoursPerMonth === undefined ? {} : { hoursPerMonth: opts.hoursPerMonth }),
       ...(opts.offline ? { offline: true } : {}),
     },
     stackOptions(global, reporter),

@@ -1,5 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { costCommand, COST_FORMATS, type CostFormat } from './cost.js';
+import { hoursPerMonthProblem } from '../cost/estimate.js';
 import { MplError } from '../errors.js';
 import { processIo, type Io } from './io.js';
 import { applyCommand } from './apply.js';
@@ -20,6 +21,13 @@ function parsePositiveInt(v: string): number {
   if (!/^\d+$/.test(v.trim()) || Number(v) < 1)
     throw new InvalidArgumentError('must be a whole number of milliseconds, 1 or more');
   return Number(v);
+}
+
+function parseHours(v: string): number {
+  const n = Number(v);
+  const problem = hoursPerMonthProblem(v.trim() === '' ? Number.NaN : n);
+  if (problem !== undefined) throw new InvalidArgumentError(problem);
+  return n;
 }
 
 function parseGb(v: string): number {
@@ -130,10 +138,23 @@ export async function main(argv: string[], ioIn?: Io): Promise<number> {
       'GB a month through PrivateLink, all consumers together (adds data lines)',
       parseGb,
     )
+    .option(
+      '--hours-per-month <n>',
+      "hours the hourly lines are billed for (default 730, AWS's; 720 gives the reference write-up's figures)",
+      parseHours,
+    )
     .option('--offline', 'no AWS call: inventory from cluster.brokersFile, subnets with their AZ IDs')
-    .action(async (o: { config: string; format: CostFormat; gbPerMonth?: number; offline?: boolean }) => {
-      code = await costCommand(o, global(), io);
-    });
+    .action(
+      async (o: {
+        config: string;
+        format: CostFormat;
+        gbPerMonth?: number;
+        hoursPerMonth?: number;
+        offline?: boolean;
+      }) => {
+        code = await costCommand(o, global(), io);
+      },
+    );
 
   program
     .command('probe')

@@ -4,7 +4,15 @@ import { kindDef, type Resource, type ResourceOf } from '../kinds/index.js';
 import type { PlanInput } from '../planner/input.js';
 import { parseId } from '../planner/ids.js';
 import { planStack } from '../planner/plan-stack.js';
-import { HOURS_PER_MONTH, PRICE_TABLE_DATE, pricesFor, splitTiers, type RegionPrices } from './prices.js';
+import {
+  DEFAULT_HOURS_PER_MONTH,
+  MAX_HOURS_PER_MONTH,
+  PRICE_TABLE_DATE,
+  WRITE_UP_HOURS_PER_MONTH,
+  pricesFor,
+  splitTiers,
+  type RegionPrices,
+} from './prices.js';
 
 /**
  * Monthly cost of every access option for a config, each priced FROM THE RESOURCES THE PLANNER
@@ -86,7 +94,20 @@ export interface CostReport {
 }
 
 export interface EstimateOptions {
+  /** Total GB a month through PrivateLink, all consumers together; adds the data lines. */
   gbPerMonth?: number;
+  /**
+   * Hours in the month that `hour` lines are billed for: more than 0, at most 744 (31 days). Default
+   * 730, AWS's convention (the AWS Pricing Calculator's average month); 720 gives the reference
+   * write-up's figures ($16.20 NLB + $21.60 endpoint = $37.80).
+   */
+  hoursPerMonth?: number;
+}
+
+/** Why `hours` cannot be a month's hours, or undefined when it can (the CLI and the library share it). */
+export function hoursPerMonthProblem(hours: number): string | undefined {
+  if (Number.isFinite(hours) && hours > 0 && hours <= MAX_HOURS_PER_MONTH) return undefined;
+  return `must be a number of hours, more than 0 and at most ${MAX_HOURS_PER_MONTH} (31 days x 24); AWS's calculator uses ${DEFAULT_HOURS_PER_MONTH}, the reference write-up ${WRITE_UP_HOURS_PER_MONTH}`;
 }
 
 const LABELS: Record<OptionId, string> = {
@@ -96,8 +117,13 @@ const LABELS: Record<OptionId, string> = {
   'pattern1-mixed': 'Pattern 1 as configured (layouts mixed per consumer)',
 };
 
+/**
+ * Rounds USD to cents, half up. Products such as 5 x $0.0225 x 730 h ($82.125) come out of floating
+ * point as 82.12499999999999; fixing the cents to six decimals first drops that noise, so a half cent
+ * rounds up as it does on paper.
+ */
 export function round2(x: number): number {
-  return Math.round((x + Number.EPSILON) * 100) / 100;
+  return Math.round(Number((x * 100).toFixed(6))) / 100;
 }
 
 /** The option a config describes. */
@@ -138,15 +164,25 @@ export function estimateCost(input: PlanInput, opts: EstimateOptions = {}): Cost
       `--gb-per-month must be a number of GB, 0 or more (got ${gb})`,
     );
   }
+  const hours = opts.hoursPerMonth ?? DEFAULT_HOURS_PER_MONTH;
+  const hoursProblem = hoursPerMonthProblem(hours);
+  if (hoursProblem !== undefined) {
+    throw new MplError(
+      'INVALID_INPUT',
+      `hoursPerMonth (--hours-per-month) ${hoursProblem} (got ${opts.hoursPerMonth})`,
+    );
+  }
   const prices = pricesFor(config.region);
   const selected = configuredOption(config);
   const ids: OptionId[] = ['pattern1', 'pattern1-broker-az', 'pattern2'];
   if (selected === 'pattern1-mixed') ids.push('pattern1-mixed');
 
-  const options = ids.map((id) => priceOption(id, { ...input, config: variant(config, id) }, prices, gb));
+  const options = ids.map((id) =>
+    priceOption(id, { ...input, config: variant(config, id) }, prices, gb, hours),
+  );
 
   const notes = [
-    `${HOURS_PER_MONTH} hours a month (the reference write-up's convention); prices of ${PRICE_TABLE_DATE} for ${prices.region}: ${prices.provenance}`,
+    `${hours} hours a month (${hoursConvention(hours)}); prices of ${PRICE_TABLE_DATE} for ${prices.region}: ${prices.provenance}`,
     'Hosted zones are tiered per owning account, assuming it has no other zones (an upper bound); DNS queries, ' +
       'the endpoint service, security groups and SSM parameters are not charged or not included.',
   ];
@@ -170,7 +206,7 @@ export function estimateCost(input: PlanInput, opts: EstimateOptions = {}): Cost
   }
   return {
     region: config.region,
-    hoursPerMonth: HOURS_PER_MONTH,
+    hoursPerMonth: hours,
     priceTableDate: PRICE_TABLE_DATE,
     selected,
     gbPerMonth: gb ?? null,
@@ -179,11 +215,21 @@ export function estimateCost(input: PlanInput, opts: EstimateOptions = {}): Cost
   };
 }
 
+/** Where a month's hours come from, for the report's first note. */
+function hoursConvention(hours: number): string {
+  if (hours === DEFAULT_HOURS_PER_MONTH)
+    return `AWS's convention, as in the AWS Pricing Calculator; the reference write-up uses ${WRITE_UP_HOURS_PER_MONTH}: --hours-per-month ${WRITE_UP_HOURS_PER_MONTH}`;
+  if (hours === WRITE_UP_HOURS_PER_MONTH)
+    return `the reference write-up's convention; AWS's calculator uses ${DEFAULT_HOURS_PER_MONTH}`;
+  return `as given; AWS's calculator uses ${DEFAULT_HOURS_PER_MONTH}, the reference write-up ${WRITE_UP_HOURS_PER_MONTH}`;
+}
+
 function priceOption(
   id: OptionId,
   input: PlanInput,
   prices: RegionPrices,
   gb: number | undefined,
+  hours: number,
 ): CostOption {
   let resources: Resource[];
   try {
@@ -203,7 +249,7 @@ function priceOption(
     throw e;
   }
   const topology = topologyOf(input, resources);
-  const lines = costLines(resources, topology, input, prices, gb);
+  const lines = costLines(resources, topology, input, prices, gb, hours);
   return {
     id,
     label: LABELS[id],
@@ -214,8 +260,8 @@ function priceOption(
   };
 }
 
-function line(item: CostItem, quantity: number, unitUsd: number, unit: CostUnit): CostLine {
-  const factor = unit === 'hour' ? HOURS_PER_MONTH : 1;
+function line(item: CostItem, quantity: number, unitUsd: number, unit: CostUnit, hours: number): CostLine {
+  const factor = unit === 'hour' ? hours : 1;
   // Quantities of GB can be fractional (cross-AZ shares): keep enough digits to recompute the cents.
   return {
     item,
@@ -236,6 +282,7 @@ export function costLines(
   input: PlanInput,
   prices: RegionPrices,
   gb: number | undefined,
+  hours: number = DEFAULT_HOURS_PER_MONTH,
 ): CostLine[] {
   // What each resource is billed for comes from its kind (the registry); Route 53's first-25 price
   // applies per account, so zones are counted per owning account.
@@ -257,11 +304,12 @@ export function costLines(
     after += Math.max(0, n - 25);
   }
   const lines = [
-    line('nlb-hours', nlbs, prices.nlbHour.usd, 'hour'),
-    line('endpoint-az-hours', endpointAzs, prices.endpointAzHour.usd, 'hour'),
-    line('hosted-zones', first, prices.hostedZoneMonth.first25, 'month'),
+    line('nlb-hours', nlbs, prices.nlbHour.usd, 'hour', hours),
+    line('endpoint-az-hours', endpointAzs, prices.endpointAzHour.usd, 'hour', hours),
+    line('hosted-zones', first, prices.hostedZoneMonth.first25, 'month', hours),
   ];
-  if (after > 0) lines.push(line('hosted-zones-after-25', after, prices.hostedZoneMonth.after25, 'month'));
+  if (after > 0)
+    lines.push(line('hosted-zones-after-25', after, prices.hostedZoneMonth.after25, 'month', hours));
   if (gb === undefined) return lines;
 
   const tiers = prices.privateLinkData.tiers;
@@ -274,11 +322,17 @@ export function costLines(
   split.forEach((q, i) => {
     // The first tier always shows (even at 0 GB); higher tiers only when reached.
     if (i === 0 || q > 0)
-      lines.push(line(tierItems[i] as CostItem, q, (tiers[i] as { usdPerGb: number }).usdPerGb, 'GB'));
+      lines.push(line(tierItems[i] as CostItem, q, (tiers[i] as { usdPerGb: number }).usdPerGb, 'GB', hours));
   });
-  lines.push(line('nlcu-hours', gb, prices.nlcuHour.usd, 'NLCU-hour'));
+  lines.push(line('nlcu-hours', gb, prices.nlcuHour.usd, 'NLCU-hour', hours));
   lines.push(
-    line('cross-az-data', gb * crossAzShare(topology, input), 2 * prices.crossAzGbEachDirection.usd, 'GB'),
+    line(
+      'cross-az-data',
+      gb * crossAzShare(topology, input),
+      2 * prices.crossAzGbEachDirection.usd,
+      'GB',
+      hours,
+    ),
   );
   return lines;
 }

@@ -7,8 +7,17 @@ import { MplError } from '../errors.js';
  */
 export const PRICE_TABLE_DATE = '2026-11-01';
 
-/** The reference write-up's convention (its $37.80 uses 720 hours), not AWS's 730-hour average month. */
-export const HOURS_PER_MONTH = 720;
+/**
+ * Hours in a month when none is given: AWS's convention (the AWS Pricing Calculator uses 730, the
+ * average month: 365 x 24 / 12). The reference write-up's $37.80 uses 720 (`--hours-per-month 720`).
+ */
+export const DEFAULT_HOURS_PER_MONTH = 730;
+
+/** The reference write-up's month (30 days), kept for its figures ($16.20 NLB + $21.60 endpoint). */
+export const WRITE_UP_HOURS_PER_MONTH = 720;
+
+/** The longest month (31 days x 24): more hours than this is not a month. */
+export const MAX_HOURS_PER_MONTH = 744;
 
 /** AWS's published pricing pages, the source of every figure below. */
 export const PRICE_SOURCES = {
@@ -75,7 +84,7 @@ function usEast(region: string): RegionPrices {
     crossAzGbEachDirection: CROSS_AZ,
     provenance:
       'AWS pricing pages for US East (ELB, PrivateLink, Route 53 and EC2 data transfer pricing); ' +
-      'they reproduce the reference write-up ($16.20 NLB + $21.60 endpoint = $37.80).',
+      'at 720 hours a month they reproduce the reference write-up ($16.20 NLB + $21.60 endpoint = $37.80).',
   };
 }
 

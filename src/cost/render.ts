@@ -5,7 +5,7 @@ import type { CostLine, CostOption, CostReport, OptionId, Topology } from './est
 import { PRICE_SOURCES } from './prices.js';
 import { fitTable, layoutWidth, wrapText, type Cell, type FitOptions } from '../text-layout.js';
 
-export type CostFormat = 'table' | 'json' | 'markdown' | 'html';
+export type CostFormat = 'table' | 'json' | 'markdown' | 'html' | 'csv';
 
 export interface RenderOptions {
   /** Terminal colours for `table`; default: when the terminal supports them. */
@@ -26,6 +26,8 @@ export function renderCost(report: CostReport, format: CostFormat, opts: RenderO
       return renderMarkdown(report, opts.title);
     case 'html':
       return renderHtml(report, opts.title);
+    case 'csv':
+      return renderCsv(report);
   }
 }
 
@@ -222,10 +224,8 @@ function renderMarkdown(report: CostReport, title?: string): string {
 export function xyChart(report: CostReport): string | undefined {
   const viable = report.options.filter((o) => o.viable);
   if (viable.length === 0) return undefined;
-  const top = Math.max(...viable.map((o) => o.monthlyUsd));
-  // A round axis top a little above the tallest bar.
-  const step = 10 ** Math.max(0, Math.floor(Math.log10(Math.max(top, 1))));
-  const axisTop = Math.ceil((top * 1.1) / step) * step || 10;
+  // The same round axis as the HTML chart: from 0 to a whole number of steps at or above the tallest bar.
+  const axisTop = niceAxis(Math.max(...viable.map((o) => o.monthlyUsd))).max;
   return [
     'xychart-beta',
     '  title "USD a month per option"',
@@ -340,16 +340,231 @@ function summaryTopology(t: Topology): string[] {
   return out;
 }
 
+// ---------------------------------------------------------------- csv
+
+/** The columns of `cost --format csv`, named as in the JSON (docs/cost-model.md). */
+export const CSV_COLUMNS = [
+  'option',
+  'viable',
+  'item',
+  'quantity',
+  'unit',
+  'unitUsd',
+  'monthlyUsd',
+  'reason',
+] as const;
+
+/** One RFC 4180 field: quoted when it holds a comma, a double quote, CR or LF; quotes doubled. */
+export function csvField(v: string): string {
+  return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+}
+
+/**
+ * A header row, then one row per cost line per option; a non-viable option is one row with its
+ * reason and empty line fields. RFC 4180: CRLF line ends, fields quoted only when needed.
+ */
+function renderCsv(report: CostReport): string {
+  const rows: string[][] = [[...CSV_COLUMNS]];
+  for (const o of report.options) {
+    if (!o.viable) {
+      rows.push([o.id, 'false', '', '', '', '', '', o.reason ?? '']);
+      continue;
+    }
+    for (const l of o.lines) {
+      rows.push([
+        o.id,
+        'true',
+        l.item,
+        String(l.quantity),
+        l.unit,
+        String(l.unitUsd),
+        l.monthlyUsd.toFixed(2),
+        '',
+      ]);
+    }
+  }
+  return rows.map((r) => r.map(csvField).join(',')).join('\r\n') + '\r\n';
+}
+
 // ---------------------------------------------------------------- html
 
 function h(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
+export interface Axis {
+  /** The axis' right end in USD: a whole number of steps, at least the largest cost. */
+  max: number;
+  /** Distance between ticks: 1, 2, 2.5 or 5 times a power of ten. */
+  step: number;
+  /** Tick values from 0 to max. */
+  ticks: number[];
+}
+
+/** Round ticks from $0 to at least `top`, about five intervals. */
+export function niceAxis(top: number): Axis {
+  const t = top > 0 && Number.isFinite(top) ? top : 1;
+  const rough = t / 5;
+  const mag = 10 ** Math.floor(Math.log10(rough));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= rough * (1 - 1e-9)) ?? 10 * mag;
+  const clean = (x: number) => Number(x.toPrecision(12));
+  const n = Math.max(1, Math.ceil(clean(t / step)));
+  const ticks = Array.from({ length: n + 1 }, (_, i) => clean(i * step));
+  return { max: clean(n * step), step: clean(step), ticks };
+}
+
+function tickLabel(v: number, step: number): string {
+  return Number.isInteger(step) ? `$${v.toLocaleString('en-US')}` : usd(v);
+}
+
+/** SVG numbers: enough digits that a bar's width keeps its cost's proportion. */
+function num(x: number): string {
+  return String(Number(x.toPrecision(7)));
+}
+
+/** The chart's geometry, in SVG user units (1 unit = 1 px at the chart's natural 720 px width). */
+const CHART = {
+  width: 720,
+  left: 16,
+  right: 40,
+  top: 8,
+  rowHeight: 46,
+  refusedRowHeight: 28,
+  barHeight: 18,
+};
+
+/**
+ * A horizontal bar chart as inline SVG: one bar per viable option, its length proportional to the
+ * monthly cost on an axis from $0 with round ticks; a non-viable option gets a row without a bar.
+ */
+export function costChartSvg(report: CostReport): string {
+  const viable = report.options.filter((o) => o.viable);
+  const axis = niceAxis(Math.max(0, ...viable.map((o) => o.monthlyUsd)));
+  const plot = CHART.width - CHART.left - CHART.right;
+  const x = (usdValue: number) => CHART.left + (usdValue / axis.max) * plot;
+  const cheapest = cheapestViable(report);
+  const rows: string[] = [];
+  let y = CHART.top;
+  for (const o of report.options) {
+    const name = `${o.id}${marked(report, o.id) ? ' (configured)' : ''}`;
+    if (!o.viable) {
+      rows.push(
+        `<text class="refused" x="${CHART.left}" y="${y + 16}" fill="#8c959f">${h(name)}: not viable (see below)</text>`,
+      );
+      y += CHART.refusedRowHeight;
+      continue;
+    }
+    const extra = cheapest && cheapest.id === o.id && viable.length > 1 ? ', the cheapest' : '';
+    const value = `${usd(o.monthlyUsd)} a month${extra}`;
+    rows.push(
+      `<text x="${CHART.left}" y="${y + 14}"><tspan font-weight="600">${h(name)}</tspan>: ${h(value)}</text>`,
+      `<rect class="bar" data-option="${h(o.id)}" x="${CHART.left}" y="${y + 20}" width="${num(x(o.monthlyUsd) - CHART.left)}" height="${CHART.barHeight}" fill="${marked(report, o.id) ? '#0969da' : '#8c959f'}"><title>${h(`${o.id}: ${value}`)}</title></rect>`,
+    );
+    y += CHART.rowHeight;
+  }
+  const axisY = y + 4;
+  const grid = axis.ticks.map(
+    (v) =>
+      `<line x1="${num(x(v))}" y1="${CHART.top}" x2="${num(x(v))}" y2="${axisY}" stroke="#eaeef2" stroke-width="1"/>`,
+  );
+  const ticks = axis.ticks.map(
+    (v) =>
+      `<line class="tick" data-usd="${v}" x1="${num(x(v))}" y1="${axisY}" x2="${num(x(v))}" y2="${axisY + 5}" stroke="#57606a"/>` +
+      `<text x="${num(x(v))}" y="${axisY + 19}" text-anchor="middle" font-size="12" fill="#57606a">${h(tickLabel(v, axis.step))}</text>`,
+  );
+  const height = axisY + 46;
+  return [
+    `<svg class="chart" role="img" aria-labelledby="chart-title" viewBox="0 0 ${CHART.width} ${height}" width="${CHART.width}" height="${height}" font-family="system-ui, sans-serif" font-size="13" fill="#1b1f24">`,
+    `<title id="chart-title">USD a month per option, bars from $0 to scale</title>`,
+    ...grid,
+    ...rows,
+    `<g class="axis" data-max="${axis.max}" data-step="${axis.step}">`,
+    `<line x1="${CHART.left}" y1="${axisY}" x2="${num(x(axis.max))}" y2="${axisY}" stroke="#57606a"/>`,
+    ...ticks,
+    `<text class="axis-title" x="${num(CHART.left + plot / 2)}" y="${axisY + 38}" text-anchor="middle" font-size="12" font-weight="600">USD a month</text>`,
+    '</g>',
+    '</svg>',
+  ].join('\n');
+}
+
+/** Escaped for HTML, with each AZ ID ("use2-az1", "use2-az1 x2") kept on one line. */
+function hz(s: string): string {
+  return h(s).replace(/\b[a-z]+\d+-az\d+(?: x\d+)?/g, (m) => `<span class="nw">${m}</span>`);
+}
+
+/** A consumer's endpoint, named by the broker it serves (pattern 2's one endpoint: "shared"). */
+function endpointName(e: Topology['consumers'][number]['endpoints'][number]): string {
+  return `endpoint ${parseId(e.id).broker ?? 'shared'}`;
+}
+
+/**
+ * The configured option's topology as an HTML table: one row per NLB with what reaches it (the
+ * consumers' endpoints, the endpoint service) and what it reaches (its brokers); large plans are
+ * summarised in one row of counts, as the Mermaid diagram does.
+ */
+export function topologyHtml(t: Topology): string {
+  const endpoints = t.consumers.reduce((s, c) => s + c.endpoints.length, 0);
+  const detailed =
+    t.brokers.length <= DETAIL_LIMIT.brokers &&
+    endpoints <= DETAIL_LIMIT.endpoints &&
+    t.consumers.length <= DETAIL_LIMIT.consumers;
+  const head =
+    '<table class="topology"><thead><tr><th>consumer endpoints (ENI AZ IDs) &rarr;</th><th>endpoint service &rarr;</th>' +
+    '<th>NLB (AZ IDs) &rarr;</th><th>brokers (AZ ID)</th></tr></thead><tbody>';
+  const cell = (items: string[]) => `<td>${items.map((i) => `<div>${i}</div>`).join('')}</td>`;
+  const rows: string[] = [];
+  const brokerAz = new Map(t.brokers.map((b) => [b.id, b.azId]));
+  const nlbText = (n: Topology['nlbs'][number]) =>
+    `<b>NLB ${h(parseId(n.id).owner)}</b>: ${hz(azList(n.azIds))}${n.crossZone ? ', cross-zone' : ''}`;
+  if (detailed) {
+    for (const n of t.nlbs) {
+      const services = t.services.filter((s) => s.nlbIds.includes(n.id));
+      const ids = new Set(services.map((s) => s.id));
+      const eps = t.consumers.flatMap((c) =>
+        c.endpoints
+          .filter((e) => ids.has(e.service))
+          .map((e) => `<b>${h(c.name)}</b> ${h(endpointName(e))}: ${hz(azList(e.azIds))}`),
+      );
+      rows.push(
+        `<tr>${cell(eps)}${cell(services.map((s) => `endpoint service ${h(parseId(s.id).owner)}`))}${cell([nlbText(n)])}` +
+          `${cell(n.brokerIds.map((b) => `broker ${b}: ${hz(brokerAz.get(b) ?? '?')}`))}</tr>`,
+      );
+    }
+  } else {
+    const enis = (es: Topology['consumers'][number]['endpoints']) =>
+      es.reduce((s, e) => s + e.azIds.length, 0);
+    const allAzs = (es: Topology['consumers'][number]['endpoints']) => azList(es.flatMap((e) => e.azIds));
+    const consumers =
+      t.consumers.length <= DETAIL_LIMIT.consumers
+        ? t.consumers.map(
+            (c) =>
+              `<b>${h(c.name)}</b>: ${c.endpoints.length} endpoint(s), ${enis(c.endpoints)} ENIs, ${hz(allAzs(c.endpoints))}`,
+          )
+        : (() => {
+            const es = t.consumers.flatMap((c) => c.endpoints);
+            return [
+              `<b>${t.consumers.length} consumer VPCs</b>: ${es.length} endpoints, ${enis(es)} ENIs, ${hz(allAzs(es))}`,
+            ];
+          })();
+    const perBroker = t.pattern === 1 ? ' (one per broker)' : '';
+    const cross = t.nlbs.some((n) => n.crossZone) ? ', cross-zone' : '';
+    rows.push(
+      `<tr>${cell(consumers)}${cell([`${t.services.length} endpoint service(s)${perBroker}`])}` +
+        `${cell([`${t.nlbs.length} NLB(s)${perBroker}${cross}: ${hz(azList(t.nlbs.flatMap((n) => n.azIds)))}`])}` +
+        `${cell([`${t.brokers.length} brokers: ${hz(azCounts(t.brokers.map((b) => b.azId)))}`])}</tr>`,
+    );
+  }
+  const vpcs = t.consumers.length <= DETAIL_LIMIT.consumers ? t.consumers : [];
+  const legend = vpcs.length
+    ? `<p class="hint">Consumers: ${vpcs.map((c) => `<b>${h(c.name)}</b> = ${h(c.vpcId)} in account ${h(c.account)}`).join('; ')}. The endpoint services, NLBs and brokers are in the MSK VPC.</p>`
+    : '<p class="hint">The endpoint services, NLBs and brokers are in the MSK VPC.</p>';
+  return `<div class="scroll">${head}${rows.join('')}</tbody></table></div>${legend}`;
+}
+
 function renderHtml(report: CostReport, title?: string): string {
   const heading = `${title ? `${title}: ` : ''}monthly cost of private access to MSK`;
   const viable = report.options.filter((o) => o.viable);
-  const top = Math.max(1, ...viable.map((o) => o.monthlyUsd));
+  const refused = report.options.filter((o) => !o.viable);
   const cheapest = cheapestViable(report);
   const sel = report.options.find((o) => o.id === report.selected);
   const body: string[] = [];
@@ -364,7 +579,7 @@ function renderHtml(report: CostReport, title?: string): string {
 
   body.push('<h2>Comparison</h2>');
   body.push(
-    '<table><thead><tr><th>option</th><th class="n">USD a month</th><th>status</th></tr></thead><tbody>',
+    '<div class="scroll"><table><thead><tr><th>option</th><th class="n">USD a month</th><th>status</th></tr></thead><tbody>',
   );
   for (const o of report.options) {
     const cls = [marked(report, o.id) ? 'configured' : '', o.viable ? '' : 'refused']
@@ -376,43 +591,51 @@ function renderHtml(report: CostReport, title?: string): string {
         `<td>${h(o.viable ? o.label : `not viable: ${o.reason ?? ''}`)}</td></tr>`,
     );
   }
-  body.push('</tbody></table>');
-  // A chart drawn with plain HTML, so it shows without any script.
-  body.push('<div class="chart" role="img" aria-label="USD a month per option">');
-  for (const o of viable) {
-    const pct = ((o.monthlyUsd / top) * 100).toFixed(1);
-    body.push(
-      `<div class="row"><span class="lbl">${h(o.id)}</span><span class="bar${marked(report, o.id) ? ' sel' : ''}" style="width:${pct}%"></span><span class="val">${usd(o.monthlyUsd)}</span></div>`,
-    );
+  body.push('</tbody></table></div>');
+  body.push(`<figure>${costChartSvg(report)}`);
+  body.push(
+    '<figcaption class="hint">Bar lengths are proportional to the monthly cost, on an axis from $0; ' +
+      'blue is the configured option.</figcaption></figure>',
+  );
+  if (refused.length > 0) {
+    body.push('<ul class="refused">');
+    for (const o of refused)
+      body.push(`<li><b>${h(o.id)}</b> is not viable: ${h(o.reason ?? 'the planner refused it')}</li>`);
+    body.push('</ul>');
   }
-  body.push('</div>');
 
-  body.push('<h2>Line items</h2>');
-  for (const o of viable) {
-    body.push(`<h3>${h(optionName(report, o))}</h3><p>${h(o.label)}</p>`);
+  if (viable.length > 0) {
+    // Side by side, the unit price under the item's name: four options fit an 800 px window.
+    body.push('<h2>Line items</h2>');
     body.push(
-      '<table><thead><tr><th>item</th><th class="n">quantity</th><th class="n">unit price</th><th class="n">USD a month</th></tr></thead><tbody>',
+      `<div class="scroll"><table class="items"><thead><tr><th>item, unit price</th>${viable
+        .map(
+          (o) =>
+            `<th class="n">${h(o.id)}${marked(report, o.id) ? '<br><span class="tag">configured</span>' : ''}</th>`,
+        )
+        .join('')}</tr></thead><tbody>`,
     );
-    for (const l of o.lines) {
+    for (const item of allItems(report)) {
+      const any = viable.flatMap((o) => o.lines).find((l) => l.item === item);
+      const cells = viable.map((o) => {
+        const l = o.lines.find((x) => x.item === item);
+        return l
+          ? `<td class="n"><span class="q">${h(quantity(l, report.hoursPerMonth))}</span><br>${usd(l.monthlyUsd)}</td>`
+          : '<td class="n">-</td>';
+      });
       body.push(
-        `<tr><td>${h(l.item)}</td><td class="n">${h(quantity(l, report.hoursPerMonth))}</td><td class="n">${h(unitPrice(l))}</td><td class="n">${usd(l.monthlyUsd)}</td></tr>`,
+        `<tr><td class="item">${h(item)}<br><span class="q">${any ? h(unitPrice(any)) : ''}</span></td>${cells.join('')}</tr>`,
       );
     }
     body.push(
-      `<tr class="total"><td>total</td><td></td><td></td><td class="n">${usd(o.monthlyUsd)}</td></tr>`,
+      `<tr class="total"><td>total</td>${viable.map((o) => `<td class="n">${usd(o.monthlyUsd)}</td>`).join('')}</tr>`,
     );
-    body.push('</tbody></table>');
+    body.push('</tbody></table></div>');
   }
 
   body.push(`<h2>Topology of ${h(report.selected)}</h2>`);
-  if (sel?.topology) {
-    body.push(`<pre class="mermaid">${h(topologyMermaid(sel.topology))}</pre>`);
-    body.push(
-      '<p class="hint">The diagram needs Mermaid (loaded from a CDN); without it its source shows above.</p>',
-    );
-  } else {
-    body.push(`<p>Not drawn: ${h(report.selected)} is not viable (${h(sel?.reason ?? 'no plan')}).</p>`);
-  }
+  if (sel?.topology) body.push(topologyHtml(sel.topology));
+  else body.push(`<p>Not drawn: ${h(report.selected)} is not viable (${h(sel?.reason ?? 'no plan')}).</p>`);
 
   body.push('<h2>Notes</h2><ul>');
   for (const n of report.notes) body.push(`<li>${h(n)}</li>`);
@@ -423,6 +646,7 @@ function renderHtml(report: CostReport, title?: string): string {
       .join(', ')}. Formulas: docs/cost-model.md.</p>`,
   );
 
+  // Self-contained: no script, no external stylesheet, font or image; the chart is inline SVG.
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -434,26 +658,23 @@ body { font: 14px/1.45 system-ui, sans-serif; max-width: 60rem; margin: 2rem aut
 table { border-collapse: collapse; margin: .5rem 0 1rem; }
 th, td { border: 1px solid #d0d7de; padding: .3rem .6rem; text-align: left; vertical-align: top; }
 th { background: #f6f8fa; }
+.scroll { overflow-x: auto; }
 .n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.configured td { background: #eef6ff; font-weight: 600; }
 tr.refused td { color: #8c959f; }
 tr.total td { font-weight: 700; }
-.tag { font-size: 11px; background: #0969da; color: #fff; border-radius: 3px; padding: 0 .3rem; }
-.chart { margin: 1rem 0; }
-.chart .row { display: flex; align-items: center; gap: .5rem; margin: .2rem 0; }
-.chart .lbl { width: 11rem; }
-.chart .bar { display: inline-block; height: 1rem; background: #8c959f; min-width: 2px; }
-.chart .bar.sel { background: #0969da; }
-.chart .val { white-space: nowrap; font-variant-numeric: tabular-nums; }
+.q { color: #57606a; font-size: 12px; }
+.tag { font-size: 11px; background: #0969da; color: #fff; border-radius: 3px; padding: 0 .3rem; font-weight: 400; }
+figure { margin: 1rem 0; }
+svg.chart { display: block; max-width: 100%; height: auto; }
+ul.refused { color: #57606a; }
+table.topology td div + div { margin-top: .2rem; }
+td.item, .nw { white-space: nowrap; }
 .hint { color: #57606a; font-size: 12px; }
 </style>
 </head>
 <body>
 ${body.join('\n')}
-<script type="module">
-import mermaid from 'https://cdn.jsdelivr.net/npm/mermaid@11/dist/mermaid.esm.min.mjs';
-mermaid.initialize({ startOnLoad: true, securityLevel: 'strict' });
-</script>
 </body>
 </html>
 `;

@@ -5,7 +5,8 @@ import { withStack, type StackOptions } from './stack.js';
 /**
  * The monthly cost of every way to reach the cluster for this config, the configured one marked.
  * Offline: the inventory from cluster.brokersFile; online: the cluster (MSK) and subnets (EC2) are
- * read like `plan` reads them, describe calls only.
+ * read like `plan` reads them, describe calls only. `hoursPerMonth` (default 730, AWS's convention;
+ * 720 for the reference write-up's figures) and `gbPerMonth` go to estimateCost.
  */
 export async function cost(
   configFile: string,

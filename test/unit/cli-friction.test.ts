@@ -87,6 +87,7 @@ describe('cli: completion', () => {
     assert.ok(bashComplete(r.out, ['msk-privatelink', 'plan', '--']).includes('--region'));
     // Choices of an option and of an argument; file names for <file>.
     assert.deepEqual(bashComplete(r.out, ['msk-privatelink', 'cost', '--format', '']).sort(), [
+      'csv',
       'html',
       'json',
       'markdown',
@@ -130,7 +131,7 @@ describe('cli: completion', () => {
     for (const c of commands) assert.ok(r.out.includes(`\n    '${c}:`), `zsh declares ${c}`);
     for (const c of commands) assert.match(r.out, new RegExp(`\\n {8}${c}\\)\\n {10}_arguments`), c);
     assert.ok(r.out.includes("'--config=[config file (YAML or JSON)]:file:_files'"));
-    assert.ok(r.out.includes("'--format=[output format]:format:(table json markdown html)'"));
+    assert.ok(r.out.includes("'--format=[output format]:format:(table json markdown html csv)'"));
     const zsh = spawnSync('sh', ['-c', 'command -v zsh'], { encoding: 'utf8' }).stdout.trim();
     if (zsh !== '') {
       const file = path.join(dir, '_msk-privatelink');

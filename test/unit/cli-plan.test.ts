@@ -139,7 +139,17 @@ describe('cli: cost --offline', () => {
       '  vpcId: vpc-0a1b2c3d\n  subnets: [subnet-0a1a1a1a, { id: subnet-0b2b2b2b, azId: use2-az2 }, { id: subnet-0c3c3c3c, azId: use2-az3 }]\n',
     );
     await writeFile(path.join(dir, 'c.yaml'), config);
-    const r = await runCli(['cost', '--offline', '--format', 'json', '--config', path.join(dir, 'c.yaml')]);
+    // The write-up's month is 720 hours (the default is AWS's 730).
+    const r = await runCli([
+      'cost',
+      '--offline',
+      '--format',
+      'json',
+      '--hours-per-month',
+      '720',
+      '--config',
+      path.join(dir, 'c.yaml'),
+    ]);
     assert.equal(r.code, 0, r.err);
     const report = JSON.parse(r.out) as {
       selected: string;
@@ -154,7 +164,7 @@ describe('cli: cost --offline', () => {
   });
 
   it('renders every format and rejects a bad volume with exit 1', async () => {
-    for (const format of ['table', 'markdown', 'html'] as const) {
+    for (const format of ['table', 'markdown', 'html', 'csv'] as const) {
       const r = await runCli([
         'cost',
         '--offline',

@@ -14,6 +14,7 @@ const ZONE_MONTH = 0.5;
 const ZONE_MONTH_AFTER_25 = 0.1;
 const NLCU_HOUR = 0.006;
 const CROSS_AZ_EACH_WAY = 0.01;
+// The reference write-up's month: tests of its figures pass it explicitly (the default is AWS's 730).
 const HOURS = 720;
 const GB_PER_PB = 1_048_576;
 const cents = (x: number) => Math.round(x * 100) / 100;
@@ -107,7 +108,7 @@ const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
 describe('cost: estimateCost', () => {
   it('reproduces the write-up: pattern 1, one broker, one consumer in three AZs = $16.20 + $21.60 = $37.80', () => {
-    const r = estimateCost(build({ brokers: 1, consumers: [{ azs: [1, 2, 3] }] }), {});
+    const r = estimateCost(build({ brokers: 1, consumers: [{ azs: [1, 2, 3] }] }), { hoursPerMonth: HOURS });
     assert.equal(r.selected, 'pattern1');
     assert.equal(r.hoursPerMonth, 720);
     assert.equal(r.priceTableDate, '2026-11-01');
@@ -152,7 +153,7 @@ describe('cost: estimateCost', () => {
         ),
         fc.constantFrom<'rewrite' | 'additive'>('rewrite', 'additive'),
         (B, consumers, mode) => {
-          const r = estimateCost(build({ brokers: B, consumers, mode }), {});
+          const r = estimateCost(build({ brokers: B, consumers, mode }), { hoursPerMonth: HOURS });
           const C = consumers.length;
           const k = consumers.map((c) => c.azs.length);
           const brokerAzs = new Set(Array.from({ length: B }, (_, i) => (i % 3) + 1));
@@ -306,6 +307,7 @@ describe('cost: estimateCost', () => {
     const eu = option(
       estimateCost(
         build({ brokers: 1, consumers: [{ azs: [1, 2, 3] }], region: 'eu-west-1', azPrefix: 'euw1' }),
+        { hoursPerMonth: HOURS },
       ),
       'pattern1',
     );
@@ -314,6 +316,7 @@ describe('cost: estimateCost', () => {
     const syd = option(
       estimateCost(
         build({ brokers: 1, consumers: [{ azs: [1, 2, 3] }], region: 'ap-southeast-2', azPrefix: 'apse2' }),
+        { hoursPerMonth: HOURS },
       ),
       'pattern1',
     );
@@ -444,5 +447,128 @@ describe('cost: estimateCost', () => {
       ),
       { numRuns: 40 },
     );
+  });
+});
+
+// ---------------------------------------------------------------- hours a month
+
+// Prices again in ten-thousandths of a dollar (us-east-2, restated from AWS's pages), so the expected
+// cents below are integer arithmetic, free of floating point: $0.0225 = 225, $0.01 = 100, $0.50 = 5000.
+const P4 = { nlbHour: 225, endpointAzHour: 100, zoneMonth: 5000 };
+/** Cents, half up, of quantity x price (ten-thousandths) x hours, all whole numbers. */
+const centsOf = (quantity: number, price4: number, hours = 1) =>
+  Math.floor((quantity * price4 * hours + 50) / 100);
+const usdOf = (quantity: number, price4: number, hours = 1) => centsOf(quantity, price4, hours) / 100;
+
+describe('cost: hours a month', () => {
+  it("defaults to 730 hours (AWS's convention): one broker, one consumer in three AZs", () => {
+    const r = estimateCost(build({ brokers: 1, brokerAzs: [1], consumers: [{ azs: [1, 2, 3] }] }));
+    assert.equal(r.hoursPerMonth, 730);
+    const p1 = option(r, 'pattern1');
+    // 1 x $0.0225 x 730 = $16.425 -> $16.43; 3 x $0.01 x 730 = $21.90; one zone $0.50.
+    assert.equal(lineOf(p1, 'nlb-hours')?.monthlyUsd, 16.43);
+    assert.equal(lineOf(p1, 'endpoint-az-hours')?.monthlyUsd, 21.9);
+    assert.equal(lineOf(p1, 'hosted-zones')?.monthlyUsd, 0.5);
+    assert.equal(p1.monthlyUsd, 38.83);
+    // broker-az: one ENI, in the broker's AZ: 1 x $0.01 x 730 = $7.30.
+    const bz = option(r, 'pattern1-broker-az');
+    assert.equal(lineOf(bz, 'endpoint-az-hours')?.monthlyUsd, 7.3);
+    assert.equal(bz.monthlyUsd, 24.23);
+    // Pattern 2 (rewrite mode): the same NLB and ENIs, plus the provider VPC's zone: $16.43 + $21.90 + $1.00.
+    assert.equal(option(r, 'pattern2').monthlyUsd, 39.33);
+    assert.match(r.notes[0] ?? '', /^730 hours a month \(AWS's convention.*--hours-per-month 720/);
+  });
+
+  it('rounds a half cent up: 5 NLBs x $0.0225 x 730 h = $82.125 is $82.13', () => {
+    const p1 = option(estimateCost(build({ brokers: 5, consumers: [{ azs: [1, 2, 3] }] })), 'pattern1');
+    assert.equal(lineOf(p1, 'nlb-hours')?.monthlyUsd, 82.13);
+    // 15 ENIs x $0.01 x 730 = $109.50; one zone.
+    assert.equal(lineOf(p1, 'endpoint-az-hours')?.monthlyUsd, 109.5);
+    assert.equal(p1.monthlyUsd, 192.13);
+  });
+
+  it('prices eu-west-1 and ap-southeast-2 at 730 hours with their own figures', () => {
+    const at = (region: string, azPrefix: string) =>
+      option(
+        estimateCost(build({ brokers: 1, consumers: [{ azs: [1, 2, 3] }], region, azPrefix })),
+        'pattern1',
+      );
+    const eu = at('eu-west-1', 'euw1');
+    // $0.0252 x 730 = $18.396 -> $18.40; 3 x $0.011 x 730 = $24.09.
+    assert.equal(lineOf(eu, 'nlb-hours')?.monthlyUsd, 18.4);
+    assert.equal(lineOf(eu, 'endpoint-az-hours')?.monthlyUsd, 24.09);
+    // 3 x $0.013 x 730 = $28.47.
+    assert.equal(lineOf(at('ap-southeast-2', 'apse2'), 'endpoint-az-hours')?.monthlyUsd, 28.47);
+  });
+
+  it('prices every option at any whole number of hours as quantity x price x hours, in cents half up', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 40 }),
+        fc.array(fc.subarray([1, 2, 3], { minLength: 1 }), { minLength: 1, maxLength: 4 }),
+        fc.option(fc.integer({ min: 1, max: 744 }), { nil: undefined }),
+        (B, azs, given) => {
+          const H = given ?? 730;
+          const r = estimateCost(
+            build({ brokers: B, consumers: azs.map((a) => ({ azs: a })) }),
+            given === undefined ? {} : { hoursPerMonth: given },
+          );
+          assert.equal(r.hoursPerMonth, H);
+          const C = azs.length;
+          const k = sum(azs.map((a) => a.length));
+          const expect = (nlbs: number, enis: number, zones: number) =>
+            (centsOf(nlbs, P4.nlbHour, H) +
+              centsOf(enis, P4.endpointAzHour, H) +
+              centsOf(zones, P4.zoneMonth)) /
+            100;
+          const p1 = option(r, 'pattern1');
+          assert.equal(lineOf(p1, 'nlb-hours')?.monthlyUsd, usdOf(B, P4.nlbHour, H));
+          assert.equal(lineOf(p1, 'endpoint-az-hours')?.monthlyUsd, usdOf(B * k, P4.endpointAzHour, H));
+          assert.equal(p1.monthlyUsd, expect(B, B * k, C));
+          const p2 = option(r, 'pattern2');
+          assert.equal(p2.monthlyUsd, expect(1, k, C + 1));
+          const bz = option(r, 'pattern1-broker-az');
+          if (bz.viable) assert.equal(bz.monthlyUsd, expect(B, B * C, C));
+        },
+      ),
+      { numRuns: 80 },
+    );
+  });
+
+  it('720 hours gives the write-up, 744 (a 31-day month) more, and data lines do not depend on hours', () => {
+    const input = build({ brokers: 1, consumers: [{ azs: [1, 2, 3] }] });
+    const fixed = (h: number) => {
+      const p1 = option(estimateCost(input, { hoursPerMonth: h }), 'pattern1');
+      return cents(
+        (lineOf(p1, 'nlb-hours')?.monthlyUsd ?? 0) + (lineOf(p1, 'endpoint-az-hours')?.monthlyUsd ?? 0),
+      );
+    };
+    assert.equal(fixed(720), 37.8);
+    assert.equal(fixed(730), 38.33);
+    // $0.0225 x 744 = $16.74; 3 x $0.01 x 744 = $22.32.
+    assert.equal(fixed(744), 39.06);
+    // A fraction of an hour is allowed: half an hour of one NLB and three ENIs.
+    assert.equal(fixed(0.5), cents(0.01 + 0.02));
+    const dataLines = (h: number) =>
+      option(estimateCost(input, { gbPerMonth: 1000, hoursPerMonth: h }), 'pattern1').lines.filter(
+        (l) => l.unit !== 'hour',
+      );
+    assert.deepEqual(dataLines(720), dataLines(730));
+  });
+
+  it('rejects hours that are not a month: 0 or less, above 744, not a number', () => {
+    const input = build({ brokers: 1, consumers: [{ azs: [1, 2, 3] }] });
+    for (const h of [0, -1, 744.5, 745, 8760, Number.NaN, Infinity]) {
+      assert.throws(
+        () => estimateCost(input, { hoursPerMonth: h }),
+        (e: unknown) =>
+          e instanceof MplError &&
+          e.code === 'INVALID_INPUT' &&
+          /hoursPerMonth \(--hours-per-month\) must be a number of hours, more than 0 and at most 744/.test(
+            e.message,
+          ),
+        String(h),
+      );
+    }
   });
 });
