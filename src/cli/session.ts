@@ -16,13 +16,9 @@ function waitOptions(): StackOptions['wait'] {
 
 /** The library's stack options from the global flags: profile, region, the view, and the lock owner. */
 export function stackOptions(global: GlobalOptions, reporter: Reporter, lockFor?: string): StackOptions {
-  const retryBase = process.env.MPL_RETRY_BASE_MS;
   return {
     reporter,
     wait: waitOptions(),
-    ...(retryBase !== undefined && /^\d+$/.test(retryBase)
-      ? { retry: { attempts: 3, baseDelayMs: Number(retryBase) } }
-      : {}),
     ...(global.profile === undefined ? {} : { profile: global.profile }),
     ...(global.region === undefined ? {} : { region: global.region }),
     ...(lockFor === undefined ? {} : { lock: `${lockFor} (pid ${process.pid})` }),

@@ -11,10 +11,7 @@ import {
 import type { AccountClients } from '../aws/clients.js';
 import { InventorySchema, type Broker, type Inventory } from '../config/schema.js';
 import { MplError } from '../errors.js';
-
-function errorName(e: unknown): string {
-  return (e as { name?: string } | undefined)?.name ?? '';
-}
+import { errorName, isNotFound } from '../aws/errors.js';
 
 /** `arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>` -> its region (or undefined when not an ARN). */
 function arnRegion(arn: string): string | undefined {
@@ -38,7 +35,7 @@ async function describeCluster(clients: AccountClients, clusterArn: string): Pro
     return out.ClusterInfo;
   } catch (e) {
     if (e instanceof MplError) throw e;
-    if (/NotFound/.test(errorName(e))) {
+    if (isNotFound(e)) {
       throw new MplError(
         'CLUSTER_NOT_FOUND',
         `MSK cluster ${clusterArn} not found in account ${clients.account} (${clients.region}): check cluster.arn and the provider account`,

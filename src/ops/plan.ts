@@ -6,6 +6,7 @@ import { execute, type ExecResult } from '../executor/engine.js';
 import { handlerCtx } from '../executor/context.js';
 import { refresh, type Refreshed } from '../executor/refresh.js';
 import { scanPlaces, scanStack } from '../executor/scan.js';
+import { planStack } from '../planner/plan-stack.js';
 import { portAssignmentsFrom } from '../planner/ports-found.js';
 import { kindDef, KINDS } from '../kinds/index.js';
 import type { PreflightItem } from '../kinds/kind.js';
@@ -54,11 +55,12 @@ export async function planLive(
   const version = stack.store.version;
   const byTags = await findByTags(stack);
   // Destroy reads what the config would make too: broker settings live in Kafka, not under tags.
-  const candidates = makePlan(stack.input, stack.inputs, new Map(), version, { offline: false }).desired;
-  const refreshed = await refresh(candidates, stack.engine);
+  const planned = planStack(stack.input);
+  const refreshed = await refresh(planned.resources, stack.engine);
   refreshed.adopted.push(...byTags.filter((id) => refreshed.observed.has(id)));
   const plan = makePlan(stack.input, stack.inputs, refreshed.observed, version, {
     offline: false,
+    planned,
     ...(opts.destroy ? { destroy: true } : {}),
   });
   return { plan, refreshed };
@@ -196,9 +198,7 @@ export async function applySaved(stack: Stack, saved: PlanFile): Promise<ApplyOu
     );
   assertFresh(saved, stack.store.version);
   const byTags = await findByTags(stack);
-  const candidates = saved.destroy
-    ? makePlan(stack.input, stack.inputs, new Map(), stack.store.version, { offline: false }).desired
-    : saved.desired;
+  const candidates = saved.destroy ? planStack(stack.input).resources : saved.desired;
   const refreshed = await refresh(candidates, stack.engine);
   const seen = new Set(saved.changes.map((c) => c.id));
   const drift = [

@@ -39,9 +39,10 @@ export function makePlan(
   inputs: PlanInputs,
   observed: ReadonlyMap<string, Instance>,
   state: { lineage: string | null; serial: number },
-  opts: { offline: boolean; destroy?: boolean },
+  opts: { offline: boolean; destroy?: boolean; planned?: ReturnType<typeof planStack> },
 ): PlanResult {
-  const desired = opts.destroy ? { resources: [], portAssignments: {} } : planStack(input);
+  // `planned`: the planner's answer for this input when the caller already has it (planLive refreshes it first).
+  const desired = opts.destroy ? { resources: [], portAssignments: {} } : (opts.planned ?? planStack(input));
   const findings = opts.destroy ? [] : lint(input, desired.resources);
   const changes = diff(desired.resources, observed);
   return {

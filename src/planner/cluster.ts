@@ -30,10 +30,6 @@ function subdomainOf(b: Broker): string {
   return b.host.toLowerCase().split('.').slice(1).join('.');
 }
 
-export function brokerKey(b: Pick<Broker, 'id'>): string {
-  return `b-${b.id}`;
-}
-
 export function sortBrokers(brokers: Broker[]): Broker[] {
   return [...brokers].sort((a, b) => a.id - b.id);
 }

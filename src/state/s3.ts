@@ -4,6 +4,7 @@
 // a run that died and is taken over by the next one.
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { parseDocument, validate } from '../config/load.js';
+import { errorName } from '../aws/errors.js';
 import { InputError, MplError } from '../errors.js';
 import {
   DEFAULT_LOCK_LEASE_SECONDS,
@@ -24,10 +25,6 @@ import {
 } from './lock.js';
 import { StateSchema, type State } from './schema.js';
 import type { StateBackend } from './store.js';
-
-function errorName(e: unknown): string {
-  return (e as { name?: string } | undefined)?.name ?? '';
-}
 
 function httpStatus(e: unknown): number | undefined {
   return (e as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;

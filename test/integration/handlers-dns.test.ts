@@ -1,4 +1,4 @@
-// Handlers for hosted-zone, dns-record and ssm-parameter against the AWS twin (real SDK clients).
+// Handlers for hosted-zone and dns-record against the AWS twin (real SDK clients).
 import assert from 'node:assert/strict';
 import {
   ChangeResourceRecordSetsCommand,
@@ -8,14 +8,12 @@ import {
   ListTagsForResourceCommand,
   Route53Client,
 } from '@aws-sdk/client-route-53';
-import { AddTagsToResourceCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { MplError } from '../../src/errors.js';
 import { dnsRecord } from '../../src/kinds/dns-record.js';
 import { callerReferencePrefix, hostedZone } from '../../src/kinds/hosted-zone.js';
 import type { Resource, ResourceOf } from '../../src/kinds/index.js';
-import { compareProps, TAG_ID, TAG_STACK, type KindDef } from '../../src/kinds/kind.js';
+import { compareProps, type KindDef } from '../../src/kinds/kind.js';
 import { normalizeDnsName } from '../../src/kinds/shared/route53.js';
-import { ssmParameter } from '../../src/kinds/ssm-parameter.js';
 import { planStack } from '../../src/planner/plan-stack.js';
 import { brokersFor, configOf, consumerInput, inventoryOf, planInputOf } from '../support/fixtures.js';
 import { TestCtx } from '../support/handler-ctx.js';
@@ -60,12 +58,11 @@ async function rejects(p: Promise<unknown>, code: string, text: RegExp): Promise
   assert.fail(`expected ${code}`);
 }
 
-describe('handlers: hosted-zone, dns-record, ssm-parameter (AWS twin)', function () {
+describe('handlers: hosted-zone, dns-record (AWS twin)', function () {
   this.timeout(60_000);
   let twin: AwsTwin;
   let t: TestCtx;
   let route53: Route53Client;
-  let ssm: SSMClient;
   let consumerNet: AccountNetwork;
   let providerNet: AccountNetwork;
   let resources: Resource[];
@@ -83,7 +80,6 @@ describe('handlers: hosted-zone, dns-record, ssm-parameter (AWS twin)', function
     c.destroy();
     p.destroy();
     route53 = new Route53Client(clientConfigFor(twin, CONSUMER));
-    ssm = new SSMClient(clientConfigFor(twin, CONSUMER));
     const consumer = {
       ...consumerInput('analytics', CONSUMER),
       vpcId: consumerNet.vpcId,
@@ -110,7 +106,6 @@ describe('handlers: hosted-zone, dns-record, ssm-parameter (AWS twin)', function
 
   after(async () => {
     route53?.destroy();
-    ssm?.destroy();
     await twin?.stop();
     console.log(`    handlers-dns: ${Date.now() - started} ms`);
   });
@@ -356,57 +351,6 @@ describe('handlers: hosted-zone, dns-record, ssm-parameter (AWS twin)', function
         await twin.control.setThrottling(false);
         await twin.control.setDelays({ route53ChangeMs: 100 });
       }
-    });
-  });
-
-  describe('ssm-parameter', () => {
-    it('creates, reads equal, adopts by name, does not duplicate, updates value and tags, deletes', async () => {
-      const r = pick(resources, 'ssm-parameter');
-      assert.equal(r.account, CONSUMER);
-      const ctx = t.ctx(CONSUMER);
-      const made = await ssmParameter.handler.create(ctx, r);
-      assert.equal(made.physicalId, '/msk/payments/bootstrap');
-      noop(ssmParameter, r.props, made.props);
-      const known = t.remember(r, made);
-      noop(ssmParameter, r.props, (await ssmParameter.handler.read(ctx, r, known))?.props);
-      assert.equal((await ssmParameter.handler.read(ctx, r, undefined))?.physicalId, made.physicalId);
-      const again = await ssmParameter.handler.create(ctx, r);
-      assert.equal(again.outputs.version, made.outputs.version, 'an unchanged create writes nothing');
-
-      const changed: typeof r = {
-        ...r,
-        props: { ...r.props, value: 'b-1.example:9094', tags: { ...r.props.tags, Owner: 'team-a' } },
-      };
-      const before = await ssmParameter.handler.read(ctx, changed, known);
-      assert.equal(compareProps(ssmParameter, changed.props, before!.props).action, 'update');
-      const updated = await ssmParameter.handler.update!(ctx, changed, before!);
-      noop(ssmParameter, changed.props, updated.props);
-      // Back: the extra tag goes too.
-      noop(ssmParameter, r.props, (await ssmParameter.handler.update!(ctx, r, updated)).props);
-
-      await ssmParameter.handler.delete(ctx, known);
-      assert.equal(await ssmParameter.handler.read(ctx, r, known), undefined);
-      await ssmParameter.handler.delete(ctx, known);
-    });
-
-    it("refuses another stack's parameter and never logs values", async () => {
-      const r = pick(resources, 'ssm-parameter');
-      await ssm.send(new PutParameterCommand({ Name: r.props.name, Value: 'secret-ish', Type: 'String' }));
-      await ssm.send(
-        new AddTagsToResourceCommand({
-          ResourceType: 'Parameter',
-          ResourceId: r.props.name,
-          Tags: [
-            { Key: TAG_STACK, Value: 'other' },
-            { Key: TAG_ID, Value: r.id },
-          ],
-        }),
-      );
-      const ctx = t.ctx(CONSUMER);
-      assert.equal(await ssmParameter.handler.read(ctx, r, undefined), undefined);
-      const e = await rejects(ssmParameter.handler.create(ctx, r), 'PARAMETER_CONFLICT', /belongs to other/);
-      assert.doesNotMatch(e.message, /secret-ish/);
-      assert.ok(!t.messages.some((m) => m.includes('secret-ish') || m.includes(r.props.value)));
     });
   });
 });

@@ -3,6 +3,7 @@
 // working directory, `state push` to S3 (then read through the S3 backend with the same lineage and
 // serial), and `force-unlock`. Runs against the AWS twin's S3 (and its empty EC2/ELB for the plans).
 import assert from 'node:assert/strict';
+import { refused } from '../support/refused.js';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -24,7 +25,6 @@ import {
 } from '@aws-sdk/client-s3';
 import { stringify } from 'yaml';
 import { loadConfig } from '../../src/config/load.js';
-import { MplError } from '../../src/errors.js';
 import { planLive } from '../../src/ops/plan.js';
 import { backendFor, poolFor, withStack } from '../../src/ops/stack.js';
 import { forceUnlock, statePush } from '../../src/ops/state.js';
@@ -81,17 +81,6 @@ async function seedNetwork(ec2: EC2Client): Promise<Network> {
     consumerVpc,
     consumerSubnets: consumerSubnets.map((s) => `${s.SubnetId!}|${s.AvailabilityZoneId!}`),
   };
-}
-
-async function refused(p: Promise<unknown>, code: string): Promise<MplError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof MplError, `not an MplError: ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    return e;
-  }
-  assert.fail(`expected ${code}`);
 }
 
 async function exists(file: string): Promise<boolean> {

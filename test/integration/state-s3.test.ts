@@ -1,6 +1,7 @@
 // S3 state backend against the AWS twin's S3 (moto): conditional writes, serials, the lock, its
 // lease and heartbeat (a killed holder is taken over once its lease has passed, never before).
 import assert from 'node:assert/strict';
+import { refused } from '../support/refused.js';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { InputError, MplError } from '../../src/errors.js';
 import { emptyState } from '../../src/state/local.js';
@@ -10,17 +11,6 @@ import { startLockChild } from '../support/lock-children.js';
 import { clientConfigFor, startAwsTwin, type AwsTwin } from '../testbed/aws/twin.js';
 
 const ACCOUNT = '111111111111';
-
-async function refused(p: Promise<unknown>, code: string): Promise<MplError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof MplError, `not an MplError: ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    return e;
-  }
-  assert.fail(`expected ${code}`);
-}
 
 describe('S3 state backend (AWS twin)', function () {
   this.timeout(30_000);

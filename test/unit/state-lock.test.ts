@@ -1,6 +1,7 @@
 // State locks (src/state/lock.ts): the lease arithmetic and heartbeat of S3 locks, and the local
 // lock (O_EXCL lock file, holder named, stale locks of dead pids, force-unlock).
 import assert from 'node:assert/strict';
+import { refused } from '../support/refused.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
@@ -18,17 +19,6 @@ import {
   renewEveryMs,
   sleep,
 } from '../../src/state/lock.js';
-
-async function refused(p: Promise<unknown>, code: string): Promise<MplError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof MplError, `not an MplError: ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    return e;
-  }
-  assert.fail(`expected ${code}`);
-}
 
 /** A pid that belonged to a process that has exited. */
 function deadPid(): number {
