@@ -343,6 +343,21 @@ export const ERRORS = {
     retriable: false,
     hint: 'Run plan again: it replaces the endpoint (or delete it and apply again).',
   },
+  RESOURCE_SHARE_INVITATION_DEAD: {
+    summary: "A consumer account's invitation to the pattern 3 resource share is rejected or expired.",
+    retriable: false,
+    hint: 'Remove the account from the share (or delete the share) and apply again: RAM then sends a new invitation.',
+  },
+  RESOURCE_SHARE_ACCEPT_FAILED: {
+    summary: "The consumer account cannot accept the pattern 3 resource share's invitation.",
+    retriable: false,
+    hint: "Read the AWS error in the message (often a missing ram:AcceptResourceShareInvitation permission in the consumer's role).",
+  },
+  PATTERN3_TOO_MANY_BROKERS: {
+    summary: 'Pattern 3 needs more child resource configurations than one group may hold.',
+    retriable: false,
+    hint: 'Ask AWS to raise "Child resource configurations per group" (VPC Lattice quotas) and set pattern3.childrenPerGroupQuota, or use pattern 1.',
+  },
   CLUSTER_NOT_FOUND: {
     summary: 'The MSK cluster is not found in the provider account and region.',
     retriable: false,

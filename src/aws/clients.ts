@@ -1,9 +1,11 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { KafkaClient } from '@aws-sdk/client-kafka';
+import { RAMClient } from '@aws-sdk/client-ram';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { VPCLatticeClient } from '@aws-sdk/client-vpc-lattice';
 import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { familyOf, RateLimiter } from './rate-limit.js';
 
@@ -16,6 +18,10 @@ export interface AccountClients {
   ssm: SSMClient;
   kafka: KafkaClient;
   s3: S3Client;
+  /** VPC Lattice: resource gateways and resource configurations (pattern 3). */
+  lattice: VPCLatticeClient;
+  /** AWS RAM: the share of pattern 3's resource configuration with the consumer accounts. */
+  ram: RAMClient;
 }
 
 export interface ClientPoolOptions {
@@ -130,6 +136,8 @@ export class ClientPool {
       ssm: new SSMClient(common),
       kafka: new KafkaClient(common),
       s3: new S3Client({ ...common, forcePathStyle: true }),
+      lattice: new VPCLatticeClient(common),
+      ram: new RAMClient(common),
     };
     const scope = `${account}|${region}`;
     for (const [service, client] of Object.entries(clients)) {
@@ -170,7 +178,8 @@ export class ClientPool {
 
   destroy(): void {
     for (const c of this.pool.values()) {
-      for (const client of [c.ec2, c.elbv2, c.route53, c.ssm, c.kafka, c.s3]) client.destroy();
+      for (const client of [c.ec2, c.elbv2, c.route53, c.ssm, c.kafka, c.s3, c.lattice, c.ram])
+        client.destroy();
     }
     this.pool.clear();
   }

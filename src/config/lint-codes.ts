@@ -9,6 +9,8 @@ export const LINT_RULES = {
   MPL104: 'consumer in a single AZ',
   MPL105: 'endpointLayout ignored by pattern 2',
   MPL106: 'broker security group not managed',
+  MPL107: 'pattern 3: custom domain names under amazonaws.com (unverified with AWS)',
+  MPL108: 'pattern 3: a resource endpoint needs free addresses in every subnet (unverified size)',
   MPL201: 'NLBs per region quota',
   MPL202: 'interface endpoints per VPC quota',
   MPL203: 'target groups per region quota',

@@ -125,6 +125,19 @@ const Pattern2Section = z.strictObject({
     .default({}),
 });
 
+const Pattern3Section = z.strictObject({
+  /**
+   * What each broker's child resource configuration targets: its DNS name (the gateway resolves it,
+   * so a broker whose IP changes is followed) or its IP address (repaired by the next apply).
+   */
+  target: z.enum(['dns', 'ip']).default('dns'),
+  /**
+   * Child resource configurations per group: 60 by default, adjustable (VPC Lattice quotas,
+   * https://docs.aws.amazon.com/vpc-lattice/latest/ug/quotas.html). Set it when AWS raised yours.
+   */
+  childrenPerGroupQuota: z.number().int().min(1).max(10000).default(60),
+});
+
 export const ConsumerSchema = z.strictObject({
   // Consumer names prefix logical ids, so they must not look like the provider's own prefixes.
   name: StackName.refine(
@@ -165,10 +178,11 @@ export const ConfigSchema = z
   .strictObject({
     name: StackName,
     region: Region,
-    pattern: z.union([z.literal(1), z.literal(2)], { error: 'must be 1 or 2' }),
+    pattern: z.union([z.literal(1), z.literal(2), z.literal(3)], { error: 'must be 1, 2 or 3' }),
     cluster: ClusterSection,
     provider: ProviderSection,
     pattern2: Pattern2Section.default({ portBase: 9001, mode: 'rewrite', providerZone: true, admin: {} }),
+    pattern3: Pattern3Section.default({ target: 'dns', childrenPerGroupQuota: 60 }),
     consumers: z
       .array(ConsumerSchema)
       .min(1)

@@ -24,11 +24,12 @@ import {
  * pattern1-mixed only appears when a pattern-1 config mixes endpoint layouts across consumers: it is
  * that config, planned as written.
  */
-export type OptionId = 'pattern1' | 'pattern1-broker-az' | 'pattern2' | 'pattern1-mixed';
+export type OptionId = 'pattern1' | 'pattern1-broker-az' | 'pattern2' | 'pattern3' | 'pattern1-mixed';
 
 export type CostItem =
   | 'nlb-hours'
   | 'endpoint-az-hours'
+  | 'resource-endpoint-az-hours'
   | 'hosted-zones'
   | 'hosted-zones-after-25'
   | 'privatelink-data'
@@ -55,7 +56,7 @@ export interface CostLine {
 
 /** What the option's plan connects, for diagrams (not part of the JSON output). */
 export interface Topology {
-  pattern: 1 | 2;
+  pattern: 1 | 2 | 3;
   brokers: { id: number; azId: string }[];
   nlbs: { id: string; azIds: string[]; crossZone: boolean; brokerIds: number[] }[];
   services: { id: string; nlbIds: string[] }[];
@@ -114,6 +115,7 @@ const LABELS: Record<OptionId, string> = {
   pattern1: 'Pattern 1, endpoint in every consumer AZ (all-azs)',
   'pattern1-broker-az': "Pattern 1, endpoint in the broker's AZ only (broker-az)",
   pattern2: 'Pattern 2, one shared NLB and endpoint (unique port per broker)',
+  pattern3: 'Pattern 3, VPC resources: a resource gateway and one resource endpoint, no NLB',
   'pattern1-mixed': 'Pattern 1 as configured (layouts mixed per consumer)',
 };
 
@@ -129,6 +131,7 @@ export function round2(x: number): number {
 /** The option a config describes. */
 export function configuredOption(config: Config): OptionId {
   if (config.pattern === 2) return 'pattern2';
+  if (config.pattern === 3) return 'pattern3';
   const layouts = new Set(config.consumers.map((c) => c.endpointLayout));
   if (layouts.size > 1) return 'pattern1-mixed';
   return layouts.has('broker-az') ? 'pattern1-broker-az' : 'pattern1';
@@ -150,6 +153,8 @@ function variant(config: Config, id: OptionId): Config {
       };
     case 'pattern2':
       return { ...config, pattern: 2 };
+    case 'pattern3':
+      return { ...config, pattern: 3 };
     case 'pattern1-mixed':
       return config;
   }
@@ -174,7 +179,7 @@ export function estimateCost(input: PlanInput, opts: EstimateOptions = {}): Cost
   }
   const prices = pricesFor(config.region);
   const selected = configuredOption(config);
-  const ids: OptionId[] = ['pattern1', 'pattern1-broker-az', 'pattern2'];
+  const ids: OptionId[] = ['pattern1', 'pattern1-broker-az', 'pattern2', 'pattern3'];
   if (selected === 'pattern1-mixed') ids.push('pattern1-mixed');
 
   const options = ids.map((id) =>
@@ -186,6 +191,13 @@ export function estimateCost(input: PlanInput, opts: EstimateOptions = {}): Cost
     'Hosted zones are tiered per owning account, assuming it has no other zones (an upper bound); DNS queries, ' +
       'the endpoint service, security groups and SSM parameters are not charged or not included.',
   ];
+  if (options.some((o) => o.id === 'pattern3' && o.viable)) {
+    notes.push(
+      'Pattern 3: a resource endpoint is priced at the interface endpoint rate per AZ and its data at the ' +
+        "PrivateLink data tiers; the resource gateway has no hourly charge of its own. AWS's pricing pages did " +
+        'not state these rates where this table was made: unverified, see docs/cost-model.md.',
+    );
+  }
   if (selected === 'pattern1-mixed') {
     notes.push(
       'The config mixes endpoint layouts across consumers, so the configured option is pattern1-mixed: the config ' +
@@ -286,7 +298,7 @@ export function costLines(
 ): CostLine[] {
   // What each resource is billed for comes from its kind (the registry); Route 53's first-25 price
   // applies per account, so zones are counted per owning account.
-  const metered = { 'nlb-hours': 0, 'endpoint-az-hours': 0 };
+  const metered = { 'nlb-hours': 0, 'endpoint-az-hours': 0, 'resource-endpoint-az-hours': 0 };
   const zonesPerAccount = new Map<string, number>();
   for (const r of resources) {
     const bill = kindDef(r.kind).billing?.(r.props as Record<string, unknown>);
@@ -308,6 +320,14 @@ export function costLines(
     line('endpoint-az-hours', endpointAzs, prices.endpointAzHour.usd, 'hour', hours),
     line('hosted-zones', first, prices.hostedZoneMonth.first25, 'month', hours),
   ];
+  const resourceAzs = metered['resource-endpoint-az-hours'];
+  // Only pattern 3 has resource endpoints: the line shows where they are billed, not on the others.
+  if (resourceAzs > 0)
+    lines.splice(
+      2,
+      0,
+      line('resource-endpoint-az-hours', resourceAzs, prices.endpointAzHour.usd, 'hour', hours),
+    );
   if (after > 0)
     lines.push(line('hosted-zones-after-25', after, prices.hostedZoneMonth.after25, 'month', hours));
   if (gb === undefined) return lines;
@@ -324,7 +344,8 @@ export function costLines(
     if (i === 0 || q > 0)
       lines.push(line(tierItems[i] as CostItem, q, (tiers[i] as { usdPerGb: number }).usdPerGb, 'GB', hours));
   });
-  lines.push(line('nlcu-hours', gb, prices.nlcuHour.usd, 'NLCU-hour', hours));
+  // NLCUs are an NLB's: pattern 3 has none.
+  lines.push(line('nlcu-hours', nlbs > 0 ? gb : 0, prices.nlcuHour.usd, 'NLCU-hour', hours));
   lines.push(
     line(
       'cross-az-data',
@@ -362,7 +383,9 @@ export function crossAzShare(topology: Topology, input: PlanInput): number {
     let perConsumer = 0;
     for (const b of brokers) {
       const svc = serviceOfBroker.get(b.id);
-      const ep = c.endpoints.find((e) => e.service === svc);
+      // Pattern 3: one resource endpoint reaches every broker; its ENI hands traffic to the resource
+      // gateway in the same AZ ID, which reaches a broker in another AZ by crossing (as cross-zone does).
+      const ep = topology.pattern === 3 ? c.endpoints[0] : c.endpoints.find((e) => e.service === svc);
       if (ep === undefined || clientAzs.length === 0) continue;
       perConsumer += crossingsPerGb(clientAzs, ep.azIds, b.azId);
     }
@@ -394,7 +417,18 @@ export function topologyOf(input: PlanInput, resources: Resource[]): Topology {
     for (const t of tg.props.targets) set.add(t.brokerId);
     brokersOfNlb.set(l.props.loadBalancer, set);
   }
-  const endpoints = ofKind(resources, 'vpc-endpoint');
+  const endpoints = [
+    ...ofKind(resources, 'vpc-endpoint').map((e) => ({
+      id: e.id,
+      service: e.props.service,
+      azIds: e.props.azIds,
+    })),
+    ...ofKind(resources, 'resource-endpoint').map((e) => ({
+      id: e.id,
+      service: e.props.resourceConfiguration,
+      azIds: e.props.azIds,
+    })),
+  ];
   return {
     pattern: input.config.pattern,
     brokers: [...input.inventory.brokers]
@@ -417,7 +451,7 @@ export function topologyOf(input: PlanInput, resources: Resource[]): Topology {
       // A consumer owns its endpoints: logical ids like 'analytics/vpc-endpoint/b-2' (docs/configuration.md).
       endpoints: endpoints
         .filter((e) => parseId(e.id).owner === c.name)
-        .map((e) => ({ id: e.id, service: e.props.service, azIds: [...e.props.azIds] })),
+        .map((e) => ({ id: e.id, service: e.service, azIds: [...e.azIds] })),
     })),
   };
 }

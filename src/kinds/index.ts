@@ -9,6 +9,11 @@ import { endpointService } from './endpoint-service.js';
 import { hostedZone } from './hosted-zone.js';
 import type { Desired, KindDef } from './kind.js';
 import { listener } from './listener.js';
+import { resourceConfiguration } from './resource-configuration.js';
+import { resourceEndpoint } from './resource-endpoint.js';
+import { resourceGateway } from './resource-gateway.js';
+import { resourceShareAcceptance } from './resource-share-acceptance.js';
+import { resourceShare } from './resource-share.js';
 import { loadBalancer } from './load-balancer.js';
 import { securityGroupRule } from './security-group-rule.js';
 import { securityGroup } from './security-group.js';
@@ -33,6 +38,11 @@ export const KINDS = [
   'dns-record',
   'ssm-parameter',
   'broker-listener-config',
+  'resource-gateway',
+  'resource-configuration',
+  'resource-share',
+  'resource-share-acceptance',
+  'resource-endpoint',
 ] as const;
 export type Kind = (typeof KINDS)[number];
 
@@ -50,6 +60,11 @@ const REGISTRY = {
   'dns-record': dnsRecord,
   'ssm-parameter': ssmParameter,
   'broker-listener-config': brokerListenerConfig,
+  'resource-gateway': resourceGateway,
+  'resource-configuration': resourceConfiguration,
+  'resource-share': resourceShare,
+  'resource-share-acceptance': resourceShareAcceptance,
+  'resource-endpoint': resourceEndpoint,
 } as const satisfies Record<Kind, KindDef>;
 
 export type PropsOf<K extends Kind> = z.infer<(typeof REGISTRY)[K]['props']>;

@@ -78,7 +78,7 @@ export interface PreflightItem<P> {
 }
 
 /** Meters the cost estimator prices (AWS pricing pages for Elastic Load Balancing, PrivateLink, Route 53). */
-export type BilledMeter = 'nlb-hours' | 'endpoint-az-hours' | 'hosted-zones';
+export type BilledMeter = 'nlb-hours' | 'endpoint-az-hours' | 'resource-endpoint-az-hours' | 'hosted-zones';
 
 export interface KindDef<S extends z.ZodType = z.ZodType> {
   kind: string;

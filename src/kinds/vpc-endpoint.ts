@@ -194,7 +194,13 @@ async function scan(
     { Filters: [stackTagFilter(ctx.stack)] },
   )) {
     for (const e of page.VpcEndpoints ?? [])
-      if (tagMap(e.Tags)[TAG_STACK] === ctx.stack && !isGone(e)) live.push(e);
+      // Resource endpoints (pattern 3) are their own kind.
+      if (
+        tagMap(e.Tags)[TAG_STACK] === ctx.stack &&
+        !isGone(e) &&
+        (e.VpcEndpointType ?? 'Interface') === 'Interface'
+      )
+        live.push(e);
   }
   live.sort((a, b) => (a.CreationTimestamp?.getTime() ?? 0) - (b.CreationTimestamp?.getTime() ?? 0));
   const mine = await ofStack(

@@ -44,13 +44,21 @@ export function consumerSubnetsAllAzs(
   subnets: Subnet[],
   nlbAzIds: Set<string>,
   configFile: string,
+  via: 'nlb' | 'resource-gateway' = 'nlb',
 ): Subnet[] {
+  // Pattern 3 takes the safer reading of "the AZs must overlap": every endpoint subnet in a gateway AZ.
+  const [where, why] =
+    via === 'nlb'
+      ? ['the load balancer', "an interface endpoint can only use AZ IDs its service's NLB is in"]
+      : [
+          'the resource gateway',
+          'a resource endpoint reaches the resources through gateway AZs, so each of its AZ IDs must have one',
+        ];
   subnets.forEach((s, i) => {
     if (!nlbAzIds.has(s.azId)) {
       throw new PlanRefused(
         'CONSUMER_AZ_NOT_SERVED',
-        `subnet ${s.id} is in ${s.azId}, where the load balancer has no subnet (it has ${[...nlbAzIds].sort().join(', ')}); ` +
-          `an interface endpoint can only use AZ IDs its service's NLB is in`,
+        `subnet ${s.id} is in ${s.azId}, where ${where} has no subnet (it has ${[...nlbAzIds].sort().join(', ')}); ${why}`,
         `${configFile}: consumers[${index}].subnets[${i}]`,
       );
     }

@@ -71,7 +71,14 @@ export type ParsedId =
   | Shape<ProviderOwner | ConsumerOwner, 'dns-record', 'broker'>
   // Pattern 1: one endpoint (and acceptance) per broker; pattern 2: one per consumer, no third part.
   | Shape<ConsumerOwner, 'vpc-endpoint' | 'endpoint-connection-acceptance', never, 'broker'>
-  | Shape<ConsumerOwner, 'security-group' | 'ssm-parameter'>;
+  | Shape<ConsumerOwner, 'ssm-parameter'>
+  // Pattern 3 adds the resource gateway's own group in the provider account.
+  | Shape<ProviderOwner | ConsumerOwner, 'security-group'>
+  | Shape<ProviderOwner, 'resource-gateway'>
+  // The group configuration is `shared`, each broker's child is owned by the broker.
+  | Shape<BrokerOwner | SharedOwner, 'resource-configuration'>
+  | Shape<SharedOwner, 'resource-share'>
+  | Shape<ConsumerOwner, 'resource-share-acceptance' | 'resource-endpoint'>;
 export type ParsedOf<K extends IdKind> = Extract<ParsedId, { kind: K }>;
 
 /** Per kind: the owners it may have and what its third segment is. Drives parseId; mirrors ParsedId. */
@@ -87,8 +94,13 @@ const SHAPES: Record<IdKind, { scopes: readonly Scope[]; part?: keyof Parts; opt
   'dns-record': { scopes: ['provider', 'consumer'], part: 'broker' },
   'vpc-endpoint': { scopes: ['consumer'], part: 'broker', optional: true },
   'endpoint-connection-acceptance': { scopes: ['consumer'], part: 'broker', optional: true },
-  'security-group': { scopes: ['consumer'] },
+  'security-group': { scopes: ['consumer', 'provider'] },
   'ssm-parameter': { scopes: ['consumer'] },
+  'resource-gateway': { scopes: ['provider'] },
+  'resource-configuration': { scopes: ['broker', 'shared'] },
+  'resource-share': { scopes: ['shared'] },
+  'resource-share-acceptance': { scopes: ['consumer'] },
+  'resource-endpoint': { scopes: ['consumer'] },
 };
 
 // ---------------------------------------------------------------- segments
@@ -255,6 +267,20 @@ export const ids = {
   consumerRecord: (name: ConsumerName, b: BrokerRef) => join(consumer(name), 'dns-record', brokerKey(b)),
   /** `<consumer>/ssm-parameter`: the bootstrap-servers parameter. */
   bootstrapParameter: (name: ConsumerName) => join(consumer(name), 'ssm-parameter'),
+
+  // Pattern 3 (PrivateLink VPC resources).
+  /** `provider/security-group`: the resource gateway's security group. */
+  gatewaySecurityGroup: () => join('provider', 'security-group'),
+  /** `provider/resource-gateway`. */
+  resourceGateway: () => join('provider', 'resource-gateway'),
+  /** `shared/resource-configuration` (the group) or `b-<n>/resource-configuration` (a broker's child). */
+  resourceConfiguration: (owner: BrokerRef | 'shared') => join(ownerKey(owner), 'resource-configuration'),
+  /** `shared/resource-share`: the AWS RAM share of the group with the consumer accounts. */
+  resourceShare: () => join('shared', 'resource-share'),
+  /** `<consumer>/resource-share-acceptance`: the consumer account's acceptance of the share. */
+  shareAcceptance: (name: ConsumerName) => join(consumer(name), 'resource-share-acceptance'),
+  /** `<consumer>/resource-endpoint`: the consumer's VPC endpoint of type Resource. */
+  resourceEndpoint: (name: ConsumerName) => join(consumer(name), 'resource-endpoint'),
 } as const;
 
 // ---------------------------------------------------------------- port-assignment keys

@@ -1,4 +1,5 @@
 import { LINT_RULES, type LintCode } from '../config/lint-codes.js';
+import { LISTENER_PORTS } from '../config/schema.js';
 import type { PlanInput } from './input.js';
 import type { Resource } from '../kinds/index.js';
 import { KAFKA_DEFAULT_CONNECTIONS_MAX_IDLE_MS, NLB_IDLE_TIMEOUT_MS, QUOTAS } from './quotas.js';
@@ -20,6 +21,7 @@ export function lint(input: Pick<PlanInput, 'config' | 'consumerSubnets'>, resou
   const raw: Array<{ code: LintCode; severity: Severity; message: string }> = [];
   const add = (code: LintCode, severity: Severity, message: string) => raw.push({ code, severity, message });
 
+  const clientPorts = config.cluster.listeners.map((l) => LISTENER_PORTS[l]);
   const svc = config.provider.endpointService;
   if (svc.extraAllowedPrincipals.includes('*')) {
     add(
@@ -50,7 +52,15 @@ export function lint(input: Pick<PlanInput, 'config' | 'consumerSubnets'>, resou
     );
   }
   const idle = config.clients.connectionsMaxIdleMs ?? KAFKA_DEFAULT_CONNECTIONS_MAX_IDLE_MS;
-  if (idle >= NLB_IDLE_TIMEOUT_MS) {
+  if (idle >= NLB_IDLE_TIMEOUT_MS && config.pattern === 3) {
+    add(
+      'MPL102',
+      'warning',
+      `the resource gateway's idle timeout for TCP is not published; PrivateLink's is ${NLB_IDLE_TIMEOUT_MS / 1000} s and Kafka clients keep ` +
+        `connections ${idle / 1000} s (connections.max.idle.ms): set connections.max.idle.ms below ${NLB_IDLE_TIMEOUT_MS} on clients (e.g. 300000) ` +
+        'and declare it in clients.connectionsMaxIdleMs',
+    );
+  } else if (idle >= NLB_IDLE_TIMEOUT_MS) {
     add(
       'MPL102',
       'warning',
@@ -87,12 +97,35 @@ export function lint(input: Pick<PlanInput, 'config' | 'consumerSubnets'>, resou
   });
   if (config.provider.brokerSecurityGroupId === undefined) {
     const ports = [
-      ...new Set(resources.flatMap((r) => (r.kind === 'target-group' ? [r.props.port] : []))),
+      ...new Set(
+        resources.flatMap((r) =>
+          r.kind === 'target-group' ? [r.props.port] : r.kind === 'resource-gateway' ? clientPorts : [],
+        ),
+      ),
     ].sort((a, b) => a - b);
+    const source = config.pattern === 3 ? "the resource gateway's subnets" : "the NLB's subnets";
     add(
       'MPL106',
       'warning',
-      `provider.brokerSecurityGroupId is not set: the brokers' security group must allow TCP ${ports.join(', ')} from the NLB's subnets, or every connection times out`,
+      `provider.brokerSecurityGroupId is not set: the brokers' security group must allow TCP ${ports.join(', ')} from ${source}, or every connection times out`,
+    );
+  }
+  if (config.pattern === 3) {
+    // Where AWS's documentation leaves pattern 3 open, the planner takes the safer reading and says so
+    // (docs/patterns.md, "Pattern 3: what is not verified").
+    add(
+      'MPL107',
+      'warning',
+      "pattern 3 names each broker's child resource configuration after the broker (a custom domain name under " +
+        'amazonaws.com, which a provider cannot verify); consumer endpoints therefore ask VPC Lattice for private DNS of ' +
+        'exactly those names (SPECIFIED_DOMAINS_ONLY). AWS does not document whether it accepts such names: try it in a ' +
+        'test account first (docs/patterns.md)',
+    );
+    add(
+      'MPL108',
+      'warning',
+      'every consumer subnet of a resource endpoint needs free addresses for it (a /28 per subnet, by the VPC Lattice ' +
+        'quotas page, not verified here): check the subnets before applying',
     );
   }
   const nlbs = resources.filter((r) => r.kind === 'load-balancer').length;

@@ -68,7 +68,7 @@ export async function probe(targets: ProbeTarget[], o: ProbeOptions): Promise<Pr
   };
   const otherOwner = async (answer: string[], self: ProbeTarget): Promise<string | undefined> => {
     for (const t of targets) {
-      if (t === self || !t.endpoint || t.endpoint.endpointId === self.endpoint?.endpointId) continue;
+      if (t === self || !t.endpoint?.dnsName || t.endpoint.endpointId === self.endpoint?.endpointId) continue;
       const a = await addressesOf(t.endpoint).catch(() => [] as string[]);
       if (a.length > 0 && answer.some((x) => a.includes(x)))
         return `broker ${t.id}'s endpoint ${t.endpoint.endpointId}`;
@@ -167,7 +167,7 @@ async function probeOne(
         });
         throw new StepFailed(explain(d, state));
       }
-      if (!t.endpoint) return;
+      if (!t.endpoint || t.endpoint.dnsName === '') return;
       const ep = t.endpoint;
       let expected: string[];
       try {

@@ -51,10 +51,12 @@ export function targetsFromState(
   const res = state.resources;
   const zoneEntry = res[ids.consumerZone(c.name)];
   const zoneId = str(zoneEntry?.outputs.zoneId) ?? str(zoneEntry?.physicalId);
-  const endpointRef = (logicalId: LogicalId<'vpc-endpoint'>): EndpointRef => {
+  const endpointRef = (logicalId: LogicalId<'vpc-endpoint' | 'resource-endpoint'>): EndpointRef => {
     const e = res[logicalId];
     const endpointId = str(e?.outputs.endpointId) ?? str(e?.physicalId);
-    const dnsName = str(e?.outputs.dnsName);
+    // Pattern 3: VPC Lattice answers each broker name with its own child's addresses, not the
+    // endpoint's name, so there is no one name to compare with ('' skips that check).
+    const dnsName = config.pattern === 3 ? '' : str(e?.outputs.dnsName);
     if (!e || endpointId === undefined || dnsName === undefined) {
       throw new MplError(
         'NOT_APPLIED',
@@ -76,6 +78,8 @@ export function targetsFromState(
     let endpoint: EndpointRef;
     if (config.pattern === 1) {
       endpoint = endpointRef(ids.consumerEndpoint(c.name, b));
+    } else if (config.pattern === 3) {
+      endpoint = endpointRef(ids.resourceEndpoint(c.name));
     } else {
       endpoint = endpointRef(ids.consumerEndpoint(c.name));
       port = advertisedPortOf(config, state, b.id, listener);

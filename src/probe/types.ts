@@ -10,7 +10,10 @@ export interface EndpointRef {
   /** Logical id in state, e.g. `c1/vpc-endpoint/b-1`. */
   logicalId: string;
   endpointId: string;
-  /** The endpoint's regional DNS name: the broker name must resolve to the same addresses. */
+  /**
+   * The endpoint's regional DNS name: the broker name must resolve to the same addresses. '' for a
+   * resource endpoint (pattern 3), whose managed private DNS answers each broker name on its own.
+   */
   dnsName: string;
   account: string;
   region: string;

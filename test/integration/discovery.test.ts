@@ -4,6 +4,8 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { KafkaClient } from '@aws-sdk/client-kafka';
 import { Route53Client } from '@aws-sdk/client-route-53';
+import { RAMClient } from '@aws-sdk/client-ram';
+import { VPCLatticeClient } from '@aws-sdk/client-vpc-lattice';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { AccountClients } from '../../src/aws/clients.js';
@@ -28,6 +30,8 @@ function accountClients(twin: AwsTwin, account: string, region = twin.region): A
     ssm: new SSMClient(cfg),
     kafka: new KafkaClient(cfg),
     s3: new S3Client({ ...cfg, forcePathStyle: true }),
+    lattice: new VPCLatticeClient(cfg),
+    ram: new RAMClient(cfg),
   };
 }
 

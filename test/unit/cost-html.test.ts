@@ -153,7 +153,7 @@ describe('cost: html report', () => {
     assert.ok(html.includes('pattern2: not viable (see below)'));
   });
 
-  it('compares four options with data lines, and a configured option that is refused', () => {
+  it('compares five options with data lines, and a configured option that is refused', () => {
     const mixed = configOf({
       consumers: [
         consumerInput('analytics', '222222222222'),
@@ -164,7 +164,7 @@ describe('cost: html report', () => {
     const r = estimateCost(planInputOf(mixed, inventoryOf(brokersFor([1, 2, 3, 4, 5, 6]))), {
       gbPerMonth: 12_345,
     });
-    assert.equal(r.options.length, 4);
+    assert.equal(r.options.length, 5);
     const html = renderCost(r, 'html', { title: 'payments' });
     assertChart(r, html);
     // Every option's total and every line item is on the page, side by side.

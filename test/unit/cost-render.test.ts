@@ -73,7 +73,7 @@ describe('cost: renderCost', () => {
     const options = j.options as Record<string, unknown>[];
     assert.deepEqual(
       options.map((o) => o.id),
-      ['pattern1', 'pattern1-broker-az', 'pattern2'],
+      ['pattern1', 'pattern1-broker-az', 'pattern2', 'pattern3'],
     );
     for (const o of options) {
       assert.equal(typeof o.viable, 'boolean');
@@ -117,7 +117,7 @@ describe('cost: renderCost', () => {
     }
     assert.match(renderCost(writeUp(), 'table', { color: true }), ANSI);
     // With a volume: 1,000 GB = $10.00 PrivateLink data, $6.00 NLCU, 2/3 crossing at $0.02 = $13.33.
-    const data = renderCost(writeUp(1000), 'table', { color: false });
+    const data = renderCost(writeUp(1000), 'table', { color: false, width: 160 });
     for (const s of ['privatelink-data', '1,000 GB = $10.00', '1,000 NLCU-h = $6.00', '$13.33', '$67.63']) {
       assert.ok(data.includes(s), `table has ${s}`);
     }

@@ -217,6 +217,127 @@ describe('planner: pattern 2', () => {
   });
 });
 
+describe('planner: pattern 3', () => {
+  const p3 = (over: Parameters<typeof configOf>[0] = {}) => configOf({ pattern: 3, ...over });
+  const two = () => [consumerInput('analytics', '222222222222'), consumerInput('billing', '333333333333', 2)];
+
+  it('builds a gateway, a group with one child per broker under its own name, a share, and one endpoint per consumer; no NLB', () => {
+    const rs = planStack(planInputOf(p3({ consumers: two() }), three())).resources;
+    const kinds = rs.map((r) => r.kind);
+    for (const k of [
+      'load-balancer',
+      'target-group',
+      'listener',
+      'endpoint-service',
+      'vpc-endpoint',
+      'hosted-zone',
+    ])
+      assert.ok(!kinds.includes(k as Resource['kind']), `no ${k}`);
+    const gw = byId(rs, 'provider/resource-gateway');
+    assert.ok(gw.kind === 'resource-gateway');
+    assert.deepEqual(gw.props.azIds, ['use2-az1', 'use2-az2', 'use2-az3']);
+    assert.deepEqual(gw.props.securityGroups, ['provider/security-group']);
+    const group = byId(rs, 'shared/resource-configuration');
+    assert.ok(group.kind === 'resource-configuration');
+    assert.equal(group.props.type, 'GROUP');
+    assert.equal(group.props.groupDomain, 'payments.abc123.c2.kafka.us-east-2.amazonaws.com');
+    assert.deepEqual(group.props.portRanges, ['9094']);
+    for (const id of [1, 2, 3]) {
+      const child = byId(rs, `b-${id}/resource-configuration`);
+      assert.ok(child.kind === 'resource-configuration');
+      const host = `b-${id}.payments.abc123.c2.kafka.us-east-2.amazonaws.com`;
+      assert.equal(child.props.type, 'CHILD');
+      assert.equal(child.props.customDomainName, host);
+      assert.deepEqual(child.props.target, { dns: host });
+      assert.deepEqual(child.dependsOn, ['shared/resource-configuration']);
+    }
+    const share = byId(rs, 'shared/resource-share');
+    assert.ok(share.kind === 'resource-share');
+    assert.deepEqual(share.props.principals, ['222222222222', '333333333333']);
+    assert.deepEqual(share.props.resources, ['shared/resource-configuration']);
+    const ep = byId(rs, 'billing/resource-endpoint');
+    assert.ok(ep.kind === 'resource-endpoint');
+    assert.equal(ep.account, '333333333333');
+    assert.deepEqual(ep.props.azIds, ['use2-az1', 'use2-az2']);
+    assert.equal(ep.props.privateDnsDomains.length, 3);
+    assert.ok(ep.dependsOn.includes('billing/resource-share-acceptance'));
+    assert.ok(ep.dependsOn.includes('b-3/resource-configuration'), 'every child exists before the endpoint');
+    const acc = byId(rs, 'billing/resource-share-acceptance');
+    assert.equal(acc.account, '333333333333');
+  });
+
+  it('targets IP addresses when asked, and keeps the names', () => {
+    const rs = planStack(planInputOf(p3({ pattern3: { target: 'ip' } }), three())).resources;
+    const child = byId(rs, 'b-2/resource-configuration');
+    assert.ok(child.kind === 'resource-configuration');
+    assert.deepEqual(child.props.target, { ip: three().brokers[1]?.ip });
+    assert.match(child.props.customDomainName ?? '', /^b-2\./);
+  });
+
+  it('shares with other accounts only, and accepts once per account', () => {
+    const cfg = p3({
+      consumers: [
+        consumerInput('local', '111111111111'),
+        consumerInput('analytics', '222222222222'),
+        consumerInput('reports', '222222222222'),
+      ],
+    });
+    const rs = planStack(planInputOf(cfg, three())).resources;
+    const share = byId(rs, 'shared/resource-share');
+    assert.ok(share.kind === 'resource-share');
+    assert.deepEqual(share.props.principals, ['222222222222']);
+    assert.deepEqual(
+      rs.filter((r) => r.kind === 'resource-share-acceptance').map((r) => r.id),
+      ['analytics/resource-share-acceptance'],
+    );
+    assert.ok(
+      byId(rs, 'reports/resource-endpoint').dependsOn.includes('analytics/resource-share-acceptance'),
+    );
+    assert.ok(!byId(rs, 'local/resource-endpoint').dependsOn.some((d) => d.includes('acceptance')));
+    // Only consumers in the provider account: nothing to share.
+    const alone = planStack(
+      planInputOf(p3({ consumers: [consumerInput('local', '111111111111')] }), three()),
+    );
+    assert.ok(!alone.resources.some((r) => r.kind === 'resource-share'));
+  });
+
+  it('refuses more brokers than children per group (60 unless raised), and Serverless', () => {
+    const many = inventoryOf(brokersFor(Array.from({ length: 61 }, (_, i) => i + 1)));
+    const e = refusal(() => planStack(planInputOf(p3(), many)));
+    assert.equal(e.code, 'PATTERN3_TOO_MANY_BROKERS');
+    assert.match(e.message, /61.*60 children per group/);
+    assert.equal(
+      planStack(planInputOf(p3({ pattern3: { childrenPerGroupQuota: 100 } }), many)).resources.length > 61,
+      true,
+    );
+    const sixty = inventoryOf(brokersFor(Array.from({ length: 60 }, (_, i) => i + 1)));
+    assert.ok(planStack(planInputOf(p3(), sixty)).resources.length > 60);
+    const sl = refusal(() =>
+      planStack(planInputOf(p3(), inventoryOf(brokersFor([1]), { brokerType: 'serverless' }))),
+    );
+    assert.equal(sl.code, 'SERVERLESS_UNSUPPORTED');
+  });
+
+  it('refuses a consumer subnet in an AZ ID the gateway does not cover', () => {
+    const inv = inventoryOf(brokersFor([1, 2], 2));
+    const e = refusal(() => planStack(planInputOf(p3(), inv)));
+    assert.equal(e.code, 'CONSUMER_AZ_NOT_SERVED');
+  });
+
+  it('lints what AWS leaves open as warnings, and the idle timeout without naming an NLB', () => {
+    const input = planInputOf(p3(), three());
+    const f = lint(input, planStack(input).resources);
+    const codes = f.map((x) => x.code);
+    assert.ok(codes.includes('MPL107') && codes.includes('MPL108'), codes.join(' '));
+    assert.ok(f.every((x) => x.severity === 'warning'));
+    const idle = f.find((x) => x.code === 'MPL102');
+    assert.match(idle?.message ?? '', /resource gateway/);
+    assert.doesNotMatch(idle?.message ?? '', /NLB/);
+    const p1 = lint(planInputOf(configOf(), three()), planStack(planInputOf(configOf(), three())).resources);
+    assert.ok(!p1.some((x) => x.code === 'MPL107'));
+  });
+});
+
 describe('planner: names and ports', () => {
   it('shortens long stack names with a hash and keeps them apart', () => {
     const a = elbName('a-very-long-stack-name', 'sb1234-scram');

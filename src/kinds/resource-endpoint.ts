@@ -1,0 +1,279 @@
+// Pattern 3's consumer side: a VPC endpoint of type Resource to the shared group resource
+// configuration, with private DNS on for exactly the brokers' names, so VPC Lattice's managed
+// private hosted zone answers them in this VPC (EC2 API reference, CreateVpcEndpoint
+// `ResourceConfigurationArn` and DnsOptionsSpecification `PrivateDnsPreference`). No acceptance:
+// access is granted by the RAM share. Subnets, security groups and the DNS options change in
+// place (ModifyVpcEndpoint); the VPC and the configuration need a new endpoint.
+import {
+  CreateVpcEndpointCommand,
+  DeleteVpcEndpointsCommand,
+  DescribeSubnetsCommand,
+  DescribeVpcEndpointsCommand,
+  ModifyVpcEndpointCommand,
+  paginateDescribeVpcEndpoints,
+  type Filter,
+  type VpcEndpoint,
+} from '@aws-sdk/client-ec2';
+import { z } from 'zod';
+import { MplError } from '../errors.js';
+import { clientToken } from '../planner/names.js';
+import type { Instance } from '../state/instance.js';
+import {
+  attempt,
+  defineKind,
+  orGone,
+  ownedBy,
+  resourceHandler,
+  TAG_STACK,
+  type HandlerCtx,
+  type Live,
+} from './kind.js';
+import { compareStrings, ec2Tags, orderStringsLike, tagMap, tagSpec } from './shared/ec2.js';
+import {
+  checkUnsuccessful,
+  isNotFoundCode,
+  logicalOf,
+  refId,
+  tagFilters,
+  unlessGone,
+  untilListed,
+  withClientToken,
+} from './shared/ec2-endpoint.js';
+import { poll } from './shared/poll.js';
+import { foundRefs, ofStack, stackTagFilter } from './shared/scan.js';
+import { Ref, Tags } from './shared/schema.js';
+import { ENDPOINT_GONE_STATES } from './vpc-endpoint.js';
+
+/**
+ * Which custom domain names VPC Lattice makes private hosted zones for: SPECIFIED_DOMAINS_ONLY with
+ * the brokers' names. The brokers' names are under amazonaws.com, which a provider cannot verify, so
+ * VERIFIED_DOMAINS_ONLY would give no zone, and ALL_DOMAINS would accept whatever names the provider
+ * puts on the configuration (EC2 API reference, DnsOptionsSpecification).
+ */
+export const PRIVATE_DNS_PREFERENCE = 'SPECIFIED_DOMAINS_ONLY';
+
+const Props = z.strictObject({
+  name: z.string(),
+  vpcId: z.string(),
+  resourceConfiguration: Ref,
+  subnetIds: z.array(z.string()),
+  azIds: z.array(z.string()),
+  securityGroups: z.array(Ref),
+  /** The names VPC Lattice answers in this VPC (sorted): the brokers' own. */
+  privateDnsDomains: z.array(z.string()),
+  clientToken: z.string().max(64),
+  tags: Tags,
+});
+type Props = z.infer<typeof Props>;
+
+const stateOf = (e: VpcEndpoint) => (e.State ?? '').toLowerCase();
+const isGone = (e: VpcEndpoint) => ENDPOINT_GONE_STATES.has(stateOf(e));
+const label = (p: Partial<Props>) => `resource endpoint ${p.name ?? '?'}`;
+
+async function byId(ctx: HandlerCtx, endpointId: string): Promise<VpcEndpoint | undefined> {
+  const out = await ctx.aws.ec2.send(new DescribeVpcEndpointsCommand({ VpcEndpointIds: [endpointId] }));
+  return out.VpcEndpoints?.[0];
+}
+
+async function allTagged(ctx: HandlerCtx, filters: Filter[]): Promise<VpcEndpoint[]> {
+  const found: VpcEndpoint[] = [];
+  for await (const page of paginateDescribeVpcEndpoints({ client: ctx.aws.ec2 }, { Filters: filters })) {
+    for (const e of page.VpcEndpoints ?? []) if ((e.VpcEndpointType ?? '') === 'Resource') found.push(e);
+  }
+  return found.sort((a, b) => (a.CreationTimestamp?.getTime() ?? 0) - (b.CreationTimestamp?.getTime() ?? 0));
+}
+
+async function byTags(ctx: HandlerCtx, id: string): Promise<VpcEndpoint | undefined> {
+  return (await allTagged(ctx, tagFilters(ctx.stack, id))).find(
+    (e) => ownedBy(ctx, id, tagMap(e.Tags)) && !isGone(e),
+  );
+}
+
+async function azIdsOf(ctx: HandlerCtx, subnetIds: string[]): Promise<string[]> {
+  if (subnetIds.length === 0) return [];
+  const out = await orGone(`subnets ${subnetIds.join(', ')}`, () =>
+    ctx.aws.ec2.send(new DescribeSubnetsCommand({ SubnetIds: subnetIds })),
+  );
+  const m = new Map((out?.Subnets ?? []).map((s) => [s.SubnetId ?? '', s.AvailabilityZoneId ?? '']));
+  return subnetIds.map((s) => m.get(s) ?? '');
+}
+
+async function observe(
+  ctx: HandlerCtx,
+  e: VpcEndpoint,
+  like: Partial<Props> | undefined,
+): Promise<Live<Props>> {
+  const subnetIds = orderStringsLike(e.SubnetIds ?? [], like?.subnetIds);
+  const groups = (e.Groups ?? []).flatMap((g) =>
+    g.GroupId === undefined ? [] : [logicalOf(ctx, g.GroupId)],
+  );
+  const tags = tagMap(e.Tags);
+  // Private DNS off (or another preference) leaves the names unanswered: read as no names, so the diff shows it.
+  const dnsOn = e.PrivateDnsEnabled === true && e.DnsOptions?.PrivateDnsPreference === PRIVATE_DNS_PREFERENCE;
+  return {
+    physicalId: e.VpcEndpointId ?? '',
+    props: {
+      name: tags.Name ?? '',
+      vpcId: e.VpcId ?? '',
+      resourceConfiguration: logicalOf(ctx, e.ResourceConfigurationArn ?? ''),
+      subnetIds,
+      azIds: await azIdsOf(ctx, subnetIds),
+      securityGroups: orderStringsLike(groups, like?.securityGroups),
+      privateDnsDomains: dnsOn
+        ? [...(e.DnsOptions?.PrivateDnsSpecifiedDomains ?? [])].sort(compareStrings)
+        : [],
+      clientToken: like?.clientToken ?? '',
+      tags,
+    },
+    outputs: {
+      endpointId: e.VpcEndpointId ?? '',
+      dnsName: e.DnsEntries?.[0]?.DnsName ?? '',
+      state: e.State ?? '',
+    },
+  };
+}
+
+async function deleteAndWait(ctx: HandlerCtx, what: string, endpointId: string, alreadyDeleting: boolean) {
+  if (!alreadyDeleting) {
+    const out = await unlessGone('DELETE_FAILED', `deleting ${what}`, () =>
+      ctx.aws.ec2.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: [endpointId] })),
+    );
+    checkUnsuccessful(out?.Unsuccessful, 'DELETE_FAILED', `deleting ${what}`, isNotFoundCode);
+  }
+  await poll(`${what} (${endpointId}) to be deleted`, ctx.wait, async () => {
+    const e = await orGone(what, () => byId(ctx, endpointId));
+    if (e === undefined || stateOf(e) === 'deleted') return { done: true, value: undefined };
+    return { done: false, state: e.State ?? 'unknown' };
+  });
+}
+
+const dnsOptions = (p: Props) => ({
+  PrivateDnsPreference: PRIVATE_DNS_PREFERENCE,
+  PrivateDnsSpecifiedDomains: p.privateDnsDomains,
+});
+
+export const resourceEndpoint = defineKind({
+  kind: 'resource-endpoint',
+  props: Props,
+  replaceOn: ['vpcId', 'resourceConfiguration'],
+  ignored: ['clientToken'],
+  hidden: ['tags', 'clientToken'],
+  // Billed like an interface endpoint, per hour per AZ it has a network interface in (AWS PrivateLink
+  // pricing, "Resource endpoints"; priced with the interface endpoint rate, see docs/cost-model.md).
+  billing: (p) => ({ meter: 'resource-endpoint-az-hours', quantity: p.subnetIds.length }),
+  label,
+  handler: resourceHandler<Props, VpcEndpoint>({
+    label,
+    byId,
+    byIdentity: (ctx, id) => byTags(ctx, id),
+    isGone,
+    physicalIdOf: (e) => e.VpcEndpointId ?? '',
+    observe,
+    async create(ctx, r) {
+      const arn = ctx.ref(r.props.resourceConfiguration).physicalId;
+      const what = `${label(r.props)} (${r.id})`;
+      const adopted = await byTags(ctx, r.id);
+      if (adopted !== undefined) {
+        ctx.log(`${r.id}: adopting resource endpoint ${adopted.VpcEndpointId} found by its tags`);
+        return adopted;
+      }
+      const made = await withClientToken(
+        ctx,
+        r.id,
+        'resource endpoint',
+        r.props.clientToken,
+        async (token) => {
+          const out = await ctx.aws.ec2.send(
+            new CreateVpcEndpointCommand({
+              VpcEndpointType: 'Resource',
+              VpcId: r.props.vpcId,
+              ResourceConfigurationArn: arn,
+              SubnetIds: r.props.subnetIds,
+              SecurityGroupIds: r.props.securityGroups.map((sg) => refId(ctx, sg, 'groupId')),
+              PrivateDnsEnabled: true,
+              DnsOptions: dnsOptions(r.props),
+              ClientToken: token,
+              TagSpecifications: tagSpec('vpc-endpoint', r.props.tags),
+            }),
+          );
+          if (out.VpcEndpoint?.VpcEndpointId === undefined)
+            throw new MplError('CREATE_FAILED', `creating ${what}: AWS returned no endpoint id`);
+          return out.VpcEndpoint;
+        },
+      );
+      const endpointId = made.VpcEndpointId as string;
+      return untilListed(ctx, `${what}, ${endpointId},`, () => byId(ctx, endpointId));
+    },
+    async ready(ctx, e, what) {
+      const endpointId = e.VpcEndpointId ?? '';
+      return poll(`${what}, ${endpointId}, to be available`, ctx.wait, async () => {
+        const now = await orGone(what, () => byId(ctx, endpointId));
+        if (now === undefined) return { failed: 'disappeared' };
+        if (stateOf(now) === 'available') return { done: true, value: now };
+        if (isGone(now)) return { failed: `state ${now.State ?? 'unknown'}` };
+        return { done: false, state: now.State ?? 'unknown' };
+      });
+    },
+    async update(ctx, r, before) {
+      const e = await byId(ctx, before.physicalId);
+      if (e === undefined || isGone(e))
+        throw new MplError(
+          'RESOURCE_GONE',
+          `${label(r.props)} (${r.id}): ${before.physicalId} no longer exists`,
+        );
+      const haveSubnets = e.SubnetIds ?? [];
+      const haveGroups = (e.Groups ?? []).flatMap((g) => (g.GroupId === undefined ? [] : [g.GroupId]));
+      const wantGroups = r.props.securityGroups.map((sg) => refId(ctx, sg, 'groupId'));
+      const add = <T>(want: T[], have: T[]) => want.filter((x) => !have.includes(x));
+      const dnsChanged =
+        JSON.stringify(before.props.privateDnsDomains) !== JSON.stringify(r.props.privateDnsDomains);
+      const change = {
+        AddSubnetIds: add(r.props.subnetIds, haveSubnets),
+        RemoveSubnetIds: add(haveSubnets, r.props.subnetIds),
+        AddSecurityGroupIds: add(wantGroups, haveGroups),
+        RemoveSecurityGroupIds: add(haveGroups, wantGroups),
+      };
+      const nonEmpty = Object.fromEntries(Object.entries(change).filter(([, v]) => v.length > 0));
+      if (Object.keys(nonEmpty).length === 0 && !dnsChanged) return;
+      await attempt('UPDATE_FAILED', `modifying ${label(r.props)} (${r.id})`, async () => {
+        const out = await ctx.aws.ec2.send(
+          new ModifyVpcEndpointCommand({
+            VpcEndpointId: before.physicalId,
+            ...nonEmpty,
+            ...(dnsChanged ? { PrivateDnsEnabled: true, DnsOptions: dnsOptions(r.props) } : {}),
+          }),
+        );
+        if (out.Return === false) throw new Error('ModifyVpcEndpoint returned false');
+      });
+    },
+    async remove(ctx, endpointId, props, id) {
+      const e = await byId(ctx, endpointId);
+      if (e?.VpcEndpointId === undefined || stateOf(e) === 'deleted') return;
+      await deleteAndWait(ctx, `${label(props)} (${id})`, e.VpcEndpointId, stateOf(e) === 'deleting');
+    },
+    tags: ec2Tags,
+  }),
+  async scan(ctx, found: ReadonlyMap<string, Instance>) {
+    const live = (await allTagged(ctx, [stackTagFilter(ctx.stack)])).filter(
+      (e) => tagMap(e.Tags)[TAG_STACK] === ctx.stack && !isGone(e),
+    );
+    const mine = await ofStack(
+      ctx,
+      'resource-endpoint',
+      live,
+      (e) => tagMap(e.Tags),
+      (e) => `resource endpoint ${e.VpcEndpointId ?? '?'}`,
+    );
+    return Promise.all(
+      mine.map(async ({ id, item }) => {
+        const o = await observe(ctx, item, { clientToken: clientToken(ctx.stack, ctx.aws.account, id) });
+        return {
+          id,
+          live: o,
+          dependsOn: foundRefs(found, [o.props.resourceConfiguration, ...o.props.securityGroups]),
+        };
+      }),
+    );
+  },
+  scanAfter: ['resource-configuration', 'security-group'],
+});

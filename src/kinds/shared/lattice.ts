@@ -1,0 +1,62 @@
+// What the VPC Lattice kinds (resource gateway, resource configuration) share: tags by ARN, and
+// finding one of the account's resources by its name (names are unique per account and region,
+// VPC Lattice API reference, CreateResourceGateway and CreateResourceConfiguration `name`).
+import {
+  ListResourceConfigurationsCommand,
+  ListResourceGatewaysCommand,
+  ListTagsForResourceCommand,
+  TagResourceCommand,
+  UntagResourceCommand,
+  type ResourceConfigurationSummary,
+  type ResourceGatewaySummary,
+} from '@aws-sdk/client-vpc-lattice';
+import type { HandlerCtx, TagApi } from '../kind.js';
+
+/** Tags of any VPC Lattice resource, by its ARN (TagResource, UntagResource, ListTagsForResource). */
+export const latticeTags: TagApi = {
+  async read(ctx, arn) {
+    const out = await ctx.aws.lattice.send(new ListTagsForResourceCommand({ resourceArn: arn }));
+    return { ...(out.tags ?? {}) };
+  },
+  async write(ctx, arn, set, remove) {
+    if (Object.keys(set).length > 0)
+      await ctx.aws.lattice.send(new TagResourceCommand({ resourceArn: arn, tags: set }));
+    if (remove.length > 0)
+      await ctx.aws.lattice.send(new UntagResourceCommand({ resourceArn: arn, tagKeys: remove }));
+  },
+};
+
+/** Every resource gateway of ctx's account and region, page by page. */
+export async function listGateways(ctx: HandlerCtx): Promise<ResourceGatewaySummary[]> {
+  const out: ResourceGatewaySummary[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await ctx.aws.lattice.send(new ListResourceGatewaysCommand({ nextToken }));
+    out.push(...(page.items ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return out;
+}
+
+/** Resource configurations of ctx's account and region, optionally the children of one group. */
+export async function listConfigurations(
+  ctx: HandlerCtx,
+  groupArn?: string,
+): Promise<ResourceConfigurationSummary[]> {
+  const out: ResourceConfigurationSummary[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await ctx.aws.lattice.send(
+      new ListResourceConfigurationsCommand({
+        nextToken,
+        ...(groupArn === undefined ? {} : { resourceConfigurationGroupIdentifier: groupArn }),
+      }),
+    );
+    out.push(...(page.items ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return out;
+}
+
+/** VPC Lattice statuses after which a resource never serves again: the next plan makes a new one. */
+export const LATTICE_GONE = new Set(['DELETE_IN_PROGRESS', 'CREATE_FAILED', 'DELETE_FAILED']);
