@@ -30,7 +30,14 @@ import {
   type ResourceRecordSet,
   type Route53Client,
 } from '@aws-sdk/client-route-53';
+import { GetResourceSharesCommand, RAMClient } from '@aws-sdk/client-ram';
 import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
+import {
+  ListResourceConfigurationsCommand,
+  ListResourceGatewaysCommand,
+  ListTagsForResourceCommand as ListLatticeTagsCommand,
+  VPCLatticeClient,
+} from '@aws-sdk/client-vpc-lattice';
 import type { RunEvent } from '../../src/events.js';
 import { describeBrokers, withAdmin, type KafkaAccess } from '../../src/kafka/admin.js';
 import { TAG_ID, TAG_STACK } from '../../src/kinds/kind.js';
@@ -176,7 +183,7 @@ export function nth(type: StepEvent['type'], kind: Kind, n = 1): KillRule {
 
 export interface StackUnderTest {
   name: string;
-  pattern: 1 | 2;
+  pattern: 1 | 2 | 3;
   file: string;
   statePath: string;
 }
@@ -184,7 +191,7 @@ export interface StackUnderTest {
 export async function newStack(
   tb: Testbed,
   name: string,
-  pattern: 1 | 2,
+  pattern: 1 | 2 | 3,
   mode?: 'rewrite' | 'additive',
 ): Promise<StackUnderTest> {
   const c = await writeStackConfig(tb, { name, pattern, ...(mode ? { mode } : {}) });
@@ -244,6 +251,10 @@ export const COUNTED_KINDS = [
   'hosted-zone',
   'dns-record',
   'ssm-parameter',
+  'resource-gateway',
+  'resource-configuration',
+  'resource-share',
+  'resource-endpoint',
 ] as const satisfies readonly Kind[];
 export type CountedKind = (typeof COUNTED_KINDS)[number];
 
@@ -403,6 +414,9 @@ export async function inventory(tb: Testbed, stack: string, names: KnownNames): 
         }
       }
 
+      // Pattern 3: VPC Lattice gateways and configurations, RAM shares (tagged, or by the stack's names).
+      await latticeAndRam(tb, account, stack, names, inv);
+
       // SSM parameters by the stack's names (only when the stack has some).
       const params = [...(names.byKind.get(key('ssm-parameter', account)) ?? [])];
       if (params.length > 0) {
@@ -429,7 +443,12 @@ export async function inventory(tb: Testbed, stack: string, names: KnownNames): 
           if ((e.State ?? '').toLowerCase() === 'deleted') continue;
           const tagged = (e.Tags ?? []).some((t) => t.Key === TAG_STACK && t.Value === stack);
           if (tagged || serviceNames.has(e.ServiceName ?? ''))
-            add(inv, 'vpc-endpoint', account, e.VpcEndpointId ?? '');
+            add(
+              inv,
+              e.VpcEndpointType === 'Resource' ? 'resource-endpoint' : 'vpc-endpoint',
+              account,
+              e.VpcEndpointId ?? '',
+            );
         }
       }
     } finally {
@@ -437,6 +456,54 @@ export async function inventory(tb: Testbed, stack: string, names: KnownNames): 
     }
   }
   return inv;
+}
+
+/** Pattern 3's provider-side resources in one account: by the stack tag or one of the stack's names. */
+async function latticeAndRam(
+  tb: Testbed,
+  account: string,
+  stack: string,
+  names: KnownNames,
+  inv: Inventory,
+): Promise<void> {
+  const lattice = new VPCLatticeClient(tb.clientConfig(account));
+  const ram = new RAMClient(tb.clientConfig(account));
+  try {
+    const tagsOf = async (arn: string) =>
+      (await lattice.send(new ListLatticeTagsCommand({ resourceArn: arn }))).tags ?? {};
+    let token: string | undefined;
+    do {
+      const p = await lattice.send(new ListResourceGatewaysCommand({ nextToken: token }));
+      for (const g of p.items ?? []) {
+        if (g.arn === undefined || g.status === 'DELETE_IN_PROGRESS') continue;
+        if ((await tagsOf(g.arn))[TAG_STACK] === stack || hasName(names, 'resource-gateway', account, g.name))
+          add(inv, 'resource-gateway', account, g.arn);
+      }
+      token = p.nextToken;
+    } while (token);
+    do {
+      const p = await lattice.send(new ListResourceConfigurationsCommand({ nextToken: token }));
+      for (const c of p.items ?? []) {
+        if (c.arn === undefined || c.status === 'DELETE_IN_PROGRESS') continue;
+        if (
+          (await tagsOf(c.arn))[TAG_STACK] === stack ||
+          hasName(names, 'resource-configuration', account, c.name)
+        )
+          add(inv, 'resource-configuration', account, c.arn);
+      }
+      token = p.nextToken;
+    } while (token);
+    const shares = await ram.send(new GetResourceSharesCommand({ resourceOwner: 'SELF' }));
+    for (const sh of shares.resourceShares ?? []) {
+      if (['DELETED', 'DELETING'].includes(sh.status ?? '') || sh.resourceShareArn === undefined) continue;
+      const tagged = (sh.tags ?? []).some((t) => t.key === TAG_STACK && t.value === stack);
+      if (tagged || hasName(names, 'resource-share', account, sh.name))
+        add(inv, 'resource-share', account, sh.resourceShareArn);
+    }
+  } finally {
+    lattice.destroy();
+    ram.destroy();
+  }
 }
 
 /**
@@ -485,6 +552,10 @@ export function duplicatesAndGaps(
     'vpc-endpoint',
     'security-group',
     'hosted-zone',
+    'resource-gateway',
+    'resource-configuration',
+    'resource-share',
+    'resource-endpoint',
   ];
   for (const kind of sameIds) {
     const inState = Object.values(state)
@@ -688,7 +759,7 @@ export async function cleanupStack(tb: Testbed, s: StackUnderTest): Promise<void
       for (const id of ids) {
         if (kind === 'hosted-zone')
           await c.route53.send(new DeleteHostedZoneCommand({ Id: id })).catch(() => undefined);
-        if (kind === 'vpc-endpoint')
+        if (kind === 'vpc-endpoint' || kind === 'resource-endpoint')
           await c.ec2.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: [id] })).catch(() => undefined);
       }
     } finally {

@@ -7,7 +7,7 @@ import { runCli } from './run-cli.js';
 
 export interface StackOptions {
   name: string;
-  pattern: 1 | 2;
+  pattern: 1 | 2 | 3;
   mode?: 'rewrite' | 'additive';
   layout?: 'all-azs' | 'broker-az';
   /** Extra top-level config fields (merged shallowly). */

@@ -266,6 +266,26 @@ describe('planner: pattern 3', () => {
     assert.equal(acc.account, '333333333333');
   });
 
+  it('a broker added gets its own child, and each endpoint learns its name; nothing else changes', () => {
+    const before = planStack(planInputOf(p3({ consumers: two() }), three())).resources;
+    const after = planStack(
+      planInputOf(p3({ consumers: two() }), inventoryOf(brokersFor([1, 2, 3, 4]))),
+    ).resources;
+    const ids = (rs: Resource[]) => new Set(rs.map((r) => r.id));
+    assert.deepEqual(
+      [...ids(after)].filter((id) => !ids(before).has(id)),
+      ['b-4/resource-configuration'],
+    );
+    const changed = after
+      .filter((r) => {
+        const old = before.find((x) => x.id === r.id);
+        return old !== undefined && JSON.stringify(old.props) !== JSON.stringify(r.props);
+      })
+      .map((r) => r.id)
+      .sort();
+    assert.deepEqual(changed, ['analytics/resource-endpoint', 'billing/resource-endpoint']);
+  });
+
   it('targets IP addresses when asked, and keeps the names', () => {
     const rs = planStack(planInputOf(p3({ pattern3: { target: 'ip' } }), three())).resources;
     const child = byId(rs, 'b-2/resource-configuration');
