@@ -2,8 +2,11 @@
 // configuration, with private DNS on for exactly the brokers' names, so VPC Lattice's managed
 // private hosted zone answers them in this VPC (EC2 API reference, CreateVpcEndpoint
 // `ResourceConfigurationArn` and DnsOptionsSpecification `PrivateDnsPreference`). No acceptance:
-// access is granted by the RAM share. Subnets, security groups and the DNS options change in
-// place (ModifyVpcEndpoint); the VPC and the configuration need a new endpoint.
+// access is granted by the RAM share. Security groups and the DNS options change in place
+// (ModifyVpcEndpoint); "After you create a resource endpoint, you can only modify its security
+// groups or tags" (AWS PrivateLink guide, "Access VPC resources through a resource endpoint"), so
+// the VPC, the configuration and the subnets need a new endpoint. Whether that sentence also rules
+// out the DNS options (added later, with custom domain names) is not documented: docs/patterns.md.
 import {
   CreateVpcEndpointCommand,
   DeleteVpcEndpointsCommand,
@@ -155,7 +158,7 @@ const dnsOptions = (p: Props) => ({
 export const resourceEndpoint = defineKind({
   kind: 'resource-endpoint',
   props: Props,
-  replaceOn: ['vpcId', 'resourceConfiguration'],
+  replaceOn: ['vpcId', 'resourceConfiguration', 'subnetIds', 'azIds'],
   ignored: ['clientToken'],
   hidden: ['tags', 'clientToken'],
   // Billed like an interface endpoint, per hour per AZ it has a network interface in (AWS PrivateLink
@@ -221,15 +224,12 @@ export const resourceEndpoint = defineKind({
           'RESOURCE_GONE',
           `${label(r.props)} (${r.id}): ${before.physicalId} no longer exists`,
         );
-      const haveSubnets = e.SubnetIds ?? [];
       const haveGroups = (e.Groups ?? []).flatMap((g) => (g.GroupId === undefined ? [] : [g.GroupId]));
       const wantGroups = r.props.securityGroups.map((sg) => refId(ctx, sg, 'groupId'));
       const add = <T>(want: T[], have: T[]) => want.filter((x) => !have.includes(x));
       const dnsChanged =
         JSON.stringify(before.props.privateDnsDomains) !== JSON.stringify(r.props.privateDnsDomains);
       const change = {
-        AddSubnetIds: add(r.props.subnetIds, haveSubnets),
-        RemoveSubnetIds: add(haveSubnets, r.props.subnetIds),
         AddSecurityGroupIds: add(wantGroups, haveGroups),
         RemoveSecurityGroupIds: add(haveGroups, wantGroups),
       };
@@ -240,7 +240,8 @@ export const resourceEndpoint = defineKind({
           new ModifyVpcEndpointCommand({
             VpcEndpointId: before.physicalId,
             ...nonEmpty,
-            ...(dnsChanged ? { PrivateDnsEnabled: true, DnsOptions: dnsOptions(r.props) } : {}),
+            // Private DNS itself cannot change on a resource endpoint (VPC Lattice user guide); the names can.
+            ...(dnsChanged ? { DnsOptions: dnsOptions(r.props) } : {}),
           }),
         );
         if (out.Return === false) throw new Error('ModifyVpcEndpoint returned false');

@@ -38,12 +38,15 @@ except ImportError as exc:
 import twin_core  # noqa: E402
 import twin_ec2  # noqa: E402
 import twin_elbv2  # noqa: E402
+import twin_lattice  # noqa: E402
 import twin_msk  # noqa: E402
+import twin_ram  # noqa: E402
 import twin_route53  # noqa: E402
 from twin_state import STATE  # noqa: E402
 
 # Services this project calls; their flask apps are built in the background at startup.
-WARM_SERVICES = ("ec2", "elbv2", "kafka", "route53", "ssm", "sts", "iam")
+# Names are moto's backend names (VPC Lattice is "vpclattice").
+WARM_SERVICES = ("ec2", "elbv2", "kafka", "route53", "ssm", "sts", "iam", "vpclattice", "ram")
 
 CONTROL_HELP = {
     "GET /_twin/health": "liveness and versions",
@@ -55,7 +58,8 @@ CONTROL_HELP = {
     "DELETE /_twin/faults": "clear faults and latency rules",
     "GET /_twin/counters": "?account=&service=&action=&mutating=true|false",
     "DELETE /_twin/counters": "reset counters",
-    "GET|POST /_twin/delays": "{nlbActiveMs, endpointAvailableMs, endpointDeleteMs, route53ChangeMs, mskActiveMs}",
+    "GET|POST /_twin/delays": "{nlbActiveMs, endpointAvailableMs, endpointDeleteMs, route53ChangeMs, mskActiveMs, "
+    "resourceGatewayActiveMs}",
     "GET|POST /_twin/throttling": "{enabled: bool}",
 }
 
@@ -67,6 +71,9 @@ def reset_all() -> None:
 
     with twin_core.MOTO_LOCK:
         moto_api_backend.reset()
+        # The twin's own VPC Lattice and RAM registries change under the same lock as moto.
+        twin_lattice.reset()
+        twin_ram.reset()
     STATE.reset()
     twin_route53.reset()
 
@@ -159,6 +166,8 @@ def install_all() -> None:
     twin_ec2.install()
     twin_elbv2.install()
     twin_route53.install()
+    twin_lattice.install()
+    twin_ram.install()
 
 
 def main() -> None:

@@ -22,6 +22,8 @@ export interface DelaysMs {
   route53ChangeMs?: number;
   /** MSK cluster created through the API: CREATING -> ACTIVE (seeded clusters start ACTIVE). */
   mskActiveMs?: number;
+  /** VPC Lattice resource gateway CREATE_IN_PROGRESS -> ACTIVE (a deleted one goes after endpointDeleteMs). */
+  resourceGatewayActiveMs?: number;
 }
 
 export interface StartAwsTwinOptions {
@@ -83,7 +85,7 @@ export interface SeededCluster {
 }
 
 interface RuleMatch {
-  /** moto's service name: ec2, elbv2, route53, kafka, ssm, sts, iam, ... ("*" = any). */
+  /** moto's service name: ec2, elbv2, route53, kafka, ssm, sts, iam, vpc-lattice, ram, ... ("*" = any). */
   service: string;
   /** API action, e.g. CreateVpcEndpoint ("*" or absent = any). */
   action?: string;

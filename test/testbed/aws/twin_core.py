@@ -27,6 +27,8 @@ PROTOCOLS = {
     "route53": "rest-xml",
     "kafka": "rest-json",
     "ssm": "json",
+    "vpc-lattice": "rest-json",
+    "ram": "rest-json",
 }
 
 XMLNS = {
@@ -39,7 +41,8 @@ XMLNS = {
 # Each service's own throttling error (code, HTTP status). Sources: EC2 API "Request
 # throttling" (RequestLimitExceeded, 503); ELBv2 and STS query APIs (Throttling, 400);
 # Route 53 API errors (Throttling, 400); MSK API (TooManyRequestsException, 429);
-# SSM (ThrottlingException, 400). AWS SDK v3 treats all of them as throttling errors.
+# SSM (ThrottlingException, 400); VPC Lattice and RAM (ThrottlingException, 429, botocore models
+# vpc-lattice/2022-11-30 and ram/2018-01-04). AWS SDK v3 treats all of them as throttling errors.
 THROTTLE_ERRORS: dict[str, tuple[str, int]] = {
     "ec2": ("RequestLimitExceeded", 503),
     "elbv2": ("Throttling", 400),
@@ -48,13 +51,17 @@ THROTTLE_ERRORS: dict[str, tuple[str, int]] = {
     "route53": ("Throttling", 400),
     "kafka": ("TooManyRequestsException", 429),
     "ssm": ("ThrottlingException", 400),
+    "vpc-lattice": ("ThrottlingException", 429),
+    "ram": ("ThrottlingException", 429),
 }
 
-# Server-side error codes per service for injected 5xx faults.
+# Server-side error codes per service for injected 5xx faults (each model's 500 error shape).
 INTERNAL_ERRORS: dict[str, str] = {
     "ec2": "InternalError",
     "kafka": "InternalServerErrorException",
     "ssm": "InternalServerError",
+    "vpc-lattice": "InternalServerException",
+    "ram": "ServerInternalException",
 }
 
 

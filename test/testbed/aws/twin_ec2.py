@@ -1,4 +1,5 @@
-"""EC2 gaps around PrivateLink: endpoint connections, acceptance, lifecycle, validation.
+"""EC2 gaps around PrivateLink: endpoint connections, acceptance, lifecycle, validation, and
+resource endpoints (VpcEndpointType=Resource) for VPC Lattice resource configurations.
 
 moto 5.2.1 makes every endpoint `available` at once, accepts any service name, ignores the
 service's allowed principals, keeps deleted endpoints listed and has no
@@ -9,19 +10,29 @@ lookups here walk every account's backend for the region.
 
 from __future__ import annotations
 
+import hashlib
 import random
+import re
 import string
 import time
 from typing import Any
 
 from moto.core.responses import ActionResult
-from moto.ec2.exceptions import EC2ClientError, InvalidServiceName
+from moto.ec2.exceptions import (
+    EC2ClientError,
+    InvalidParameter,
+    InvalidSecurityGroupNotFoundError,
+    InvalidServiceName,
+    MissingParameterError,
+)
 from moto.ec2.models import EC2Backend, ec2_backends
 from moto.ec2.models.vpc_service_configuration import VPCServiceConfiguration
 from moto.ec2.models.vpcs import VPCEndPoint
 from moto.ec2.responses import EC2Response
-from moto.ec2.utils import tag_filter_matches
+from moto.ec2.utils import add_tag_specification, tag_filter_matches
 
+import twin_lattice
+import twin_ram
 from twin_state import STATE
 
 CUSTOM_SERVICE_PREFIX = "com.amazonaws.vpce."
@@ -111,6 +122,9 @@ def _install_lifecycle() -> None:
     original_describe = backend_cls.describe_vpc_endpoints
 
     def create_vpc_endpoint(self: Any, vpc_id: str, service_name: str, endpoint_type: str | None, *args: Any, **kwargs: Any) -> Any:
+        if (endpoint_type or "").lower() == "resource":
+            # Validated, made idempotent and given its lifecycle by create_resource_endpoint.
+            return original_create(self, vpc_id, service_name, endpoint_type, *args, **kwargs)
         account = self.account_id
         region = self.region_name
         token = kwargs.get("client_token")
@@ -173,12 +187,20 @@ def _install_lifecycle() -> None:
             endpoint = self.vpc_end_points.get(vpce_id)
             if endpoint is not None:
                 _move(endpoint, "deleting", "endpointDeleteMs")
+                if _is_resource_endpoint(endpoint):
+                    # moto removes network interfaces for interface endpoints only.
+                    for eni_id in endpoint.network_interface_ids:
+                        self.enis.pop(eni_id, None)
         _purge(self)
         return result
 
     def describe_vpc_endpoints(self: Any, vpc_end_point_ids: list[str] | None, filters: Any = None) -> Any:
         _purge(self)
-        return original_describe(self, vpc_end_point_ids, filters)
+        endpoints = original_describe(self, vpc_end_point_ids, filters)
+        for endpoint in endpoints:
+            if _is_resource_endpoint(endpoint):
+                endpoint.dns_entries = _resource_dns_entries(endpoint)
+        return endpoints
 
     backend_cls.create_vpc_endpoint = create_vpc_endpoint
     backend_cls.delete_vpc_endpoints = delete_vpc_endpoints
@@ -376,8 +398,348 @@ def describe_vpc_endpoint_service_configurations(self: EC2Response) -> ActionRes
     return ActionResult({"ServiceConfigurations": [c for c in configs if _service_matches(c, filters)]})
 
 
+# --- resource endpoints (VpcEndpointType=Resource) -------------------------------------
+#
+# A resource endpoint connects a VPC to a VPC Lattice resource configuration (twin_lattice)
+# that the caller owns or that was shared with it through an accepted RAM share (twin_ram).
+# Sources: AWS PrivateLink guide, "Access a resource through a resource VPC endpoint"; VPC
+# Lattice user guide, "Custom domain names for resource consumers"; EC2 API reference,
+# CreateVpcEndpoint/ModifyVpcEndpoint/DnsOptionsSpecification.
+
+PRIVATE_DNS_PREFERENCES = (
+    "VERIFIED_DOMAINS_ONLY",
+    "ALL_DOMAINS",
+    "VERIFIED_DOMAINS_AND_SPECIFIED_DOMAINS",
+    "SPECIFIED_DOMAINS_ONLY",
+)
+SPECIFIED_PREFERENCES = ("VERIFIED_DOMAINS_AND_SPECIFIED_DOMAINS", "SPECIFIED_DOMAINS_ONLY")
+MAX_SPECIFIED_DOMAINS = 10  # model: PrivateDnsSpecifiedDomainSet max 10
+# "my.example.com" or a wildcard such as "*.example.com" ("Custom domain names for resource consumers").
+SPECIFIED_DOMAIN = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+# Generated names look like vpce-019b90d6f16d4f958.rcfg-07129f3acded87625.4232ccc.vpc-lattice-rsc.us-east-2.on.aws
+# (AWS CLI example for describe-vpc-endpoint-associations; "4232ccc" is the same in every
+# example found, across accounts and regions).
+LATTICE_DNS_LABEL = "4232ccc"
+
+
+def _is_resource_endpoint(endpoint: VPCEndPoint) -> bool:
+    return getattr(endpoint, "_tw_rcfg_arn", None) is not None
+
+
+def _lattice_zone_id(region: str) -> str:
+    digest = hashlib.sha256(f"vpc-lattice-rsc.{region}".encode()).hexdigest().upper()
+    return "Z" + "".join(c for c in digest if c.isalnum())[:20]
+
+
+def _resource_dns_entries(endpoint: VPCEndPoint) -> list[dict[str, str]]:
+    """One generated name per resource behind the endpoint: the configuration itself for a
+    SINGLE, each child for a GROUP (children added later appear too)."""
+    region = endpoint.ec2_backend.region_name
+    config = twin_lattice.config_by_arn(endpoint._tw_rcfg_arn)  # type: ignore[attr-defined]
+    if config is None:
+        ids = [endpoint._tw_rcfg_arn.rsplit("/", 1)[-1]]  # type: ignore[attr-defined]
+    elif config.type == "GROUP":
+        ids = [child.id for child in twin_lattice.config_children(config)]
+    else:
+        ids = [config.id]
+    zone = _lattice_zone_id(region)
+    return [
+        {"dns_name": f"{endpoint.id}.{rid}.{LATTICE_DNS_LABEL}.vpc-lattice-rsc.{region}.on.aws", "hosted_zone_id": zone}
+        for rid in ids
+    ]
+
+
+def _dns_options(private_dns: bool, options: dict[str, Any], current: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """Validated DnsOptions of a resource endpoint (None when private DNS is off)."""
+    if options.get("PrivateDnsOnlyForInboundResolverEndpoint"):
+        raise InvalidParameter("PrivateDnsOnlyForInboundResolverEndpoint is only supported for Interface type VPC Endpoints.")
+    preference = options.get("PrivateDnsPreference")
+    domains = options.get("PrivateDnsSpecifiedDomains")
+    if not private_dns:
+        # "Only supported when private DNS is enabled" (DnsOptionsSpecification).
+        if preference is not None or domains:
+            raise InvalidParameter("PrivateDnsPreference and PrivateDnsSpecifiedDomains require PrivateDnsEnabled.")
+        return None
+    current = current or {}
+    if preference is None:
+        # Default: "By default, the private DNS preference is set to VERIFIED_DOMAINS_ONLY."
+        preference = current.get("PrivateDnsPreference") or "VERIFIED_DOMAINS_ONLY"
+    if preference not in PRIVATE_DNS_PREFERENCES:
+        raise InvalidParameter(
+            f"Invalid PrivateDnsPreference '{preference}'. Valid values: {', '.join(PRIVATE_DNS_PREFERENCES)}."
+        )
+    if domains is None:
+        domains = list(current.get("PrivateDnsSpecifiedDomains") or []) if preference in SPECIFIED_PREFERENCES else []
+    domains = [str(d).lower() for d in domains]
+    if domains and preference not in SPECIFIED_PREFERENCES:
+        raise InvalidParameter(
+            "PrivateDnsSpecifiedDomains is only supported with the VERIFIED_DOMAINS_AND_SPECIFIED_DOMAINS or "
+            "SPECIFIED_DOMAINS_ONLY private DNS preference."
+        )
+    if preference in SPECIFIED_PREFERENCES and not domains:
+        raise InvalidParameter(f"PrivateDnsPreference {preference} needs at least one PrivateDnsSpecifiedDomains entry.")
+    if len(domains) > MAX_SPECIFIED_DOMAINS:
+        raise InvalidParameter(f"At most {MAX_SPECIFIED_DOMAINS} PrivateDnsSpecifiedDomains.")
+    for domain in domains:
+        if not SPECIFIED_DOMAIN.match(domain):
+            raise InvalidParameter(f"Invalid domain name '{domain}' in PrivateDnsSpecifiedDomains.")
+    out: dict[str, Any] = {"PrivateDnsPreference": preference}
+    if domains:
+        out["PrivateDnsSpecifiedDomains"] = list(dict.fromkeys(domains))
+    return out
+
+
+def _endpoint_subnets(backend: Any, vpc_id: str, subnet_ids: list[str], existing: list[str] | None = None) -> None:
+    zones: dict[str, str] = {}
+    for subnet_id in [*(existing or []), *subnet_ids]:
+        subnet = backend.get_subnet(subnet_id)  # InvalidSubnetID.NotFound
+        if subnet.vpc_id != vpc_id:
+            raise InvalidParameter(f"The subnet '{subnet_id}' does not belong to VPC '{vpc_id}'.")
+        other = zones.get(subnet.availability_zone)
+        if other is not None and other != subnet_id:
+            raise EC2ClientError(
+                "DuplicateSubnetsInSameZone",
+                f"Found another VPC endpoint subnet in the availability zone of {subnet_id}. VPC endpoint subnets "
+                f"should be in different availability zones.",
+            )
+        zones[subnet.availability_zone] = subnet_id
+
+
+def _endpoint_groups(backend: Any, vpc_id: str, group_ids: list[str]) -> None:
+    for group_id in group_ids:
+        group = backend.get_security_group_from_id(group_id)
+        if group is None:
+            raise InvalidSecurityGroupNotFoundError(group_id)
+        if group.vpc_id != vpc_id:
+            raise InvalidParameter(f"The security group '{group_id}' does not belong to VPC '{vpc_id}'.")
+
+
+def _resource_config_for(account: str, region: str, arn: str) -> Any:
+    """The configuration if the caller may use it: it owns it, or an ACTIVE RAM share holds it
+    and the caller accepted the invitation ("Prerequisites": "If a resource configuration is
+    shared with you from another account, you must review and accept the resource share")."""
+    config = twin_lattice.config_by_arn(arn)
+    if config is None or config.region != region or (
+        config.account != account and not twin_ram.shared_with(arn, account, region)
+    ):
+        # Like InvalidServiceName for endpoint services, the caller learns nothing about a
+        # configuration it may not use.
+        raise InvalidParameter(
+            f"The resource configuration '{arn}' does not exist or is not shared with account {account}."
+        )
+    if config.type == "CHILD":
+        # "you specify a resource configuration of type single, group, or ARN" (PrivateLink guide).
+        raise InvalidParameter(
+            f"Resource configuration {config.id} is of type CHILD; a resource endpoint needs a SINGLE, GROUP or "
+            f"ARN resource configuration."
+        )
+    return config
+
+
+def _check_zone_overlap(backend: Any, config: Any, subnet_ids: list[str]) -> None:
+    # "At least one Availability Zone of the VPC endpoint and the resource gateway have to
+    # overlap." (VPC Lattice user guide, "Resource gateways in VPC Lattice", Considerations).
+    # The twin compares zone names, which moto keeps the same in every account.
+    gateway = twin_lattice.gateway_of(config)
+    if gateway is None:
+        return
+    owner = dict.get(ec2_backends.get(gateway.account, {}), gateway.region)
+    if owner is None:
+        return
+    gateway_zones = {owner.get_subnet(s).availability_zone for s in gateway.subnet_ids}
+    endpoint_zones = {backend.get_subnet(s).availability_zone for s in subnet_ids}
+    if gateway_zones and not gateway_zones & endpoint_zones:
+        raise InvalidParameter(
+            f"At least one Availability Zone of the VPC endpoint ({', '.join(sorted(endpoint_zones))}) and the resource "
+            f"gateway ({', '.join(sorted(gateway_zones))}) have to overlap."
+        )
+
+
+def _add_enis(backend: Any, endpoint: VPCEndPoint, subnet_ids: list[str]) -> None:
+    for subnet_id in subnet_ids:
+        eni = backend.create_network_interface(
+            subnet_id, None, group_ids=list(endpoint.security_group_ids), description=f"VPC Endpoint Interface {endpoint.id}"
+        )
+        endpoint.network_interface_ids.append(eni.id)
+        endpoint.__dict__.setdefault("_tw_enis", {})[subnet_id] = eni.id
+
+
+def create_resource_endpoint(self: EC2Response) -> ActionResult:
+    backend = self.ec2_backend
+    account, region = self.current_account, self.region
+    vpc_id = self._get_param("VpcId")
+    arn = self._get_param("ResourceConfigurationArn")
+    if self._get_param("ServiceName"):
+        raise InvalidParameter("ServiceName is not supported for Resource type VPC Endpoints; specify ResourceConfigurationArn.")
+    if self._get_param("ServiceNetworkArn"):
+        raise InvalidParameter("ServiceNetworkArn is only supported for ServiceNetwork type VPC Endpoints.")
+    if not arn:
+        raise MissingParameterError("ResourceConfigurationArn")
+    if self._get_param("RouteTableIds"):
+        raise InvalidParameter("Route table IDs are only supported for Gateway type VPC Endpoints.")
+    if self._get_param("PolicyDocument"):
+        raise InvalidParameter("Endpoint policies are only supported for Interface and Gateway type VPC Endpoints.")
+    subnet_ids = list(dict.fromkeys(self._get_param("SubnetIds", []) or []))
+    group_ids = list(dict.fromkeys(self._get_param("SecurityGroupIds", []) or []))
+    # The API reference documents PrivateDnsEnabled's default for interface endpoints only;
+    # the twin leaves private DNS off for resource endpoints unless asked.
+    private_dns = bool(self._get_param("PrivateDnsEnabled", False))
+    options = self._get_param("DnsOptions") or {}
+    ip_type = self._get_param("IpAddressType") or "ipv4"
+    if ip_type not in ("ipv4", "dualstack", "ipv6"):
+        raise InvalidParameter(f"Invalid IpAddressType '{ip_type}'.")
+    token = self._get_param("ClientToken")
+    tags = add_tag_specification(self._get_param("TagSpecifications", []))
+
+    backend.get_vpc(vpc_id)  # InvalidVpcID.NotFound
+    dns_options = _dns_options(private_dns, options)
+    params = (vpc_id, arn, tuple(sorted(subnet_ids)), tuple(sorted(group_ids)), private_dns, repr(dns_options), ip_type)
+    if token:
+        # Same idempotency rule as the other endpoint types ("Ensuring idempotency").
+        for existing in backend.vpc_end_points.values():
+            if existing.client_token == token:
+                if getattr(existing, "_tw_params", None) != params:
+                    raise EC2ClientError(
+                        "IdempotentParameterMismatch",
+                        "The client token you have provided is associated with a resource that is already deleted "
+                        "or has different parameters.",
+                    )
+                return ActionResult({"VpcEndpoint": existing, "ClientToken": token})
+    config = _resource_config_for(account, region, arn)
+    if not subnet_ids:
+        raise InvalidParameter("A Resource type VPC Endpoint needs at least one subnet.")
+    _endpoint_subnets(backend, vpc_id, subnet_ids)
+    if group_ids:
+        _endpoint_groups(backend, vpc_id, group_ids)
+    else:
+        # "If you do not specify a security group, we associate the default security group for the VPC."
+        default = backend.get_default_security_group(vpc_id)
+        group_ids = [default.id] if default is not None else []
+    _check_zone_overlap(backend, config, subnet_ids)
+
+    endpoint = backend.create_vpc_endpoint(
+        vpc_id=vpc_id,
+        service_name=None,
+        endpoint_type="Resource",
+        policy_document=None,
+        route_table_ids=[],
+        subnet_ids=list(subnet_ids),
+        client_token=token,
+        security_group_ids=list(group_ids),
+        tags=tags,
+        private_dns_enabled=private_dns,
+    )
+    endpoint.policy_document = None  # resource endpoints have no endpoint policy
+    endpoint._tw_rcfg_arn = arn  # type: ignore[attr-defined]
+    endpoint._tw_params = params  # type: ignore[attr-defined]
+    endpoint.resource_configuration_arn = arn  # type: ignore[attr-defined]
+    endpoint.dns_options = dns_options  # type: ignore[attr-defined]
+    endpoint.ip_address_type = ip_type  # type: ignore[attr-defined]
+    endpoint.requester_managed = False  # type: ignore[attr-defined]
+    _add_enis(backend, endpoint, subnet_ids)
+    endpoint.dns_entries = _resource_dns_entries(endpoint)
+    # No acceptance step: pending -> available after endpointAvailableMs.
+    _move(endpoint, "pending", "endpointAvailableMs")
+    result: dict[str, Any] = {"VpcEndpoint": endpoint}
+    if token:
+        result["ClientToken"] = token
+    return ActionResult(result)
+
+
+def modify_resource_endpoint(self: EC2Response, endpoint: VPCEndPoint) -> ActionResult:
+    """What ModifyVpcEndpoint may change on a resource endpoint: subnets, security groups and
+    DnsOptions. PrivateDnsEnabled cannot change ("The private DNS enabled parameter cannot be
+    changed", VPC Lattice user guide, "Custom domain names for resource consumers"; the API
+    reference documents it for interface endpoints only)."""
+    backend = self.ec2_backend
+    if endpoint.state in ("deleting", "deleted"):
+        raise EC2ClientError("IncorrectState", f"Vpc Endpoint {endpoint.id} is in {endpoint.state} state.")
+    for name in ("AddRouteTableIds", "RemoveRouteTableIds"):
+        if self._get_param(name):
+            raise InvalidParameter("Route table IDs are only supported for Gateway type VPC Endpoints.")
+    if self._get_param("PolicyDocument") or self._get_param("ResetPolicy"):
+        raise InvalidParameter("Endpoint policies are only supported for Interface and Gateway type VPC Endpoints.")
+    private_dns = self._get_param("PrivateDnsEnabled")
+    if private_dns is not None and bool(private_dns) != bool(endpoint.private_dns_enabled):
+        raise InvalidParameter("PrivateDnsEnabled cannot be modified for a Resource type VPC Endpoint.")
+    add_subnets = [s for s in self._get_param("AddSubnetIds", []) or [] if s not in (endpoint.subnet_ids or [])]
+    remove_subnets = list(self._get_param("RemoveSubnetIds", []) or [])
+    add_groups = list(self._get_param("AddSecurityGroupIds", []) or [])
+    remove_groups = list(self._get_param("RemoveSecurityGroupIds", []) or [])
+    options = self._get_param("DnsOptions")
+
+    for subnet_id in remove_subnets:
+        if subnet_id not in (endpoint.subnet_ids or []):
+            raise InvalidParameter(f"The subnet '{subnet_id}' is not associated with {endpoint.id}.")
+    kept = [s for s in endpoint.subnet_ids or [] if s not in remove_subnets]
+    if add_subnets:
+        _endpoint_subnets(backend, endpoint.vpc_id, add_subnets, kept)
+    if not kept and not add_subnets:
+        raise InvalidParameter("A Resource type VPC Endpoint needs at least one subnet.")
+    if add_groups:
+        _endpoint_groups(backend, endpoint.vpc_id, add_groups)
+    groups = [g for g in endpoint.security_group_ids if g not in remove_groups]
+    groups += [g for g in add_groups if g not in groups]
+    if not groups:
+        raise InvalidParameter("A VPC endpoint needs at least one security group.")
+    new_options = endpoint.dns_options  # type: ignore[attr-defined]
+    if options is not None:
+        new_options = _dns_options(bool(endpoint.private_dns_enabled), options, endpoint.dns_options)  # type: ignore[attr-defined]
+    if add_subnets:
+        config = twin_lattice.config_by_arn(endpoint._tw_rcfg_arn)  # type: ignore[attr-defined]
+        if config is not None:
+            _check_zone_overlap(backend, config, [*kept, *add_subnets])
+
+    enis = endpoint.__dict__.setdefault("_tw_enis", {})
+    for subnet_id in remove_subnets:
+        eni_id = enis.pop(subnet_id, None)
+        if eni_id is not None:
+            backend.enis.pop(eni_id, None)
+            endpoint.network_interface_ids.remove(eni_id)
+    endpoint.subnet_ids = [*kept, *add_subnets]
+    endpoint.security_group_ids = groups
+    endpoint.dns_options = new_options  # type: ignore[attr-defined]
+    _add_enis(backend, endpoint, add_subnets)
+    return ActionResult({"Return": True})
+
+
+_original_create_endpoint = EC2Response.create_vpc_endpoint
+_original_modify_endpoint = EC2Response.modify_vpc_endpoint
+
+
+def create_vpc_endpoint(self: EC2Response) -> ActionResult:
+    kind = (self._get_param("VpcEndpointType") or "").lower()
+    if kind == "resource":
+        return create_resource_endpoint(self)
+    if kind == "servicenetwork":
+        raise InvalidParameter("ServiceNetwork type VPC Endpoints are not modelled by the AWS twin.")
+    if self._get_param("ResourceConfigurationArn"):
+        raise InvalidParameter("ResourceConfigurationArn is only supported for Resource type VPC Endpoints.")
+    return _original_create_endpoint(self)
+
+
+def modify_vpc_endpoint(self: EC2Response) -> ActionResult:
+    endpoint = self.ec2_backend.vpc_end_points.get(self._get_param("VpcEndpointId"))
+    if endpoint is not None and _is_resource_endpoint(endpoint):
+        return modify_resource_endpoint(self, endpoint)
+    return _original_modify_endpoint(self)
+
+
+_original_filter_value = VPCEndPoint.get_filter_value
+
+
+def _endpoint_filter_value(self: VPCEndPoint, filter_name: str, method_name: str | None = None) -> Any:
+    # DescribeVpcEndpoints' vpc-endpoint-id filter (EC2 API reference); moto 5.2.1 has none.
+    if filter_name == "vpc-endpoint-id":
+        return self.id
+    return _original_filter_value(self, filter_name, method_name)
+
+
 def install() -> None:
     _install_lifecycle()
+    VPCEndPoint.get_filter_value = _endpoint_filter_value  # type: ignore[method-assign]
+    EC2Response.create_vpc_endpoint = create_vpc_endpoint  # type: ignore[method-assign]
+    EC2Response.modify_vpc_endpoint = modify_vpc_endpoint  # type: ignore[method-assign]
     EC2Response.describe_vpc_endpoint_connections = describe_vpc_endpoint_connections  # type: ignore[attr-defined]
     EC2Response.accept_vpc_endpoint_connections = accept_vpc_endpoint_connections  # type: ignore[attr-defined]
     EC2Response.reject_vpc_endpoint_connections = reject_vpc_endpoint_connections  # type: ignore[attr-defined]

@@ -23,12 +23,15 @@ DEFAULT_DELAYS_MS: dict[str, int] = {
     "endpointDeleteMs": 300,  # EC2 endpoint deleting -> gone from describe
     "route53ChangeMs": 300,  # Route 53 change PENDING -> INSYNC
     "mskActiveMs": 300,  # MSK cluster created through the API: CREATING -> ACTIVE
+    "resourceGatewayActiveMs": 300,  # VPC Lattice resource gateway CREATE_IN_PROGRESS -> ACTIVE
 }
 
 # Token buckets per account, region and API family: (burst, refill per second).
 # Sources: https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html,
 # https://docs.aws.amazon.com/elasticloadbalancing/latest/userguide/elb-api-throttling.html,
 # https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DNSLimitations.html#limits-api-requests.
+# No per-API token buckets are known for VPC Lattice or RAM (the VPC Lattice quotas page lists
+# resource quotas only), so their calls are throttled here only when a fault asks for it.
 BUCKETS: dict[str, tuple[float, float]] = {
     "ec2-endpoint": (4, 0.3),  # CreateVpcEndpoint / DeleteVpcEndpoints / ModifyVpcEndpoint
     "ec2-endpoint-service": (10, 1),  # endpoint-service create/delete/modify, accept/reject
