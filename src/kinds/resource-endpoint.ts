@@ -42,6 +42,7 @@ import {
   untilListed,
   withClientToken,
 } from './shared/ec2-endpoint.js';
+import { childrenOf } from './shared/lattice.js';
 import { poll } from './shared/poll.js';
 import { foundRefs, ofStack, stackTagFilter } from './shared/scan.js';
 import { Ref, Tags } from './shared/schema.js';
@@ -271,7 +272,13 @@ export const resourceEndpoint = defineKind({
         return {
           id,
           live: o,
-          dependsOn: foundRefs(found, [o.props.resourceConfiguration, ...o.props.securityGroups]),
+          // The plan's order: the group, its children, the security group. The share's acceptance is
+          // not found by a scan (it has no tags); refresh finds it through the share.
+          dependsOn: [
+            ...foundRefs(found, [o.props.resourceConfiguration]),
+            ...childrenOf(found, o.props.resourceConfiguration),
+            ...foundRefs(found, o.props.securityGroups),
+          ],
         };
       }),
     );

@@ -19,6 +19,7 @@ import type { Instance } from '../state/instance.js';
 import { defineKind, orGone, resourceHandler, type HandlerCtx, type Live, type TagApi } from './kind.js';
 import { compareStrings, orderStringsLike } from './shared/ec2.js';
 import { logicalOf } from './shared/ec2-endpoint.js';
+import { childrenOf } from './shared/lattice.js';
 import { poll } from './shared/poll.js';
 import { foundRefs, ofStack } from './shared/scan.js';
 import { Ref, Tags } from './shared/schema.js';
@@ -201,7 +202,8 @@ export const resourceShare = defineKind({
     return Promise.all(
       mine.map(async ({ id, item }) => {
         const o = await observe(ctx, item, undefined);
-        return { id, live: o, dependsOn: foundRefs(found, o.props.resources) };
+        const groups = foundRefs(found, o.props.resources);
+        return { id, live: o, dependsOn: [...groups, ...groups.flatMap((g) => childrenOf(found, g))] };
       }),
     );
   },

@@ -164,7 +164,8 @@ async function scan(
   }
   const nlbSubnets = [
     ...new Set(
-      foundIn(ctx, found, 'load-balancer').flatMap((lb) => {
+      // The source of the traffic the brokers see: the NLBs' subnets, or pattern 3's resource gateway's.
+      [...foundIn(ctx, found, 'load-balancer'), ...foundIn(ctx, found, 'resource-gateway')].flatMap((lb) => {
         const ids: unknown = lb.props.subnetIds;
         return Array.isArray(ids) ? ids.filter((s): s is string => typeof s === 'string') : [];
       }),
@@ -305,5 +306,5 @@ export const securityGroupRule = defineKind({
     },
   },
   scan,
-  scanAfter: ['load-balancer'],
+  scanAfter: ['load-balancer', 'resource-gateway'],
 });

@@ -63,6 +63,7 @@ interface Made {
 }
 let pay: Made;
 let ord: Made;
+let res: Made;
 const ORD_DOMAIN = () => `orders.def456.c2.kafka.${twin.region}.amazonaws.com`;
 /** Pattern 2 ports kept from an earlier state (a plan from nothing would start at portBase 9001). */
 const ORD_PORTS = {
@@ -151,7 +152,8 @@ async function scanFromNothing(stack: string, config: Config) {
  * puts them back in the desired order (the no-change plan below); here they compare as pairs.
  */
 function comparable(i: Pick<Instance, 'kind' | 'props'>): Record<string, unknown> {
-  if (i.kind !== 'load-balancer' && i.kind !== 'vpc-endpoint') return i.props;
+  if (!['load-balancer', 'vpc-endpoint', 'resource-gateway', 'resource-endpoint'].includes(i.kind))
+    return i.props;
   const { subnetIds, azIds, ...rest } = i.props as { subnetIds: string[]; azIds: string[] };
   const pairs = subnetIds.map((s, n) => `${s}@${azIds[n] ?? '?'}`).sort();
   return { ...rest, subnets: pairs };
@@ -285,6 +287,25 @@ describe('scanStack: a stack found from AWS alone', function () {
       20,
       ORD_PORTS,
     );
+    // Pattern 3: a resource gateway, a group and its children, a RAM share accepted in both consumer
+    // accounts, a resource endpoint each. The same consumer names again.
+    res = await make(
+      configOf({
+        name: 'res',
+        region: twin.region,
+        pattern: 3,
+        cluster: { brokersFile: 'brokers.json', listeners: ['tls'] },
+        provider: {
+          account: PROVIDER,
+          vpcId: pnet.vpcId,
+          subnets: subnetsOf(pnet),
+          brokerSecurityGroupId: await brokerGroup('res-brokers'),
+        },
+        consumers: consumers({ analytics: '/msk/res/bootstrap', billing: '/msk/res/billing' }, 'all-azs'),
+      }),
+      `reports.fed789.c2.kafka.${twin.region}.amazonaws.com`,
+      30,
+    );
   });
 
   after(async () => {
@@ -335,6 +356,22 @@ describe('scanStack: a stack found from AWS alone', function () {
     await assertNoChangePlan(ord, found);
     // Pattern 1 has no shared NLB: no port table.
     assert.deepEqual(portAssignmentsFrom(pay.state), {});
+  });
+
+  it('finds a pattern 3 stack as the engine wrote it; the untagged share acceptances come back through refresh', async () => {
+    const kinds = new Set(res.state.map((i) => i.kind));
+    for (const k of ['resource-gateway', 'resource-configuration', 'resource-share', 'resource-endpoint'])
+      assert.ok(kinds.has(k as Instance['kind']), `res has a ${k}`);
+    const { found, reporter } = await scanFromNothing('res', res.config);
+    // An acceptance is no resource of its own in AWS (no tags): not scanned, and nothing else lists it.
+    const acceptance = (id: string) => id.endsWith('/resource-share-acceptance');
+    const written = res.state
+      .filter((i) => !acceptance(i.id))
+      .map((i) => ({ ...i, dependsOn: i.dependsOn.filter((d) => !acceptance(d)) }));
+    assert.equal(res.state.length - written.length, 2, 'one acceptance per consumer account');
+    assertFoundAsWritten(found, written);
+    assert.deepEqual(countsLogged(reporter), countsOf(written, 'res', [PROVIDER, ANALYTICS, BILLING]));
+    await assertNoChangePlan(res, found);
   });
 
   it("never finds another stack's resources, though they carry the same tag keys and logical ids", async () => {

@@ -10,6 +10,7 @@ import {
   type ResourceConfigurationSummary,
   type ResourceGatewaySummary,
 } from '@aws-sdk/client-vpc-lattice';
+import type { Instance } from '../../state/instance.js';
 import type { HandlerCtx, TagApi } from '../kind.js';
 
 /** Tags of any VPC Lattice resource, by its ARN (TagResource, UntagResource, ListTagsForResource). */
@@ -60,3 +61,15 @@ export async function listConfigurations(
 
 /** VPC Lattice statuses after which a resource never serves again: the next plan makes a new one. */
 export const LATTICE_GONE = new Set(['DELETE_IN_PROGRESS', 'CREATE_FAILED', 'DELETE_FAILED']);
+
+/**
+ * The found children of a group configuration, in the planner's order (by broker id): what a share
+ * and a resource endpoint depend on besides the group, so a scanned dependency list is the plan's.
+ */
+export function childrenOf(found: ReadonlyMap<string, Instance>, groupId: string): string[] {
+  const brokerId = (id: string) => Number(/^b-(\d+)\//.exec(id)?.[1] ?? Number.MAX_SAFE_INTEGER);
+  return [...found.values()]
+    .filter((i) => i.kind === 'resource-configuration' && i.props.group === groupId)
+    .map((i) => i.id)
+    .sort((a, b) => brokerId(a) - brokerId(b));
+}

@@ -57,8 +57,13 @@ CLIENT_TOKEN = re.compile(r".*[!-~]+.*")
 GATEWAY_IP_TYPES = ("IPV4", "IPV6", "DUALSTACK")
 DNS_RESOLUTION = ("IN_VPC", "PUBLIC")
 CONFIG_TYPES = ("GROUP", "CHILD", "SINGLE", "ARN")
-# "Resource definition": IPv4 targets must be private addresses from these ranges.
-PRIVATE_V4 = [ipaddress.ip_network(n) for n in ("10.0.0.0/8", "100.64.0.0/10", "172.16.0.0/12", "192.168.0.0/16")]
+# "Resource definition": IPv4 targets must be private addresses from these ranges. The testbed's
+# brokers stand in for VPC addresses on loopback (their ClientVpcIpAddress is 127.x), so the twin
+# also admits 127.0.0.0/8, which no real VPC can hold.
+PRIVATE_V4 = [
+    ipaddress.ip_network(n)
+    for n in ("10.0.0.0/8", "100.64.0.0/10", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8")
+]
 
 
 # --- errors (model shapes: required members included) --------------------------------

@@ -1,7 +1,9 @@
 // SDK clients the network twin reads the AWS twin with, one set per account.
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { KafkaClient } from '@aws-sdk/client-kafka';
 import { Route53Client } from '@aws-sdk/client-route-53';
+import { VPCLatticeClient } from '@aws-sdk/client-vpc-lattice';
 
 export interface AwsCredentialIdentity {
   accessKeyId: string;
@@ -20,6 +22,10 @@ export interface AccountClients {
   ec2: EC2Client;
   elbv2: ElasticLoadBalancingV2Client;
   route53: Route53Client;
+  /** Resource configurations behind resource endpoints (provider side). */
+  lattice: VPCLatticeClient;
+  /** Broker names and client IPs, for resource configurations with DNS targets. */
+  kafka: KafkaClient;
   destroy(): void;
 }
 
@@ -70,17 +76,19 @@ export function accountClients(account: string, config: AwsClientConfig): Accoun
   const ec2 = new EC2Client(base);
   const elbv2 = new ElasticLoadBalancingV2Client(base);
   const route53 = new Route53Client(base);
-  for (const c of [ec2, elbv2, route53])
+  const lattice = new VPCLatticeClient(base);
+  const kafka = new KafkaClient(base);
+  for (const c of [ec2, elbv2, route53, lattice, kafka])
     addHeaders(c.middlewareStack as unknown as HeaderMiddlewareStack, account);
   return {
     account,
     ec2,
     elbv2,
     route53,
+    lattice,
+    kafka,
     destroy() {
-      ec2.destroy();
-      elbv2.destroy();
-      route53.destroy();
+      for (const c of [ec2, elbv2, route53, lattice, kafka]) c.destroy();
     },
   };
 }

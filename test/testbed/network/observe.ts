@@ -1,10 +1,19 @@
 // Reads, through the AWS SDK, the parts of AWS state the network twin materialises:
 // consumer endpoints and private hosted zones, and for each endpoint service in use the
-// NLB listeners and their targets in the provider account.
+// NLB listeners and their targets in the provider account; for each resource configuration
+// group in use (resource endpoints), its children, and the MSK brokers' names and IPs that
+// DNS-name children resolve to.
 import {
   DescribeVpcEndpointServiceConfigurationsCommand,
   paginateDescribeVpcEndpoints,
 } from '@aws-sdk/client-ec2';
+import { paginateListClustersV2, paginateListNodes } from '@aws-sdk/client-kafka';
+import {
+  GetResourceConfigurationCommand,
+  GetResourceGatewayCommand,
+  paginateListResourceConfigurations,
+  type GetResourceConfigurationResponse,
+} from '@aws-sdk/client-vpc-lattice';
 import {
   DescribeListenersCommand,
   DescribeLoadBalancersCommand,
@@ -54,34 +63,98 @@ export interface ObservedService {
   loadBalancers: ObservedLoadBalancer[];
 }
 
+/** A consumer's VPC endpoint of type Resource (VPC Lattice resource configuration). */
+export interface ObservedResourceEndpoint {
+  id: string;
+  account: string;
+  vpcId: string;
+  state: string;
+  /** The SINGLE or GROUP configuration the endpoint connects to (often another account's). */
+  resourceConfigurationArn: string;
+  privateDnsEnabled: boolean;
+  dnsOptions: { privateDnsPreference?: string; privateDnsSpecifiedDomains: string[] };
+  /** Generated names (DnsEntries), one per resource: "<vpce>.<rcfg-id>.<label>.vpc-lattice-rsc.<region>.on.aws". */
+  dnsNames: string[];
+}
+
 export interface ObservedAccount {
+  /** Interface endpoints only. */
   endpoints: ObservedEndpoint[];
+  resourceEndpoints: ObservedResourceEndpoint[];
   zones: Zone[];
+}
+
+/** What a resource configuration points at: a DNS name the resource gateway resolves, or an IP. */
+export type ResourceTarget = { dns: string } | { ip: string };
+
+export interface ObservedResourceChild {
+  arn: string;
+  id: string;
+  /** ACTIVE, CREATE_IN_PROGRESS, ...; anything but ACTIVE forwards nothing. */
+  status: string;
+  /** Lower case, no trailing dot. */
+  customDomainName?: string;
+  /** True only when the provider verified the custom domain (the twin verifies none). */
+  domainVerified: boolean;
+  /** The child's own port ranges, else its group's ("9094", "9092-9098"). */
+  portRanges: string[];
+  target?: ResourceTarget;
+}
+
+export interface ObservedResourceGroup {
+  arn: string;
+  account: string;
+  /** GROUP, or SINGLE (then the one child is the configuration itself). */
+  type: string;
+  status: string;
+  /** The resource gateway's status (ACTIVE, CREATE_IN_PROGRESS, ...; "" when it is gone). */
+  gatewayStatus: string;
+  portRanges: string[];
+  children: ObservedResourceChild[];
 }
 
 /** Listener protocols an NLB forwards as plain TCP streams (TLS ones terminate TLS: not modelled). */
 const TCP_PROTOCOLS = new Set(['TCP', 'TCP_UDP']);
 
 export async function observeConsumer(clients: AccountClients): Promise<ObservedAccount> {
-  const [endpoints, zones] = await Promise.all([readEndpoints(clients), readZones(clients)]);
-  return { endpoints, zones };
+  const [{ endpoints, resourceEndpoints }, zones] = await Promise.all([
+    readEndpoints(clients),
+    readZones(clients),
+  ]);
+  return { endpoints, resourceEndpoints, zones };
 }
 
-async function readEndpoints(clients: AccountClients): Promise<ObservedEndpoint[]> {
+async function readEndpoints(
+  clients: AccountClients,
+): Promise<Pick<ObservedAccount, 'endpoints' | 'resourceEndpoints'>> {
   const out: ObservedEndpoint[] = [];
-  const pages = paginateDescribeVpcEndpoints(
-    { client: clients.ec2 },
-    { Filters: [{ Name: 'vpc-endpoint-type', Values: ['Interface'] }] },
-  );
+  const resources: ObservedResourceEndpoint[] = [];
+  // One unfiltered listing for both types: a second call per poll would double the load.
+  const pages = paginateDescribeVpcEndpoints({ client: clients.ec2 }, {});
   for await (const page of pages) {
     for (const e of page.VpcEndpoints ?? []) {
-      // The filter is not honoured everywhere; check the type as well.
-      if (
-        !e.VpcEndpointId ||
-        !e.ServiceName ||
-        (e.VpcEndpointType ?? 'Interface').toLowerCase() !== 'interface'
-      )
+      if (!e.VpcEndpointId) continue;
+      const type = (e.VpcEndpointType ?? 'Interface').toLowerCase();
+      if (type === 'resource' && e.ResourceConfigurationArn) {
+        const specified = e.DnsOptions?.PrivateDnsSpecifiedDomains ?? [];
+        resources.push({
+          id: e.VpcEndpointId,
+          account: clients.account,
+          vpcId: e.VpcId ?? '',
+          state: String(e.State ?? '').toLowerCase(),
+          resourceConfigurationArn: e.ResourceConfigurationArn,
+          privateDnsEnabled: e.PrivateDnsEnabled === true,
+          dnsOptions: {
+            ...(e.DnsOptions?.PrivateDnsPreference
+              ? { privateDnsPreference: e.DnsOptions.PrivateDnsPreference }
+              : {}),
+            privateDnsSpecifiedDomains: specified.map(normalizeName),
+          },
+          dnsNames: (e.DnsEntries ?? []).flatMap((d) => (d.DnsName ? [normalizeName(d.DnsName)] : [])),
+        });
         continue;
+      }
+      if (!e.ServiceName || type !== 'interface') continue;
       out.push({
         id: e.VpcEndpointId,
         account: clients.account,
@@ -92,7 +165,7 @@ async function readEndpoints(clients: AccountClients): Promise<ObservedEndpoint[
       });
     }
   }
-  return out;
+  return { endpoints: out, resourceEndpoints: resources };
 }
 
 async function readZones(clients: AccountClients): Promise<Zone[]> {
@@ -294,4 +367,140 @@ export function routableTargets(descriptions: TargetHealthDescription[]): Target
   const healthy = descriptions.filter((d) => ['healthy', 'unavailable'].includes(state(d)));
   if (healthy.length > 0) return healthy.flatMap(toTarget);
   return descriptions.filter((d) => state(d) === 'unhealthy').flatMap(toTarget);
+}
+
+/** The account in a resource configuration ARN (arn:aws:vpc-lattice:<region>:<account>:resourceconfiguration/rcfg-...). */
+export function arnAccount(arn: string): string | undefined {
+  return arn.split(':')[4] || undefined;
+}
+
+/**
+ * The given SINGLE or GROUP configurations owned by this account, each with its children as
+ * the resource gateway forwards to them. Configurations not found are left out (deleted, or
+ * still being created elsewhere); the caller treats that as "forwards nothing".
+ */
+export async function observeResourceGroups(
+  clients: AccountClients,
+  arns: Set<string>,
+): Promise<ObservedResourceGroup[]> {
+  const mine = [...arns].filter((a) => arnAccount(a) === clients.account);
+  const groups = await Promise.all(mine.map((arn) => readResourceGroup(clients, arn)));
+  return groups.flatMap((g) => (g ? [g] : []));
+}
+
+async function readResourceGroup(
+  clients: AccountClients,
+  arn: string,
+): Promise<ObservedResourceGroup | undefined> {
+  const group = await getResourceConfiguration(clients, arn);
+  if (!group) return undefined;
+  const portRanges = [...(group.portRanges ?? [])];
+  const type = String(group.type ?? '');
+  const out: ObservedResourceGroup = {
+    arn,
+    account: clients.account,
+    type,
+    status: String(group.status ?? ''),
+    gatewayStatus: group.resourceGatewayId ? await gatewayStatus(clients, group.resourceGatewayId) : '',
+    portRanges,
+    children: [],
+  };
+  if (type !== 'GROUP') {
+    // A SINGLE configuration is its own (only) resource.
+    out.children = [toChild(group, portRanges)];
+    return out;
+  }
+  const childArns: string[] = [];
+  try {
+    const pages = paginateListResourceConfigurations(
+      { client: clients.lattice },
+      { resourceConfigurationGroupIdentifier: arn },
+    );
+    for await (const page of pages)
+      for (const c of page.items ?? []) if (c.arn && c.type === 'CHILD') childArns.push(c.arn);
+  } catch (err) {
+    if (isNotFound(err)) return undefined; // the group went away since the Get
+    throw err;
+  }
+  // The summary lacks definition and ports: one Get per child.
+  const children = await Promise.all(childArns.map((c) => getResourceConfiguration(clients, c)));
+  out.children = children.flatMap((c) => (c ? [toChild(c, portRanges)] : []));
+  return out;
+}
+
+async function gatewayStatus(clients: AccountClients, id: string): Promise<string> {
+  try {
+    const gw = await clients.lattice.send(new GetResourceGatewayCommand({ resourceGatewayIdentifier: id }));
+    return String(gw.status ?? '');
+  } catch (err) {
+    if (isNotFound(err)) return '';
+    throw err;
+  }
+}
+
+async function getResourceConfiguration(
+  clients: AccountClients,
+  arn: string,
+): Promise<GetResourceConfigurationResponse | undefined> {
+  try {
+    return await clients.lattice.send(
+      new GetResourceConfigurationCommand({ resourceConfigurationIdentifier: arn }),
+    );
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+function toChild(c: GetResourceConfigurationResponse, groupPorts: string[]): ObservedResourceChild {
+  const d = c.resourceConfigurationDefinition;
+  const target: ResourceTarget | undefined = d?.dnsResource?.domainName
+    ? { dns: normalizeName(d.dnsResource.domainName) }
+    : d?.ipResource?.ipAddress
+      ? { ip: d.ipResource.ipAddress }
+      : undefined; // ARN and CIDR resources are not modelled
+  const own = c.portRanges ?? [];
+  return {
+    arn: c.arn ?? '',
+    id: c.id ?? '',
+    status: String(c.status ?? ''),
+    ...(c.customDomainName ? { customDomainName: normalizeName(c.customDomainName) } : {}),
+    domainVerified: c.domainVerificationStatus === 'VERIFIED',
+    portRanges: own.length > 0 ? [...own] : [...groupPorts],
+    ...(target ? { target } : {}),
+  };
+}
+
+/**
+ * MSK broker DNS name -> client VPC IP, over every provisioned cluster in the account: what
+ * public DNS answers for broker names, which is how a resource gateway resolves a DNS-name
+ * target. Read each poll, so a broker whose node (and IP) MSK replaced is followed.
+ */
+export async function observeBrokerAddresses(clients: AccountClients): Promise<Map<string, string>> {
+  const arns: string[] = [];
+  for await (const page of paginateListClustersV2({ client: clients.kafka }, {}))
+    for (const c of page.ClusterInfoList ?? [])
+      if (c.ClusterArn && c.ClusterType !== 'SERVERLESS') arns.push(c.ClusterArn);
+  const out = new Map<string, string>();
+  const perCluster = await Promise.all(
+    arns.map(async (arn) => {
+      const pairs: Array<[string, string]> = [];
+      try {
+        for await (const page of paginateListNodes({ client: clients.kafka }, { ClusterArn: arn })) {
+          for (const n of page.NodeInfoList ?? []) {
+            const b = n.BrokerNodeInfo;
+            if (!b?.ClientVpcIpAddress) continue;
+            for (const e of b.Endpoints ?? []) pairs.push([normalizeName(e), b.ClientVpcIpAddress]);
+          }
+        }
+      } catch (err) {
+        // Deleted since the listing, or not ready for ListNodes yet: no brokers to name.
+        if (isNotFound(err) || (err instanceof Error && err.name === 'BadRequestException')) return pairs;
+        throw err;
+      }
+      return pairs;
+    }),
+  );
+  for (const pairs of perCluster) for (const [name, ip] of pairs) out.set(name, ip);
+  return out;
 }

@@ -29,6 +29,8 @@ export class TcpProxy {
   private readonly flows = new Set<Flow>();
   private mode?: BreakMode;
   private closed = false;
+  /** Set while the path has nowhere to go (see refuseWhileIdle). */
+  private idle = false;
   /** Connections accepted since start (tests use it to see that traffic went this way). */
   connections = 0;
 
@@ -62,7 +64,7 @@ export class TcpProxy {
 
   async start(): Promise<void> {
     if (this.closed) throw new Error(`proxy ${this.host}:${this.port} is closed`);
-    if (this.server || this.mode === 'refuse') return;
+    if (this.server || this.mode === 'refuse' || this.idle) return;
     const server = net.createServer({ pauseOnConnect: true }, (socket) => this.accept(socket));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
@@ -78,6 +80,18 @@ export class TcpProxy {
         resolve();
       });
     });
+  }
+
+  /**
+   * Closes the listening socket while `idle` (connections refused) and reopens it after,
+   * for a resource endpoint whose target is unknown (a DNS name that does not resolve, a
+   * configuration not ACTIVE). Flows already open are left alone. While idle, a break
+   * changes nothing on the wire: the port refuses whatever the break mode.
+   */
+  async refuseWhileIdle(idle: boolean): Promise<void> {
+    this.idle = idle;
+    if (idle) await this.closeServer();
+    else if (!this.closed && !this.server) await this.start();
   }
 
   /** Breaks the path: existing flows are cut (refuse, reset) or frozen (blackhole). */

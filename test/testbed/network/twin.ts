@@ -2,9 +2,25 @@
 // loopback, so that a client reaches brokers the way it would from a consumer VPC:
 // broker name -> private hosted zone -> endpoint address (127.0.1.x) -> NLB listener port
 // -> registered target. One poll loop; each pass diffs what it read against what runs.
+//
+// Resource endpoints (VPC Lattice resource configurations, "VPC resources"): one address per
+// child configuration, a proxy per port of its port ranges, forwarding to what the resource
+// gateway would reach: the child's IP, or its DNS name resolved the way public DNS resolves
+// MSK broker names (ListNodes in the provider accounts), again on every poll.
 import { accountClients, type AccountClients, type AwsClientConfig } from './aws-clients.js';
 import { startDnsServer, type DnsServer } from './dns-server.js';
-import { observeConsumer, observeProvider, type ObservedAccount, type ObservedService } from './observe.js';
+import {
+  arnAccount,
+  observeBrokerAddresses,
+  observeConsumer,
+  observeProvider,
+  observeResourceGroups,
+  type ObservedAccount,
+  type ObservedResourceChild,
+  type ObservedResourceEndpoint,
+  type ObservedResourceGroup,
+  type ObservedService,
+} from './observe.js';
 import { TcpProxy, type BreakMode, type Target } from './proxy.js';
 import { normalizeName, resolveA, type DnsView, type Zone } from './zones.js';
 
@@ -16,7 +32,7 @@ export interface NetworkTwinOptions {
   region: string;
   /** Account(s) that own the endpoint services and NLBs. */
   providerAccount: string | string[];
-  /** Accounts whose interface endpoints and private hosted zones are materialised. */
+  /** Accounts whose interface and resource endpoints and private hosted zones are materialised. */
   consumerAccounts: string[];
   /** Per-account SDK settings; default: the endpoint, static keys and x-moto-account-id. */
   clientConfig?: (account: string) => AwsClientConfig;
@@ -43,11 +59,19 @@ export interface EndpointBinding {
   endpointId: string;
   account: string;
   vpcId: string;
+  /** For a resource endpoint, the configuration ARN (it has no service name). */
   serviceName: string;
   ip: string;
+  /**
+   * Names answered with `ip`: the endpoint's DNS entries; for a resource child also its
+   * custom domain name when managed private DNS covers it (that one in the endpoint
+   * account's view only, and only where no private hosted zone of that account covers it).
+   */
   dnsNames: string[];
   listeners: ListenerBinding[];
   broken?: BreakMode;
+  /** Set for a resource endpoint: one binding per child configuration. */
+  resource?: { configurationArn: string; childArn: string; customDomainName?: string };
 }
 
 export interface NetworkTwinStats {
@@ -62,12 +86,16 @@ export interface NetworkTwin {
   dns: { host: string; port: number };
   /** One DNS server per consumer account, answering from that account's zones only. */
   dnsByAccount: Record<string, { host: string; port: number }>;
-  /** Current address map: one entry per available endpoint. */
+  /** Current address map: one entry per available interface endpoint, one per child of a resource endpoint. */
   addresses(): EndpointBinding[];
+  /** An endpoint's address; for a resource endpoint its first child's (addresses() has them all). */
   addressOf(endpointId: string): string | undefined;
   /** In-process answer for a name (no UDP): the A addresses, or [] for NXDOMAIN. */
   resolve(name: string, account?: string): string[];
-  /** Simulates a dead path through one endpoint until restoreEndpoint (survives polls). */
+  /**
+   * Simulates a dead path through one endpoint (for a resource endpoint, all its children)
+   * until restoreEndpoint (survives polls).
+   */
   stopEndpoint(endpointId: string, mode?: BreakMode): Promise<void>;
   restoreEndpoint(endpointId: string): Promise<void>;
   /** Runs a poll now and resolves once its changes are applied (also while paused). */
@@ -91,6 +119,29 @@ interface Binding {
   dnsNames: string[];
   proxies: Map<number, TcpProxy>;
 }
+
+interface ChildBinding {
+  childArn: string;
+  customDomainName?: string;
+  ip: string;
+  /** DNS entries of the endpoint that name this child (answered in every view). */
+  dnsNames: string[];
+  /** Custom domain name under managed private DNS (the endpoint account's view only). */
+  privateNames: string[];
+  proxies: Map<number, TcpProxy>;
+}
+
+interface ResourceBinding {
+  endpointId: string;
+  account: string;
+  vpcId: string;
+  configurationArn: string;
+  /** By child ARN, in the order they were bound. */
+  children: Map<string, ChildBinding>;
+}
+
+/** Ports bound per child at most: a range like 1-65535 would otherwise open 65535 sockets. */
+const MAX_PORTS_PER_CHILD = 16;
 
 /** Hands out host numbers 1..254 round robin, so a freed address is not reused at once. */
 class AddressPool {
@@ -137,10 +188,20 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
 
   const pool = new AddressPool(ipPrefix);
   const bindings = new Map<string, Binding>();
+  const resourceBindings = new Map<string, ResourceBinding>();
   const breaks = new Map<string, BreakMode>();
   // Last good reading per consumer and per provider: one failed call keeps the old picture.
   const lastConsumer = new Map<string, ObservedAccount>();
   const lastProvider = new Map<string, ObservedService[]>();
+  const lastGroups = new Map<string, ObservedResourceGroup[]>();
+  const lastBrokers = new Map<string, Map<string, string>>();
+  // Said once per subject, not on every poll.
+  const logged = new Set<string>();
+  const logOnce = (key: string, message: string): void => {
+    if (logged.has(key)) return;
+    logged.add(key);
+    log(message);
+  };
   let view: DnsView = { zones: [], hosts: new Map() };
   const accountViews = new Map<string, DnsView>();
   const stats: NetworkTwinStats = { polls: 0, failedPolls: 0, lastPollMs: 0 };
@@ -179,17 +240,52 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
     });
     const available = consumerState.flatMap((s) => s.endpoints).filter((e) => e.state === 'available');
     const wanted = new Set(available.map((e) => e.serviceName));
+    const availableResources = consumerState
+      .flatMap((s) => s.resourceEndpoints)
+      .filter((e) => e.state === 'available');
+    const wantedGroups = new Set(availableResources.map((e) => e.resourceConfigurationArn));
+    for (const arn of wantedGroups) {
+      const owner = arnAccount(arn);
+      if (!owner || !providers.includes(owner))
+        logOnce(
+          `owner ${arn}`,
+          `resource configuration ${arn} is not in a provider account: forwards nothing`,
+        );
+    }
+    const attempt = async (what: string, read: () => Promise<void>): Promise<void> => {
+      try {
+        await read();
+      } catch (err) {
+        errors.push(`${what}: ${describe(err)}`);
+      }
+    };
     await Promise.all(
-      providers.map(async (account) => {
-        try {
+      providers.flatMap((account) => [
+        attempt(`provider ${account}`, async () => {
           lastProvider.set(account, await observeProvider(client(account), wanted));
-        } catch (err) {
-          errors.push(`provider ${account}: ${describe(err)}`);
-        }
-      }),
+        }),
+        // Lattice and MSK only while some resource endpoint is up: interface-only runs make
+        // the same calls as before.
+        ...(wantedGroups.size === 0
+          ? []
+          : [
+              attempt(`resource configurations ${account}`, async () => {
+                lastGroups.set(account, await observeResourceGroups(client(account), wantedGroups));
+              }),
+              attempt(`MSK brokers ${account}`, async () => {
+                lastBrokers.set(account, await observeBrokerAddresses(client(account)));
+              }),
+            ]),
+      ]),
     );
     const services = new Map<string, ObservedService>();
     for (const a of providers) for (const s of lastProvider.get(a) ?? []) services.set(s.serviceName, s);
+    const groups = new Map<string, ObservedResourceGroup>();
+    for (const a of providers) for (const g of lastGroups.get(a) ?? []) groups.set(g.arn, g);
+    // Broker names are public DNS: any provider's cluster resolves for any gateway.
+    const brokers = new Map<string, string>();
+    for (const a of providers)
+      for (const [n, ip] of lastBrokers.get(a) ?? []) if (!brokers.has(n)) brokers.set(n, ip);
 
     // Endpoints that went away or stopped being available lose their address and proxies.
     const keep = new Set(available.map((e) => e.id));
@@ -199,6 +295,16 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
       await Promise.all([...b.proxies.values()].map((p) => p.close()));
       pool.release(b.ip);
       log(`endpoint ${id} gone: released ${b.ip}`);
+    }
+
+    const keepResources = new Set(availableResources.map((e) => e.id));
+    for (const [id, rb] of resourceBindings) {
+      if (keepResources.has(id)) continue;
+      resourceBindings.delete(id);
+      for (const c of rb.children.values()) await releaseChild(c);
+      log(
+        `resource endpoint ${id} gone: released ${[...rb.children.values()].map((c) => c.ip).join(', ') || 'nothing'}`,
+      );
     }
 
     for (const e of available) {
@@ -212,11 +318,35 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
       await applyListeners(b, listenersFor(services.get(e.serviceName)));
     }
 
+    for (const e of availableResources)
+      await applyResourceEndpoint(e, groups.get(e.resourceConfigurationArn), brokers);
+
     const hosts = new Map<string, string[]>();
     for (const b of bindings.values()) for (const n of b.dnsNames) hosts.set(n, [b.ip]);
+    // Managed private DNS is a private hosted zone VPC Lattice associates with the endpoint's
+    // VPC: answered in that account's view only; the first endpoint bound wins a tie.
+    const privateByAccount = new Map<string, Map<string, string[]>>();
+    for (const rb of resourceBindings.values()) {
+      let names = privateByAccount.get(rb.account);
+      if (!names) privateByAccount.set(rb.account, (names = new Map()));
+      for (const c of rb.children.values()) {
+        for (const n of c.dnsNames) hosts.set(n, [c.ip]);
+        for (const n of c.privateNames) if (!names.has(n)) names.set(n, [c.ip]);
+      }
+    }
+    // Private names win over the shared (public) endpoint names, as a private zone does; the
+    // account's own private hosted zones still win over both (resolveA asks zones first), so a
+    // zone the tool made for the same name keeps answering: the twin leaves that conflict visible.
+    const withPrivate = (accounts: string[]): Map<string, string[]> => {
+      const out = new Map(hosts);
+      for (const a of [...accounts].reverse())
+        for (const [n, ips] of privateByAccount.get(a) ?? []) out.set(n, ips);
+      return out;
+    };
     const zonesOf = (account: string): Zone[] => lastConsumer.get(account)?.zones ?? [];
-    view = { zones: consumers.flatMap(zonesOf), hosts };
-    for (const account of consumers) accountViews.set(account, { zones: zonesOf(account), hosts });
+    view = { zones: consumers.flatMap(zonesOf), hosts: withPrivate(consumers) };
+    for (const account of consumers)
+      accountViews.set(account, { zones: zonesOf(account), hosts: withPrivate([account]) });
 
     stats.polls++;
     stats.lastPollMs = Date.now() - started;
@@ -227,7 +357,16 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
     }
   }
 
-  async function applyListeners(b: Binding, listeners: Map<number, Target[]>): Promise<void> {
+  /**
+   * Brings one address's proxies in line with `listeners`. `refuseWhenEmpty` (resource
+   * children): a port with no target refuses connections, rather than accept and reset as
+   * an NLB without targets does.
+   */
+  async function applyListeners(
+    b: { endpointId: string; ip: string; proxies: Map<number, TcpProxy> },
+    listeners: Map<number, Target[]>,
+    refuseWhenEmpty = false,
+  ): Promise<void> {
     for (const [port, proxy] of b.proxies) {
       if (listeners.has(port)) continue;
       b.proxies.delete(port);
@@ -238,17 +377,87 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
       const existing = b.proxies.get(port);
       if (existing) {
         existing.setTargets(targets);
+        if (!refuseWhenEmpty) continue;
+        try {
+          await existing.refuseWhileIdle(targets.length === 0);
+        } catch (err) {
+          log(`proxy ${b.ip}:${port} for ${b.endpointId} failed to start: ${describe(err)}`);
+        }
         continue;
       }
       const proxy = new TcpProxy(b.ip, port, targets);
       try {
         if (mode) await proxy.break(mode);
+        if (refuseWhenEmpty && targets.length === 0) await proxy.refuseWhileIdle(true);
         await proxy.start();
         b.proxies.set(port, proxy);
       } catch (err) {
         // Retried on the next poll.
         log(`proxy ${b.ip}:${port} for ${b.endpointId} failed to start: ${describe(err)}`);
       }
+    }
+  }
+
+  async function releaseChild(c: ChildBinding): Promise<void> {
+    await Promise.all([...c.proxies.values()].map((p) => p.close()));
+    pool.release(c.ip);
+  }
+
+  async function applyResourceEndpoint(
+    e: ObservedResourceEndpoint,
+    group: ObservedResourceGroup | undefined,
+    brokers: Map<string, string>,
+  ): Promise<void> {
+    let rb = resourceBindings.get(e.id);
+    if (!rb) {
+      rb = {
+        endpointId: e.id,
+        account: e.account,
+        vpcId: e.vpcId,
+        configurationArn: e.resourceConfigurationArn,
+        children: new Map(),
+      };
+      resourceBindings.set(e.id, rb);
+    }
+    // An unknown group (not found, or not in a provider account) has no children to bind.
+    const children = [...(group?.children ?? [])].sort((x, y) =>
+      x.arn < y.arn ? -1 : x.arn > y.arn ? 1 : 0,
+    );
+    const present = new Set(children.map((c) => c.arn));
+    for (const [arn, c] of rb.children) {
+      if (present.has(arn)) continue;
+      rb.children.delete(arn);
+      await releaseChild(c);
+      log(`resource endpoint ${e.id}: child ${arn} gone, released ${c.ip}`);
+    }
+    for (const child of children) {
+      let c = rb.children.get(child.arn);
+      if (!c) {
+        c = { childArn: child.arn, ip: pool.take(), dnsNames: [], privateNames: [], proxies: new Map() };
+        rb.children.set(child.arn, c);
+        log(`resource endpoint ${e.id} (${e.account}) child ${child.customDomainName ?? child.id}: ${c.ip}`);
+      }
+      if (child.customDomainName) c.customDomainName = child.customDomainName;
+      else delete c.customDomainName;
+      // DNS entries carry the child's id as a label: "<vpce>.<rcfg-id>.<label>.vpc-lattice-rsc...".
+      c.dnsNames = e.dnsNames.filter((n) => child.id !== '' && n.split('.').includes(child.id));
+      c.privateNames = child.customDomainName && privateDnsCovers(e, child) ? [child.customDomainName] : [];
+      const { ports, capped } = expandPorts(child.portRanges, MAX_PORTS_PER_CHILD);
+      if (capped)
+        logOnce(
+          `cap ${e.id} ${child.arn}`,
+          `resource endpoint ${e.id} child ${child.arn}: ports ${child.portRanges.join(',')} capped to ${ports.length} (${ports[0]}-${ports[ports.length - 1]})`,
+        );
+      // Nothing flows until the group and its resource gateway are ACTIVE.
+      const ready = group?.status === 'ACTIVE' && group.gatewayStatus === 'ACTIVE';
+      const host = ready ? childHost(child, brokers) : undefined;
+      if (ready && child.target && 'dns' in child.target && host === undefined && child.status === 'ACTIVE')
+        logOnce(
+          `unresolved ${e.id} ${child.arn} ${child.target.dns}`,
+          `resource endpoint ${e.id}: ${child.target.dns} does not resolve: connections refused`,
+        );
+      const listeners = new Map<number, Target[]>(ports.map((port) => [port, host ? [{ host, port }] : []]));
+      await applyListeners({ endpointId: e.id, ip: c.ip, proxies: c.proxies }, listeners, true);
     }
   }
 
@@ -279,6 +488,32 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
   await runPoll();
   schedule();
 
+  const listenersOut = (proxies: Map<number, TcpProxy>): ListenerBinding[] =>
+    [...proxies.values()]
+      .sort((x, y) => x.port - y.port)
+      .map((p) => ({ port: p.port, targets: p.currentTargets(), connections: p.connections }));
+
+  const childOut = (rb: ResourceBinding, c: ChildBinding): EndpointBinding => ({
+    endpointId: rb.endpointId,
+    account: rb.account,
+    vpcId: rb.vpcId,
+    serviceName: rb.configurationArn,
+    ip: c.ip,
+    dnsNames: [...c.dnsNames, ...c.privateNames],
+    listeners: listenersOut(c.proxies),
+    ...(breaks.has(rb.endpointId) ? { broken: breaks.get(rb.endpointId) } : {}),
+    resource: {
+      configurationArn: rb.configurationArn,
+      childArn: c.childArn,
+      ...(c.customDomainName ? { customDomainName: c.customDomainName } : {}),
+    },
+  });
+
+  const proxiesOf = (id: string): TcpProxy[] => [
+    ...(bindings.get(id)?.proxies.values() ?? []),
+    ...[...(resourceBindings.get(id)?.children.values() ?? [])].flatMap((c) => [...c.proxies.values()]),
+  ];
+
   const bindingOut = (b: Binding): EndpointBinding => ({
     endpointId: b.endpointId,
     account: b.account,
@@ -286,17 +521,20 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
     serviceName: b.serviceName,
     ip: b.ip,
     dnsNames: [...b.dnsNames],
-    listeners: [...b.proxies.values()]
-      .sort((x, y) => x.port - y.port)
-      .map((p) => ({ port: p.port, targets: p.currentTargets(), connections: p.connections })),
+    listeners: listenersOut(b.proxies),
     ...(breaks.has(b.endpointId) ? { broken: breaks.get(b.endpointId) } : {}),
   });
 
   return {
     dns: { host: dnsMain.host, port: dnsMain.port },
     dnsByAccount,
-    addresses: () => [...bindings.values()].map(bindingOut),
-    addressOf: (id) => bindings.get(id)?.ip,
+    addresses: () => [
+      ...[...bindings.values()].map(bindingOut),
+      ...[...resourceBindings.values()].flatMap((rb) =>
+        [...rb.children.values()].map((c) => childOut(rb, c)),
+      ),
+    ],
+    addressOf: (id) => bindings.get(id)?.ip ?? resourceBindings.get(id)?.children.values().next().value?.ip,
     resolve(name, account) {
       const v = account === undefined ? view : (accountViews.get(account) ?? view);
       return resolveA(v, normalizeName(name))
@@ -305,13 +543,11 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
     },
     async stopEndpoint(id, mode = 'refuse') {
       breaks.set(id, mode);
-      const b = bindings.get(id);
-      if (b) await Promise.all([...b.proxies.values()].map((p) => p.break(mode)));
+      await Promise.all(proxiesOf(id).map((p) => p.break(mode)));
     },
     async restoreEndpoint(id) {
       breaks.delete(id);
-      const b = bindings.get(id);
-      if (b) await Promise.all([...b.proxies.values()].map((p) => p.restore()));
+      await Promise.all(proxiesOf(id).map((p) => p.restore()));
     },
     reconcileNow: () => runPoll(),
     async pause() {
@@ -334,6 +570,8 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
       await current;
       for (const b of bindings.values()) await Promise.all([...b.proxies.values()].map((p) => p.close()));
       bindings.clear();
+      for (const rb of resourceBindings.values()) for (const c of rb.children.values()) await releaseChild(c);
+      resourceBindings.clear();
       await Promise.all(dnsServers.map((s) => s.close()));
       for (const c of clients.values()) c.destroy();
     },
@@ -352,6 +590,64 @@ function listenersFor(service: ObservedService | undefined): Map<number, Target[
     }
   }
   return out;
+}
+
+/** Where the resource gateway sends a child's flows: its IP, or its DNS name resolved (else nothing). */
+function childHost(child: ObservedResourceChild, brokers: Map<string, string>): string | undefined {
+  if (child.status !== 'ACTIVE' || !child.target) return undefined;
+  return 'ip' in child.target ? child.target.ip : brokers.get(child.target.dns);
+}
+
+/**
+ * Whether VPC Lattice's managed private DNS answers the child's custom domain name in the
+ * endpoint's VPC, per the endpoint's PrivateDnsPreference. "Verified" is the provider's
+ * domain verification, which the AWS twin never grants, so VERIFIED_* cover specified
+ * domains only. A specified domain covers a name equal to it; "*.example.com" covers every
+ * name below example.com (any depth, like a Route 53 wildcard) but not example.com itself;
+ * a bare "example.com" covers that one name only. The tool specifies exact broker names.
+ */
+export function privateDnsCovers(
+  endpoint: Pick<ObservedResourceEndpoint, 'privateDnsEnabled' | 'dnsOptions'>,
+  child: Pick<ObservedResourceChild, 'customDomainName' | 'domainVerified'>,
+): boolean {
+  const name = child.customDomainName;
+  if (!endpoint.privateDnsEnabled || !name) return false;
+  const specified = (): boolean =>
+    endpoint.dnsOptions.privateDnsSpecifiedDomains.some((d) =>
+      d.startsWith('*.') ? name.endsWith(d.slice(1)) : name === d,
+    );
+  switch (endpoint.dnsOptions.privateDnsPreference ?? 'VERIFIED_DOMAINS_ONLY') {
+    case 'ALL_DOMAINS':
+      return true;
+    case 'VERIFIED_DOMAINS_ONLY':
+      return child.domainVerified;
+    case 'VERIFIED_DOMAINS_AND_SPECIFIED_DOMAINS':
+      return child.domainVerified || specified();
+    case 'SPECIFIED_DOMAINS_ONLY':
+      return specified();
+    default:
+      return false;
+  }
+}
+
+/** Ports of port ranges ("9094", "9092-9098"), ascending, deduplicated, at most `cap`. */
+export function expandPorts(ranges: string[], cap: number): { ports: number[]; capped: boolean } {
+  const ports = new Set<number>();
+  let capped = false;
+  for (const r of ranges) {
+    const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(r.trim());
+    if (!m) continue;
+    const lo = Number(m[1]);
+    const hi = Number(m[2] ?? m[1]);
+    for (let p = Math.max(lo, 1); p <= Math.min(hi, 65535); p++) {
+      if (ports.size >= cap && !ports.has(p)) {
+        capped = true;
+        break;
+      }
+      ports.add(p);
+    }
+  }
+  return { ports: [...ports].sort((a, b) => a - b), capped };
 }
 
 function describe(err: unknown): string {
