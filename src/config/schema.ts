@@ -132,6 +132,12 @@ const Pattern3Section = z.strictObject({
    */
   target: z.enum(['dns', 'ip']).default('dns'),
   /**
+   * Who answers the brokers' names in the consumer VPCs: VPC Lattice's managed private DNS for the
+   * children's custom domain names (`managed`), or the stack's own private hosted zone with an alias
+   * per broker to its child's DNS entry on the resource endpoint (`zone`: no custom domain names).
+   */
+  dns: z.enum(['managed', 'zone']).default('managed'),
+  /**
    * Child resource configurations per group: 60 by default, adjustable (VPC Lattice quotas,
    * https://docs.aws.amazon.com/vpc-lattice/latest/ug/quotas.html). Set it when AWS raised yours.
    */
@@ -182,7 +188,7 @@ export const ConfigSchema = z
     cluster: ClusterSection,
     provider: ProviderSection,
     pattern2: Pattern2Section.default({ portBase: 9001, mode: 'rewrite', providerZone: true, admin: {} }),
-    pattern3: Pattern3Section.default({ target: 'dns', childrenPerGroupQuota: 60 }),
+    pattern3: Pattern3Section.default({ target: 'dns', dns: 'managed', childrenPerGroupQuota: 60 }),
     consumers: z
       .array(ConsumerSchema)
       .min(1)

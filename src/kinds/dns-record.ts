@@ -1,5 +1,6 @@
-// Alias A record: a broker's own name -> its interface endpoint (consumer zones) or the shared NLB
-// (the provider zone of pattern 2), so clients keep the broker names and TLS verification works.
+// Alias A record: a broker's own name -> its interface endpoint (consumer zones), the shared NLB
+// (the provider zone of pattern 2), or the broker's child on a resource endpoint (pattern 3 with
+// `pattern3.dns: zone`), so clients keep the broker names and TLS verification works.
 // Not on the `resourceHandler` skeleton: a record has no tags and no id of its own (its identity is
 // zone, name and type), and create and update are the same idempotent UPSERT.
 import {
@@ -29,7 +30,12 @@ const Props = z.strictObject({
   zone: Ref,
   name: z.string(),
   type: z.literal('A'),
-  aliasTarget: z.strictObject({ kind: z.enum(['vpc-endpoint', 'load-balancer']), id: Ref }),
+  aliasTarget: z.strictObject({
+    kind: z.enum(['vpc-endpoint', 'load-balancer', 'resource-endpoint']),
+    id: Ref,
+    /** resource-endpoint: the broker's child resource configuration, whose own DNS entry is the target. */
+    child: Ref.optional(),
+  }),
 });
 type Props = z.infer<typeof Props>;
 type Target = Props['aliasTarget'];
@@ -54,6 +60,16 @@ function parsePhysicalId(physicalId: string): { zoneId: string; name: string } {
  */
 function aliasOf(ctx: HandlerCtx, target: Target, what: string): { dnsName: string; zoneId: string } {
   const outputs: Outputs = ctx.ref(target.id).outputs;
+  if (target.kind === 'resource-endpoint') {
+    const configId = target.child === undefined ? undefined : ctx.ref(target.child).outputs.configId;
+    const entry = childEntry(outputs, configId);
+    if (entry === undefined)
+      throw new MplError(
+        'MISSING_OUTPUT',
+        `${what}: resource endpoint ${target.id} has no DNS entry for ${target.child ?? '?'} (${String(configId)})`,
+      );
+    return entry;
+  }
   const zoneKey = target.kind === 'vpc-endpoint' ? 'hostedZoneId' : 'canonicalHostedZoneId';
   const dnsName = outputs.dnsName;
   const zoneId = outputs[zoneKey];
@@ -64,6 +80,19 @@ function aliasOf(ctx: HandlerCtx, target: Target, what: string): { dnsName: stri
     );
   }
   return { dnsName, zoneId };
+}
+
+/** A resource endpoint's DNS entry for one child configuration (outputs `childEntries`: "configId|name|zone"). */
+export function childEntry(
+  outputs: Outputs,
+  configId: unknown,
+): { dnsName: string; zoneId: string } | undefined {
+  const entries = Array.isArray(outputs.childEntries) ? outputs.childEntries : [];
+  for (const e of entries) {
+    const [id, dnsName, zoneId] = e.split('|');
+    if (id === configId && dnsName && zoneId) return { dnsName, zoneId };
+  }
+  return undefined;
 }
 
 /** For comparing alias DNS names: Route 53 lowercases, adds a trailing dot, and ELB names may carry `dualstack.`. */
@@ -100,9 +129,10 @@ function expectedTarget(
   if (desired) return desired.props.aliasTarget;
   // State written by an older version (or by hand) may lack it: check before trusting the shape.
   const t = (known?.props as { aliasTarget?: Partial<Target> } | undefined)?.aliasTarget;
-  return t && typeof t.id === 'string' && (t.kind === 'vpc-endpoint' || t.kind === 'load-balancer')
-    ? { kind: t.kind, id: t.id }
-    : undefined;
+  if (!t || typeof t.id !== 'string') return undefined;
+  if (t.kind === 'resource-endpoint')
+    return typeof t.child === 'string' ? { kind: t.kind, id: t.id, child: t.child } : undefined;
+  return t.kind === 'vpc-endpoint' || t.kind === 'load-balancer' ? { kind: t.kind, id: t.id } : undefined;
 }
 
 function observedTarget(
@@ -120,7 +150,12 @@ function observedTarget(
   }
   // Pointing elsewhere: the raw DNS name, so the diff shows an update (an UPSERT repairs it).
   const kind: TargetKind =
-    expected?.kind ?? (/\.vpce\.amazonaws\.com$/.test(dns) ? 'vpc-endpoint' : 'load-balancer');
+    expected?.kind ??
+    (/\.vpce\.amazonaws\.com$/.test(dns)
+      ? 'vpc-endpoint'
+      : /\.vpc-lattice-rsc\./.test(dns)
+        ? 'resource-endpoint'
+        : 'load-balancer');
   return { kind, id: dns || '(not an alias record)' };
 }
 
@@ -247,11 +282,22 @@ async function scan(
 ): Promise<Array<{ id: string; live: Live<Props>; dependsOn: string[] }>> {
   const { ids, tryParseId, formatId, brokerIdOf } = await logicalIds();
   const targets = [...foundIn(ctx, found, 'vpc-endpoint'), ...foundIn(ctx, found, 'load-balancer')];
+  // Pattern 3's zone mode: each child's entry on a resource endpoint, by the child's config id.
+  const children = [...found.values()].filter((i) => i.kind === 'resource-configuration');
+  const childTargets = foundIn(ctx, found, 'resource-endpoint').flatMap((ep) =>
+    children.flatMap((c) => {
+      const e = childEntry(ep.outputs, c.outputs.configId);
+      return e
+        ? [{ dnsName: e.dnsName, target: { kind: 'resource-endpoint' as const, id: ep.id, child: c.id } }]
+        : [];
+    }),
+  );
   const targetOf = (dnsName: string): Target | undefined => {
     const t = targets.find(
       (i) => typeof i.outputs.dnsName === 'string' && sameTarget(i.outputs.dnsName, dnsName),
     );
-    return t && { kind: t.kind as TargetKind, id: t.id };
+    if (t) return { kind: t.kind as TargetKind, id: t.id };
+    return childTargets.find((c) => sameTarget(c.dnsName, dnsName))?.target;
   };
   const perZone = await Promise.all(
     foundIn(ctx, found, 'hosted-zone').map(async (zone) => {
@@ -285,7 +331,12 @@ async function scan(
             id,
             item: {
               live: toLive(ctx, zoneId, rr, expected),
-              dependsOn: foundRefs(found, [zone.id, ...(expected ? [expected.id] : []), ...acceptance]),
+              dependsOn: foundRefs(found, [
+                zone.id,
+                ...(expected ? [expected.id] : []),
+                ...(expected?.child ? [expected.child] : []),
+                ...acceptance,
+              ]),
             },
           },
         ];
@@ -308,5 +359,12 @@ export const dnsRecord = defineKind({
   label,
   handler,
   scan,
-  scanAfter: ['hosted-zone', 'vpc-endpoint', 'load-balancer', 'endpoint-connection-acceptance'],
+  scanAfter: [
+    'hosted-zone',
+    'vpc-endpoint',
+    'load-balancer',
+    'endpoint-connection-acceptance',
+    'resource-endpoint',
+    'resource-configuration',
+  ],
 });

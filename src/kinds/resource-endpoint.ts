@@ -63,7 +63,12 @@ const Props = z.strictObject({
   subnetIds: z.array(z.string()),
   azIds: z.array(z.string()),
   securityGroups: z.array(Ref),
-  /** The names VPC Lattice answers in this VPC (sorted): the brokers' own. */
+  /**
+   * VPC Lattice's managed private DNS (pattern3.dns: managed); off when the stack's own zone answers
+   * the names (zone). Fixed at creation ("The private DNS enabled parameter cannot be changed").
+   */
+  privateDns: z.boolean(),
+  /** The names VPC Lattice answers in this VPC (sorted): the brokers' own; [] without private DNS. */
   privateDnsDomains: z.array(z.string()),
   clientToken: z.string().max(64),
   tags: Tags,
@@ -123,6 +128,7 @@ async function observe(
       subnetIds,
       azIds: await azIdsOf(ctx, subnetIds),
       securityGroups: orderStringsLike(groups, like?.securityGroups),
+      privateDns: e.PrivateDnsEnabled ?? false,
       privateDnsDomains: dnsOn
         ? [...(e.DnsOptions?.PrivateDnsSpecifiedDomains ?? [])].sort(compareStrings)
         : [],
@@ -133,8 +139,21 @@ async function observe(
       endpointId: e.VpcEndpointId ?? '',
       dnsName: e.DnsEntries?.[0]?.DnsName ?? '',
       state: e.State ?? '',
+      childEntries: childEntriesOf(e),
     },
   };
+}
+
+/**
+ * One DNS entry per resource behind the endpoint, each named after its configuration:
+ * `<vpce id>.<rcfg id>.<label>.vpc-lattice-rsc.<region>.on.aws` (AWS CLI reference,
+ * describe-vpc-endpoint-associations example), kept as "configId|name|zone" for alias records.
+ */
+function childEntriesOf(e: VpcEndpoint): string[] {
+  return (e.DnsEntries ?? []).flatMap((d) => {
+    const rcfg = /^[^.]+\.(rcfg-[0-9a-z]+)\./.exec(d.DnsName ?? '')?.[1];
+    return rcfg && d.DnsName && d.HostedZoneId ? [`${rcfg}|${d.DnsName}|${d.HostedZoneId}`] : [];
+  });
 }
 
 async function deleteAndWait(ctx: HandlerCtx, what: string, endpointId: string, alreadyDeleting: boolean) {
@@ -159,7 +178,7 @@ const dnsOptions = (p: Props) => ({
 export const resourceEndpoint = defineKind({
   kind: 'resource-endpoint',
   props: Props,
-  replaceOn: ['vpcId', 'resourceConfiguration', 'subnetIds', 'azIds'],
+  replaceOn: ['vpcId', 'resourceConfiguration', 'subnetIds', 'azIds', 'privateDns'],
   ignored: ['clientToken'],
   hidden: ['tags', 'clientToken'],
   // Billed like an interface endpoint, per hour per AZ it has a network interface in (AWS PrivateLink
@@ -194,8 +213,8 @@ export const resourceEndpoint = defineKind({
               ResourceConfigurationArn: arn,
               SubnetIds: r.props.subnetIds,
               SecurityGroupIds: r.props.securityGroups.map((sg) => refId(ctx, sg, 'groupId')),
-              PrivateDnsEnabled: true,
-              DnsOptions: dnsOptions(r.props),
+              PrivateDnsEnabled: r.props.privateDns,
+              ...(r.props.privateDns ? { DnsOptions: dnsOptions(r.props) } : {}),
               ClientToken: token,
               TagSpecifications: tagSpec('vpc-endpoint', r.props.tags),
             }),
@@ -235,14 +254,14 @@ export const resourceEndpoint = defineKind({
         RemoveSecurityGroupIds: add(haveGroups, wantGroups),
       };
       const nonEmpty = Object.fromEntries(Object.entries(change).filter(([, v]) => v.length > 0));
-      if (Object.keys(nonEmpty).length === 0 && !dnsChanged) return;
+      if (Object.keys(nonEmpty).length === 0 && !(dnsChanged && r.props.privateDns)) return;
       await attempt('UPDATE_FAILED', `modifying ${label(r.props)} (${r.id})`, async () => {
         const out = await ctx.aws.ec2.send(
           new ModifyVpcEndpointCommand({
             VpcEndpointId: before.physicalId,
             ...nonEmpty,
             // Private DNS itself cannot change on a resource endpoint (VPC Lattice user guide); the names can.
-            ...(dnsChanged ? { DnsOptions: dnsOptions(r.props) } : {}),
+            ...(dnsChanged && r.props.privateDns ? { DnsOptions: dnsOptions(r.props) } : {}),
           }),
         );
         if (out.Return === false) throw new Error('ModifyVpcEndpoint returned false');

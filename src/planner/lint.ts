@@ -110,7 +110,7 @@ export function lint(input: Pick<PlanInput, 'config' | 'consumerSubnets'>, resou
       `provider.brokerSecurityGroupId is not set: the brokers' security group must allow TCP ${ports.join(', ')} from ${source}, or every connection times out`,
     );
   }
-  if (config.pattern === 3) {
+  if (config.pattern === 3 && config.pattern3.dns === 'managed') {
     // Where AWS's documentation leaves pattern 3 open, the planner takes the safer reading and says so
     // (docs/patterns.md, "Pattern 3: what is not verified").
     add(
@@ -119,8 +119,10 @@ export function lint(input: Pick<PlanInput, 'config' | 'consumerSubnets'>, resou
       "pattern 3 names each broker's child resource configuration after the broker (a custom domain name under " +
         'amazonaws.com, which a provider cannot verify); consumer endpoints therefore ask VPC Lattice for private DNS of ' +
         'exactly those names (SPECIFIED_DOMAINS_ONLY). AWS does not document whether it accepts such names: try it in a ' +
-        'test account first (docs/patterns.md)',
+        "test account first, or set pattern3.dns: zone (the stack's own zones, no custom names; docs/patterns.md)",
     );
+  }
+  if (config.pattern === 3) {
     add(
       'MPL108',
       'warning',

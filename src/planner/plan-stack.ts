@@ -316,6 +316,9 @@ function planPattern3(ctx: Ctx): void {
   }
   const listeners = config.cluster.listeners;
   const ports = listeners.map(clientPort);
+  // managed: VPC Lattice answers the children's custom domain names (the brokers' own) in each
+  // consumer VPC; zone: no custom names, the stack's own zone aliases each name to its child's entry.
+  const managed = config.pattern3.dns === 'managed';
   const portRangeList = portRanges(ports).map(([from, to]) => (from === to ? `${from}` : `${from}-${to}`));
   const gwSubnets = onePerAz(ctx.providerSubnets, `${configFile}: provider.subnets`);
 
@@ -362,7 +365,7 @@ function planPattern3(ctx: Ctx): void {
       name: groupName,
       gateway: gwId,
       portRanges: portRangeList,
-      groupDomain: ctx.domain,
+      ...(managed ? { groupDomain: ctx.domain } : {}),
       clientToken: clientToken(stack, account, groupId),
       tags: tagsFor(stack, groupId, groupName),
     },
@@ -381,7 +384,7 @@ function planPattern3(ctx: Ctx): void {
         name: childName,
         group: groupId,
         portRanges: portRangeList,
-        customDomainName: b.host.toLowerCase(),
+        ...(managed ? { customDomainName: b.host.toLowerCase() } : {}),
         target: config.pattern3.target === 'dns' ? { dns: b.host.toLowerCase() } : { ip: b.ip },
         clientToken: clientToken(stack, account, childId),
         tags: tagsFor(stack, childId, childName),
@@ -450,12 +453,32 @@ function planPattern3(ctx: Ctx): void {
         subnetIds: subnets.map((s) => s.id),
         azIds: subnets.map((s) => s.azId),
         securityGroups: [csg],
-        privateDnsDomains: names,
+        privateDns: managed,
+        privateDnsDomains: managed ? names : [],
         clientToken: clientToken(stack, c.account, epId),
         tags: tagsFor(stack, epId, epName),
       },
       deps,
     );
+    if (!managed) {
+      const zone = addConsumerZone(ctx, c);
+      for (const b of brokers) {
+        const child = ids.resourceConfiguration(b);
+        ctx.set.add(
+          'dns-record',
+          ids.consumerRecord(c.name, b),
+          c.account,
+          region,
+          {
+            zone,
+            name: b.host.toLowerCase(),
+            type: 'A',
+            aliasTarget: { kind: 'resource-endpoint', id: epId, child },
+          },
+          [zone, epId, child],
+        );
+      }
+    }
     addBootstrapParameter(
       ctx,
       c,

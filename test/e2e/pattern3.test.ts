@@ -146,6 +146,13 @@ describe('e2e: pattern 3, PrivateLink VPC resources (issue 11 acceptance)', func
         shares.resourceShares.filter((s) => s.name === 'mpl-p3-brokers').map((s) => s.status),
         ['ACTIVE'],
       );
+      // The sweep destroy is checked with sees every pattern 3 kind while they exist.
+      const tagged = await taggedWithStack(tb, 'p3');
+      for (const kind of ['resource-gateway', 'resource-configuration', 'resource-share', 'vpc-endpoint'])
+        assert.ok(
+          tagged.some((line) => line.includes(` ${kind} `)),
+          `the tag sweep finds a ${kind}: ${tagged.join('; ')}`,
+        );
       for (const consumer of tb.accounts.consumers) {
         const eps = await awsCli<{
           VpcEndpoints: Array<{ VpcEndpointType: string; State: string; ResourceConfigurationArn?: string }>;
@@ -179,6 +186,42 @@ describe('e2e: pattern 3, PrivateLink VPC resources (issue 11 acceptance)', func
         assertAllPass(await probe(file, 0), false);
       });
       assert.ok(moved.connections > 0, 'broker 2 was reached at its new address');
+    });
+  });
+
+  describe("the stack's own zones (pattern3.dns: zone)", () => {
+    let file: string;
+
+    before(async function () {
+      this.timeout(180_000);
+      ({ file } = await writeStackConfig(tb, {
+        name: 'p3z',
+        pattern: 3,
+        extra: { pattern3: { dns: 'zone' } },
+      }));
+      await run(['apply', '--config', file, '--auto-approve'], 0);
+      await tb.network.reconcileNow();
+    });
+
+    after(async function () {
+      this.timeout(180_000);
+      await run(['destroy', '--config', file, '--auto-approve'], 0);
+      assert.deepEqual(await taggedWithStack(tb, 'p3z'), []);
+    });
+
+    it('no custom names; the probe passes from both consumers through the zones; a second plan changes nothing', async () => {
+      const cfgs = await awsCli<{ items: Array<{ name: string; customDomainName?: string }> }>(
+        tb,
+        tb.accounts.provider,
+        ['vpc-lattice', 'list-resource-configurations'],
+      );
+      const mine = cfgs.items.filter((c) => c.name.startsWith('mpl-p3z-'));
+      assert.equal(mine.length, 4);
+      assert.ok(mine.every((c) => c.customDomainName === undefined));
+      for (const i of [0, 1]) assertAllPass(await probe(file, i, ['--canary']), true);
+      await tb.control.resetCounters();
+      assert.match((await run(['plan', '--config', file], 0)).out, /No changes/);
+      assert.deepEqual(await mutating(), []);
     });
   });
 

@@ -19,6 +19,13 @@ import {
   ListTagsForResourceCommand as SsmListTagsCommand,
   SSMClient,
 } from '@aws-sdk/client-ssm';
+import { GetResourceSharesCommand, RAMClient } from '@aws-sdk/client-ram';
+import {
+  ListResourceConfigurationsCommand,
+  ListResourceGatewaysCommand,
+  ListTagsForResourceCommand as ListLatticeTagsCommand,
+  VPCLatticeClient,
+} from '@aws-sdk/client-vpc-lattice';
 import kafkajs from 'kafkajs';
 import type { ISocketFactory } from 'kafkajs';
 import { parse, stringify } from 'yaml';
@@ -401,6 +408,30 @@ export async function taggedWithStack(tb: Testbed, stack: string): Promise<strin
         );
         if (has({ Tags: t.ResourceTagSet?.Tags ?? [] }))
           found.push(`${account} hosted-zone ${zoneId} ${z.Name}`);
+      }
+      // Pattern 3: VPC Lattice gateways and configurations, RAM shares.
+      const lattice = new VPCLatticeClient(tb.clientConfig(account));
+      const ram = new RAMClient(tb.clientConfig(account));
+      try {
+        const latticeTagged = async (arn: string | undefined) =>
+          arn !== undefined &&
+          (await lattice.send(new ListLatticeTagsCommand({ resourceArn: arn }))).tags?.[TAG_STACK] === stack;
+        for (const g of (await lattice.send(new ListResourceGatewaysCommand({}))).items ?? [])
+          if (g.status !== 'DELETE_IN_PROGRESS' && (await latticeTagged(g.arn)))
+            found.push(`${account} resource-gateway ${g.arn}`);
+        for (const c of (await lattice.send(new ListResourceConfigurationsCommand({}))).items ?? [])
+          if (c.status !== 'DELETE_IN_PROGRESS' && (await latticeTagged(c.arn)))
+            found.push(`${account} resource-configuration ${c.arn}`);
+        const shares = await ram.send(new GetResourceSharesCommand({ resourceOwner: 'SELF' }));
+        for (const sh of shares.resourceShares ?? [])
+          if (
+            !['DELETED', 'DELETING'].includes(sh.status ?? '') &&
+            (sh.tags ?? []).some((t) => t.key === TAG_STACK && t.value === stack)
+          )
+            found.push(`${account} resource-share ${sh.resourceShareArn}`);
+      } finally {
+        lattice.destroy();
+        ram.destroy();
       }
       const params = (await ssm.send(new DescribeParametersCommand({}))).Parameters ?? [];
       for (const p of params) {

@@ -64,6 +64,7 @@ interface Made {
 let pay: Made;
 let ord: Made;
 let res: Made;
+let rez: Made;
 const ORD_DOMAIN = () => `orders.def456.c2.kafka.${twin.region}.amazonaws.com`;
 /** Pattern 2 ports kept from an earlier state (a plan from nothing would start at portBase 9001). */
 const ORD_PORTS = {
@@ -306,6 +307,20 @@ describe('scanStack: a stack found from AWS alone', function () {
       `reports.fed789.c2.kafka.${twin.region}.amazonaws.com`,
       30,
     );
+    // Pattern 3 with the stack's own zones: no custom names, an alias per broker to its child's entry.
+    rez = await make(
+      configOf({
+        name: 'rez',
+        region: twin.region,
+        pattern: 3,
+        pattern3: { dns: 'zone' },
+        cluster: { brokersFile: 'brokers.json', listeners: ['tls'] },
+        provider: { account: PROVIDER, vpcId: pnet.vpcId, subnets: subnetsOf(pnet) },
+        consumers: consumers({ analytics: '/msk/rez/bootstrap', billing: '/msk/rez/billing' }, 'all-azs'),
+      }),
+      `audit.aaa111.c2.kafka.${twin.region}.amazonaws.com`,
+      40,
+    );
   });
 
   after(async () => {
@@ -358,11 +373,22 @@ describe('scanStack: a stack found from AWS alone', function () {
     assert.deepEqual(portAssignmentsFrom(pay.state), {});
   });
 
-  it('finds a pattern 3 stack as the engine wrote it; the untagged share acceptances come back through refresh', async () => {
+  for (const [label, stack] of [
+    ['managed names', () => res],
+    ["the stack's own zones", () => rez],
+  ] as const)
+    it(`finds a pattern 3 stack (${label}) as the engine wrote it; the untagged share acceptances come back through refresh`, async () => {
+      await assertPattern3Found(stack());
+    });
+
+  async function assertPattern3Found(res: Made): Promise<void> {
+    const name = res.config.name;
     const kinds = new Set(res.state.map((i) => i.kind));
     for (const k of ['resource-gateway', 'resource-configuration', 'resource-share', 'resource-endpoint'])
-      assert.ok(kinds.has(k as Instance['kind']), `res has a ${k}`);
-    const { found, reporter } = await scanFromNothing('res', res.config);
+      assert.ok(kinds.has(k as Instance['kind']), `${name} has a ${k}`);
+    if (res.config.pattern3.dns === 'zone')
+      assert.ok(kinds.has('dns-record') && kinds.has('hosted-zone'), `${name} has its own zones and records`);
+    const { found, reporter } = await scanFromNothing(name, res.config);
     // An acceptance is no resource of its own in AWS (no tags): not scanned, and nothing else lists it.
     const acceptance = (id: string) => id.endsWith('/resource-share-acceptance');
     const written = res.state
@@ -370,9 +396,9 @@ describe('scanStack: a stack found from AWS alone', function () {
       .map((i) => ({ ...i, dependsOn: i.dependsOn.filter((d) => !acceptance(d)) }));
     assert.equal(res.state.length - written.length, 2, 'one acceptance per consumer account');
     assertFoundAsWritten(found, written);
-    assert.deepEqual(countsLogged(reporter), countsOf(written, 'res', [PROVIDER, ANALYTICS, BILLING]));
+    assert.deepEqual(countsLogged(reporter), countsOf(written, name, [PROVIDER, ANALYTICS, BILLING]));
     await assertNoChangePlan(res, found);
-  });
+  }
 
   it("never finds another stack's resources, though they carry the same tag keys and logical ids", async () => {
     const shared = pay.state.filter((i) => ord.state.some((o) => o.id === i.id)).map((i) => i.id);

@@ -286,6 +286,37 @@ describe('planner: pattern 3', () => {
     assert.deepEqual(changed, ['analytics/resource-endpoint', 'billing/resource-endpoint']);
   });
 
+  it("zone mode: no custom names; the stack's own zone aliases each broker to its child's entry on the endpoint", () => {
+    const rs = planStack(planInputOf(p3({ pattern3: { dns: 'zone' } }), three())).resources;
+    const group = byId(rs, 'shared/resource-configuration');
+    assert.ok(group.kind === 'resource-configuration');
+    assert.equal(group.props.groupDomain, undefined);
+    const child = byId(rs, 'b-2/resource-configuration');
+    assert.ok(child.kind === 'resource-configuration');
+    assert.equal(child.props.customDomainName, undefined);
+    const ep = byId(rs, 'analytics/resource-endpoint');
+    assert.ok(ep.kind === 'resource-endpoint');
+    assert.equal(ep.props.privateDns, false);
+    assert.deepEqual(ep.props.privateDnsDomains, []);
+    const zone = byId(rs, 'analytics/hosted-zone');
+    assert.ok(zone.kind === 'hosted-zone');
+    assert.equal(zone.props.name, 'payments.abc123.c2.kafka.us-east-2.amazonaws.com');
+    const rec = byId(rs, 'analytics/dns-record/b-2');
+    assert.ok(rec.kind === 'dns-record');
+    assert.deepEqual(rec.props.aliasTarget, {
+      kind: 'resource-endpoint',
+      id: 'analytics/resource-endpoint',
+      child: 'b-2/resource-configuration',
+    });
+    assert.deepEqual(rec.dependsOn, [
+      'analytics/hosted-zone',
+      'analytics/resource-endpoint',
+      'b-2/resource-configuration',
+    ]);
+    const input = planInputOf(p3({ pattern3: { dns: 'zone' } }), three());
+    assert.ok(!lint(input, planStack(input).resources).some((f) => f.code === 'MPL107'));
+  });
+
   it('targets IP addresses when asked, and keeps the names', () => {
     const rs = planStack(planInputOf(p3({ pattern3: { target: 'ip' } }), three())).resources;
     const child = byId(rs, 'b-2/resource-configuration');
