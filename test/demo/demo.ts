@@ -1,7 +1,7 @@
 /**
  * `npm run demo`: the whole job on the testbed, as a user would run it. Brings the testbed up
  * (AWS twin with a provider and two consumer accounts, a 3-broker Kafka cluster, the network
- * twin), then for pattern 1 and pattern 2: discover, plan, apply, probe (TLS verified, canary),
+ * twin), then for patterns 1, 2 and 3: discover, plan, apply, probe (TLS verified, canary),
  * cost; destroys everything and brings the testbed down. Exit 0 only if every step worked.
  */
 import { main } from '../../src/cli/main.js';
@@ -29,7 +29,7 @@ async function step(title: string, argv: string[], expect: number[]): Promise<vo
 async function demo(tb: Testbed): Promise<void> {
   Object.assign(process.env, tb.env(), { MPL_POLL_INTERVAL_MS: '100', MPL_WAIT_TIMEOUT_MS: '60000' });
   await step('read the cluster from MSK', ['discover', '--cluster-arn', tb.clusterArn], [0]);
-  for (const pattern of [1, 2] as const) {
+  for (const pattern of [1, 2, 3] as const) {
     const { file } = await writeStackConfig(tb, { name: `demo-p${pattern}`, pattern });
     io.out(`\n\u001b[1m=== pattern ${pattern}: config ${file} ===\u001b[0m\n`);
     await step(`plan pattern ${pattern}`, ['plan', '--config', file], [2]);
