@@ -17,18 +17,22 @@ function status(e: unknown): number | undefined {
 
 // Names from the API references' "Errors" sections: EC2 (InvalidVpcEndpointId.NotFound, ...),
 // ELBv2 (TargetGroupNotFound, LoadBalancerNotFound, ListenerNotFound), Route 53 (NoSuchHostedZone),
-// SSM (ParameterNotFound), MSK (NotFoundException), S3 (NoSuchKey).
-const NOT_FOUND = /NotFound|NoSuch|^InvalidVpcEndpointId|^InvalidGroupId\.Malformed$|^InvalidResourceId$/;
+// SSM (ParameterNotFound), MSK (NotFoundException), S3 (NoSuchKey), VPC Lattice
+// (ResourceNotFoundException), RAM (UnknownResourceException for a share that is not there).
+const NOT_FOUND =
+  /NotFound|NoSuch|^InvalidVpcEndpointId|^InvalidGroupId\.Malformed$|^InvalidResourceId$|^UnknownResourceException$/;
 // Throttling names the SDKs retry (smithy's THROTTLING_ERROR_CODES) plus Route 53's busy zone.
 const THROTTLED =
   /^(Throttling|ThrottlingException|ThrottledException|RequestThrottled|RequestThrottledException|TooManyRequestsException|RequestLimitExceeded|BandwidthLimitExceeded|SlowDown|PriorRequestNotComplete|ProvisionedThroughputExceededException|EC2ThrottledException)$/;
+// VPC Lattice answers a delete of a gateway or configuration still in use with ConflictException
+// (DeleteResourceGateway, DeleteResourceConfiguration "Errors"); only deletes read this class.
 const IN_USE =
-  /^(ResourceInUse|ResourceInUseException|DependencyViolation|HostedZoneNotEmpty|InvalidChangeBatch)$/;
+  /^(ResourceInUse|ResourceInUseException|DependencyViolation|HostedZoneNotEmpty|InvalidChangeBatch|ConflictException)$/;
 // The SDK's credential chain and STS/IAM's answers when the caller is not who it should be.
 const CREDENTIALS =
   /^(CredentialsProviderError|ExpiredToken|ExpiredTokenException|InvalidClientTokenId|UnrecognizedClientException|InvalidAccessKeyId|SignatureDoesNotMatch|AuthFailure|MissingAuthenticationToken)$/;
 const TRANSIENT =
-  /^(InternalError|InternalFailure|InternalServerError|ServiceUnavailable|ServiceUnavailableException|RequestTimeout|RequestTimeoutException|TimeoutError|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT)$/;
+  /^(InternalError|InternalFailure|InternalServerError|InternalServerException|ServerInternalException|ServiceUnavailable|ServiceUnavailableException|RequestTimeout|RequestTimeoutException|TimeoutError|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT)$/;
 
 export function classify(e: unknown): AwsErrorClass {
   const name = errorName(e);

@@ -16,7 +16,7 @@ import { clientToken } from '../planner/names.js';
 import type { Instance } from '../state/instance.js';
 import { defineKind, orGone, resourceHandler, type HandlerCtx, type Live } from './kind.js';
 import { tryRef } from './shared/ec2-endpoint.js';
-import { LATTICE_GONE, latticeTags, listConfigurations } from './shared/lattice.js';
+import { deleteWhenFree, LATTICE_GONE, latticeTags, listConfigurations } from './shared/lattice.js';
 import { poll } from './shared/poll.js';
 import { foundRefs, ofStack } from './shared/scan.js';
 import { Ref, Tags } from './shared/schema.js';
@@ -174,8 +174,10 @@ export const resourceConfiguration = defineKind({
       );
     },
     async remove(ctx, arn, props, id) {
-      await ctx.aws.lattice.send(
-        new DeleteResourceConfigurationCommand({ resourceConfigurationIdentifier: arn }),
+      await deleteWhenFree(ctx, `${label(props)} (${id})`, () =>
+        ctx.aws.lattice.send(
+          new DeleteResourceConfigurationCommand({ resourceConfigurationIdentifier: arn }),
+        ),
       );
       await poll(`${label(props)} (${id}) to be deleted`, ctx.wait, async () => {
         const now = await orGone(label(props), () => byArn(ctx, arn));

@@ -15,7 +15,7 @@ import type { Instance } from '../state/instance.js';
 import { defineKind, orGone, resourceHandler, type HandlerCtx, type Live } from './kind.js';
 import { orderStringsLike } from './shared/ec2.js';
 import { logicalOf, refId } from './shared/ec2-endpoint.js';
-import { LATTICE_GONE, latticeTags, listGateways } from './shared/lattice.js';
+import { deleteWhenFree, LATTICE_GONE, latticeTags, listGateways } from './shared/lattice.js';
 import { poll } from './shared/poll.js';
 import { foundRefs, ofStack } from './shared/scan.js';
 import { Ref, Tags } from './shared/schema.js';
@@ -123,7 +123,9 @@ export const resourceGateway = defineKind({
       );
     },
     async remove(ctx, arn, props, id) {
-      await ctx.aws.lattice.send(new DeleteResourceGatewayCommand({ resourceGatewayIdentifier: arn }));
+      await deleteWhenFree(ctx, `${label(props)} (${id})`, () =>
+        ctx.aws.lattice.send(new DeleteResourceGatewayCommand({ resourceGatewayIdentifier: arn })),
+      );
       await poll(`${label(props)} (${id}) to be deleted`, ctx.wait, async () => {
         const now = await orGone(label(props), () => byArn(ctx, arn));
         return now === undefined

@@ -157,6 +157,48 @@ describe('handlers: pattern 3 (VPC resources) against the AWS twin', function ()
     }
   });
 
+  it('a delete refused while the resource is in use (ConflictException) is tried again until it is free', async () => {
+    const t = new TestCtx(twin, 'p3d');
+    const rs = plan('p3d', { consumers: 1 });
+    const provider = rs.filter((r) => r.account === PROVIDER && r.kind !== 'resource-share');
+    await applyAll(t, provider);
+    const group = t.known.get('shared/resource-configuration');
+    assert.ok(group);
+    // The group still has three children: its delete waits while the children go.
+    const started = Date.now();
+    const groupGone = kindDef('resource-configuration').handler.delete(t.ctx(PROVIDER), group as never);
+    await new Promise((r) => setTimeout(r, 300));
+    for (const id of ['b-1', 'b-2', 'b-3']) {
+      const k = t.known.get(`${id}/resource-configuration`);
+      await kindDef('resource-configuration').handler.delete(t.ctx(PROVIDER), k as never);
+    }
+    await groupGone;
+    assert.ok(Date.now() - started >= 300, 'the group waited for its children');
+    const lattice = new VPCLatticeClient(clientConfigFor(twin, PROVIDER));
+    await assert.rejects(
+      lattice.send(
+        new GetResourceConfigurationCommand({ resourceConfigurationIdentifier: group.physicalId }),
+      ),
+      /ResourceNotFound/,
+    );
+    lattice.destroy();
+    // With nothing freeing it, the wait ends with a clear timeout naming the resource.
+    const t2 = new TestCtx(twin, 'p3d2');
+    const rs2 = plan('p3d2', { consumers: 1 }).filter(
+      (r) => r.account === PROVIDER && r.kind !== 'resource-share',
+    );
+    await applyAll(t2, rs2);
+    const gw = t2.known.get('provider/resource-gateway');
+    await assert.rejects(
+      kindDef('resource-gateway').handler.delete(
+        t2.ctx(PROVIDER, undefined, { intervalMs: 50, timeoutMs: 400 }),
+        gw as never,
+      ),
+      /WAIT_TIMEOUT|still in use/,
+    );
+    await destroyAll(t2, rs2);
+  });
+
   it("updates in place what AWS changes in place: a child's target, the share's principals, an endpoint's names", async () => {
     const t = new TestCtx(twin, 'p3u');
     const one = plan('p3u', { consumers: 1, target: 'ip' });

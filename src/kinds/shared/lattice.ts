@@ -10,8 +10,10 @@ import {
   type ResourceConfigurationSummary,
   type ResourceGatewaySummary,
 } from '@aws-sdk/client-vpc-lattice';
+import { classify, errorName } from '../../aws/errors.js';
 import type { Instance } from '../../state/instance.js';
 import type { HandlerCtx, TagApi } from '../kind.js';
+import { poll } from './poll.js';
 
 /** Tags of any VPC Lattice resource, by its ARN (TagResource, UntagResource, ListTagsForResource). */
 export const latticeTags: TagApi = {
@@ -72,4 +74,25 @@ export function childrenOf(found: ReadonlyMap<string, Instance>, groupId: string
     .filter((i) => i.kind === 'resource-configuration' && i.props.group === groupId)
     .map((i) => i.id)
     .sort((a, b) => brokerId(a) - brokerId(b));
+}
+
+/**
+ * Deletes once nothing uses the resource any more: VPC Lattice answers ConflictException while a
+ * configuration still uses a gateway, or an endpoint (still deleting) a configuration, so the
+ * delete is tried again until the waits' timeout rather than failing the destroy.
+ */
+export async function deleteWhenFree(
+  ctx: HandlerCtx,
+  what: string,
+  call: () => Promise<unknown>,
+): Promise<void> {
+  await poll(`${what} to be free to delete`, ctx.wait, async () => {
+    try {
+      await call();
+      return { done: true, value: undefined };
+    } catch (e) {
+      if (classify(e) === 'in-use') return { done: false, state: `in use (${errorName(e)})` };
+      throw e;
+    }
+  });
 }
