@@ -358,6 +358,16 @@ export const ERRORS = {
     retriable: false,
     hint: 'Ask AWS to raise "Child resource configurations per group" (VPC Lattice quotas) and set pattern3.childrenPerGroupQuota, or use pattern 1.',
   },
+  PROBE_IN_VPC_FAILED: {
+    summary: "The in-VPC probe's function, role or security group could not be made, run or removed.",
+    retriable: false,
+    hint: "Read the AWS error in the message (often missing lambda:*, iam:CreateRole/PassRole or ec2 security group permissions in the consumer's role); a run that stopped half-way is cleaned up by the next run.",
+  },
+  PROBE_BUNDLE_MISSING: {
+    summary: 'The in-VPC probe bundle (dist/probe-lambda.zip) is missing.',
+    retriable: false,
+    hint: 'Run `npm run build`: it bundles the probe with esbuild and checks its size.',
+  },
   CLUSTER_NOT_FOUND: {
     summary: 'The MSK cluster is not found in the provider account and region.',
     retriable: false,

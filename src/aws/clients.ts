@@ -1,6 +1,8 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { KafkaClient } from '@aws-sdk/client-kafka';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { RAMClient } from '@aws-sdk/client-ram';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -22,6 +24,9 @@ export interface AccountClients {
   lattice: VPCLatticeClient;
   /** AWS RAM: the share of pattern 3's resource configuration with the consumer accounts. */
   ram: RAMClient;
+  /** Lambda and IAM: the in-VPC probe's temporary function and its execution role. */
+  lambda: LambdaClient;
+  iam: IAMClient;
 }
 
 export interface ClientPoolOptions {
@@ -138,6 +143,8 @@ export class ClientPool {
       s3: new S3Client({ ...common, forcePathStyle: true }),
       lattice: new VPCLatticeClient(common),
       ram: new RAMClient(common),
+      lambda: new LambdaClient(common),
+      iam: new IAMClient(common),
     };
     const scope = `${account}|${region}`;
     for (const [service, client] of Object.entries(clients)) {
@@ -178,7 +185,18 @@ export class ClientPool {
 
   destroy(): void {
     for (const c of this.pool.values()) {
-      for (const client of [c.ec2, c.elbv2, c.route53, c.ssm, c.kafka, c.s3, c.lattice, c.ram])
+      for (const client of [
+        c.ec2,
+        c.elbv2,
+        c.route53,
+        c.ssm,
+        c.kafka,
+        c.s3,
+        c.lattice,
+        c.ram,
+        c.lambda,
+        c.iam,
+      ])
         client.destroy();
     }
     this.pool.clear();

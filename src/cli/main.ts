@@ -175,6 +175,12 @@ export async function main(argv: string[], ioIn?: Io): Promise<number> {
     .option('--sasl-username <name>', 'SASL/SCRAM user name')
     .option('--sasl-password-env <NAME>', 'environment variable holding the SASL/SCRAM password')
     .option('--canary', 'produce and consume one message on a temporary topic (deleted afterwards)')
+    .option(
+      '--in-vpc',
+      'with --config: run the probe inside the consumer VPC (a temporary Lambda function per AZ; docs/probe.md)',
+    )
+    .option('--all-consumers', 'with --in-vpc: probe from every consumer of the config')
+    .option('--keep', "with --in-vpc: keep the probe's functions, role and security group for the next run")
     .option('--json', 'machine-readable output')
     .option('--timeout-ms <n>', 'deadline of each step per broker', parsePositiveInt, 3000)
     .action(async (o: ProbeFlags) => {

@@ -13,6 +13,7 @@ export {
 } from './plan.js';
 export { status, type Drift, type StatusReport } from './status.js';
 export { probe, type ProbeRequest } from './probe.js';
+export { probeInVpc, type InVpcRequest, type InVpcReport, type InVpcSite } from './probe-in-vpc.js';
 export { cost } from './cost.js';
 export { discover } from './discover.js';
 export { statePull, type PullResult } from './pull.js';

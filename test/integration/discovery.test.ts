@@ -4,6 +4,8 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { KafkaClient } from '@aws-sdk/client-kafka';
 import { Route53Client } from '@aws-sdk/client-route-53';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { RAMClient } from '@aws-sdk/client-ram';
 import { VPCLatticeClient } from '@aws-sdk/client-vpc-lattice';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -32,6 +34,8 @@ function accountClients(twin: AwsTwin, account: string, region = twin.region): A
     s3: new S3Client({ ...cfg, forcePathStyle: true }),
     lattice: new VPCLatticeClient(cfg),
     ram: new RAMClient(cfg),
+    lambda: new LambdaClient(cfg),
+    iam: new IAMClient(cfg),
   };
 }
 

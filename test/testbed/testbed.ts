@@ -75,6 +75,17 @@ export interface Testbed {
   stop(): Promise<void>;
 }
 
+/**
+ * Points the account's Lambda functions at its DNS server, when the AWS twin's control client
+ * has setLambdaResolver (checked at run time, so this compiles with or without it).
+ */
+async function lambdaResolver(control: TwinControl, account: string, address: string): Promise<void> {
+  const c = control as unknown as {
+    setLambdaResolver?: (account: string, address: string) => Promise<unknown>;
+  };
+  if (typeof c.setLambdaResolver === 'function') await c.setLambdaResolver(account, address);
+}
+
 export async function startTestbed(opts: TestbedOptions = {}): Promise<Testbed> {
   const started = Date.now();
   const region = opts.region ?? DEFAULT_REGION;
@@ -106,6 +117,9 @@ export async function startTestbed(opts: TestbedOptions = {}): Promise<Testbed> 
       region,
       providerAccount: accounts.provider,
       consumerAccounts: accounts.consumers,
+      // Accounts made later (e.g. with the AWS CLI) are followed once they hold a VPC.
+      listAccounts: async () => (await aws.control.accounts(region)).map((a) => a.account),
+      onAccountDns: (account, d) => lambdaResolver(aws.control, account, `${d.host}:${d.port}`),
       clientConfig: (account) => clientConfigFor(aws, account),
       ipPrefix: opts.endpointIpPrefix,
       dnsPort: opts.dnsPort,

@@ -38,6 +38,7 @@ except ImportError as exc:
 import twin_core  # noqa: E402
 import twin_ec2  # noqa: E402
 import twin_elbv2  # noqa: E402
+import twin_lambda  # noqa: E402
 import twin_lattice  # noqa: E402
 import twin_msk  # noqa: E402
 import twin_ram  # noqa: E402
@@ -46,10 +47,11 @@ from twin_state import STATE  # noqa: E402
 
 # Services this project calls; their flask apps are built in the background at startup.
 # Names are moto's backend names (VPC Lattice is "vpclattice").
-WARM_SERVICES = ("ec2", "elbv2", "kafka", "route53", "ssm", "sts", "iam", "vpclattice", "ram")
+WARM_SERVICES = ("ec2", "elbv2", "kafka", "route53", "ssm", "sts", "iam", "vpclattice", "ram", "awslambda")
 
 CONTROL_HELP = {
     "GET /_twin/health": "liveness and versions",
+    "GET /_twin/accounts": "?region=: {accounts: [{account, vpcs}]}, every account with a non-default VPC",
     "POST /_twin/reset": "moto's reset plus the twin's state (faults, latency, counters, buckets)",
     "POST /_twin/msk/clusters": "seed an MSK cluster; answers {clusterArn, brokers}",
     "POST /_twin/msk/brokers": "{clusterArn, brokerId, clientVpcIp}: the broker's node replaced with a new IP",
@@ -59,8 +61,11 @@ CONTROL_HELP = {
     "GET /_twin/counters": "?account=&service=&action=&mutating=true|false",
     "DELETE /_twin/counters": "reset counters",
     "GET|POST /_twin/delays": "{nlbActiveMs, endpointAvailableMs, endpointDeleteMs, route53ChangeMs, mskActiveMs, "
-    "resourceGatewayActiveMs}",
+    "resourceGatewayActiveMs, lambdaActiveMs, lambdaEniReleaseMs}",
     "GET|POST /_twin/throttling": "{enabled: bool}",
+    "POST /_twin/lambda/resolvers": "{account, dns: 'ip:port', vpcId?}: the DNS server Lambda functions in that "
+    "account's (or VPC's) VPCs resolve names with",
+    "GET|DELETE /_twin/lambda/resolvers": "list or clear them (a reset clears them too)",
 }
 
 Response = tuple[int, Any]
@@ -74,6 +79,7 @@ def reset_all() -> None:
         # The twin's own VPC Lattice and RAM registries change under the same lock as moto.
         twin_lattice.reset()
         twin_ram.reset()
+        twin_lambda.reset()
     STATE.reset()
     twin_route53.reset()
 
@@ -82,6 +88,10 @@ def control(method: str, path: str, query: dict[str, str], body: Any) -> Respons
     route = path[len("/_twin") :].rstrip("/") or "/"
     if route == "/health":
         return 200, {"ok": True, "moto": moto.__version__}
+    if route == "/accounts" and method == "GET":
+        import twin_accounts
+
+        return 200, twin_accounts.list_accounts(query.get("region"))
     if route == "/help":
         return 200, CONTROL_HELP
     if route == "/reset" and method == "POST":
@@ -117,6 +127,13 @@ def control(method: str, path: str, query: dict[str, str], body: Any) -> Respons
         if method == "POST":
             STATE.set_throttling(bool(body.get("enabled")))
         return 200, {"enabled": STATE.throttling}
+    if route == "/lambda/resolvers":
+        if method == "POST":
+            return 200, twin_lambda.set_resolver(body)
+        if method == "DELETE":
+            twin_lambda.clear_resolvers()
+            return 200, {"ok": True}
+        return 200, {"resolvers": twin_lambda.list_resolvers()}
     return 404, {"error": f"no control route {method} {route}", "routes": CONTROL_HELP}
 
 
@@ -168,6 +185,7 @@ def install_all() -> None:
     twin_route53.install()
     twin_lattice.install()
     twin_ram.install()
+    twin_lambda.install()
 
 
 def main() -> None:

@@ -24,6 +24,10 @@ export interface DelaysMs {
   mskActiveMs?: number;
   /** VPC Lattice resource gateway CREATE_IN_PROGRESS -> ACTIVE (a deleted one goes after endpointDeleteMs). */
   resourceGatewayActiveMs?: number;
+  /** Lambda function Pending -> Active (Invoke answers ResourceConflictException until then). */
+  lambdaActiveMs?: number;
+  /** A deleted VPC function's network interfaces stay in use this long (their security group and subnet cannot be deleted). */
+  lambdaEniReleaseMs?: number;
 }
 
 export interface StartAwsTwinOptions {
@@ -206,6 +210,35 @@ export class TwinControl {
    */
   async setThrottling(on: boolean): Promise<void> {
     await this.call('POST', '/throttling', { enabled: on });
+  }
+
+  /**
+   * The DNS server ("ip:port") that answers inside `account`'s VPCs (or only `vpcId`, which wins
+   * over the account's entry): names a Lambda function in such a VPC resolves go to it. Without
+   * one, functions use the system resolver. A reset clears these.
+   */
+  async setLambdaResolver(account: string, dns: string, vpcId?: string): Promise<void> {
+    await this.call('POST', '/lambda/resolvers', vpcId === undefined ? { account, dns } : { account, dns, vpcId });
+  }
+
+  async lambdaResolvers(): Promise<Array<{ account: string; vpcId: string | null; dns: string }>> {
+    return (
+      await this.call<{ resolvers: Array<{ account: string; vpcId: string | null; dns: string }> }>(
+        'GET',
+        '/lambda/resolvers',
+      )
+    ).resolvers;
+  }
+
+  /**
+   * Every account holding a VPC of its own (moto's default VPC left out), with those VPCs;
+   * `region` narrows it to one region's. The network twin follows accounts made later by this.
+   */
+  async accounts(region?: string): Promise<Array<{ account: string; vpcs: string[] }>> {
+    const qs = region ? `?region=${encodeURIComponent(region)}` : '';
+    return (
+      await this.call<{ accounts: Array<{ account: string; vpcs: string[] }> }>('GET', `/accounts${qs}`)
+    ).accounts;
   }
 }
 

@@ -29,7 +29,16 @@ PROTOCOLS = {
     "ssm": "json",
     "vpc-lattice": "rest-json",
     "ram": "rest-json",
+    "lambda": "rest-json",
 }
+
+# moto's service names that differ from AWS's (moto calls Lambda "awslambda"); counters, faults
+# and the tables here use AWS's.
+SERVICE_ALIASES = {"awslambda": "lambda"}
+
+# (service, action) pairs whose handlers take MOTO_LOCK themselves, around moto's state only
+# (Lambda Invoke runs the function's code for up to its timeout; see twin_lambda.py).
+UNLOCKED_ACTIONS: set[tuple[str, str]] = set()
 
 XMLNS = {
     "elbv2": "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/",
@@ -42,7 +51,8 @@ XMLNS = {
 # throttling" (RequestLimitExceeded, 503); ELBv2 and STS query APIs (Throttling, 400);
 # Route 53 API errors (Throttling, 400); MSK API (TooManyRequestsException, 429);
 # SSM (ThrottlingException, 400); VPC Lattice and RAM (ThrottlingException, 429, botocore models
-# vpc-lattice/2022-11-30 and ram/2018-01-04). AWS SDK v3 treats all of them as throttling errors.
+# vpc-lattice/2022-11-30 and ram/2018-01-04); Lambda (TooManyRequestsException, 429, botocore
+# lambda/2015-03-31). AWS SDK v3 treats all of them as throttling errors.
 THROTTLE_ERRORS: dict[str, tuple[str, int]] = {
     "ec2": ("RequestLimitExceeded", 503),
     "elbv2": ("Throttling", 400),
@@ -53,6 +63,7 @@ THROTTLE_ERRORS: dict[str, tuple[str, int]] = {
     "ssm": ("ThrottlingException", 400),
     "vpc-lattice": ("ThrottlingException", 429),
     "ram": ("ThrottlingException", 429),
+    "lambda": ("TooManyRequestsException", 429),
 }
 
 # Server-side error codes per service for injected 5xx faults (each model's 500 error shape).
@@ -62,6 +73,7 @@ INTERNAL_ERRORS: dict[str, str] = {
     "ssm": "InternalServerError",
     "vpc-lattice": "InternalServerException",
     "ram": "ServerInternalException",
+    "lambda": "ServiceException",
 }
 
 
@@ -126,7 +138,7 @@ MOTO_LOCK = threading.RLock()
 
 
 def _call_action(self: BaseResponse) -> Any:
-    service = self.service_name or "unknown"
+    service = SERVICE_ALIASES.get(self.service_name, self.service_name) or "unknown"
     try:
         action = self._get_action() or "unknown"
     except Exception:  # noqa: BLE001 - an unknown route still gets counted
@@ -147,6 +159,9 @@ def _call_action(self: BaseResponse) -> Any:
     if not STATE.take_token(account, region, service, action):
         STATE.count(account, region, service, action, "throttled")
         return throttle_response(service)
+
+    if (service, action) in UNLOCKED_ACTIONS:
+        return _original_call_action(self)
 
     # moto is not thread-safe and some twin patches swap state for one call: run moto's
     # work one call at a time (latency injection above sleeps outside the lock).

@@ -24,6 +24,8 @@ DEFAULT_DELAYS_MS: dict[str, int] = {
     "route53ChangeMs": 300,  # Route 53 change PENDING -> INSYNC
     "mskActiveMs": 300,  # MSK cluster created through the API: CREATING -> ACTIVE
     "resourceGatewayActiveMs": 300,  # VPC Lattice resource gateway CREATE_IN_PROGRESS -> ACTIVE
+    "lambdaActiveMs": 300,  # Lambda function Pending -> Active (VPC functions: seconds to a minute)
+    "lambdaEniReleaseMs": 1000,  # a deleted VPC function's network interfaces in use -> deleted
 }
 
 # Token buckets per account, region and API family: (burst, refill per second).

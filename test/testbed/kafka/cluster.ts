@@ -1,8 +1,10 @@
 // MSK-like Kafka cluster for the testbed: one ZooKeeper and N brokers in ZooKeeper mode
 // (MSK provisioned clusters are ZooKeeper-based, so advertised.listeners can change at run
 // time, KIP-226), each broker on its own loopback address with MSK's listener names, ports,
-// broker names and a wildcard certificate from a test CA made at startup.
+// broker names and a wildcard certificate from a test CA made at startup, and MSK's SASL/SCRAM
+// listener with one user made at startup.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -20,7 +22,17 @@ const LIB_DIR = path.join(ROOT, '.cache/kafka/lib');
 const FETCH_SCRIPT = path.join(HERE, 'fetch-kafka.sh');
 
 /** MSK's listener ports. */
-export const MSK_PORTS = { plaintext: 9092, replication: 9093, tls: 9094, replicationSecure: 9095 } as const;
+export const MSK_PORTS = {
+  plaintext: 9092,
+  replication: 9093,
+  tls: 9094,
+  replicationSecure: 9095,
+  saslScram: 9096,
+} as const;
+/** The SASL/SCRAM user every cluster has (MSK's SCRAM is SHA-512 only). */
+export const SCRAM_USER = 'probe-user';
+export const SCRAM_MECHANISM = 'SCRAM-SHA-512';
+const SCRAM_ITERATIONS = 8192;
 const ZK_PORT = 2181;
 const KEYSTORE_PASSWORD = 'testbed-keystore';
 
@@ -31,7 +43,7 @@ export interface KafkaBroker {
   /** Inter-broker name, e.g. b-1-internal.payments.abc123.c2.kafka.us-east-2.amazonaws.com */
   internalHost: string;
   ip: string;
-  ports: { plaintext: number; tls: number };
+  ports: { plaintext: number; tls: number; saslScram: number };
   pid: number;
   logFile: string;
 }
@@ -42,8 +54,10 @@ export interface KafkaTestCluster {
   domain: string;
   region: string;
   brokers: KafkaBroker[];
-  /** MSK-style bootstrap strings (GetBootstrapBrokers' BootstrapBrokerString and ...Tls). */
-  bootstrap: { plaintext: string; tls: string };
+  /** MSK-style bootstrap strings (GetBootstrapBrokers' BootstrapBrokerString, ...Tls, ...SaslScram). */
+  bootstrap: { plaintext: string; tls: string; saslScram: string };
+  /** The SASL/SCRAM user made at start (SCRAM-SHA-512 on CLIENT_SASL_SCRAM, 9096); no ACLs apply. */
+  scram: { username: string; password: string };
   zookeeper: { host: string; port: number; pid: number };
   /** Every broker name (client and internal) -> loopback address. */
   addresses: Record<string, string>;
@@ -70,6 +84,8 @@ export interface StartKafkaOptions {
   timeoutMs?: number;
   /** Broker heap, e.g. '384m'. */
   brokerHeap?: string;
+  /** The SASL/SCRAM user; default SCRAM_USER with a random password per start. */
+  scram?: { username?: string; password?: string };
 }
 
 interface Proc {
@@ -89,6 +105,13 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaTes
   const workDir = path.resolve(opts.workDir ?? path.join(ROOT, '.cache/kafka', `run-${ipPrefix}`));
   const timeoutMs = opts.timeoutMs ?? 90_000;
   const heap = opts.brokerHeap ?? '384m';
+  const scram = {
+    username: opts.scram?.username ?? SCRAM_USER,
+    password: opts.scram?.password ?? randomBytes(18).toString('base64url'),
+  };
+  // ConfigCommand's value syntax ([iterations=..,password=..]) has no quoting.
+  if (!/^[A-Za-z0-9_.@-]+$/.test(scram.username) || !/^[A-Za-z0-9_.@-]+$/.test(scram.password))
+    throw new Error('the SCRAM user name and password may hold only letters, digits and _ . @ -');
   if (!/^127\.\d{1,3}\.\d{1,3}$/.test(ipPrefix))
     throw new Error(`ipPrefix must look like 127.x.y: ${ipPrefix}`);
   if (!Number.isInteger(count) || count < 1 || count > 9) throw new Error(`brokers must be 1..9: ${count}`);
@@ -213,12 +236,14 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaTes
         [
           `CLIENT://${host}:${MSK_PORTS.plaintext}`,
           `CLIENT_SECURE://${host}:${MSK_PORTS.tls}`,
+          `CLIENT_SASL_SCRAM://${host}:${MSK_PORTS.saslScram}`,
           `REPLICATION://${host}:${MSK_PORTS.replication}`,
           `REPLICATION_SECURE://${host}:${MSK_PORTS.replicationSecure}`,
         ].join(',');
       const advertised = [
         `CLIENT://${b.host}:${MSK_PORTS.plaintext}`,
         `CLIENT_SECURE://${b.host}:${MSK_PORTS.tls}`,
+        `CLIENT_SASL_SCRAM://${b.host}:${MSK_PORTS.saslScram}`,
         `REPLICATION://${b.internalHost}:${MSK_PORTS.replication}`,
         `REPLICATION_SECURE://${b.internalHost}:${MSK_PORTS.replicationSecure}`,
       ].join(',');
@@ -232,8 +257,13 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaTes
           listeners: listeners(b.ip),
           'advertised.listeners': advertised,
           'listener.security.protocol.map':
-            'CLIENT:PLAINTEXT,CLIENT_SECURE:SSL,REPLICATION:PLAINTEXT,REPLICATION_SECURE:SSL',
+            'CLIENT:PLAINTEXT,CLIENT_SECURE:SSL,CLIENT_SASL_SCRAM:SASL_SSL,REPLICATION:PLAINTEXT,REPLICATION_SECURE:SSL',
           'inter.broker.listener.name': 'REPLICATION',
+          // SASL/SCRAM like MSK: SHA-512 only, the same certificate as CLIENT_SECURE, users'
+          // credentials in ZooKeeper. No authorizer.class.name: no ACLs, any user may do anything.
+          'sasl.enabled.mechanisms': SCRAM_MECHANISM,
+          [`listener.name.client_sasl_scram.${SCRAM_MECHANISM.toLowerCase()}.sasl.jaas.config`]:
+            'org.apache.kafka.common.security.scram.ScramLoginModule required;',
           'ssl.keystore.type': 'PKCS12',
           'ssl.keystore.location': keystorePath,
           'ssl.keystore.password': KEYSTORE_PASSWORD,
@@ -285,6 +315,19 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaTes
     }
     recordPids();
 
+    // The SCRAM user goes into ZooKeeper while the brokers start (ConfigCommand --zookeeper,
+    // the ZooKeeper-mode way to add users before any broker answers): brokers load users'
+    // credentials at startup and follow later changes, so this costs no wall time after them.
+    const userAdded = addScramUser({
+      java,
+      zkConnect: `${zkHost}:${ZK_PORT}`,
+      workDir,
+      logFile: path.join(logDir, 'scram-user.log'),
+      log4j: writeLog4j(workDir, 'tools', 'WARN'),
+      scram,
+    });
+    userAdded.catch(() => undefined); // awaited below
+
     const lookup = mapLookup(addresses);
     const seeds = brokerSpecs.map((b) => `${b.host}:${MSK_PORTS.plaintext}`);
     await waitUntil(
@@ -292,6 +335,15 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaTes
       () => deathError(procs),
       timeoutMs,
       `Kafka cluster did not register ${count} brokers within ${timeoutMs} ms`,
+      logDir,
+    );
+    await userAdded;
+    // Every broker must take the user on its own SASL/SCRAM listener before the cluster is ready.
+    await waitUntil(
+      () => scramUsable(brokerSpecs, lookup, caPem, scram),
+      () => deathError(procs),
+      30_000,
+      `SASL/SCRAM user ${scram.username} not accepted by every broker on ${MSK_PORTS.saslScram}`,
       logDir,
     );
   } catch (error) {
@@ -302,7 +354,7 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaTes
   const brokerProcs = procs.filter((p) => p.name.startsWith('broker-'));
   const brokers: KafkaBroker[] = brokerSpecs.map((b, i) => ({
     ...b,
-    ports: { plaintext: MSK_PORTS.plaintext, tls: MSK_PORTS.tls },
+    ports: { plaintext: MSK_PORTS.plaintext, tls: MSK_PORTS.tls, saslScram: MSK_PORTS.saslScram },
     pid: brokerProcs[i]?.child.pid ?? 0,
     logFile: brokerProcs[i]?.logFile ?? '',
   }));
@@ -315,7 +367,9 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaTes
     bootstrap: {
       plaintext: brokers.map((b) => `${b.host}:${b.ports.plaintext}`).join(','),
       tls: brokers.map((b) => `${b.host}:${b.ports.tls}`).join(','),
+      saslScram: brokers.map((b) => `${b.host}:${b.ports.saslScram}`).join(','),
     },
+    scram,
     zookeeper: { host: zkHost, port: ZK_PORT, pid: procs[0]?.child.pid ?? 0 },
     addresses,
     caPath,
@@ -348,13 +402,13 @@ function props(values: Record<string, string | number | boolean>): string {
   );
 }
 
-function writeLog4j(workDir: string, name: string): string {
+function writeLog4j(workDir: string, name: string, level = 'INFO'): string {
   const file = path.join(workDir, `log4j-${name}.properties`);
   // Console only: each JVM's stdout goes to its own file, which also catches JVM crashes.
   fs.writeFileSync(
     file,
     [
-      'log4j.rootLogger=INFO, stdout',
+      `log4j.rootLogger=${level}, stdout`,
       'log4j.appender.stdout=org.apache.log4j.ConsoleAppender',
       'log4j.appender.stdout.layout=org.apache.log4j.PatternLayout',
       'log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n',
@@ -448,6 +502,94 @@ async function makeCerts(dir: string, domain: string): Promise<{ caPath: string;
     `pass:${KEYSTORE_PASSWORD}`,
   );
   return { caPath: f('ca.pem'), keystorePath: f('broker.p12') };
+}
+
+/**
+ * Adds the SCRAM-SHA-512 user to ZooKeeper with kafka.admin.ConfigCommand. The password goes in
+ * through a file only the owner reads (removed afterwards), never a command line, and is
+ * masked in the tool's output, which lands in logFile.
+ */
+async function addScramUser(o: {
+  java: string[];
+  zkConnect: string;
+  workDir: string;
+  logFile: string;
+  log4j: string;
+  scram: { username: string; password: string };
+}): Promise<void> {
+  const file = path.join(o.workDir, 'scram-user.properties');
+  // Properties syntax: the value is what ConfigCommand's --add-config takes inside [ ].
+  fs.writeFileSync(file, `${SCRAM_MECHANISM}=iterations=${SCRAM_ITERATIONS},password=${o.scram.password}\n`, {
+    mode: 0o600,
+  });
+  const mask = (text: string): string => text.split(o.scram.password).join('***');
+  try {
+    // Niced: on a small machine the brokers starting meanwhile come first.
+    const { stdout, stderr } = await execFileP(
+      'nice',
+      [
+        '-n',
+        '10',
+        'java',
+        '-Xmx128m',
+        ...o.java,
+        `-Dlog4j.configuration=file:${o.log4j}`,
+        '-cp',
+        path.join(LIB_DIR, '*'),
+        'kafka.admin.ConfigCommand',
+        '--zookeeper',
+        o.zkConnect,
+        '--alter',
+        '--add-config-file',
+        file,
+        '--entity-type',
+        'users',
+        '--entity-name',
+        o.scram.username,
+      ],
+      { timeout: 60_000, killSignal: 'SIGKILL' },
+    ).catch((error: Error & { stdout?: string; stderr?: string }) => {
+      fs.writeFileSync(o.logFile, mask(`${error.stdout ?? ''}${error.stderr ?? ''}`));
+      throw new Error(`Kafka testbed: adding SCRAM user ${o.scram.username} failed: ${mask(error.message)}`);
+    });
+    fs.writeFileSync(o.logFile, mask(stdout + stderr));
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
+}
+
+/** True when every broker accepts the SCRAM user on its SASL_SSL listener. */
+async function scramUsable(
+  brokers: Array<{ host: string }>,
+  lookup: ReturnType<typeof mapLookup>,
+  caPem: string,
+  scram: { username: string; password: string },
+): Promise<boolean> {
+  const results = await Promise.all(
+    brokers.map(async (b) => {
+      const admin = new Kafka({
+        clientId: 'testbed-scram-readiness',
+        brokers: [`${b.host}:${MSK_PORTS.saslScram}`],
+        ssl: { ca: [caPem], rejectUnauthorized: true },
+        sasl: { mechanism: 'scram-sha-512', username: scram.username, password: scram.password },
+        socketFactory: resolvingSocketFactory(lookup),
+        connectionTimeout: 2000,
+        authenticationTimeout: 3000,
+        requestTimeout: 3000,
+        retry: { retries: 0 },
+        logLevel: logLevel.NOTHING,
+      }).admin();
+      try {
+        await admin.connect();
+        return true;
+      } catch {
+        return false;
+      } finally {
+        await admin.disconnect().catch(() => undefined);
+      }
+    }),
+  );
+  return results.every(Boolean);
 }
 
 function spawnJava(name: string, args: string[], logFile: string): Proc {

@@ -32,8 +32,20 @@ export interface NetworkTwinOptions {
   region: string;
   /** Account(s) that own the endpoint services and NLBs. */
   providerAccount: string | string[];
-  /** Accounts whose interface and resource endpoints and private hosted zones are materialised. */
+  /**
+   * Accounts whose interface and resource endpoints and private hosted zones are materialised
+   * from the start (each gets its DNS server before startNetworkTwin returns).
+   */
   consumerAccounts: string[];
+  /**
+   * The accounts the AWS twin holds now (e.g. those with a VPC: TwinControl.accounts), asked
+   * on every poll: an account not followed yet gets its clients and DNS server and is read
+   * like a seeded consumer from that poll on (a provider account listed here is read both
+   * ways). Accounts are never dropped: a server's address stays put for the twin's life.
+   */
+  listAccounts?: () => Promise<string[]>;
+  /** Called once per account DNS server, seeded or found later, once it answers. */
+  onAccountDns?: (account: string, dns: { host: string; port: number }) => void | Promise<void>;
   /** Per-account SDK settings; default: the endpoint, static keys and x-moto-account-id. */
   clientConfig?: (account: string) => AwsClientConfig;
   /** First three octets of endpoint addresses; default 127.0.1. */
@@ -82,9 +94,15 @@ export interface NetworkTwinStats {
 }
 
 export interface NetworkTwin {
-  /** DNS server answering from every consumer account's zones (earlier accounts win a tie). */
+  /**
+   * DNS server answering from every followed account's zones (earlier accounts win a tie:
+   * seeded consumers in their order, then accounts found later in the order found).
+   */
   dns: { host: string; port: number };
-  /** One DNS server per consumer account, answering from that account's zones only. */
+  /**
+   * One DNS server per followed account, answering from that account's zones only. The
+   * same object throughout: accounts found later (listAccounts) are added to it.
+   */
   dnsByAccount: Record<string, { host: string; port: number }>;
   /** Current address map: one entry per available interface endpoint, one per child of a resource endpoint. */
   addresses(): EndpointBinding[];
@@ -168,7 +186,8 @@ class AddressPool {
 
 export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<NetworkTwin> {
   const providers = Array.isArray(opts.providerAccount) ? opts.providerAccount : [opts.providerAccount];
-  const consumers = [...opts.consumerAccounts];
+  // Seeded consumers first, then accounts found through listAccounts, in the order found.
+  const consumers: string[] = [];
   const ipPrefix = opts.ipPrefix ?? '127.0.1';
   if (!/^127\.\d{1,3}\.\d{1,3}$/.test(ipPrefix))
     throw new Error(`ipPrefix must look like 127.x.y: ${ipPrefix}`);
@@ -213,18 +232,43 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
   });
   const dnsServers: DnsServer[] = [dnsMain];
   const dnsByAccount: Record<string, { host: string; port: number }> = {};
-  for (const account of consumers) {
+
+  /** Starts following an account: clients, its own DNS server, then onAccountDns. */
+  async function follow(account: string): Promise<void> {
+    if (consumers.includes(account)) return;
+    if (!clients.has(account)) clients.set(account, accountClients(account, configFor(account)));
     const server = await startDnsServer(() => accountViews.get(account) ?? view, {
       host: opts.dnsHost,
       maxTtl: opts.maxTtl,
     });
     dnsServers.push(server);
-    dnsByAccount[account] = { host: server.host, port: server.port };
+    const address = { host: server.host, port: server.port };
+    dnsByAccount[account] = address;
+    consumers.push(account);
+    if (!opts.onAccountDns) return;
+    try {
+      await opts.onAccountDns(account, { ...address });
+    } catch (err) {
+      log(`onAccountDns for ${account} failed: ${describe(err)}`);
+    }
   }
+  for (const account of opts.consumerAccounts) await follow(account);
 
   async function poll(): Promise<void> {
     const started = Date.now();
     const errors: string[] = [];
+    if (opts.listAccounts) {
+      try {
+        for (const account of await opts.listAccounts()) {
+          if (consumers.includes(account)) continue;
+          await follow(account);
+          log(`account ${account} found: DNS ${dnsByAccount[account]?.host}:${dnsByAccount[account]?.port}`);
+        }
+      } catch (err) {
+        // The accounts already followed are read as usual; a new one waits for the next poll.
+        errors.push(`accounts: ${describe(err)}`);
+      }
+    }
     await Promise.all(
       consumers.map(async (account) => {
         try {

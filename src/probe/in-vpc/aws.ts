@@ -1,0 +1,366 @@
+// The AWS calls of `probe --in-vpc`: the probe's temporary execution role, security group and one
+// function per AZ in a consumer VPC, their invocation, and their removal. None of it is a stack
+// resource: it lives only while the probe runs (or until the next run with --keep).
+import {
+  AuthorizeSecurityGroupEgressCommand,
+  CreateSecurityGroupCommand,
+  DeleteSecurityGroupCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeVpcsCommand,
+  RevokeSecurityGroupEgressCommand,
+} from '@aws-sdk/client-ec2';
+import {
+  CreateRoleCommand,
+  DeleteRoleCommand,
+  DeleteRolePolicyCommand,
+  GetRoleCommand,
+  PutRolePolicyCommand,
+} from '@aws-sdk/client-iam';
+import {
+  CreateFunctionCommand,
+  DeleteFunctionCommand,
+  GetFunctionConfigurationCommand,
+  InvokeCommand,
+  UpdateFunctionCodeCommand,
+  type FunctionConfiguration,
+} from '@aws-sdk/client-lambda';
+import { createHash } from 'node:crypto';
+import type { AccountClients } from '../../aws/clients.js';
+import { awsFailure, classify, errorName } from '../../aws/errors.js';
+import { MplError } from '../../errors.js';
+import { TAG_STACK, type WaitOptions } from '../../kinds/kind.js';
+import { poll } from '../../kinds/shared/poll.js';
+
+/** Marks the probe's own resources (besides the stack tag): which consumer they probe from. */
+export const TAG_PROBE = 'msk-privatelink:probe';
+
+/** Lambda's runtime for the bundle (AWS Lambda runtimes: nodejs20.x). */
+export const RUNTIME = 'nodejs20.x';
+
+// What Lambda needs to attach a function to a VPC, and nothing else: the EC2 actions of the managed
+// policy AWSLambdaVPCAccessExecutionRole (AWS managed policy reference). No CloudWatch Logs: the
+// probe's report comes back in the invocation's answer.
+const ENI_POLICY = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [
+    {
+      Effect: 'Allow',
+      Action: [
+        'ec2:CreateNetworkInterface',
+        'ec2:DescribeNetworkInterfaces',
+        'ec2:DescribeSubnets',
+        'ec2:DeleteNetworkInterface',
+        'ec2:AssignPrivateIpAddresses',
+        'ec2:UnassignPrivateIpAddresses',
+      ],
+      Resource: '*',
+    },
+  ],
+});
+const TRUST = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+});
+const POLICY_NAME = 'vpc-network-interfaces';
+
+export interface ProbeSite {
+  stack: string;
+  consumer: string;
+  vpcId: string;
+  /** The probe's names: role, security group and function prefix. */
+  name: string;
+}
+
+const tagsOf = (site: ProbeSite) => ({
+  [TAG_STACK]: site.stack,
+  [TAG_PROBE]: site.consumer,
+  Name: site.name,
+});
+
+async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw awsFailure('PROBE_IN_VPC_FAILED', what, e);
+  }
+}
+
+/** The execution role (made once; IAM is global, so it is eventually consistent: see makeFunction). */
+export async function ensureRole(c: AccountClients, site: ProbeSite): Promise<string> {
+  try {
+    const got = await c.iam.send(new GetRoleCommand({ RoleName: site.name }));
+    if (got.Role?.Arn) {
+      await call(`the probe role ${site.name}`, () =>
+        c.iam.send(
+          new PutRolePolicyCommand({
+            RoleName: site.name,
+            PolicyName: POLICY_NAME,
+            PolicyDocument: ENI_POLICY,
+          }),
+        ),
+      );
+      return got.Role.Arn;
+    }
+  } catch (e) {
+    if (classify(e) !== 'not-found')
+      throw awsFailure('PROBE_IN_VPC_FAILED', `the probe role ${site.name}`, e);
+  }
+  const made = await call(`creating the probe role ${site.name}`, () =>
+    c.iam.send(
+      new CreateRoleCommand({
+        RoleName: site.name,
+        AssumeRolePolicyDocument: TRUST,
+        Description: `msk-privatelink ${site.stack}: the in-VPC probe of ${site.consumer}`,
+        Tags: Object.entries(tagsOf(site)).map(([Key, Value]) => ({ Key, Value })),
+      }),
+    ),
+  );
+  await call(`the probe role ${site.name}`, () =>
+    c.iam.send(
+      new PutRolePolicyCommand({ RoleName: site.name, PolicyName: POLICY_NAME, PolicyDocument: ENI_POLICY }),
+    ),
+  );
+  const arn = made.Role?.Arn;
+  if (!arn)
+    throw new MplError('PROBE_IN_VPC_FAILED', `creating the probe role ${site.name}: no ARN returned`);
+  return arn;
+}
+
+/** The VPC's IPv4 CIDR blocks: where the endpoints are. */
+async function vpcCidrs(c: AccountClients, vpcId: string): Promise<string[]> {
+  const out = await call(`reading VPC ${vpcId}`, () =>
+    c.ec2.send(new DescribeVpcsCommand({ VpcIds: [vpcId] })),
+  );
+  const vpc = out.Vpcs?.[0];
+  const cidrs = [
+    ...new Set([
+      ...(vpc?.CidrBlock ? [vpc.CidrBlock] : []),
+      ...(vpc?.CidrBlockAssociationSet ?? []).flatMap((a) => (a.CidrBlock ? [a.CidrBlock] : [])),
+    ]),
+  ];
+  if (cidrs.length === 0) throw new MplError('PROBE_IN_VPC_FAILED', `VPC ${vpcId} has no IPv4 CIDR block`);
+  return cidrs;
+}
+
+/**
+ * The probe's security group: no ingress, and egress only to the endpoints' ports in the VPC (AWS
+ * adds an allow-all egress rule to a new group: it is revoked). DNS to the VPC's resolver needs no
+ * rule: security groups do not filter traffic to the Amazon DNS server (Amazon VPC user guide,
+ * "Security group rules").
+ */
+export async function ensureSecurityGroup(
+  c: AccountClients,
+  site: ProbeSite,
+  ports: number[],
+): Promise<string> {
+  const found = await call(`the probe security group ${site.name}`, () =>
+    c.ec2.send(
+      new DescribeSecurityGroupsCommand({
+        Filters: [
+          { Name: 'vpc-id', Values: [site.vpcId] },
+          { Name: 'group-name', Values: [site.name] },
+        ],
+      }),
+    ),
+  );
+  const existing = found.SecurityGroups?.[0]?.GroupId;
+  const groupId =
+    existing ??
+    (
+      await call(`creating the probe security group ${site.name}`, () =>
+        c.ec2.send(
+          new CreateSecurityGroupCommand({
+            GroupName: site.name,
+            Description: `msk-privatelink ${site.stack}: in-VPC probe of ${site.consumer}, egress to the endpoints only`,
+            VpcId: site.vpcId,
+            TagSpecifications: [
+              {
+                ResourceType: 'security-group',
+                Tags: Object.entries(tagsOf(site)).map(([Key, Value]) => ({ Key, Value })),
+              },
+            ],
+          }),
+        ),
+      )
+    ).GroupId;
+  if (!groupId)
+    throw new MplError('PROBE_IN_VPC_FAILED', `creating the probe security group ${site.name}: no id`);
+  const cidrs = await vpcCidrs(c, site.vpcId);
+  const sg = (
+    await call(`the probe security group ${site.name}`, () =>
+      c.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] })),
+    )
+  ).SecurityGroups?.[0];
+  const have = sg?.IpPermissionsEgress ?? [];
+  if (have.length > 0)
+    await call(`narrowing the probe security group ${site.name}`, () =>
+      c.ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: have })),
+    );
+  await call(`the probe security group ${site.name}: egress`, () =>
+    c.ec2.send(
+      new AuthorizeSecurityGroupEgressCommand({
+        GroupId: groupId,
+        IpPermissions: [...new Set(ports)]
+          .sort((a, b) => a - b)
+          .map((p) => ({
+            IpProtocol: 'tcp',
+            FromPort: p,
+            ToPort: p,
+            IpRanges: cidrs.map((CidrIp) => ({ CidrIp, Description: 'Kafka through the endpoints' })),
+          })),
+      }),
+    ),
+  );
+  return groupId;
+}
+
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('base64');
+
+async function config(c: AccountClients, name: string): Promise<FunctionConfiguration | undefined> {
+  try {
+    return await c.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name }));
+  } catch (e) {
+    if (classify(e) === 'not-found') return undefined;
+    throw awsFailure('PROBE_IN_VPC_FAILED', `the probe function ${name}`, e);
+  }
+}
+
+/**
+ * One function in one subnet (so its network interface, and the endpoint interface it reaches, are
+ * in that subnet's AZ), made or brought to the bundle's code, and waited for until it is Active.
+ */
+export async function ensureFunction(
+  c: AccountClients,
+  site: ProbeSite,
+  fn: { name: string; roleArn: string; subnetId: string; groupId: string; zip: Uint8Array; timeoutS: number },
+  wait: WaitOptions,
+): Promise<void> {
+  const now = await config(c, fn.name);
+  if (now === undefined) {
+    // A new role takes a few seconds before Lambda can assume it (IAM is eventually consistent):
+    // "The role defined for the function cannot be assumed by Lambda" until then.
+    await poll(`the probe function ${fn.name} to be created`, wait, async () => {
+      try {
+        await c.lambda.send(
+          new CreateFunctionCommand({
+            FunctionName: fn.name,
+            Runtime: RUNTIME,
+            Handler: 'index.handler',
+            Role: fn.roleArn,
+            Code: { ZipFile: fn.zip },
+            Timeout: fn.timeoutS,
+            MemorySize: 256,
+            Description: `msk-privatelink ${site.stack}: in-VPC probe of ${site.consumer}`,
+            VpcConfig: { SubnetIds: [fn.subnetId], SecurityGroupIds: [fn.groupId] },
+            Tags: tagsOf(site),
+          }),
+        );
+        return { done: true, value: undefined };
+      } catch (e) {
+        const msg = e instanceof Error ? e.message : String(e);
+        if (errorName(e) === 'InvalidParameterValueException' && /cannot be assumed/i.test(msg))
+          return { done: false, state: 'waiting for the new role to be usable' };
+        throw awsFailure('PROBE_IN_VPC_FAILED', `creating the probe function ${fn.name}`, e);
+      }
+    });
+  } else if (now.CodeSha256 !== sha256(fn.zip)) {
+    await call(`updating the probe function ${fn.name}`, () =>
+      c.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: fn.name, ZipFile: fn.zip })),
+    );
+  }
+  await poll(`the probe function ${fn.name} to be active`, wait, async () => {
+    const cfg = await config(c, fn.name);
+    if (cfg?.State === 'Failed') return { failed: cfg.StateReason ?? 'State Failed' };
+    if (cfg?.State === 'Active' && cfg.LastUpdateStatus !== 'InProgress')
+      return { done: true, value: undefined };
+    return { done: false, state: `${cfg?.State ?? 'absent'}/${cfg?.LastUpdateStatus ?? '?'}` };
+  });
+}
+
+/** Runs the function once, synchronously; answers its result, or the function's own error. */
+export async function invoke(
+  c: AccountClients,
+  name: string,
+  payload: unknown,
+): Promise<{ result?: unknown; error?: string }> {
+  const out = await call(`invoking the probe function ${name}`, () =>
+    c.lambda.send(
+      new InvokeCommand({
+        FunctionName: name,
+        InvocationType: 'RequestResponse',
+        Payload: new TextEncoder().encode(JSON.stringify(payload)),
+      }),
+    ),
+  );
+  const text = out.Payload ? new TextDecoder().decode(out.Payload) : '';
+  if (out.FunctionError) {
+    let message = text;
+    try {
+      const e = JSON.parse(text) as { errorType?: string; errorMessage?: string };
+      message = `${e.errorType ?? 'Error'}: ${e.errorMessage ?? text}`;
+    } catch {
+      // Not JSON: keep the raw answer.
+    }
+    return { error: message };
+  }
+  try {
+    return { result: JSON.parse(text) as unknown };
+  } catch {
+    return { error: `the probe function answered no JSON: ${text.slice(0, 200)}` };
+  }
+}
+
+/**
+ * Deletes the functions, then the security group once Lambda has released the functions' network
+ * interfaces (DependencyViolation until then: AWS Lambda developer guide, "Giving Lambda functions
+ * access to resources in an Amazon VPC", deleting a function's ENIs can take a while), then the role.
+ */
+export async function removeProbe(
+  c: AccountClients,
+  site: ProbeSite,
+  functions: string[],
+  wait: WaitOptions,
+): Promise<void> {
+  for (const name of functions) {
+    try {
+      await c.lambda.send(new DeleteFunctionCommand({ FunctionName: name }));
+    } catch (e) {
+      if (classify(e) !== 'not-found') throw awsFailure('PROBE_IN_VPC_FAILED', `deleting ${name}`, e);
+    }
+  }
+  const found = await call(`the probe security group ${site.name}`, () =>
+    c.ec2.send(
+      new DescribeSecurityGroupsCommand({
+        Filters: [
+          { Name: 'vpc-id', Values: [site.vpcId] },
+          { Name: 'group-name', Values: [site.name] },
+        ],
+      }),
+    ),
+  );
+  const groupId = found.SecurityGroups?.[0]?.GroupId;
+  if (groupId !== undefined) {
+    await poll(`the probe's network interfaces to be released from ${groupId}`, wait, async () => {
+      try {
+        await c.ec2.send(new DeleteSecurityGroupCommand({ GroupId: groupId }));
+        return { done: true, value: undefined };
+      } catch (e) {
+        const cls = classify(e);
+        if (cls === 'not-found') return { done: true, value: undefined };
+        if (cls === 'in-use') return { done: false, state: `in use (${errorName(e)})` };
+        throw awsFailure('PROBE_IN_VPC_FAILED', `deleting the probe security group ${groupId}`, e);
+      }
+    });
+  }
+  for (const step of [
+    () => c.iam.send(new DeleteRolePolicyCommand({ RoleName: site.name, PolicyName: POLICY_NAME })),
+    () => c.iam.send(new DeleteRoleCommand({ RoleName: site.name })),
+  ]) {
+    try {
+      await step();
+    } catch (e) {
+      if (classify(e) !== 'not-found')
+        throw awsFailure('PROBE_IN_VPC_FAILED', `deleting the probe role ${site.name}`, e);
+    }
+  }
+}
