@@ -32,7 +32,9 @@ const zip = zipSync({ 'index.js': [code, { mtime: new Date('2026-01-01T00:00:00Z
 const file = path.join(OUT, 'probe-lambda.zip');
 writeFileSync(file, zip);
 const size = statSync(file).size;
-console.log(`probe-lambda.zip: ${(size / 1024).toFixed(1)} KiB zipped (${(code.length / 1024).toFixed(1)} KiB bundled), limit ${LIMIT / 1024 / 1024} MB`);
+console.log(
+  `probe-lambda.zip: ${(size / 1024).toFixed(1)} KiB zipped (${(code.length / 1024).toFixed(1)} KiB bundled), limit ${LIMIT / 1024 / 1024} MB`,
+);
 if (size >= LIMIT) {
   console.error(`probe-lambda.zip is ${size} bytes, at or above the ${LIMIT}-byte limit`);
   process.exit(1);

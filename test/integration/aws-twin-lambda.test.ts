@@ -26,6 +26,7 @@ import {
   GetFunctionConfigurationCommand,
   InvokeCommand,
   LambdaClient,
+  UpdateFunctionCodeCommand,
   type CreateFunctionCommandInput,
   type InvokeCommandOutput,
 } from '@aws-sdk/client-lambda';
@@ -58,11 +59,13 @@ function banner(host, port) {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host, port });
     let data = '';
+    let remote;
+    socket.once('connect', () => { remote = socket.remoteAddress; });
     socket.setEncoding('utf8');
     socket.setTimeout(2000, () => { socket.destroy(); reject(new Error('read timed out')); });
     socket.on('data', (chunk) => {
       data += chunk;
-      if (data.includes('\\n')) { socket.destroy(); resolve({ text: data.trim(), remote: socket.remoteAddress }); }
+      if (data.includes('\\n')) { socket.destroy(); resolve({ text: data.trim(), remote }); }
     });
     socket.on('error', reject);
   });
@@ -89,7 +92,9 @@ export const handler = async (event, context) => {
 
 const ZIP = zipSync({ 'index.mjs': strToU8(HANDLER) });
 
-async function rejection(promise: Promise<unknown>): Promise<Error & { $metadata?: { httpStatusCode?: number } }> {
+async function rejection(
+  promise: Promise<unknown>,
+): Promise<Error & { $metadata?: { httpStatusCode?: number } }> {
   try {
     await promise;
   } catch (err) {
@@ -127,8 +132,10 @@ describe('AWS twin: Lambda in a VPC', function () {
   let consumer: Vpc;
   let fnCount = 0;
 
-  const ec2 = (account: string): EC2Client => new EC2Client(clientConfigFor(twin, account, { maxAttempts: 1 }));
-  const iam = (account: string): IAMClient => new IAMClient(clientConfigFor(twin, account, { maxAttempts: 1 }));
+  const ec2 = (account: string): EC2Client =>
+    new EC2Client(clientConfigFor(twin, account, { maxAttempts: 1 }));
+  const iam = (account: string): IAMClient =>
+    new IAMClient(clientConfigFor(twin, account, { maxAttempts: 1 }));
   const lambda = (account: string): LambdaClient =>
     new LambdaClient(clientConfigFor(twin, account, { maxAttempts: 1 }));
 
@@ -143,7 +150,9 @@ describe('AWS twin: Lambda in a VPC', function () {
       subnets.push(s.Subnet!.SubnetId!);
     }
     const groupId = (
-      await e.send(new CreateSecurityGroupCommand({ GroupName: `probe-${cidr}`, Description: 'probe', VpcId: vpcId }))
+      await e.send(
+        new CreateSecurityGroupCommand({ GroupName: `probe-${cidr}`, Description: 'probe', VpcId: vpcId }),
+      )
     ).GroupId!;
     const role = await iam(account).send(
       new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: TRUST_LAMBDA }),
@@ -179,15 +188,16 @@ describe('AWS twin: Lambda in a VPC', function () {
     const out = await ec2(account).send(
       new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }),
     );
-    return (out.NetworkInterfaces ?? []).filter((n) => n.Description?.startsWith(`AWS Lambda VPC ENI-${name}-`));
+    return (out.NetworkInterfaces ?? []).filter((n) =>
+      n.Description?.startsWith(`AWS Lambda VPC ENI-${name}-`),
+    );
   }
 
   before(async () => {
     twin = await startAwsTwin({ delaysMs: DELAYS });
-    dns = await startDnsServer(
-      () => ({ zones: [], hosts: new Map([[BROKER_NAME, [BROKER_IP]]]) }),
-      { host: '127.0.10.53' },
-    );
+    dns = await startDnsServer(() => ({ zones: [], hosts: new Map([[BROKER_NAME, [BROKER_IP]]]) }), {
+      host: '127.0.10.53',
+    });
     broker = createServer((socket) => socket.end('KAFKA-BANNER twin-broker\n'));
     await new Promise<void>((resolve, reject) => {
       broker.once('error', reject);
@@ -207,14 +217,18 @@ describe('AWS twin: Lambda in a VPC', function () {
 
   it('refuses a role Lambda cannot assume; DeleteRole waits for its inline policies (DeleteConflict)', async () => {
     const i = iam(CONSUMER);
-    const ec2Role = await i.send(new CreateRoleCommand({ RoleName: 'ec2-only', AssumeRolePolicyDocument: TRUST_EC2 }));
+    const ec2Role = await i.send(
+      new CreateRoleCommand({ RoleName: 'ec2-only', AssumeRolePolicyDocument: TRUST_EC2 }),
+    );
     for (const Role of [ec2Role.Role!.Arn!, `arn:aws:iam::${CONSUMER}:role/missing`]) {
       const err = await rejection(lambda(CONSUMER).send(new CreateFunctionCommand(spec(consumer, { Role }))));
       assert.equal(err.name, 'InvalidParameterValueException');
       assert.equal(err.message, 'The role defined for the function cannot be assumed by Lambda.');
     }
     const foreign = await rejection(
-      lambda(CONSUMER).send(new CreateFunctionCommand(spec(consumer, { Role: 'arn:aws:iam::111111111111:role/x' }))),
+      lambda(CONSUMER).send(
+        new CreateFunctionCommand(spec(consumer, { Role: 'arn:aws:iam::111111111111:role/x' })),
+      ),
     );
     assert.equal(foreign.name, 'AccessDeniedException');
 
@@ -238,18 +252,30 @@ describe('AWS twin: Lambda in a VPC', function () {
     const l = lambda(CONSUMER);
     const other = await makeVpc(CONSUMER, '10.21', 'probe-role-2');
     const cases: Array<[CreateFunctionCommandInput['VpcConfig'], RegExp]> = [
-      [{ SubnetIds: ['subnet-0000000000000dead'], SecurityGroupIds: [consumer.groupId] }, /InvalidSubnetID\.NotFound/],
+      [
+        { SubnetIds: ['subnet-0000000000000dead'], SecurityGroupIds: [consumer.groupId] },
+        /InvalidSubnetID\.NotFound/,
+      ],
       [{ SubnetIds: consumer.subnets, SecurityGroupIds: ['sg-0000000000000dead'] }, /InvalidGroup\.NotFound/],
       [{ SubnetIds: consumer.subnets, SecurityGroupIds: [other.groupId] }, /not in the subnets' VPC/],
-      [{ SubnetIds: [consumer.subnets[0]!, other.subnets[0]!], SecurityGroupIds: [consumer.groupId] }, /different VPCs/],
+      [
+        { SubnetIds: [consumer.subnets[0]!, other.subnets[0]!], SecurityGroupIds: [consumer.groupId] },
+        /different VPCs/,
+      ],
       [{ SubnetIds: consumer.subnets, SecurityGroupIds: [] }, /must coexist/],
     ];
     for (const [VpcConfig, message] of cases) {
       const err = await rejection(l.send(new CreateFunctionCommand(spec(consumer, { VpcConfig }))));
-      assert.equal(err.name, 'InvalidParameterValueException', `${JSON.stringify(VpcConfig)}: ${err.message}`);
+      assert.equal(
+        err.name,
+        'InvalidParameterValueException',
+        `${JSON.stringify(VpcConfig)}: ${err.message}`,
+      );
       assert.match(err.message, message);
     }
-    const runtime = await rejection(l.send(new CreateFunctionCommand(spec(consumer, { Runtime: 'nodejs16.x' }))));
+    const runtime = await rejection(
+      l.send(new CreateFunctionCommand(spec(consumer, { Runtime: 'nodejs16.x' }))),
+    );
     assert.equal(runtime.name, 'InvalidParameterValueException');
   });
 
@@ -279,6 +305,22 @@ describe('AWS twin: Lambda in a VPC', function () {
     assert.equal(config.StateReasonCode, undefined);
   });
 
+  it('updates code InProgress, then Successful; a second update meanwhile is ResourceConflictException', async () => {
+    const name = await activeFunction(CONSUMER, spec(consumer));
+    const l = lambda(CONSUMER);
+    const v2 = zipSync({ 'index.mjs': strToU8('export const handler = async () => "v2";') });
+    const updated = await l.send(new UpdateFunctionCodeCommand({ FunctionName: name, ZipFile: v2 }));
+    assert.equal(updated.LastUpdateStatus, 'InProgress');
+    const again = await rejection(l.send(new UpdateFunctionCodeCommand({ FunctionName: name, ZipFile: v2 })));
+    assert.equal(again.name, 'ResourceConflictException');
+    assert.match(again.message, /An update is in progress/);
+    await waitFor('Successful', async () => {
+      const c = await l.send(new GetFunctionConfigurationCommand({ FunctionName: name }));
+      return c.LastUpdateStatus === 'Successful' ? true : undefined;
+    });
+    assert.equal(payloadOf(await l.send(new InvokeCommand({ FunctionName: name }))), 'v2');
+  });
+
   it("puts one in-use lambda network interface per subnet in the caller's VPC while the function exists", async () => {
     const name = await activeFunction(CONSUMER, spec(consumer));
     const enis = await lambdaEnis(CONSUMER, consumer.vpcId, name);
@@ -289,7 +331,10 @@ describe('AWS twin: Lambda in a VPC', function () {
       assert.equal(eni.Status, 'in-use');
       assert.equal(eni.RequesterManaged, true);
       assert.equal(eni.OwnerId, CONSUMER);
-      assert.deepEqual(eni.Groups?.map((g) => g.GroupId), [consumer.groupId]);
+      assert.deepEqual(
+        eni.Groups?.map((g) => g.GroupId),
+        [consumer.groupId],
+      );
       assert.match(eni.Attachment?.AttachmentId ?? '', /^ela-attach-/);
       assert.equal(eni.Attachment?.InstanceOwnerId, 'amazon-aws');
     }
@@ -322,7 +367,9 @@ describe('AWS twin: Lambda in a VPC', function () {
     const resolvers = await twin.control.lambdaResolvers();
     assert.ok(resolvers.some((r) => r.vpcId === consumer.vpcId && r.dns === `${dns.host}:${dns.port}`));
 
-    const dry = await lambda(CONSUMER).send(new InvokeCommand({ FunctionName: name, InvocationType: 'DryRun' }));
+    const dry = await lambda(CONSUMER).send(
+      new InvokeCommand({ FunctionName: name, InvocationType: 'DryRun' }),
+    );
     assert.equal(dry.StatusCode, 204);
   });
 
@@ -347,15 +394,31 @@ describe('AWS twin: Lambda in a VPC', function () {
     await waitFor('ENIs released', async () =>
       (await lambdaEnis(CONSUMER, vpc.vpcId, name)).length === 0 ? true : undefined,
     );
-    assert.ok(Date.now() - deletedAt >= DELAYS.lambdaEniReleaseMs - 100, 'ENIs went before lambdaEniReleaseMs');
+    assert.ok(
+      Date.now() - deletedAt >= DELAYS.lambdaEniReleaseMs - 100,
+      'ENIs went before lambdaEniReleaseMs',
+    );
     await e.send(new DeleteSecurityGroupCommand({ GroupId: vpc.groupId }));
     await e.send(new DeleteSubnetCommand({ SubnetId: vpc.subnets[0] }));
+  });
+
+  it("answers injected throttling with Lambda's own TooManyRequestsException (429)", async () => {
+    const name = await activeFunction(CONSUMER, spec(consumer));
+    await twin.control.injectFault({ service: 'lambda', action: 'Invoke', kind: 'throttle', count: 1 });
+    const err = await rejection(lambda(CONSUMER).send(new InvokeCommand({ FunctionName: name })));
+    assert.equal(err.name, 'TooManyRequestsException');
+    assert.equal(err.$metadata?.httpStatusCode, 429);
+    const calls = await twin.control.callCount({ account: CONSUMER, service: 'lambda', action: 'Invoke' });
+    assert.ok(calls >= 1);
   });
 
   it('answers a thrown error with FunctionError Unhandled and the error object', async () => {
     const name = await activeFunction(CONSUMER, spec(consumer));
     const out = await lambda(CONSUMER).send(
-      new InvokeCommand({ FunctionName: name, Payload: JSON.stringify({ action: 'throw', message: 'broker unreachable' }) }),
+      new InvokeCommand({
+        FunctionName: name,
+        Payload: JSON.stringify({ action: 'throw', message: 'broker unreachable' }),
+      }),
     );
     assert.equal(out.StatusCode, 200);
     assert.equal(out.FunctionError, 'Unhandled');
@@ -369,7 +432,11 @@ describe('AWS twin: Lambda in a VPC', function () {
     const name = await activeFunction(CONSUMER, spec(consumer, { Timeout: 1 }));
     const started = Date.now();
     const out = await lambda(CONSUMER).send(
-      new InvokeCommand({ FunctionName: name, Payload: JSON.stringify({ action: 'sleep', ms: 5000 }), LogType: 'Tail' }),
+      new InvokeCommand({
+        FunctionName: name,
+        Payload: JSON.stringify({ action: 'sleep', ms: 5000 }),
+        LogType: 'Tail',
+      }),
     );
     const took = Date.now() - started;
     assert.ok(took >= 1000 && took < 4000, `took ${took} ms`);
@@ -394,7 +461,9 @@ describe('AWS twin: Lambda in a VPC', function () {
     assert.match(text, /END RequestId: [0-9a-f-]+\nREPORT RequestId: [0-9a-f-]+\tDuration: /);
     assert.doesNotMatch(text, /line 0 x/, 'more than the last 4 KB came back');
 
-    const quiet = await l.send(new InvokeCommand({ FunctionName: name, Payload: JSON.stringify({ action: 'spam' }) }));
+    const quiet = await l.send(
+      new InvokeCommand({ FunctionName: name, Payload: JSON.stringify({ action: 'spam' }) }),
+    );
     assert.equal(quiet.LogResult, undefined);
   });
 
@@ -406,7 +475,11 @@ describe('AWS twin: Lambda in a VPC', function () {
       new InvokeCommand({ FunctionName: name, Payload: JSON.stringify({ lookup: 'localhost' }) }),
     );
     assert.equal(out.FunctionError, undefined);
-    const result = payloadOf(out) as { lookup?: { address: string }; lookupError?: string; servers: string[] };
+    const result = payloadOf(out) as {
+      lookup?: { address: string };
+      lookupError?: string;
+      servers: string[];
+    };
     assert.equal(result.lookupError, undefined);
     assert.ok(!result.servers.includes(`${dns.host}:${dns.port}`), `servers ${result.servers.join(', ')}`);
     assert.match(result.lookup?.address ?? '', /^(127\.0\.0\.1|::1)$/);

@@ -1,11 +1,14 @@
 // The testbed's MSK-like Kafka cluster, against real Kafka: TLS by MSK-style broker names
-// with hostname verification, a dynamic advertised.listeners change, a clean stop.
+// with hostname verification, SASL/SCRAM on 9096 with the user made at start, a dynamic
+// advertised.listeners change, a clean stop.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import type tls from 'node:tls';
 import { ConfigResourceTypes, Kafka, logLevel, type Admin, type KafkaConfig } from 'kafkajs';
-import { MSK_PORTS, startKafka, type KafkaTestCluster } from '../testbed/kafka/cluster.js';
+import { MSK_PORTS, SCRAM_USER, startKafka, type KafkaTestCluster } from '../testbed/kafka/cluster.js';
 import { mapLookup, resolvingSocketFactory, type HostLookup } from '../testbed/kafka/socket-factory.js';
 
 const DYNAMIC_BROKER_CONFIG = 2; // DescribeConfigs config source
@@ -93,7 +96,19 @@ describe('testbed: MSK-like Kafka cluster', function () {
         },
       ],
     });
-    const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+    // The broker asked may not have the controller's metadata update yet on a busy machine
+    // (UNKNOWN_TOPIC_OR_PARTITION): ask again for a while.
+    const metaDeadline = Date.now() + 15_000;
+    let meta: Awaited<ReturnType<Admin['fetchTopicMetadata']>>;
+    for (;;) {
+      try {
+        meta = await admin.fetchTopicMetadata({ topics: [topic] });
+        break;
+      } catch (err) {
+        if (Date.now() > metaDeadline || !/does not host this topic-partition/.test(String(err))) throw err;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
     assert.deepEqual(meta.topics[0]?.partitions.map((p) => [p.partitionId, p.leader]).sort(), [
       [0, 1],
       [1, 2],
@@ -172,6 +187,115 @@ describe('testbed: MSK-like Kafka cluster', function () {
     // Same address both times: only the name differs.
     assert.equal(await attempt(b1.host), 'connected');
     assert.equal(await attempt(wrongName), 'ERR_TLS_CERT_ALTNAME_INVALID');
+  });
+
+  const scramClient = (password: string, username = cluster.scram.username): Kafka =>
+    client({
+      brokers: cluster.bootstrap.saslScram.split(','),
+      sasl: { mechanism: 'scram-sha-512', username, password },
+      retry: { retries: 0 },
+    });
+
+  it('SASL/SCRAM: has the user made at start, MSK-style bootstrap string and ports', () => {
+    assert.equal(cluster.scram.username, SCRAM_USER);
+    assert.match(cluster.scram.password, /^[A-Za-z0-9_-]{16,}$/);
+    assert.equal(cluster.bootstrap.saslScram, cluster.brokers.map((b) => `${b.host}:9096`).join(','));
+    assert.deepEqual(
+      cluster.brokers.map((b) => b.ports.saslScram),
+      [9096, 9096, 9096],
+    );
+  });
+
+  it('SASL/SCRAM on 9096: the user reads metadata over TLS, hostname verified, and may create and delete a topic (no ACLs)', async function () {
+    this.timeout(60_000);
+    const resolved = new Set<string>();
+    const admin = client(
+      {
+        brokers: cluster.bootstrap.saslScram.split(','),
+        sasl: {
+          mechanism: 'scram-sha-512',
+          username: cluster.scram.username,
+          password: cluster.scram.password,
+        },
+      },
+      (host) => {
+        resolved.add(host);
+        return mapLookup(cluster.addresses)(host);
+      },
+    ).admin();
+    clients.push(admin);
+    await admin.connect();
+    const { brokers, controller } = await admin.describeCluster();
+    assert.notEqual(controller, null);
+    // Metadata through this listener advertises it: every broker by name on 9096.
+    assert.deepEqual(
+      brokers.map((b) => [b.nodeId, b.host, b.port]).sort(),
+      cluster.brokers.map((b) => [b.id, b.host, MSK_PORTS.saslScram]),
+    );
+    const topic = `scram-${Date.now()}`;
+    assert.equal(await admin.createTopics({ topics: [{ topic }], waitForLeaders: true }), true);
+    assert.ok((await admin.listTopics()).includes(topic));
+    await admin.deleteTopics({ topics: [topic] });
+    await admin.disconnect();
+    assert.ok(resolved.size > 0 && [...resolved].every((h) => h.endsWith(cluster.domain)));
+  });
+
+  it('SASL/SCRAM: refuses a wrong password and an unknown user with an authentication error', async function () {
+    this.timeout(30_000);
+    for (const [password, username] of [
+      [`${cluster.scram.password}x`, cluster.scram.username],
+      [cluster.scram.password, 'nobody'],
+    ] as const) {
+      const admin = scramClient(password, username).admin();
+      clients.push(admin);
+      await assert.rejects(admin.connect(), (err: Error) => {
+        assert.equal(err.name, 'KafkaJSSASLAuthenticationError', `${err.name}: ${err.message}`);
+        assert.match(err.message, /SASL SCRAM SHA512 authentication failed/);
+        return true;
+      });
+    }
+  });
+
+  it('SASL/SCRAM: refuses SCRAM without TLS on 9096 (SASL_SSL, not SASL_PLAINTEXT)', async function () {
+    this.timeout(30_000);
+    const admin = client({
+      brokers: cluster.bootstrap.saslScram.split(','),
+      ssl: false,
+      sasl: {
+        mechanism: 'scram-sha-512',
+        username: cluster.scram.username,
+        password: cluster.scram.password,
+      },
+      retry: { retries: 0 },
+      connectionTimeout: 2000,
+      authenticationTimeout: 2000,
+      requestTimeout: 2000,
+    }).admin();
+    clients.push(admin);
+    // The broker expects a TLS handshake and drops the plaintext SASL handshake request.
+    await assert.rejects(admin.connect(), /Closed connection|ECONNRESET/);
+  });
+
+  it('SASL/SCRAM: keeps the password out of logs, command lines and files on disk', () => {
+    const { password } = cluster.scram;
+    const files = (dir: string): string[] =>
+      fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+        const p = path.join(dir, e.name);
+        if (e.isDirectory()) return p.includes('-data') ? [] : files(p);
+        return [p];
+      });
+    const all = files(cluster.workDir);
+    assert.ok(
+      all.some((f) => f.endsWith('scram-user.log')),
+      'ConfigCommand output kept',
+    );
+    assert.deepEqual(
+      all.filter((f) => fs.readFileSync(f, 'latin1').includes(password)),
+      [],
+      'files holding the password',
+    );
+    for (const pid of [cluster.zookeeper.pid, ...cluster.brokers.map((b) => b.pid)])
+      assert.ok(!fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(password));
   });
 
   it('applies a per-broker advertised.listeners change without a restart, then restores it', async function () {

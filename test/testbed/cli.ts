@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stateFiles } from './up-files.js';
+import { maskSecrets, stateFiles } from './up-files.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
@@ -79,7 +79,7 @@ async function up(opts: Options): Promise<number> {
   if (running && alive(running)) {
     if (fs.existsSync(files.env)) {
       console.log(`# testbed already up (daemon pid ${running}); env in ${files.env}`);
-      console.log(fs.readFileSync(files.env, 'utf8').trimEnd());
+      console.log(maskSecrets(fs.readFileSync(files.env, 'utf8').trimEnd()));
       return 0;
     }
     console.error(`testbed daemon ${running} is starting or stuck; run testbed:down first`);
@@ -116,7 +116,7 @@ async function up(opts: Options): Promise<number> {
     await sleep(100);
   }
   const seconds = (Date.now() - started) / 1000;
-  console.log(fs.readFileSync(files.env, 'utf8').trimEnd());
+  console.log(maskSecrets(fs.readFileSync(files.env, 'utf8').trimEnd()));
   console.log(`# env written to ${path.relative(process.cwd(), files.env) || files.env}: source it`);
   console.log(`# testbed up in ${seconds.toFixed(1)} s (limit 60 s); stop with npm run testbed:down`);
   return 0;

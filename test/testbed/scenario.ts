@@ -276,6 +276,8 @@ export interface KafkaLike {
   clusterId: string;
   region: string;
   brokers: Array<{ id: number; host: string; ip: string }>;
+  /** Present when the cluster has MSK's SASL/SCRAM listener (9096): the seed enables SCRAM. */
+  scram?: { username: string };
 }
 
 export interface ScenarioAccounts {
@@ -326,7 +328,8 @@ export async function seedScenario(
       metadataMode: 'ZOOKEEPER',
       brokerType: 'standard',
       clientBroker: 'TLS_PLAINTEXT',
-      auth: { unauthenticated: true },
+      // SCRAM enabled: GetBootstrapBrokers also answers BootstrapBrokerStringSaslScram (9096).
+      auth: { unauthenticated: true, ...(kafka.scram ? { scram: true } : {}) },
       brokers: kafka.brokers.map((b, i) => ({
         id: b.id,
         endpoint: b.host,

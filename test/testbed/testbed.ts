@@ -59,6 +59,8 @@ export interface Testbed {
   dnsAddress: string;
   caPath: string;
   caPem: string;
+  /** The SASL/SCRAM user of the Kafka cluster (SCRAM-SHA-512 on 9096; no ACLs). */
+  scram: { username: string; password: string };
   aws: AwsTwin;
   /** Wall time of startTestbed. */
   startupMs: number;
@@ -73,17 +75,6 @@ export interface Testbed {
   /** Process ids this testbed started (AWS twin, ZooKeeper, brokers). */
   pids(): number[];
   stop(): Promise<void>;
-}
-
-/**
- * Points the account's Lambda functions at its DNS server, when the AWS twin's control client
- * has setLambdaResolver (checked at run time, so this compiles with or without it).
- */
-async function lambdaResolver(control: TwinControl, account: string, address: string): Promise<void> {
-  const c = control as unknown as {
-    setLambdaResolver?: (account: string, address: string) => Promise<unknown>;
-  };
-  if (typeof c.setLambdaResolver === 'function') await c.setLambdaResolver(account, address);
 }
 
 export async function startTestbed(opts: TestbedOptions = {}): Promise<Testbed> {
@@ -119,7 +110,8 @@ export async function startTestbed(opts: TestbedOptions = {}): Promise<Testbed> 
       consumerAccounts: accounts.consumers,
       // Accounts made later (e.g. with the AWS CLI) are followed once they hold a VPC.
       listAccounts: async () => (await aws.control.accounts(region)).map((a) => a.account),
-      onAccountDns: (account, d) => lambdaResolver(aws.control, account, `${d.host}:${d.port}`),
+      // Lambda functions in an account's VPCs resolve through that account's DNS server.
+      onAccountDns: (account, d) => aws.control.setLambdaResolver(account, `${d.host}:${d.port}`),
       clientConfig: (account) => clientConfigFor(aws, account),
       ipPrefix: opts.endpointIpPrefix,
       dnsPort: opts.dnsPort,
@@ -145,12 +137,16 @@ export async function startTestbed(opts: TestbedOptions = {}): Promise<Testbed> 
       dnsAddress: `${network.dns.host}:${network.dns.port}`,
       caPath: k.caPath,
       caPem: k.caPem,
+      scram: k.scram,
       aws,
       startupMs: Date.now() - started,
       clientConfig: (account) => clientConfigFor(aws, account),
       clients: (account) => clientsFor(aws, account),
       async reset() {
         const next = await resetScenario(target, k, accounts);
+        // The AWS twin's reset forgot the Lambda resolvers; the DNS servers are still there.
+        for (const [account, d] of Object.entries(network.dnsByAccount))
+          await aws.control.setLambdaResolver(account, `${d.host}:${d.port}`);
         testbed.scenario = next;
         testbed.clusterArn = next.clusterArn;
         await network.reconcileNow();
@@ -171,6 +167,9 @@ export async function startTestbed(opts: TestbedOptions = {}): Promise<Testbed> 
         TESTBED_CA: k.caPath,
         TESTBED_CONTROL: aws.controlUrl,
         TESTBED_BOOTSTRAP_TLS: k.bootstrap.tls,
+        TESTBED_BOOTSTRAP_SASL_SCRAM: k.bootstrap.saslScram,
+        TESTBED_SCRAM_USERNAME: k.scram.username,
+        TESTBED_SCRAM_PASSWORD: k.scram.password,
       }),
       pids: () => [aws.pid, k.zookeeper.pid, ...k.brokers.map((b) => b.pid)].filter((p) => p > 0),
       stop: stopAll,

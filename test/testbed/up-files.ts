@@ -21,3 +21,14 @@ export function envLines(env: Record<string, string>): string {
     .map(([k, v]) => `export ${k}=${quote(v)}`)
     .join('\n');
 }
+
+/** Variables .testbed/env holds but `testbed:up` does not print (source the file for them). */
+export const SECRET_ENV = ['TESTBED_SCRAM_PASSWORD'];
+
+/** envLines' text with the secrets' values masked, for the terminal. */
+export function maskSecrets(envText: string): string {
+  return envText.replace(
+    new RegExp(`^(export (?:${SECRET_ENV.join('|')})=).*$`, 'gm'),
+    (_, head: string) => `${head}'***'  # in the env file`,
+  );
+}

@@ -14,6 +14,7 @@ import { syncBuiltinESMExports } from 'node:module';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { setTimeout } from 'node:timers';
 import { format } from 'node:util';
 
 const env = process.env;
@@ -23,7 +24,14 @@ const event = JSON.parse(readFileSync(env.TWIN_EVENT_FILE ?? '/dev/null', 'utf8'
 const timeoutMs = Number(env.TWIN_TIMEOUT_MS ?? 3000);
 const vpcDns = env.TWIN_VPC_DNS ?? '';
 const requestId = env.TWIN_REQUEST_ID ?? '00000000-0000-0000-0000-000000000000';
-for (const key of ['TWIN_RESULT_MARKER', 'TWIN_HANDLER', 'TWIN_EVENT_FILE', 'TWIN_TIMEOUT_MS', 'TWIN_VPC_DNS', 'TWIN_REQUEST_ID']) {
+for (const key of [
+  'TWIN_RESULT_MARKER',
+  'TWIN_HANDLER',
+  'TWIN_EVENT_FILE',
+  'TWIN_TIMEOUT_MS',
+  'TWIN_VPC_DNS',
+  'TWIN_REQUEST_ID',
+]) {
   delete env[key];
 }
 
@@ -44,7 +52,11 @@ function errorObject(err, fallbackType = 'Error') {
       trace: String(err.stack ?? '').split('\n'),
     };
   }
-  return { errorType: typeof err === 'string' ? 'string' : fallbackType, errorMessage: String(err), trace: [] };
+  return {
+    errorType: typeof err === 'string' ? 'string' : fallbackType,
+    errorMessage: String(err),
+    trace: [],
+  };
 }
 
 // Lambda's Node.js runtime writes console output as "<ISO time>\t<request id>\t<LEVEL>\t<message>".
@@ -106,7 +118,10 @@ if (vpcDns) {
     return { family, all: Boolean(o.all) };
   };
   const passThrough = (hostname) =>
-    typeof hostname !== 'string' || isIP(hostname) !== 0 || hostname.toLowerCase() === 'localhost' || hostname === '';
+    typeof hostname !== 'string' ||
+    isIP(hostname) !== 0 ||
+    hostname.toLowerCase() === 'localhost' ||
+    hostname === '';
 
   const lookup = function (hostname, options, callback) {
     if (typeof options === 'function') {
@@ -183,7 +198,11 @@ const handler = mod?.[exportName] ?? mod?.default?.[exportName];
 if (typeof handler !== 'function') {
   finish({
     ok: false,
-    error: { errorType: 'Runtime.HandlerNotFound', errorMessage: `${handlerSetting} is undefined or not exported`, trace: [] },
+    error: {
+      errorType: 'Runtime.HandlerNotFound',
+      errorMessage: `${handlerSetting} is undefined or not exported`,
+      trace: [],
+    },
   });
 }
 try {

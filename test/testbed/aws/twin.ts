@@ -218,7 +218,11 @@ export class TwinControl {
    * one, functions use the system resolver. A reset clears these.
    */
   async setLambdaResolver(account: string, dns: string, vpcId?: string): Promise<void> {
-    await this.call('POST', '/lambda/resolvers', vpcId === undefined ? { account, dns } : { account, dns, vpcId });
+    await this.call(
+      'POST',
+      '/lambda/resolvers',
+      vpcId === undefined ? { account, dns } : { account, dns, vpcId },
+    );
   }
 
   async lambdaResolvers(): Promise<Array<{ account: string; vpcId: string | null; dns: string }>> {

@@ -18,6 +18,7 @@ VpcConfig (GetFunction says VpcId "vpc-123abc") and makes functions Active at on
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import ipaddress
 import json
@@ -37,6 +38,7 @@ from types import SimpleNamespace
 from typing import Any
 from urllib.parse import unquote
 
+import botocore.loaders
 from moto.awslambda.exceptions import CrossAccountNotAllowed, InvalidRoleFormat, LambdaClientError
 from moto.awslambda.models import LambdaBackend, LambdaFunction
 from moto.awslambda.responses import LambdaResponse
@@ -178,15 +180,86 @@ def _vpc_config_get(self: LambdaFunction) -> dict[str, Any] | None:
 _original_get_configuration = LambdaFunction.get_configuration
 
 
+def _updating(self: LambdaFunction) -> bool:
+    until = self.__dict__.get("_tw_update_until")
+    return until is not None and time.monotonic() < until
+
+
 def _get_configuration(self: LambdaFunction, on_create: bool = False) -> dict[str, Any]:
     config = _original_get_configuration(self, on_create)
     if config.get("State") == "Pending":
         # GetFunction of a function being created (API reference, FunctionConfiguration).
         config["StateReason"] = "The function is being created."
         config["StateReasonCode"] = "Creating"
+    if _updating(self):
+        # An update runs for a while: LastUpdateStatus InProgress, then Successful (Lambda
+        # developer guide, "Lambda function states", function updates).
+        config["LastUpdateStatus"] = "InProgress"
+        config["LastUpdateStatusReason"] = "The function is being updated."
+        config["LastUpdateStatusReasonCode"] = "Updating"
     if config.get("VpcConfig") is None:
         config.pop("VpcConfig", None)
     return config
+
+
+# Patched on the backend: moto's LambdaBackend.update_function_code applies the code twice.
+_original_update_code = LambdaBackend.update_function_code
+_original_update_configuration = LambdaBackend.update_function_configuration
+
+
+def _begin_update(self: LambdaFunction) -> None:
+    if self.state != "Active":
+        raise LambdaError(
+            "ResourceConflictException",
+            f"The operation cannot be performed at this time. The function is currently in the following state: {self.state}",
+            409,
+        )
+    if _updating(self):
+        # A second update while one runs (message as Lambda words it, e.g. claudiajs/claudia#226).
+        raise LambdaError(
+            "ResourceConflictException",
+            f"The operation cannot be performed at this time. An update is in progress for resource: {self.function_arn}",
+            409,
+        )
+
+
+def _end_update(self: LambdaFunction) -> dict[str, Any]:
+    delay = STATE.delay_s("lambdaActiveMs")
+    self.__dict__["_tw_update_until"] = time.monotonic() + delay if delay > 0 else None
+    return self.get_configuration()
+
+
+def _update_function_code(
+    backend: LambdaBackend, function_name: str, qualifier: str, body: dict[str, Any]
+) -> dict[str, Any] | None:
+    self = backend.get_function(function_name, qualifier)
+    if body.get("DryRun"):
+        return _original_update_code(backend, function_name, qualifier, body)
+    _begin_update(self)
+    _original_update_code(backend, function_name, qualifier, body)
+    return _end_update(self)
+
+
+def _update_configuration(
+    backend: LambdaBackend, function_name: str, qualifier: str, body: dict[str, Any]
+) -> dict[str, Any] | None:
+    self = backend.get_function(function_name, qualifier)
+    _begin_update(self)
+    new_vpc = None
+    if "VpcConfig" in body:
+        new_vpc = _check_vpc(self.account_id, self.region, body.get("VpcConfig") or {})
+    _original_update_configuration(backend, function_name, qualifier, body)
+    if new_vpc is not None:
+        # New network interfaces for the new subnets and groups; the old ones go as after a delete.
+        vpc_id, subnet_ids, group_ids = new_vpc
+        old = list(self.__dict__.get("_tw_enis") or [])
+        self.__dict__["_tw_vpc_id"] = vpc_id
+        self.__dict__["_tw_enis"] = (
+            _add_enis(self.account_id, self.region, self.function_name, subnet_ids, group_ids) if vpc_id else []
+        )
+        if old:
+            _schedule_release(self.account_id, self.region, old)
+    return _end_update(self)
 
 
 # --- CreateFunction ------------------------------------------------------------------------
@@ -241,7 +314,7 @@ def _trusts_lambda(document: Any) -> bool:
     return False
 
 
-def _check_vpc(backend: LambdaBackend, vpc_config: dict[str, Any]) -> tuple[str | None, list[str], list[str]]:
+def _check_vpc(account: str, region: str, vpc_config: dict[str, Any]) -> tuple[str | None, list[str], list[str]]:
     subnet_ids = list(dict.fromkeys(vpc_config.get("SubnetIds") or []))
     group_ids = list(dict.fromkeys(vpc_config.get("SecurityGroupIds") or []))
     if not subnet_ids and not group_ids:
@@ -253,7 +326,7 @@ def _check_vpc(backend: LambdaBackend, vpc_config: dict[str, Any]) -> tuple[str 
         raise _validation(subnet_ids, "vpcConfig.subnetIds", "Member must have length less than or equal to 16")
     if len(group_ids) > 5:
         raise _validation(group_ids, "vpcConfig.securityGroupIds", "Member must have length less than or equal to 5")
-    ec2 = ec2_backends[backend.account_id][backend.region_name]
+    ec2 = ec2_backends[account][region]
     # Lambda describes them in the caller's account and passes EC2's error on (message form as
     # in aws/aws-lambda-dotnet#60: "Error occurred while DescribeSecurityGroups. EC2 Error Code: ...").
     vpcs = set()
@@ -262,7 +335,7 @@ def _check_vpc(backend: LambdaBackend, vpc_config: dict[str, Any]) -> tuple[str 
             vpcs.add(ec2.get_subnet(subnet_id).vpc_id)
         except EC2ClientError as exc:
             raise _invalid(
-                f"Error occurred while DescribeSubnets. EC2 Error Code: {exc.error_type}. EC2 Error Message: {exc.message}"
+                f"Error occurred while DescribeSubnets. EC2 Error Code: {exc.code}. EC2 Error Message: {exc.message}"
             ) from None
     if len(vpcs) > 1:
         raise _invalid(f"Subnets {', '.join(subnet_ids)} are in different VPCs; a function's subnets must share one VPC.")
@@ -279,17 +352,31 @@ def _check_vpc(backend: LambdaBackend, vpc_config: dict[str, Any]) -> tuple[str 
     return vpc_id, subnet_ids, group_ids
 
 
+@functools.cache
+def _runtimes() -> list[str]:
+    # The Runtime enum of the Lambda API model (botocore lambda/2015-03-31).
+    model = botocore.loaders.Loader().load_service_model("lambda", "service-2")
+    return list(model["shapes"]["Runtime"]["enum"])
+
+
 def _check_spec(backend: LambdaBackend, spec: dict[str, Any]) -> tuple[str | None, list[str], list[str]]:
     package_type = spec.get("PackageType") or "Zip"
     runtime = spec.get("Runtime")
     if package_type == "Zip":
         if not runtime or not spec.get("Handler"):
             raise _invalid("Runtime and Handler are mandatory parameters for functions created with deployment packages.")
+        if runtime not in _runtimes():
+            raise _validation(runtime, "runtime", f"Member must satisfy enum value set: [{', '.join(_runtimes())}]")
         if runtime in BLOCKED_RUNTIMES:
             raise _invalid(
                 f"The runtime parameter of {runtime} is no longer supported for creating or updating AWS Lambda "
                 f"functions. We recommend you use a supported runtime while creating or updating functions."
             )
+        if not str(runtime).startswith("nodejs"):
+            # Not AWS's rule: the twin can only run Node.js code, so it says so up front.
+            raise _invalid(f"The AWS twin runs Node.js functions only; {runtime} is not modelled.")
+    else:
+        raise _invalid("The AWS twin runs .zip packages only; container images are not modelled.")
     timeout = spec.get("Timeout", 3)
     if not 1 <= int(timeout) <= 900:
         raise _validation(timeout, "timeout", "Member must have value between 1 and 900")
@@ -304,7 +391,7 @@ def _check_spec(backend: LambdaBackend, spec: dict[str, Any]) -> tuple[str | Non
             zipfile.ZipFile(io.BytesIO(raw)).testzip()
         except Exception:  # noqa: BLE001 - not base64 or not a zip
             raise _invalid("Could not unzip uploaded file. Please check your file, then try to upload again.") from None
-    return _check_vpc(backend, spec.get("VpcConfig") or {})
+    return _check_vpc(backend.account_id, backend.region_name, spec.get("VpcConfig") or {})
 
 
 _original_create_function = LambdaBackend.create_function
@@ -568,13 +655,13 @@ def _outcome(snap: Snapshot, request_id: str, marker: str, output: str, killed: 
     logs = output.lstrip("\n")
     function_error: str | None = None
     if result is not None and result.get("ok"):
-        payload = json.dumps(result.get("value"), separators=(",", ":"), ensure_ascii=False)
+        payload = _json(result.get("value"))
     elif killed or (result is not None and result.get("timedOut")):
         # Lambda's answer for a timeout (Lambda developer guide, "Troubleshoot invocation issues",
         # Sandbox.Timedout); the log ends with "<time> <id> Task timed out after N.NN seconds".
         function_error = "Unhandled"
         seconds = f"{snap.timeout_s:.2f}"
-        payload = json.dumps(
+        payload = _json(
             {"errorType": "Sandbox.Timedout", "errorMessage": f"RequestId: {request_id} Error: Task timed out after {seconds} seconds"}
         )
         logs += f"{_now_iso()} {request_id} Task timed out after {seconds} seconds\n"
@@ -582,12 +669,12 @@ def _outcome(snap: Snapshot, request_id: str, marker: str, output: str, killed: 
         # An error the handler threw: X-Amz-Function-Error "Unhandled" and the runtime's error
         # object (errorType, errorMessage, trace) as the payload (API reference, Invoke).
         function_error = "Unhandled"
-        payload = json.dumps(result.get("error") or {})
         error = result.get("error") or {}
-        logs += f"{_now_iso()}\t{request_id}\tERROR\tInvoke Error \t{json.dumps(error)}\n"
+        payload = _json(error)
+        logs += f"{_now_iso()}\t{request_id}\tERROR\tInvoke Error \t{payload}\n"
     else:
         function_error = "Unhandled"
-        payload = json.dumps(
+        payload = _json(
             {
                 "errorType": "Runtime.ExitError",
                 "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: exit status {code}",
@@ -602,9 +689,21 @@ def _outcome(snap: Snapshot, request_id: str, marker: str, output: str, killed: 
     return Outcome(payload.encode("utf-8"), function_error, tail)
 
 
+def _json(value: Any) -> str:
+    # As the Node.js runtime's JSON.stringify writes it (no spaces).
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
 def _now_iso() -> str:
     now = time.time()
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z"
+
+
+def _run_quietly(snap: Snapshot, event: bytes, dns: str | None, endpoint: str | None) -> None:
+    try:
+        run_function(snap, event, dns, endpoint)
+    except Exception:  # noqa: BLE001 - an Event invocation has no caller to tell
+        pass
 
 
 def invoke(self: LambdaResponse) -> tuple[int, dict[str, str], str | bytes]:
@@ -630,8 +729,6 @@ def invoke(self: LambdaResponse) -> tuple[int, dict[str, str], str | bytes]:
                 f"The operation cannot be performed at this time. The function is currently in the following state: {fn.state}",
                 409,
             )
-        if fn.package_type != "Zip" or not str(fn.run_time or "").startswith("nodejs"):
-            raise LambdaError("ServiceException", f"The AWS twin runs Node.js zip functions only, not {fn.run_time}.", 500)
         snap = Snapshot(
             account=fn.account_id,
             region=fn.region,
@@ -646,17 +743,20 @@ def invoke(self: LambdaResponse) -> tuple[int, dict[str, str], str | bytes]:
             code=bytes(fn.code_bytes),
             vpc_id=fn.__dict__.get("_tw_vpc_id"),
         )
+    # moto takes the HTTP status from the "status" header (API reference, Invoke: StatusCode 200 for
+    # RequestResponse, 202 for Event, 204 for DryRun).
     headers = {"X-Amz-Executed-Version": snap.version}
     if invocation_type == "DryRun":
-        return 204, headers, ""
+        return 204, {**headers, "status": "204"}, ""
     dns = resolver_for(snap.account, snap.vpc_id)
     host = self.headers.get("Host") or ""
     endpoint = f"http://{host}" if host.startswith(("127.", "localhost", "[::1]")) else None
     if invocation_type == "Event":
-        threading.Thread(target=run_function, args=(snap, body, dns, endpoint), daemon=True).start()
-        return 202, {}, ""
+        threading.Thread(target=_run_quietly, args=(snap, body, dns, endpoint), daemon=True).start()
+        return 202, {"status": "202"}, ""
     outcome = run_function(snap, body, dns, endpoint)
     headers["Content-Type"] = "application/json"
+    headers["status"] = "200"
     if outcome.function_error:
         headers["X-Amz-Function-Error"] = outcome.function_error
     if (self.headers.get("X-Amz-Log-Type") or "None") == "Tail":
@@ -669,6 +769,8 @@ def install() -> None:
     LambdaFunction.state = property(_state_get, _state_set)  # type: ignore[assignment]
     LambdaFunction.vpc_config = property(_vpc_config_get)  # type: ignore[assignment,misc]
     LambdaFunction.get_configuration = _get_configuration  # type: ignore[method-assign]
+    LambdaBackend.update_function_code = _update_function_code  # type: ignore[method-assign]
+    LambdaBackend.update_function_configuration = _update_configuration  # type: ignore[method-assign]
     LambdaBackend.create_function = _create_function  # type: ignore[method-assign]
     LambdaBackend.delete_function = _delete_function  # type: ignore[method-assign]
     LambdaResponse.invoke = invoke  # type: ignore[method-assign,assignment]

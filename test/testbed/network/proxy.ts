@@ -153,7 +153,9 @@ export class TcpProxy {
     flow.upstream = upstream;
     upstream.setNoDelay(true);
     client.setNoDelay(true);
-    upstream.on('error', () => client.resetAndDestroy());
+    // A reset of a client whose write side is already ending fails with EINVAL, and Node 20 then
+    // never releases the socket (the process spins at exit): destroy it plainly in that case.
+    upstream.on('error', () => (client.writableEnded ? client.destroy() : client.resetAndDestroy()));
     upstream.once('close', () => client.destroy());
     upstream.once('connect', () => {
       if (this.mode) return;
