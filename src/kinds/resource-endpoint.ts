@@ -9,8 +9,6 @@
 // out the DNS options (added later, with custom domain names) is not documented: docs/patterns.md.
 import {
   CreateVpcEndpointCommand,
-  DeleteVpcEndpointsCommand,
-  DescribeSubnetsCommand,
   DescribeVpcEndpointsCommand,
   ModifyVpcEndpointCommand,
   paginateDescribeVpcEndpoints,
@@ -31,22 +29,13 @@ import {
   type HandlerCtx,
   type Live,
 } from './kind.js';
-import { compareStrings, ec2Tags, orderStringsLike, tagMap, tagSpec } from './shared/ec2.js';
-import {
-  checkUnsuccessful,
-  isNotFoundCode,
-  logicalOf,
-  refId,
-  tagFilters,
-  unlessGone,
-  untilListed,
-  withClientToken,
-} from './shared/ec2-endpoint.js';
+import { compareStrings, ec2Tags, orderStringsLike, tagMap, tagSpec, azIdsOfSubnets } from './shared/ec2.js';
+import { logicalOf, refId, tagFilters, untilListed, withClientToken } from './shared/ec2-endpoint.js';
 import { childrenOf } from './shared/lattice.js';
 import { poll } from './shared/poll.js';
 import { foundRefs, ofStack, stackTagFilter } from './shared/scan.js';
 import { Ref, Tags } from './shared/schema.js';
-import { ENDPOINT_GONE_STATES } from './vpc-endpoint.js';
+import { deleteAndWait, ENDPOINT_GONE_STATES } from './vpc-endpoint.js';
 
 /**
  * Which custom domain names VPC Lattice makes private hosted zones for: SPECIFIED_DOMAINS_ONLY with
@@ -98,15 +87,6 @@ async function byTags(ctx: HandlerCtx, id: string): Promise<VpcEndpoint | undefi
   );
 }
 
-async function azIdsOf(ctx: HandlerCtx, subnetIds: string[]): Promise<string[]> {
-  if (subnetIds.length === 0) return [];
-  const out = await orGone(`subnets ${subnetIds.join(', ')}`, () =>
-    ctx.aws.ec2.send(new DescribeSubnetsCommand({ SubnetIds: subnetIds })),
-  );
-  const m = new Map((out?.Subnets ?? []).map((s) => [s.SubnetId ?? '', s.AvailabilityZoneId ?? '']));
-  return subnetIds.map((s) => m.get(s) ?? '');
-}
-
 async function observe(
   ctx: HandlerCtx,
   e: VpcEndpoint,
@@ -126,7 +106,7 @@ async function observe(
       vpcId: e.VpcId ?? '',
       resourceConfiguration: logicalOf(ctx, e.ResourceConfigurationArn ?? ''),
       subnetIds,
-      azIds: await azIdsOf(ctx, subnetIds),
+      azIds: await azIdsOfSubnets(ctx, subnetIds),
       securityGroups: orderStringsLike(groups, like?.securityGroups),
       privateDns: e.PrivateDnsEnabled ?? false,
       privateDnsDomains: dnsOn
@@ -153,20 +133,6 @@ function childEntriesOf(e: VpcEndpoint): string[] {
   return (e.DnsEntries ?? []).flatMap((d) => {
     const rcfg = /^[^.]+\.(rcfg-[0-9a-z]+)\./.exec(d.DnsName ?? '')?.[1];
     return rcfg && d.DnsName && d.HostedZoneId ? [`${rcfg}|${d.DnsName}|${d.HostedZoneId}`] : [];
-  });
-}
-
-async function deleteAndWait(ctx: HandlerCtx, what: string, endpointId: string, alreadyDeleting: boolean) {
-  if (!alreadyDeleting) {
-    const out = await unlessGone('DELETE_FAILED', `deleting ${what}`, () =>
-      ctx.aws.ec2.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: [endpointId] })),
-    );
-    checkUnsuccessful(out?.Unsuccessful, 'DELETE_FAILED', `deleting ${what}`, isNotFoundCode);
-  }
-  await poll(`${what} (${endpointId}) to be deleted`, ctx.wait, async () => {
-    const e = await orGone(what, () => byId(ctx, endpointId));
-    if (e === undefined || stateOf(e) === 'deleted') return { done: true, value: undefined };
-    return { done: false, state: e.State ?? 'unknown' };
   });
 }
 
@@ -270,7 +236,13 @@ export const resourceEndpoint = defineKind({
     async remove(ctx, endpointId, props, id) {
       const e = await byId(ctx, endpointId);
       if (e?.VpcEndpointId === undefined || stateOf(e) === 'deleted') return;
-      await deleteAndWait(ctx, `${label(props)} (${id})`, e.VpcEndpointId, stateOf(e) === 'deleting');
+      const deleting = stateOf(e) === 'deleting';
+      await deleteAndWait(
+        ctx,
+        `${label(props)} (${id})`,
+        deleting ? [] : [e.VpcEndpointId],
+        deleting ? [e.VpcEndpointId] : [],
+      );
     },
     tags: ec2Tags,
   }),

@@ -1,7 +1,6 @@
 // Pattern 3's resource gateway (VPC Lattice): the provider VPC's point of entry for the brokers'
 // resource configurations, in one subnet per AZ with its own security group. AWS can change only
 // its security groups in place (UpdateResourceGateway); the name, VPC and subnets need a new one.
-import { DescribeSubnetsCommand } from '@aws-sdk/client-ec2';
 import {
   CreateResourceGatewayCommand,
   DeleteResourceGatewayCommand,
@@ -13,7 +12,7 @@ import { z } from 'zod';
 import { clientToken } from '../planner/names.js';
 import type { Instance } from '../state/instance.js';
 import { defineKind, orGone, resourceHandler, type HandlerCtx, type Live } from './kind.js';
-import { orderStringsLike } from './shared/ec2.js';
+import { orderStringsLike, azIdsOfSubnets } from './shared/ec2.js';
 import { logicalOf, refId } from './shared/ec2-endpoint.js';
 import { deleteWhenFree, LATTICE_GONE, latticeTags, listGateways } from './shared/lattice.js';
 import { poll } from './shared/poll.js';
@@ -43,16 +42,6 @@ async function byName(ctx: HandlerCtx, name: string): Promise<Gateway | undefine
   return found ? byArn(ctx, found.arn as string) : undefined;
 }
 
-/** The gateway reports subnet ids only: their AZ IDs from EC2 (a deleted subnet's stays '', so the diff shows it). */
-async function azIdsOf(ctx: HandlerCtx, subnetIds: string[]): Promise<string[]> {
-  if (subnetIds.length === 0) return [];
-  const out = await orGone(`subnets ${subnetIds.join(', ')}`, () =>
-    ctx.aws.ec2.send(new DescribeSubnetsCommand({ SubnetIds: subnetIds })),
-  );
-  const m = new Map((out?.Subnets ?? []).map((s) => [s.SubnetId ?? '', s.AvailabilityZoneId ?? '']));
-  return subnetIds.map((s) => m.get(s) ?? '');
-}
-
 async function observe(ctx: HandlerCtx, g: Gateway, like: Partial<Props> | undefined): Promise<Live<Props>> {
   const arn = g.arn ?? '';
   const subnetIds = orderStringsLike(g.subnetIds ?? [], like?.subnetIds);
@@ -63,7 +52,7 @@ async function observe(ctx: HandlerCtx, g: Gateway, like: Partial<Props> | undef
       name: g.name ?? '',
       vpcId: g.vpcId ?? '',
       subnetIds,
-      azIds: await azIdsOf(ctx, subnetIds),
+      azIds: await azIdsOfSubnets(ctx, subnetIds),
       securityGroups: orderStringsLike(groups, like?.securityGroups),
       clientToken: like?.clientToken ?? '',
       tags: await latticeTags.read(ctx, arn),

@@ -2,7 +2,6 @@
 import {
   CreateVpcEndpointCommand,
   DeleteVpcEndpointsCommand,
-  DescribeSubnetsCommand,
   DescribeVpcEndpointsCommand,
   ModifyVpcEndpointCommand,
   paginateDescribeVpcEndpoints,
@@ -24,7 +23,7 @@ import {
   type HandlerCtx,
   type Live,
 } from './kind.js';
-import { ec2Tags, orderStringsLike, tagMap, tagSpec } from './shared/ec2.js';
+import { ec2Tags, orderStringsLike, tagMap, tagSpec, azIdsOfSubnets } from './shared/ec2.js';
 import {
   checkUnsuccessful,
   isNotFoundCode,
@@ -96,21 +95,6 @@ async function findLiveByTags(ctx: HandlerCtx, id: string): Promise<VpcEndpoint 
   return live[0];
 }
 
-/** Subnet id -> AZ ID (the planner's azIds follow subnetIds). */
-async function azIdsOf(ctx: HandlerCtx, subnetIds: string[]): Promise<Map<string, string>> {
-  const m = new Map<string, string>();
-  if (subnetIds.length === 0) return m;
-  // A subnet deleted under the endpoint: its AZ ID stays unknown and the diff shows it.
-  const out = await orGone(`subnets ${subnetIds.join(', ')}`, () =>
-    ctx.aws.ec2.send(new DescribeSubnetsCommand({ SubnetIds: subnetIds })),
-  );
-  for (const s of out?.Subnets ?? []) {
-    if (s.SubnetId !== undefined && s.AvailabilityZoneId !== undefined)
-      m.set(s.SubnetId, s.AvailabilityZoneId);
-  }
-  return m;
-}
-
 /** The service's logical id: the desired ref when its name matches, else by the service id in the name. */
 function serviceRefOf(ctx: HandlerCtx, serviceName: string, like: Partial<Props> | undefined): string {
   if (like?.service !== undefined) {
@@ -153,7 +137,6 @@ async function observe(
   like: Partial<Props> | undefined,
 ): Promise<Live<Props>> {
   const subnetIds = orderStringsLike(e.SubnetIds ?? [], like?.subnetIds);
-  const azs = await azIdsOf(ctx, subnetIds);
   const tags = tagMap(e.Tags);
   return {
     physicalId: e.VpcEndpointId ?? '',
@@ -162,7 +145,7 @@ async function observe(
       vpcId: e.VpcId ?? '',
       service: serviceRefOf(ctx, e.ServiceName ?? '', like),
       subnetIds,
-      azIds: subnetIds.map((s) => azs.get(s) ?? ''),
+      azIds: await azIdsOfSubnets(ctx, subnetIds),
       securityGroups: groupRefsOf(
         ctx,
         (e.Groups ?? []).flatMap((g) => (g.GroupId === undefined ? [] : [g.GroupId])),
@@ -225,7 +208,7 @@ async function scan(
 }
 
 /** Deletes endpoints and waits until EC2 no longer lists them (or lists them as deleted). */
-async function deleteAndWait(
+export async function deleteAndWait(
   ctx: HandlerCtx,
   what: string,
   endpointIds: string[],

@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { awsFailure } from '../../aws/errors.js';
 import { MplError } from '../../errors.js';
-import type { TagApi } from '../kind.js';
+import { orGone, type HandlerCtx, type TagApi } from '../kind.js';
 
 /** `{ k: v }` to the `[{ Key, Value }]` list EC2 and ELBv2 take, sorted so calls are reproducible. */
 export function tagList(tags: Record<string, string>): Array<{ Key: string; Value: string }> {
@@ -123,4 +123,17 @@ export async function describeSubnets(
     }
     return { id, cidr: s.CidrBlock, azId: s.AvailabilityZoneId };
   });
+}
+
+/**
+ * The AZ IDs of an endpoint's or gateway's subnets, in their order (AWS reports subnet ids only). A
+ * subnet deleted under the resource keeps '' so the diff shows it.
+ */
+export async function azIdsOfSubnets(ctx: HandlerCtx, subnetIds: string[]): Promise<string[]> {
+  if (subnetIds.length === 0) return [];
+  const out = await orGone(`subnets ${subnetIds.join(', ')}`, () =>
+    ctx.aws.ec2.send(new DescribeSubnetsCommand({ SubnetIds: subnetIds })),
+  );
+  const m = new Map((out?.Subnets ?? []).map((s) => [s.SubnetId ?? '', s.AvailabilityZoneId ?? '']));
+  return subnetIds.map((s) => m.get(s) ?? '');
 }
