@@ -102,14 +102,15 @@ export const ERRORS = {
     hint: 'Use a provisioned MSK cluster; serverless clusters have their own PrivateLink support (VPC connectivity).',
   },
   PATTERN2_KRAFT: {
-    summary: 'Pattern 2 needs per-broker listener changes, which Kafka refuses on KRaft clusters.',
+    summary:
+      "Pattern 2's legacy modes need per-broker listener changes, which Kafka refuses on KRaft clusters.",
     retriable: false,
-    hint: 'Use pattern 1.',
+    hint: 'Leave pattern2.mode out: the planner then uses msk-configuration, which works on KRaft clusters.',
   },
   PATTERN2_BROKER_TYPE: {
-    summary: 'Pattern 2 needs per-broker listener changes, which MSK does not allow on this broker type.',
+    summary: 'Pattern 2 cannot work on this broker type: Serverless in any mode, Express in a legacy mode.',
     retriable: false,
-    hint: 'Use pattern 1 (Express brokers do not allow the change).',
+    hint: 'On Express brokers leave pattern2.mode out (msk-configuration); on Serverless use pattern 1 or 3.',
   },
   PATTERN2_TOO_MANY_LISTENERS: {
     summary: 'Pattern 2 would need more NLB listeners than the 50-per-NLB quota allows.',
@@ -392,6 +393,18 @@ export const ERRORS = {
     summary: 'EC2 reported no AZ ID for a subnet.',
     retriable: false,
     hint: 'Run discover again; if it persists, write the inventory file by hand.',
+  },
+
+  // MSK configuration (pattern 2, msk-configuration mode)
+  MSK_CONFIGURATION_REFUSED: {
+    summary: 'MSK refused the configuration or its application to the cluster (BadRequestException).',
+    retriable: false,
+    hint: "MSK's message names the property or state it refused; fix pattern2 in the config (or wait for the cluster's running operation) and apply again.",
+  },
+  CUSTOM_LISTENERS_INVALID: {
+    summary: 'The custom.advertised.listeners value the plan would set is one MSK refuses.',
+    retriable: false,
+    hint: 'Choose another pattern2.portBase or cluster.listeners so every broker gets its own port outside the ports MSK uses.',
   },
 
   // Kafka

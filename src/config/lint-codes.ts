@@ -11,8 +11,10 @@ export const LINT_RULES = {
   MPL106: 'broker security group not managed',
   MPL107: 'pattern 3: custom domain names under amazonaws.com (unverified with AWS)',
   MPL108: 'pattern 3: a resource endpoint needs free addresses in every subnet (unverified size)',
+  MPL109: 'pattern 2 msk-configuration: MSK restarts every broker',
   MPL201: 'NLBs per region quota',
   MPL202: 'interface endpoints per VPC quota',
   MPL203: 'target groups per region quota',
+  MPL301: 'pattern 2: the mode chosen and why (information)',
 } as const;
 export type LintCode = keyof typeof LINT_RULES;

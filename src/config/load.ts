@@ -114,6 +114,10 @@ export async function loadConfig(file: string): Promise<Config> {
   if (config.cluster.brokersFile !== undefined) {
     config.cluster.brokersFile = path.resolve(path.dirname(file), config.cluster.brokersFile);
   }
+  for (const key of ['clientCertFile', 'clientKeyFile'] as const) {
+    const v = config.pattern2.admin[key];
+    if (v !== undefined) config.pattern2.admin[key] = path.resolve(path.dirname(file), v);
+  }
   if (config.pattern2.admin.caFile !== undefined) {
     config.pattern2.admin.caFile = path.resolve(path.dirname(file), config.pattern2.admin.caFile);
   }

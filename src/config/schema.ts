@@ -104,8 +104,25 @@ const ProviderSection = z.strictObject({
 
 const Pattern2Section = z.strictObject({
   portBase: z.number().int().min(1024).max(65000).default(9001),
-  mode: z.enum(['rewrite', 'additive']).default('rewrite'),
-  /** Rewrite mode: alias the broker names to the NLB inside the provider VPC (the write-up's advice). */
+  /**
+   * How brokers come to advertise their ports: `msk-configuration` (MSK's custom.advertised.listeners
+   * configuration property, applied by MSK with a rolling restart; the default wherever MSK offers it),
+   * or the legacy per-broker dynamic settings `rewrite` / `additive` (ZooKeeper clusters only).
+   * Absent: the planner chooses from the cluster and says why in the plan.
+   */
+  mode: z.enum(['msk-configuration', 'rewrite', 'additive']).optional(),
+  /**
+   * msk-configuration mode: the names brokers advertise. `sibling` (default): `b-<id>-pl.<cluster
+   * domain>`, a new name beside each broker's own in the cluster's sub-domain (covered by the
+   * brokers' wildcard certificate), so clients inside the MSK VPC keep the brokers' own names on
+   * the other listeners and never lose a broker while MSK restarts them. `broker`: the brokers'
+   * own names (the MSK VPC's names then point at the NLB, after the rolling restart).
+   */
+  names: z.enum(['sibling', 'broker']).default('sibling'),
+  /**
+   * msk-configuration and rewrite modes: alias each broker name to the NLB inside the provider VPC
+   * (one private zone per broker name), so in-VPC clients follow the new ports too.
+   */
   providerZone: z.boolean().default(true),
   /** How the tool reaches the brokers' admin API to change their listeners (from inside the MSK VPC). */
   admin: z
@@ -114,6 +131,12 @@ const Pattern2Section = z.strictObject({
       listener: ListenerTypeSchema.optional(),
       /** PEM file of CAs for the brokers' TLS certificates; default the system CAs (MSK's are public). */
       caFile: z.string().regex(/\S/, 'must be a file path').optional(),
+      /**
+       * Mutual TLS (MSK's TLS client authentication): the admin client's certificate and its key, PEM
+       * files. The key is read at run time only, never copied into plans or state.
+       */
+      clientCertFile: z.string().regex(/\S/, 'must be a file path').optional(),
+      clientKeyFile: z.string().regex(/\S/, 'must be a file path').optional(),
       /** SASL/SCRAM: the password is read from this environment variable, never from the file. */
       scram: z
         .strictObject({
@@ -187,7 +210,7 @@ export const ConfigSchema = z
     pattern: z.union([z.literal(1), z.literal(2), z.literal(3)], { error: 'must be 1, 2 or 3' }),
     cluster: ClusterSection,
     provider: ProviderSection,
-    pattern2: Pattern2Section.default({ portBase: 9001, mode: 'rewrite', providerZone: true, admin: {} }),
+    pattern2: Pattern2Section.default({ portBase: 9001, names: 'sibling', providerZone: true, admin: {} }),
     pattern3: Pattern3Section.default({ target: 'dns', dns: 'managed', childrenPerGroupQuota: 60 }),
     consumers: z
       .array(ConsumerSchema)
@@ -261,6 +284,11 @@ export const InventorySchema = z.strictObject({
     .superRefine(unique((b: Broker) => String(b.id), 'broker id'))
     .superRefine(unique((b: Broker) => b.host.toLowerCase(), 'broker host'))
     .superRefine(unique((b: Broker) => b.ip, 'broker ip')),
+  /**
+   * The client listeners enabled on the cluster (MSK's ClientAuthentication and encryption in
+   * transit), as `discover` found them; absent: those of cluster.listeners.
+   */
+  clientListeners: z.array(ListenerTypeSchema).superRefine(unique(String, 'listener')).optional(),
   /** Subnets beyond the brokers' own, with their AZ IDs, as `discover` found them. */
   subnets: z.array(z.strictObject({ id: SubnetId, azId: AzId, cidr: Cidr.optional() })).optional(),
 });

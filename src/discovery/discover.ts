@@ -5,11 +5,12 @@ import {
   DescribeClusterV2Command,
   ListNodesCommand,
   type Cluster,
+  type Provisioned as ProvisionedInfo,
   type ListNodesCommandOutput,
   type NodeInfo,
 } from '@aws-sdk/client-kafka';
 import type { AccountClients } from '../aws/clients.js';
-import { InventorySchema, type Broker, type Inventory } from '../config/schema.js';
+import { InventorySchema, type Broker, type Inventory, type ListenerType } from '../config/schema.js';
 import { MplError } from '../errors.js';
 import { errorName, isNotFound } from '../aws/errors.js';
 
@@ -22,6 +23,33 @@ function arnRegion(arn: string): string | undefined {
  * KRaft clusters say so in their version ("3.7.x.kraft", MSK developer guide "KRaft mode"); Kafka 4 has no
  * ZooKeeper mode at all (KIP-833), so a 4.x version is KRaft whatever its suffix.
  */
+/**
+ * The client listeners a provisioned cluster serves, from its authentication and encryption in
+ * transit settings (MSK developer guide, "Port information" and "Authentication and authorization
+ * for Apache Kafka APIs"): TLS 9094 unless client-broker encryption is PLAINTEXT only, plaintext
+ * 9092 when it allows plaintext, each only with unauthenticated or mutual-TLS access (or no
+ * authentication settings at all); SASL/SCRAM 9096 and IAM 9098 when enabled. Undefined when MSK
+ * reported no settings to read.
+ */
+export function clientListenersOf(prov: ProvisionedInfo | undefined): ListenerType[] | undefined {
+  if (prov === undefined) return undefined;
+  const auth = prov.ClientAuthentication;
+  const inTransit = prov.EncryptionInfo?.EncryptionInTransit?.ClientBroker ?? 'TLS';
+  const open =
+    auth === undefined ||
+    auth.Unauthenticated?.Enabled === true ||
+    auth.Tls?.Enabled === true ||
+    (auth.Tls !== undefined &&
+      auth.Tls.Enabled === undefined &&
+      (auth.Tls.CertificateAuthorityArnList?.length ?? 0) > 0);
+  const out: ListenerType[] = [];
+  if (open && inTransit !== 'PLAINTEXT') out.push('tls');
+  if (auth?.Sasl?.Scram?.Enabled === true) out.push('sasl_scram');
+  if (auth?.Sasl?.Iam?.Enabled === true) out.push('iam');
+  if (open && inTransit !== 'TLS') out.push('plaintext');
+  return out;
+}
+
 export function metadataModeOf(kafkaVersion: string): 'zookeeper' | 'kraft' {
   if (/kraft/i.test(kafkaVersion)) return 'kraft';
   const major = Number(/^(\d+)\./.exec(kafkaVersion)?.[1]);
@@ -145,6 +173,8 @@ export async function discover(clients: AccountClients, clusterArn: string): Pro
   // Express brokers run on express.* instance types (MSK developer guide, "Express brokers").
   const brokerType = prov?.BrokerNodeGroupInfo?.InstanceType?.startsWith('express.') ? 'express' : 'standard';
 
+  const clientListeners = clientListenersOf(prov);
+
   const nodes = await listBrokers(clients, clusterArn);
   if (nodes.length === 0)
     throw new MplError('NO_BROKERS', `MSK cluster ${name} (${clusterArn}) has no brokers`);
@@ -199,6 +229,7 @@ export async function discover(clients: AccountClients, clusterArn: string): Pro
     kafkaVersion,
     metadataMode: metadataModeOf(kafkaVersion),
     brokerType,
+    ...(clientListeners ? { clientListeners } : {}),
     vpcId: vpcs[0],
     brokers,
     subnets: [...subnets.values()]

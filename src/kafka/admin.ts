@@ -46,8 +46,16 @@ export function directSocketFactory(
   tlsDefaults: tls.ConnectionOptions = {},
 ): ISocketFactory {
   const ipOf = new Map(brokers.map((b) => [b.host.toLowerCase(), b.ip]));
+  // Another name a broker advertises (pattern 2's `b-<id>-pl.<domain>`) leads to the same broker.
+  const byId = new Map(brokers.map((b) => [b.id, b.ip]));
+  const ipOfName = (host: string): string | undefined => {
+    const known = ipOf.get(host.toLowerCase());
+    if (known !== undefined) return known;
+    const id = /^b-([1-9]\d*)(?:-pl)?\./i.exec(host)?.[1];
+    return id === undefined ? undefined : byId.get(Number(id));
+  };
   return ({ host, ssl, onConnect }) => {
-    const ip = ipOf.get(host.toLowerCase()) ?? host;
+    const ip = ipOfName(host) ?? host;
     // kafkajs hands over `ssl: true` unchanged when the client was configured with `ssl: true`.
     const sslOpts: tls.ConnectionOptions | undefined =
       typeof ssl === 'object' && ssl !== null ? ssl : (ssl as unknown) === true ? {} : undefined;

@@ -263,10 +263,13 @@ const handler: Handler<Props> = {
   },
 };
 
-/** MSK names a broker `b-<broker id>.<cluster domain>`: the broker id in a record's name in the cluster's zone. */
-function brokerIdInName(name: string, zoneName: string): number | undefined {
-  const m = /^b-([1-9]\d*)\.(.+)$/.exec(name);
-  return m && m[2] === zoneName ? Number(m[1]) : undefined;
+/**
+ * MSK names a broker `b-<broker id>.<cluster domain>`, and pattern 2 adds `b-<broker id>-pl.<cluster
+ * domain>` (its PrivateLink name): the broker in a record's name in the cluster's zone.
+ */
+function brokerInName(name: string, zoneName: string): { id: number; sibling: boolean } | undefined {
+  const m = /^b-([1-9]\d*)(-pl)?\.(.+)$/.exec(name);
+  return m && m[3] === zoneName ? { id: Number(m[1]), sibling: m[2] !== undefined } : undefined;
 }
 
 /**
@@ -314,8 +317,16 @@ async function scan(
         const expected = targetOf(rr.AliasTarget.DNSName ?? '');
         const endpoint = expected?.kind === 'vpc-endpoint' ? tryParseId(expected.id) : undefined;
         const key = endpoint?.kind === 'vpc-endpoint' ? endpoint.broker : undefined;
-        const brokerId = key !== undefined ? brokerIdOf(key) : brokerIdInName(name, zoneName);
-        if (brokerId === undefined) {
+        // A zone of exactly one broker name (pattern 2's in the provider VPC) says whose in its id.
+        const zoneBroker =
+          owner.broker !== undefined && name === zoneName
+            ? { id: brokerIdOf(owner.broker), sibling: owner.sibling === true }
+            : undefined;
+        const broker =
+          key !== undefined
+            ? { id: brokerIdOf(key), sibling: false }
+            : (zoneBroker ?? brokerInName(name, zoneName));
+        if (broker === undefined) {
           ctx.log(
             `dns record ${name} in ${zone.id} (${zoneId}): no broker in its target or name, so no logical id; left out`,
           );
@@ -323,8 +334,8 @@ async function scan(
         }
         const id: string =
           owner.scope === 'provider'
-            ? ids.providerRecord({ id: brokerId })
-            : ids.consumerRecord(owner.owner, { id: brokerId });
+            ? ids.providerRecord({ id: broker.id }, broker.sibling)
+            : ids.consumerRecord(owner.owner, { id: broker.id }, broker.sibling);
         const acceptance = endpoint?.kind === 'vpc-endpoint' ? [ids.acceptanceFor(formatId(endpoint))] : [];
         return [
           {

@@ -2,6 +2,7 @@
 // the engine, the plan file, state and cost read kinds only through this list.
 import { z } from 'zod';
 import { brokerListenerConfig } from './broker-listener-config.js';
+import { clusterConfiguration } from './cluster-configuration.js';
 import { dnsRecord } from './dns-record.js';
 import { endpointConnectionAcceptance } from './endpoint-connection-acceptance.js';
 import { endpointServicePermissions } from './endpoint-service-permissions.js';
@@ -43,6 +44,7 @@ export const KINDS = [
   'resource-share',
   'resource-share-acceptance',
   'resource-endpoint',
+  'cluster-configuration',
 ] as const;
 export type Kind = (typeof KINDS)[number];
 
@@ -65,6 +67,7 @@ const REGISTRY = {
   'resource-share': resourceShare,
   'resource-share-acceptance': resourceShareAcceptance,
   'resource-endpoint': resourceEndpoint,
+  'cluster-configuration': clusterConfiguration,
 } as const satisfies Record<Kind, KindDef>;
 
 export type PropsOf<K extends Kind> = z.infer<(typeof REGISTRY)[K]['props']>;

@@ -18,19 +18,45 @@ export async function kafkaAccessFor(
   if (type === 'iam') {
     throw new MplError(
       'ADMIN_IAM_UNSUPPORTED',
-      'pattern2.admin.listener iam is not supported yet: use tls or sasl_scram',
+      'pattern2.admin.listener iam: the admin client speaks TLS, mutual TLS (clientCertFile, clientKeyFile) and ' +
+        'SASL/SCRAM, not IAM (SASL OAUTHBEARER with AWS signatures); choose one of those the cluster also serves, or ' +
+        'leave pattern2.mode out (msk-configuration needs no admin access)',
       {
         where: `${configFile}: pattern2.admin.listener`,
       },
     );
   }
-  let ssl: KafkaAccess['listener']['ssl'] = type !== 'plaintext';
-  if (type !== 'plaintext' && admin.caFile !== undefined) {
+  const read = async (file: string, field: string): Promise<string> => {
     try {
-      ssl = { ca: [await readFile(admin.caFile, 'utf8')], rejectUnauthorized: true };
+      return await readFile(file, 'utf8');
     } catch {
-      throw new InputError(`${configFile}: pattern2.admin.caFile`, `cannot read ${admin.caFile}`);
+      throw new InputError(`${configFile}: pattern2.admin.${field}`, `cannot read ${file}`);
     }
+  };
+  if ((admin.clientCertFile === undefined) !== (admin.clientKeyFile === undefined)) {
+    throw new InputError(
+      `${configFile}: pattern2.admin.${admin.clientCertFile === undefined ? 'clientCertFile' : 'clientKeyFile'}`,
+      'mutual TLS needs both clientCertFile and clientKeyFile',
+    );
+  }
+  if (admin.clientCertFile !== undefined && type !== 'tls') {
+    throw new InputError(
+      `${configFile}: pattern2.admin.clientCertFile`,
+      `mutual TLS is MSK's TLS client authentication, on the tls listener (9094), not ${type}`,
+    );
+  }
+  let ssl: KafkaAccess['listener']['ssl'] = type !== 'plaintext';
+  if (type !== 'plaintext' && (admin.caFile !== undefined || admin.clientCertFile !== undefined)) {
+    ssl = {
+      rejectUnauthorized: true,
+      ...(admin.caFile !== undefined ? { ca: [await read(admin.caFile, 'caFile')] } : {}),
+      ...(admin.clientCertFile !== undefined && admin.clientKeyFile !== undefined
+        ? {
+            cert: await read(admin.clientCertFile, 'clientCertFile'),
+            key: await read(admin.clientKeyFile, 'clientKeyFile'),
+          }
+        : {}),
+    };
   }
   const listener: KafkaAccess['listener'] = { port: LISTENER_PORTS[type], ssl };
   if (type === 'sasl_scram') {

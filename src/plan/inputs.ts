@@ -43,9 +43,14 @@ export async function planInputs(
     config: digestOf(await read(configFile, configFile)),
     inventory: inventoryDigest(inventory),
   };
-  const ca = config.pattern2.admin.caFile;
-  if (ca !== undefined)
-    digests['pattern2.admin.caFile'] = digestOf(await read(ca, `${configFile}: pattern2.admin.caFile`));
+  // Files the admin client reads (the key is not: a plan carries nothing of a secret).
+  for (const field of ['caFile', 'clientCertFile'] as const) {
+    const file = config.pattern2.admin[field];
+    if (file !== undefined)
+      digests[`pattern2.admin.${field}`] = digestOf(
+        await read(file, `${configFile}: pattern2.admin.${field}`),
+      );
+  }
   const brokers = [...inventory.brokers]
     .sort((a, b) => a.id - b.id)
     .map(({ id, host, ip, subnetId }) => ({ id, host, ip, subnetId }));

@@ -42,7 +42,7 @@ const finding = <S extends z.ZodType>(severity: S) =>
     severity,
     message: z.string(),
   });
-const Severity = z.enum(['error', 'warning']);
+const Severity = z.enum(['error', 'warning', 'info']);
 
 export const PlanJsonChangeSchema = z.strictObject({
   action: z.enum(ACTIONS),
@@ -60,7 +60,9 @@ export const PlanJsonChangeSchema = z.strictObject({
 export const PlanJsonSchema = z.strictObject({
   changes: z.array(PlanJsonChangeSchema),
   summary: z.strictObject({ create: Count, update: Count, replace: Count, delete: Count, noop: Count }),
-  findings: z.array(finding(Severity)).describe('every lint finding'),
+  findings: z
+    .array(finding(Severity))
+    .describe('every lint finding, and notes (info) on what the planner chose'),
   warnings: z.array(finding(z.literal('warning'))).describe('the findings of severity warning'),
   errors: z.array(finding(z.literal('error'))).describe('the findings of severity error: plan exits 1'),
 });

@@ -54,13 +54,19 @@ export function renderPlan(
     }
   }
   for (const f of findings) {
-    const label = f.severity === 'error' ? c.red(c.bold('Error')) : c.yellow(c.bold('Warning'));
+    const word = f.severity === 'error' ? 'Error' : f.severity === 'warning' ? 'Warning' : 'Note';
+    const label =
+      f.severity === 'error'
+        ? c.red(c.bold(word))
+        : f.severity === 'warning'
+          ? c.yellow(c.bold(word))
+          : c.bold(word);
     const [first = '', ...rest] = wrapText(
-      `${f.severity === 'error' ? 'Error' : 'Warning'} [${f.code}]: ${f.message}`,
+      `${word} [${f.code}]: ${f.message}`,
       layoutWidth(opts.width),
       '  ',
     );
-    out.push(first.replace(/^(Error|Warning)/, label), ...rest);
+    out.push(first.replace(/^(Error|Warning|Note)/, label), ...rest);
   }
   if (findings.length > 0) out.push('');
   out.push(

@@ -45,6 +45,11 @@ interface Parts {
   broker: BrokerKey;
   listener: ListenerType;
   ports: PortRange;
+  /**
+   * With `broker`: the segment is `b-<n>-pl`, the broker's PrivateLink name (pattern 2 in
+   * msk-configuration mode advertises `b-<n>-pl.<cluster domain>` beside the broker's own name).
+   */
+  sibling: true;
 }
 // One member per kind (K distributes), so `p.kind === 'listener'` narrows. Parts a shape lacks are
 // typed `?: undefined`, so `p.broker` reads on any ParsedId.
@@ -67,8 +72,9 @@ export type ParsedId =
   | Shape<BrokerOwner | BootstrapOwner, 'target-group' | 'listener', 'listener'>
   | Shape<BrokerOwner, 'broker-listener-config'>
   | Shape<ProviderOwner, 'security-group-rule', 'ports'>
-  | Shape<ProviderOwner | ConsumerOwner, 'hosted-zone'>
-  | Shape<ProviderOwner | ConsumerOwner, 'dns-record', 'broker'>
+  // The provider VPC has one zone per broker name (pattern 2): `provider/hosted-zone/b-<n>`.
+  | Shape<ProviderOwner | ConsumerOwner, 'hosted-zone', never, 'broker' | 'sibling'>
+  | Shape<ProviderOwner | ConsumerOwner, 'dns-record', 'broker', 'sibling'>
   // Pattern 1: one endpoint (and acceptance) per broker; pattern 2: one per consumer, no third part.
   | Shape<ConsumerOwner, 'vpc-endpoint' | 'endpoint-connection-acceptance', never, 'broker'>
   | Shape<ConsumerOwner, 'ssm-parameter'>
@@ -78,7 +84,9 @@ export type ParsedId =
   // The group configuration is `shared`, each broker's child is owned by the broker.
   | Shape<BrokerOwner | SharedOwner, 'resource-configuration'>
   | Shape<SharedOwner, 'resource-share'>
-  | Shape<ConsumerOwner, 'resource-share-acceptance' | 'resource-endpoint'>;
+  | Shape<ConsumerOwner, 'resource-share-acceptance' | 'resource-endpoint'>
+  // Pattern 2's MSK configuration (custom.advertised.listeners) on the cluster.
+  | Shape<SharedOwner, 'cluster-configuration'>;
 export type ParsedOf<K extends IdKind> = Extract<ParsedId, { kind: K }>;
 
 /** Per kind: the owners it may have and what its third segment is. Drives parseId; mirrors ParsedId. */
@@ -90,7 +98,7 @@ const SHAPES: Record<IdKind, { scopes: readonly Scope[]; part?: keyof Parts; opt
   listener: { scopes: ['broker', 'bootstrap'], part: 'listener' },
   'broker-listener-config': { scopes: ['broker'] },
   'security-group-rule': { scopes: ['provider'], part: 'ports' },
-  'hosted-zone': { scopes: ['provider', 'consumer'] },
+  'hosted-zone': { scopes: ['provider', 'consumer'], part: 'broker', optional: true },
   'dns-record': { scopes: ['provider', 'consumer'], part: 'broker' },
   'vpc-endpoint': { scopes: ['consumer'], part: 'broker', optional: true },
   'endpoint-connection-acceptance': { scopes: ['consumer'], part: 'broker', optional: true },
@@ -101,11 +109,15 @@ const SHAPES: Record<IdKind, { scopes: readonly Scope[]; part?: keyof Parts; opt
   'resource-share': { scopes: ['shared'] },
   'resource-share-acceptance': { scopes: ['consumer'] },
   'resource-endpoint': { scopes: ['consumer'] },
+  'cluster-configuration': { scopes: ['shared'] },
 };
 
 // ---------------------------------------------------------------- segments
 
 const BROKER_KEY = /^b-([1-9]\d*)$/;
+const SIBLING_KEY = /^(b-[1-9]\d*)-pl$/;
+/** The kinds whose broker part may name the broker's PrivateLink name instead (`b-<n>-pl`). */
+const SIBLING_KINDS: ReadonlySet<IdKind> = new Set(['dns-record', 'hosted-zone']);
 const PORT_RANGE = /^([1-9]\d*)(?:-([1-9]\d*))?$/;
 
 function brokerKey(b: BrokerRef): BrokerKey {
@@ -128,6 +140,9 @@ function consumer(name: ConsumerName): ConsumerName {
   return name;
 }
 
+const brokerPart = (b: BrokerRef, sibling: boolean): string =>
+  sibling ? `${brokerKey(b)}-pl` : brokerKey(b);
+
 const ownerKey = <W extends string>(o: BrokerRef | W): BrokerKey | W =>
   typeof o === 'string' ? o : brokerKey(o);
 
@@ -148,7 +163,8 @@ function join<K extends IdKind>(owner: string, kind: K, part?: string): LogicalI
 
 /** The id string of a parsed id: formatId(parseId(s)) === s for every id parseId accepts. */
 export function formatId<P extends ParsedId>(p: P): LogicalId<P['kind']> {
-  return join(p.owner, p.kind, p.listener ?? p.broker ?? (p.ports && rangeText(p.ports)));
+  const broker = p.broker && (p.sibling ? `${p.broker}-pl` : p.broker);
+  return join(p.owner, p.kind, p.listener ?? broker ?? (p.ports && rangeText(p.ports)));
 }
 
 const KIND_SET: ReadonlySet<string> = new Set(ID_KINDS);
@@ -185,8 +201,13 @@ export function tryParseId(id: string): ParsedId | undefined {
   switch (shape.part) {
     case undefined:
       return undefined;
-    case 'broker':
-      return BROKER_KEY.test(text) ? ({ scope, owner, kind, broker: text } as ParsedId) : undefined;
+    case 'broker': {
+      if (BROKER_KEY.test(text)) return { scope, owner, kind, broker: text } as ParsedId;
+      const sibling = SIBLING_KINDS.has(kind as IdKind) ? SIBLING_KEY.exec(text)?.[1] : undefined;
+      return sibling === undefined
+        ? undefined
+        : ({ scope, owner, kind, broker: sibling, sibling: true } as ParsedId);
+    }
     case 'listener':
       return LISTENER_SET.has(text) ? ({ scope, owner, kind, listener: text } as ParsedId) : undefined;
     case 'ports': {
@@ -246,10 +267,15 @@ export const ids = {
     if (!isPort(from) || !isPort(to) || from > to) throw new Error(`planner bug: port range ${from}-${to}`);
     return join('provider', 'security-group-rule', rangeText({ from, to }));
   },
-  /** `provider/hosted-zone` (pattern 2 rewrite mode). */
-  providerZone: () => join('provider', 'hosted-zone'),
-  /** `provider/dns-record/b-<n>`. */
-  providerRecord: (b: BrokerRef) => join('provider', 'dns-record', brokerKey(b)),
+  /**
+   * `provider/hosted-zone/b-<n>`: the provider VPC's zone for one broker name (pattern 2), so the
+   * cluster's other names (bootstrap, ZooKeeper, replication) keep resolving through MSK.
+   * `provider/hosted-zone` (no broker) is the whole-sub-domain zone of earlier versions.
+   */
+  providerZone: (b?: BrokerRef, sibling = false) =>
+    join('provider', 'hosted-zone', b && brokerPart(b, sibling)),
+  /** `provider/dns-record/b-<n>`, or `.../b-<n>-pl` for the broker's PrivateLink name. */
+  providerRecord: (b: BrokerRef, sibling = false) => join('provider', 'dns-record', brokerPart(b, sibling)),
 
   /** `<consumer>/security-group`. */
   consumerSecurityGroup: (name: ConsumerName) => join(consumer(name), 'security-group'),
@@ -263,8 +289,9 @@ export const ids = {
     const p = parseId(endpoint);
     return join(p.owner, 'endpoint-connection-acceptance', p.broker);
   },
-  /** `<consumer>/dns-record/b-<n>`. */
-  consumerRecord: (name: ConsumerName, b: BrokerRef) => join(consumer(name), 'dns-record', brokerKey(b)),
+  /** `<consumer>/dns-record/b-<n>`, or `.../b-<n>-pl` for the broker's PrivateLink name. */
+  consumerRecord: (name: ConsumerName, b: BrokerRef, sibling = false) =>
+    join(consumer(name), 'dns-record', brokerPart(b, sibling)),
   /** `<consumer>/ssm-parameter`: the bootstrap-servers parameter. */
   bootstrapParameter: (name: ConsumerName) => join(consumer(name), 'ssm-parameter'),
 
@@ -281,6 +308,9 @@ export const ids = {
   shareAcceptance: (name: ConsumerName) => join(consumer(name), 'resource-share-acceptance'),
   /** `<consumer>/resource-endpoint`: the consumer's VPC endpoint of type Resource. */
   resourceEndpoint: (name: ConsumerName) => join(consumer(name), 'resource-endpoint'),
+
+  /** `shared/cluster-configuration`: pattern 2's MSK configuration applied to the cluster. */
+  clusterConfiguration: () => join('shared', 'cluster-configuration'),
 } as const;
 
 // ---------------------------------------------------------------- port-assignment keys

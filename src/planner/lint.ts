@@ -1,10 +1,12 @@
 import { LINT_RULES, type LintCode } from '../config/lint-codes.js';
 import { LISTENER_PORTS } from '../config/schema.js';
 import type { PlanInput } from './input.js';
+import { pattern2Mode, type ModeChoice } from './pattern2-mode.js';
 import type { Resource } from '../kinds/index.js';
 import { KAFKA_DEFAULT_CONNECTIONS_MAX_IDLE_MS, NLB_IDLE_TIMEOUT_MS, QUOTAS } from './quotas.js';
 
-export type Severity = 'error' | 'warning';
+/** `info`: what the planner chose and why (never stops a plan, never filtered by lint.allow). */
+export type Severity = 'error' | 'warning' | 'info';
 export interface Finding {
   /** Stable: users list it in lint.allow, scripts match on it. */
   code: string;
@@ -16,7 +18,10 @@ export interface Finding {
  * Lints a plan. Errors stop `plan` and `apply` unless their code is in `lint.allow`, which turns them
  * into warnings (an explicit opt-in); an allowed warning is dropped.
  */
-export function lint(input: Pick<PlanInput, 'config' | 'consumerSubnets'>, resources: Resource[]): Finding[] {
+export function lint(
+  input: Pick<PlanInput, 'config' | 'consumerSubnets' | 'inventory' | 'configFile'>,
+  resources: Resource[],
+): Finding[] {
   const { config } = input;
   const raw: Array<{ code: LintCode; severity: Severity; message: string }> = [];
   const add = (code: LintCode, severity: Severity, message: string) => raw.push({ code, severity, message });
@@ -37,12 +42,41 @@ export function lint(input: Pick<PlanInput, 'config' | 'consumerSubnets'>, resou
       'provider.endpointService.acceptanceRequired is false: any allowed principal connects without the provider accepting; keep it true (the tool accepts its own consumers)',
     );
   }
-  if (config.pattern === 2 && config.pattern2.mode === 'rewrite' && !config.pattern2.providerZone) {
+  const mode = config.pattern === 2 ? pattern2ModeOf(input) : undefined;
+  if (mode !== undefined) add('MPL301', 'info', `pattern 2 mode ${mode.mode}, ${mode.reason}`);
+  if ((mode?.mode === 'rewrite' || mode?.mode === 'msk-configuration') && !config.pattern2.providerZone) {
     add(
       'MPL003',
       'error',
-      'pattern2.providerZone is false in rewrite mode: brokers advertise ports they do not listen on, so clients inside the MSK VPC bootstrap and then fail to reach any broker; keep the zone or use mode: additive',
+      `pattern2.providerZone is false in ${mode.mode} mode: brokers advertise ports they do not listen on, so clients inside the MSK VPC bootstrap and then fail to reach any broker; keep the zones${mode.mode === 'rewrite' ? ' or use mode: additive' : ''}`,
     );
+  }
+  const configuration = resources.find((r) => r.kind === 'cluster-configuration');
+  if (configuration !== undefined) {
+    const restart =
+      'applying pattern 2 changes the cluster configuration (custom.advertised.listeners): MSK restarts every broker, one at a time, ' +
+      'and again on destroy; apply in a quiet hour. ';
+    if (config.pattern2.names === 'sibling') {
+      add(
+        'MPL109',
+        'warning',
+        restart +
+          'The brokers advertise b-<id>-pl names beside their own on the configured listeners; clients inside the MSK VPC reach ' +
+          "them through the NLB by zones made before the restart and keep the brokers' own names on every other listener. " +
+          "TLS to those names needs the brokers' certificate to be a wildcard for the cluster's sub-domain, which AWS does not " +
+          'document: check one broker (openssl s_client -connect <broker>:9094) first, or set pattern2.names: broker',
+      );
+    } else {
+      const routed = resources.filter((r) => r.kind === 'listener' && r.id.startsWith('bootstrap/')).length;
+      add(
+        'MPL109',
+        'warning',
+        restart +
+          'With pattern2.names: broker, inside the MSK VPC clients of a restarted broker cannot reach it until its name points at the NLB, ' +
+          'which the plan does right after the restart (no name ever points at a listener of another broker). ' +
+          `The NLB carries ${routed} client listener type(s), every one the cluster serves, so that names pointing at it keep answering on each`,
+      );
+    }
   }
   if (config.cluster.listeners.includes('plaintext')) {
     add(
@@ -162,10 +196,21 @@ export function lint(input: Pick<PlanInput, 'config' | 'consumerSubnets'>, resou
 
   const allowed = new Set(config.lint.allow);
   return raw.flatMap((f) => {
-    if (!allowed.has(f.code)) return [f];
+    if (!allowed.has(f.code) || f.severity === 'info') return [f];
     if (f.severity === 'warning') return [];
     return [{ ...f, severity: 'warning' as const, message: `${f.message} (allowed by lint.allow)` }];
   });
+}
+
+/** The mode pattern 2 plans with; undefined when the planner refuses it (the plan then fails there). */
+function pattern2ModeOf(
+  input: Pick<PlanInput, 'config' | 'inventory' | 'configFile'>,
+): ModeChoice | undefined {
+  try {
+    return pattern2Mode(input.config, input.inventory, input.configFile);
+  } catch {
+    return undefined;
+  }
 }
 
 export { LINT_RULES, type LintCode };

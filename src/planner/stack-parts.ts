@@ -233,15 +233,17 @@ export function addRecord(
   zoneId: LogicalId<'hosted-zone'>,
   b: Broker,
   endpointId: LogicalId<'vpc-endpoint'>,
+  /** Another name of the broker's (pattern 2's `b-<id>-pl`); default its own. */
+  sibling?: string,
 ): void {
   ctx.set.add(
     'dns-record',
-    ids.consumerRecord(c.name, b),
+    ids.consumerRecord(c.name, b, sibling !== undefined),
     c.account,
     ctx.config.region,
     {
       zone: zoneId,
-      name: b.host.toLowerCase(),
+      name: sibling ?? b.host.toLowerCase(),
       type: 'A',
       aliasTarget: { kind: 'vpc-endpoint', id: endpointId },
     },

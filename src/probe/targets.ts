@@ -3,6 +3,7 @@
 import { LISTENER_PORTS, type Config, type Inventory, type ListenerType } from '../config/schema.js';
 import { MplError } from '../errors.js';
 import { sortBrokers } from '../planner/cluster.js';
+import { parseCustomAdvertised, resolveFor } from '../kafka/custom-advertised.js';
 import { sameListener } from '../kafka/listeners.js';
 import { ADDITIVE_LISTENER_NAME, MSK_LISTENER_NAME } from '../planner/listeners.js';
 import { ids, portKey, type LogicalId } from '../planner/ids.js';
@@ -73,8 +74,11 @@ export function targetsFromState(
     };
   };
   const client: number = LISTENER_PORTS[listener];
+  // Pattern 2 in msk-configuration mode: what MSK's property makes each broker advertise.
+  const custom = customAdvertisedOf(state, listener);
   return sortBrokers(inventory.brokers).map((b) => {
     let port = client;
+    let host = b.host.toLowerCase();
     let endpoint: EndpointRef;
     if (config.pattern === 1) {
       endpoint = endpointRef(ids.consumerEndpoint(c.name, b));
@@ -82,19 +86,46 @@ export function targetsFromState(
       endpoint = endpointRef(ids.resourceEndpoint(c.name));
     } else {
       endpoint = endpointRef(ids.consumerEndpoint(c.name));
-      port = advertisedPortOf(config, state, b.id, listener);
+      const resolved = custom?.(b.id);
+      if (resolved !== undefined) {
+        host = resolved.host;
+        port = resolved.port;
+      } else {
+        port = advertisedPortOf(config, state, b.id, listener);
+      }
     }
     return {
       id: b.id,
-      host: b.host.toLowerCase(),
+      host,
       port,
-      advertised: { host: b.host.toLowerCase(), port },
+      advertised: { host, port },
       endpoint,
       ...(zoneId === undefined || zoneEntry === undefined
         ? {}
         : { zone: { zoneId, account: zoneEntry.account } }),
     };
   });
+}
+
+/**
+ * Pattern 2 in msk-configuration mode: broker id -> the host and port the cluster configuration in
+ * state makes it advertise on `listener`; undefined without such a configuration (or listener).
+ */
+function customAdvertisedOf(
+  state: Pick<State, 'resources'>,
+  listener: ListenerType,
+): ((id: number) => { host: string; port: number } | undefined) | undefined {
+  const value = str(state.resources[ids.clusterConfiguration()]?.props.customAdvertisedListeners);
+  const parsed = value === undefined ? undefined : parseCustomAdvertised(value);
+  if (parsed === undefined || !('entries' in parsed)) return undefined;
+  const name = MSK_LISTENER_NAME[listener];
+  if (!parsed.entries.some((e) => e.listener === name)) return undefined;
+  return (id) => {
+    const address = resolveFor(parsed.entries, id)[name];
+    if (address === undefined) return undefined;
+    const at = address.lastIndexOf(':');
+    return { host: address.slice(0, at).toLowerCase(), port: Number(address.slice(at + 1)) };
+  };
 }
 
 /** Pattern 2: the port state says the broker advertises (broker-listener-config), else its assignment. */
@@ -105,7 +136,7 @@ function advertisedPortOf(
   listener: ListenerType,
 ): number {
   const name =
-    config.pattern2.mode === 'rewrite' ? MSK_LISTENER_NAME[listener] : ADDITIVE_LISTENER_NAME[listener];
+    config.pattern2.mode === 'additive' ? ADDITIVE_LISTENER_NAME[listener] : MSK_LISTENER_NAME[listener];
   const props = state.resources[ids.brokerListenerConfig({ id: brokerId })]?.props;
   const listeners = Array.isArray(props?.listeners) ? (props.listeners as unknown[]) : [];
   for (const l of listeners) {

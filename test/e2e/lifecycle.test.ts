@@ -647,7 +647,7 @@ describe('e2e: lifecycle across three accounts (issue 4 acceptance)', function (
     });
   }
 
-  it('pattern 2 against a KRaft cluster is refused before any AWS call (discovered and from a brokers file)', async function () {
+  it("pattern 2's legacy rewrite mode against a KRaft cluster is refused before any AWS call (discovered and from a brokers file)", async function () {
     this.timeout(60_000);
     const sc = tb.scenario;
     const kraftArn = await tb.control.seedMskCluster({
@@ -689,7 +689,7 @@ describe('e2e: lifecycle across three accounts (issue 4 acceptance)', function (
         // PATTERN2_KRAFT's message (the CLI prints messages, not codes).
         assert.match(
           r.err,
-          /pattern 2 needs per-broker advertised\.listeners changes, which Kafka refuses on KRaft clusters.*use pattern 1/,
+          /pattern2\.mode rewrite changes each broker's advertised\.listeners through the Kafka admin API, which KRaft brokers refuse.*leave pattern2\.mode out/s,
           `${argv[0]}: ${r.err}`,
         );
       }

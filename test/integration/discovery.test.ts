@@ -127,26 +127,36 @@ describe('discovery (AWS twin)', function () {
     assert.equal(plan.resources.filter((r) => r.kind === 'load-balancer').length, 3);
   });
 
-  it('a KRaft cluster: metadataMode kraft, and the planner refuses pattern 2', async () => {
+  it("a KRaft cluster: metadataMode kraft and its client listeners; pattern 2 plans MSK's configuration, the legacy mode is refused", async () => {
     const arn = await twin.control.seedMskCluster({
       account: PROVIDER,
       region: REGION,
       clusterName: 'kraft',
       kafkaVersion: '3.7.x',
       metadataMode: 'KRAFT',
+      clientBroker: 'TLS',
+      auth: { unauthenticated: true, scram: true },
       brokers: brokers(3),
     });
     const inv = await discover(aws, arn);
     assert.equal(inv.kafkaVersion, '3.7.x.kraft');
     assert.equal(inv.metadataMode, 'kraft');
-    const config = configOf({
-      region: REGION,
-      pattern: 2,
-      provider: { account: PROVIDER, vpcId: net.vpcId },
-      consumers: [consumerInput('analytics', '222222222222', ['use2-az1', 'use2-az2', 'use2-az3'])],
-    });
+    // TLS only in transit, unauthenticated and SASL/SCRAM clients: 9094 and 9096, no plaintext 9092.
+    assert.deepEqual(inv.clientListeners, ['tls', 'sasl_scram']);
+    const config = (mode?: 'rewrite') =>
+      configOf({
+        region: REGION,
+        pattern: 2,
+        provider: { account: PROVIDER, vpcId: net.vpcId },
+        consumers: [consumerInput('analytics', '222222222222', ['use2-az1', 'use2-az2', 'use2-az3'])],
+        ...(mode ? { pattern2: { mode } } : {}),
+      });
+    const planned = planStack(planInputOf(config(), inv));
+    const cc = planned.resources.find((r) => r.kind === 'cluster-configuration');
+    assert.ok(cc?.kind === 'cluster-configuration');
+    assert.equal(cc.props.clusterArn, arn);
     assert.throws(
-      () => planStack(planInputOf(config, inv)),
+      () => planStack(planInputOf(config('rewrite'), inv)),
       (e: MplError) => e.code === 'PATTERN2_KRAFT',
     );
   });

@@ -314,9 +314,10 @@ describe('handlers: hosted-zone, dns-record (AWS twin)', function () {
       await dnsRecord.handler.delete(ctx, known);
     });
 
-    it('alias to a load-balancer (pattern 2 provider zone)', async () => {
-      const zoneId = (await zoneFor(resources2, 'provider/hosted-zone', PROVIDER)).physicalId;
-      const r = pick(resources2, 'dns-record', 'provider/dns-record/b-2');
+    it("alias to a load-balancer (pattern 2's provider zone for broker 2's PrivateLink name, at its apex)", async () => {
+      const zoneId = (await zoneFor(resources2, 'provider/hosted-zone/b-2-pl', PROVIDER)).physicalId;
+      const r = pick(resources2, 'dns-record', 'provider/dns-record/b-2-pl');
+      assert.match(r.props.name, /^b-2-pl\./);
       assert.equal(r.props.aliasTarget.kind, 'load-balancer');
       t.pretend(r.props.aliasTarget.id, 'load-balancer', PROVIDER, 'arn:aws:elasticloadbalancing:nlb', {
         dnsName: 'mpl-payments-shared-0123456789abcdef.elb.us-east-2.amazonaws.com',

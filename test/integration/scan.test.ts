@@ -176,7 +176,10 @@ function assertFoundAsWritten(found: Map<string, Instance>, state: Instance[]): 
     assert.equal(f.region, s.region, where);
     assert.equal(f.physicalId, s.physicalId, where);
     assert.deepEqual(comparable(f), comparable(s), where);
-    assert.deepEqual(f.dependsOn, s.dependsOn, where);
+    // Broker listener settings live in Kafka, not in AWS: no scan finds them, so nothing found
+    // depends on them (the legacy provider-VPC records did in state).
+    const scanned = s.dependsOn.filter((d) => !d.endsWith('/broker-listener-config'));
+    assert.deepEqual(f.dependsOn, scanned, where);
     assert.deepEqual(stableOutputs(f), stableOutputs(s), where);
     assert.equal(f.status, 'ready');
   }

@@ -8,7 +8,8 @@ import { runCli } from './run-cli.js';
 export interface StackOptions {
   name: string;
   pattern: 1 | 2 | 3;
-  mode?: 'rewrite' | 'additive';
+  /** Pattern 2's mode; `'default'` leaves it out (the planner chooses msk-configuration). Default: rewrite. */
+  mode?: 'rewrite' | 'additive' | 'msk-configuration' | 'default';
   layout?: 'all-azs' | 'broker-az';
   /** Extra top-level config fields (merged shallowly). */
   extra?: Record<string, unknown>;
@@ -36,7 +37,10 @@ export async function writeStackConfig(
       roleArn: `arn:aws:iam::${sc.accounts.provider}:role/msk-privatelink`,
       vpcId: sc.provider.vpcId,
     },
-    pattern2: { mode: o.mode ?? 'rewrite', admin: { caFile: tb.caPath } },
+    pattern2: {
+      ...(o.mode === 'default' ? {} : { mode: o.mode ?? 'rewrite' }),
+      admin: { caFile: tb.caPath },
+    },
     consumers: sc.consumers.map((c, i) => ({
       name: `c${i + 1}`,
       account: sc.accounts.consumers[i],

@@ -4,7 +4,9 @@
 //   down stops the daemon (which stops what it started), then makes sure no process it
 //        recorded is left; exits 1 if something had to be killed by force or survived.
 // Options: --dir DIR (default .testbed), --kafka-ip-prefix 127.x.y, --endpoint-ip-prefix
-// 127.x.y, --dns-port N, --timeout-ms N.
+// 127.x.y, --dns-port N, --timeout-ms N, --metadata-mode zookeeper|kraft (default zookeeper:
+// the Kafka cluster's metadata in ZooKeeper or in a KRaft controller, and the MSK twin's
+// cluster says the same).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -20,6 +22,7 @@ interface Options {
   kafkaIpPrefix?: string;
   endpointIpPrefix?: string;
   dnsPort?: string;
+  metadataMode?: 'zookeeper' | 'kraft';
   timeoutMs: number;
 }
 
@@ -36,7 +39,11 @@ function parse(argv: string[]): { command: string; opts: Options } {
     else if (flag === '--endpoint-ip-prefix') opts.endpointIpPrefix = value;
     else if (flag === '--dns-port') opts.dnsPort = value;
     else if (flag === '--timeout-ms') opts.timeoutMs = Number(value);
-    else throw new Error(`unknown option ${flag}`);
+    else if (flag === '--metadata-mode') {
+      if (value !== 'zookeeper' && value !== 'kraft')
+        throw new Error(`--metadata-mode must be zookeeper or kraft, not ${value}`);
+      opts.metadataMode = value;
+    } else throw new Error(`unknown option ${flag}`);
   }
   return { command, opts };
 }
@@ -94,6 +101,7 @@ async function up(opts: Options): Promise<number> {
   if (opts.kafkaIpPrefix) args.push('--kafka-ip-prefix', opts.kafkaIpPrefix);
   if (opts.endpointIpPrefix) args.push('--endpoint-ip-prefix', opts.endpointIpPrefix);
   if (opts.dnsPort) args.push('--dns-port', opts.dnsPort);
+  if (opts.metadataMode) args.push('--metadata-mode', opts.metadataMode);
   const logFd = fs.openSync(files.log, 'a');
   // Own session and process group, output to a file: it outlives this command and npm.
   const child = spawn(process.execPath, args, { cwd: ROOT, detached: true, stdio: ['ignore', logFd, logFd] });
@@ -161,7 +169,8 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'up') return up(opts);
   if (command === 'down') return down(opts);
   console.error(
-    'usage: cli.ts up|down [--dir DIR] [--kafka-ip-prefix 127.x.y] [--endpoint-ip-prefix 127.x.y]',
+    'usage: cli.ts up|down [--dir DIR] [--kafka-ip-prefix 127.x.y] [--endpoint-ip-prefix 127.x.y] ' +
+      '[--dns-port N] [--timeout-ms N] [--metadata-mode zookeeper|kraft]',
   );
   return 2;
 }

@@ -12,6 +12,7 @@ export interface DaemonArgs {
   kafkaIpPrefix?: string;
   endpointIpPrefix?: string;
   dnsPort?: number;
+  metadataMode?: 'zookeeper' | 'kraft';
 }
 
 function parseArgs(argv: string[]): DaemonArgs {
@@ -22,11 +23,15 @@ function parseArgs(argv: string[]): DaemonArgs {
   const dir = get('--dir');
   if (!dir) throw new Error('daemon: --dir is required');
   const dnsPort = get('--dns-port');
+  const metadataMode = get('--metadata-mode');
+  if (metadataMode !== undefined && metadataMode !== 'zookeeper' && metadataMode !== 'kraft')
+    throw new Error(`daemon: --metadata-mode must be zookeeper or kraft, not ${metadataMode}`);
   return {
     dir: path.resolve(dir),
     kafkaIpPrefix: get('--kafka-ip-prefix'),
     endpointIpPrefix: get('--endpoint-ip-prefix'),
     dnsPort: dnsPort ? Number(dnsPort) : undefined,
+    metadataMode,
   };
 }
 
@@ -57,7 +62,10 @@ async function main(): Promise<void> {
 
   try {
     testbed = await startTestbed({
-      ...(args.kafkaIpPrefix ? { kafka: { ipPrefix: args.kafkaIpPrefix } } : {}),
+      kafka: {
+        ...(args.kafkaIpPrefix ? { ipPrefix: args.kafkaIpPrefix } : {}),
+        ...(args.metadataMode ? { metadataMode: args.metadataMode } : {}),
+      },
       endpointIpPrefix: args.endpointIpPrefix,
       dnsPort: args.dnsPort,
       awsLogFile: files.awsLog,
@@ -80,6 +88,7 @@ async function main(): Promise<void> {
         dns: testbed.dnsAddress,
         dnsByAccount: testbed.network.dnsByAccount,
         clusterArn: testbed.clusterArn,
+        metadataMode: testbed.kafka.metadataMode,
         brokers: testbed.kafka.brokers.map((b) => ({ id: b.id, host: b.host, ip: b.ip })),
         scenario: testbed.scenario,
         pids: [process.pid, ...testbed.pids()],

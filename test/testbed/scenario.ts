@@ -278,6 +278,8 @@ export interface KafkaLike {
   brokers: Array<{ id: number; host: string; ip: string }>;
   /** Present when the cluster has MSK's SASL/SCRAM listener (9096): the seed enables SCRAM. */
   scram?: { username: string };
+  /** Where the cluster keeps its metadata; default zookeeper. */
+  metadataMode?: 'zookeeper' | 'kraft';
 }
 
 export interface ScenarioAccounts {
@@ -324,12 +326,19 @@ export async function seedScenario(
       clusterName: kafka.clusterName,
       shortId: kafka.clusterId,
       cell: 2,
+      // A KRaft cluster shows as MSK shows one: metadataMode KRAFT, version 3.9.x.kraft.
       kafkaVersion: '3.9.x',
-      metadataMode: 'ZOOKEEPER',
+      metadataMode: kafka.metadataMode === 'kraft' ? 'KRAFT' : 'ZOOKEEPER',
       brokerType: 'standard',
       clientBroker: 'TLS_PLAINTEXT',
       // SCRAM enabled: GetBootstrapBrokers also answers BootstrapBrokerStringSaslScram (9096).
       auth: { unauthenticated: true, ...(kafka.scram ? { scram: true } : {}) },
+      // Most clusters run a configuration of their own: pattern 2's msk-configuration mode must
+      // carry its settings over and put it back on destroy.
+      configuration: {
+        name: `${kafka.clusterName}-settings`,
+        serverProperties: 'auto.create.topics.enable=true\nlog.retention.hours=168\n',
+      },
       brokers: kafka.brokers.map((b, i) => ({
         id: b.id,
         endpoint: b.host,

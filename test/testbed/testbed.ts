@@ -5,12 +5,14 @@ import {
   clientConfigFor,
   startAwsTwin,
   envFor,
+  type AdvertisedListeners,
   type AwsTwin,
   type DelaysMs,
   type TwinClientConfig,
   type TwinControl,
 } from './aws/twin.js';
 import { startKafka, type KafkaTestCluster, type StartKafkaOptions } from './kafka/cluster.js';
+import { startMskDriver, type MskDriver } from './kafka/msk-driver.js';
 import { startNetworkTwin, type NetworkTwin } from './network/twin.js';
 import {
   clientsFor,
@@ -38,8 +40,17 @@ export interface TestbedOptions {
   throttling?: boolean;
   /** AWS twin log file; discarded when absent. */
   awsLogFile?: string;
-  /** Network twin messages (endpoint added/removed, failed polls). */
+  /** Network twin messages (endpoint added/removed, failed polls) and the MSK driver's restarts. */
   log?: (message: string) => void;
+}
+
+export interface AddedBroker {
+  id: number;
+  host: string;
+  ip: string;
+  clientSubnet: string;
+  /** The custom advertised listeners it started with ({} = MSK's defaults). */
+  advertised: AdvertisedListeners;
 }
 
 export interface Testbed {
@@ -68,7 +79,22 @@ export interface Testbed {
   clientConfig(account: string): TwinClientConfig;
   /** Ready-made SDK clients for an account (call destroy() when done). */
   clients(account: string): Clients;
-  /** Clears the AWS twin and seeds the scenario again; the network twin follows by itself. */
+  /**
+   * Restarts the Kafka brokers when UpdateClusterConfiguration runs on the scenario's cluster (MSK's
+   * rolling restart, one broker at a time, with the configuration's custom.advertised.listeners).
+   * Replaced by reset().
+   */
+  mskDriver: MskDriver;
+  /**
+   * A broker more, as MSK's UpdateBrokerCount adds one: started in Kafka with the custom advertised
+   * listeners of the cluster's configuration, then registered in the AWS twin (ListNodes,
+   * NumberOfBrokerNodes); the network twin picks it up on its next poll.
+   */
+  addBroker(): Promise<AddedBroker>;
+  /**
+   * Clears the AWS twin and seeds the scenario again (brokers left on custom advertised listeners are
+   * restarted on MSK's defaults first); the network twin follows by itself.
+   */
   reset(): Promise<Scenario>;
   /** The variables .testbed/env exports. */
   env(): Record<string, string>;
@@ -122,6 +148,13 @@ export async function startTestbed(opts: TestbedOptions = {}): Promise<Testbed> 
     if (k.region !== region) throw new Error(`Kafka cluster is in ${k.region}, the testbed in ${region}`);
     const target = { endpoint: aws.endpoint, region, control: aws.control };
     const scenario = await seedScenario(target, k, accounts);
+    // The provider's VPC was made just now: follow it (its DNS view) before anyone asks.
+    await network.reconcileNow();
+    // Every scenario cluster gets MSK's rolling restarts on the real brokers (a new one after reset()).
+    const startDriver = (clusterArn: string): Promise<MskDriver> =>
+      startMskDriver({ control: aws.control, clusterArn, cluster: k, log: opts.log });
+    let mskDriver = await startDriver(scenario.clusterArn);
+    stops.push(() => mskDriver.stop());
 
     const testbed: Testbed = {
       region,
@@ -142,13 +175,42 @@ export async function startTestbed(opts: TestbedOptions = {}): Promise<Testbed> 
       startupMs: Date.now() - started,
       clientConfig: (account) => clientConfigFor(aws, account),
       clients: (account) => clientsFor(aws, account),
+      mskDriver,
+      async addBroker() {
+        const clusterArn = testbed.clusterArn;
+        const next = await aws.control.mskAdvertised(clusterArn);
+        const added = await k.addBroker(next.advertised);
+        if (added.id !== next.brokerId) {
+          throw new Error(`Kafka added broker ${added.id}, the AWS twin expected ${next.brokerId}`);
+        }
+        const node = await aws.control.addMskBroker({
+          clusterArn,
+          brokerId: added.id,
+          endpoint: added.host,
+          clientVpcIp: added.ip,
+        });
+        return {
+          id: added.id,
+          host: added.host,
+          ip: added.ip,
+          clientSubnet: node.clientSubnet,
+          advertised: node.advertised,
+        };
+      },
       async reset() {
+        await mskDriver.stop();
+        // The new scenario's cluster is on MSK's default configuration: brokers a rolling restart
+        // left on custom advertised listeners go back to the defaults.
+        for (const b of k.brokers) {
+          if (Object.keys(k.advertisedOverrides(b.id)).length > 0) await k.restartBroker(b.id, {});
+        }
         const next = await resetScenario(target, k, accounts);
         // The AWS twin's reset forgot the Lambda resolvers; the DNS servers are still there.
         for (const [account, d] of Object.entries(network.dnsByAccount))
           await aws.control.setLambdaResolver(account, `${d.host}:${d.port}`);
         testbed.scenario = next;
         testbed.clusterArn = next.clusterArn;
+        mskDriver = testbed.mskDriver = await startDriver(next.clusterArn);
         await network.reconcileNow();
         return next;
       },

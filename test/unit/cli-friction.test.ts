@@ -283,9 +283,10 @@ describe('tables and notes fit the terminal width', () => {
     assert.ok(!plain(text).includes('…'), 'nothing cut off');
   }
 
-  /** Six brokers, three consumers, KRaft (pattern 2 refused with a long reason), a data volume. */
+  /** Six brokers, three consumers, KRaft (legacy pattern 2 refused with a long reason), a data volume. */
   function report(): CostReport {
     const config = configOf({
+      pattern2: { mode: 'rewrite' },
       consumers: [
         consumerInput('analytics', '222222222222'),
         consumerInput('billing', '333333333333', 3, 'broker-az'),

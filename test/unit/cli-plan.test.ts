@@ -188,3 +188,71 @@ describe('cli: cost --offline', () => {
     assert.match(bad.err, /gb-per-month/);
   });
 });
+
+describe('cli: pattern 2 on Express brokers (msk-configuration)', () => {
+  it('plans offline: one MSK configuration for the cluster with sibling names, the mode and its reason as a note', async () => {
+    const r = await runCli(['plan', '--offline', '--json', '--config', example('pattern2-express.yaml')]);
+    assert.equal(r.code, 2, r.err);
+    const j = JSON.parse(r.out) as {
+      changes: Array<{ kind: string; id: string; after?: Record<string, unknown> }>;
+      findings: Array<{ code: string; severity: string; message: string }>;
+    };
+    const cc = j.changes.filter((c) => c.kind === 'cluster-configuration');
+    assert.equal(cc.length, 1);
+    assert.match(
+      String(cc[0]?.after?.customAdvertisedListeners),
+      /^CLIENT_SECURE:\/\/b-\{broker_id\}-pl\.orders-express\.fed654\.c2\.kafka\.us-east-2\.amazonaws\.com:9000\+\{broker_id\}$/,
+    );
+    assert.equal(j.changes.filter((c) => c.kind === 'broker-listener-config').length, 0);
+    // 6 brokers x 1 listener type + 1 bootstrap listener: IAM keeps the brokers' own names, not the NLB.
+    assert.equal(j.changes.filter((c) => c.kind === 'listener').length, 7);
+    // Sibling names: a provider-VPC zone each, and a record each in every consumer zone.
+    assert.ok(j.changes.some((c) => c.id === 'provider/hosted-zone/b-4-pl'));
+    assert.ok(j.changes.some((c) => c.id === 'billing/dns-record/b-4-pl'));
+    const note = j.findings.find((f) => f.code === 'MPL301');
+    assert.equal(note?.severity, 'info');
+    assert.match(
+      note?.message ?? '',
+      /msk-configuration, chosen for kafka 3\.7\.x\.kraft, KRaft mode, express brokers/,
+    );
+    assert.ok(j.findings.some((f) => f.code === 'MPL109' && /restarts every broker/.test(f.message)));
+  });
+
+  it('prices it beside the other options', async () => {
+    const r = await runCli([
+      'cost',
+      '--offline',
+      '--format',
+      'json',
+      '--config',
+      example('pattern2-express.yaml'),
+    ]);
+    assert.equal(r.code, 0, r.err);
+    const j = JSON.parse(r.out) as {
+      selected: string;
+      options: Array<{ id: string; viable: boolean; lines: Array<{ item: string; quantity: number }> }>;
+    };
+    const p2 = j.options.find((o) => o.id === 'pattern2');
+    assert.equal(p2?.viable, true);
+    assert.equal(j.selected, 'pattern2');
+    // Three consumer zones and one provider zone per broker name.
+    assert.equal(p2?.lines.find((l) => l.item === 'hosted-zones')?.quantity, 9);
+  });
+
+  it('refuses the legacy modes there, naming the way out', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'mpl-'));
+    await mkdir(path.join(dir, 'inventories'));
+    await copyFile(
+      example('inventories/orders-express-6-brokers.json'),
+      path.join(dir, 'inventories/orders-express-6-brokers.json'),
+    );
+    const text = (await readFile(example('pattern2-express.yaml'), 'utf8')).replace(
+      'portBase: 9001',
+      'portBase: 9001\n  mode: rewrite',
+    );
+    await writeFile(path.join(dir, 'c.yaml'), text);
+    const r = await runCli(['plan', '--offline', '--config', path.join(dir, 'c.yaml')]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /PATTERN2_KRAFT.*leave pattern2\.mode out/s);
+  });
+});

@@ -59,6 +59,8 @@ function parseCsv(text: string): string[][] {
 
 const HEADER = ['option', 'viable', 'item', 'quantity', 'unit', 'unitUsd', 'monthlyUsd', 'reason'];
 const kraft = { kafkaVersion: '3.7.x.kraft', metadataMode: 'kraft' } as const;
+// Pattern 2's legacy rewrite mode, which KRaft clusters refuse.
+const legacy = { pattern2: { mode: 'rewrite' as const } };
 
 function rowsOf(report: CostReport): Record<string, string>[] {
   const [head, ...rows] = parseCsv(renderCost(report, 'csv'));
@@ -114,7 +116,7 @@ describe('cost: csv', () => {
   });
 
   it('a non-viable option is one row with its reason, quoted because it holds commas and quotes', () => {
-    const r = estimateCost(planInputOf(configOf(), inventoryOf(brokersFor([1, 2, 3]), kraft)));
+    const r = estimateCost(planInputOf(configOf(legacy), inventoryOf(brokersFor([1, 2, 3]), kraft)));
     const p2 = r.options.find((o) => o.id === 'pattern2');
     assert.equal(p2?.viable, false);
     const reason = p2?.reason ?? '';
@@ -145,7 +147,7 @@ describe('cost: csv', () => {
     assert.equal(csvField('cr\rhere'), '"cr\rhere"');
     assert.equal(csvField(''), '');
     // A reason over several lines reads back whole.
-    const r = estimateCost(planInputOf(configOf(), inventoryOf(brokersFor([1, 2, 3]), kraft)));
+    const r = estimateCost(planInputOf(configOf(legacy), inventoryOf(brokersFor([1, 2, 3]), kraft)));
     const odd = 'first line, with a comma\r\nsecond "quoted" line\nthird';
     const report: CostReport = {
       ...r,

@@ -30,6 +30,8 @@ function build(
     region: 'us-east-2',
     pattern: opts.pattern ?? 1,
     cluster: { brokersFile: 'inventory.json', listeners: ['tls'] },
+    // The legacy rewrite mode, which KRaft refuses: the refused option these tests render.
+    ...(opts.kraft ? { pattern2: { mode: 'rewrite' as const } } : {}),
     provider: {
       account: '111111111111',
       vpcId: 'vpc-0a1b2c3d',

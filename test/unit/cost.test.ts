@@ -185,8 +185,8 @@ describe('cost: estimateCost', () => {
           assert.equal(p2.viable, true);
           assert.equal(qty(p2, 'nlb-hours'), 1);
           assert.equal(qty(p2, 'endpoint-az-hours'), sum(k));
-          // Rewrite mode adds the provider VPC's zone (in-VPC clients go through the NLB too).
-          assert.equal(qty(p2, 'hosted-zones'), C + (mode === 'rewrite' ? 1 : 0));
+          // Rewrite mode adds the provider VPC's zones, one per broker name (in-VPC clients go through the NLB too).
+          assert.equal(qty(p2, 'hosted-zones'), C + (mode === 'rewrite' ? B : 0));
 
           const layouts = new Set(consumers.map((c) => c.layout));
           const expectedSelected =
@@ -454,7 +454,8 @@ describe('cost: estimateCost', () => {
 
 // Prices again in ten-thousandths of a dollar (us-east-2, restated from AWS's pages), so the expected
 // cents below are integer arithmetic, free of floating point: $0.0225 = 225, $0.01 = 100, $0.50 = 5000.
-const P4 = { nlbHour: 225, endpointAzHour: 100, zoneMonth: 5000 };
+// Hosted zones: $0.50 a month for an account's first 25, $0.10 after (Route 53 pricing).
+const P4 = { nlbHour: 225, endpointAzHour: 100, zoneMonth: 5000, zoneMonthAfter25: 1000 };
 /** Cents, half up, of quantity x price (ten-thousandths) x hours, all whole numbers. */
 const centsOf = (quantity: number, price4: number, hours = 1) =>
   Math.floor((quantity * price4 * hours + 50) / 100);
@@ -516,17 +517,20 @@ describe('cost: hours a month', () => {
           assert.equal(r.hoursPerMonth, H);
           const C = azs.length;
           const k = sum(azs.map((a) => a.length));
-          const expect = (nlbs: number, enis: number, zones: number) =>
+          // zones: per account, tiered (the provider's are one account, the consumers' one each).
+          const expect = (nlbs: number, enis: number, zones: number, providerZones = 0) =>
             (centsOf(nlbs, P4.nlbHour, H) +
               centsOf(enis, P4.endpointAzHour, H) +
-              centsOf(zones, P4.zoneMonth)) /
+              centsOf(zones + Math.min(providerZones, 25), P4.zoneMonth) +
+              centsOf(Math.max(0, providerZones - 25), P4.zoneMonthAfter25)) /
             100;
           const p1 = option(r, 'pattern1');
           assert.equal(lineOf(p1, 'nlb-hours')?.monthlyUsd, usdOf(B, P4.nlbHour, H));
           assert.equal(lineOf(p1, 'endpoint-az-hours')?.monthlyUsd, usdOf(B * k, P4.endpointAzHour, H));
           assert.equal(p1.monthlyUsd, expect(B, B * k, C));
           const p2 = option(r, 'pattern2');
-          assert.equal(p2.monthlyUsd, expect(1, k, C + 1));
+          // msk-configuration (the default): a provider-VPC zone per broker name besides the consumers'.
+          assert.equal(p2.monthlyUsd, expect(1, k, C, B));
           const bz = option(r, 'pattern1-broker-az');
           if (bz.viable) assert.equal(bz.monthlyUsd, expect(B, B * C, C));
         },

@@ -328,7 +328,9 @@ describe('logical ids', () => {
       'provider/vpc-endpoint',
       'provider/ssm-parameter',
       'provider/dns-record',
-      'provider/hosted-zone/b-1',
+      'provider/hosted-zone/tls',
+      'shared/cluster-configuration/b-1',
+      'b-1/cluster-configuration',
       'provider/security-group-rule',
       'provider/security-group-rule/9094-9094',
       'provider/security-group-rule/9098-9094',
@@ -402,6 +404,12 @@ describe('logical ids: what the planner emits', () => {
       ...base,
       pattern: 2,
       cluster: { brokersFile: 'b.json', listeners: ['tls', 'iam'] },
+      pattern2: { mode: 'rewrite' },
+    }),
+    'pattern 2 msk-configuration': configOf({
+      ...base,
+      pattern: 2,
+      cluster: { brokersFile: 'b.json', listeners: ['tls', 'iam'] },
     }),
   };
 
@@ -467,7 +475,7 @@ describe('logical ids: what the planner emits', () => {
       'b-2/target-group/iam',
       'b-2/listener/tls',
       'b-2/broker-listener-config',
-      'provider/hosted-zone',
+      'provider/hosted-zone/b-2',
       'provider/dns-record/b-2',
       'analytics/vpc-endpoint',
       'analytics/endpoint-connection-acceptance',
@@ -484,7 +492,12 @@ describe('logical ids: what the planner emits', () => {
       'bootstrap/listener/tls',
       'b-2/listener/iam',
       'bootstrap/listener/iam',
-      'provider/dns-record/b-2',
+    ]);
+    // The provider VPC's name for the broker follows its change (and goes before it is undone).
+    assert.deepEqual(byId.get('provider/dns-record/b-2')?.dependsOn, [
+      'provider/hosted-zone/b-2',
+      'shared/load-balancer',
+      'b-2/broker-listener-config',
     ]);
   });
 });

@@ -73,7 +73,12 @@ describe('plan --json: reviewable changes', () => {
       for (const k of ['action', 'kind', 'id', 'account', 'reason']) assert.ok(k in c, `${c.id}: ${k}`);
     }
     assert.deepEqual(json.errors, []);
-    assert.deepEqual(json.warnings, json.findings);
+    assert.deepEqual(
+      json.warnings,
+      json.findings.filter((f) => f.severity === 'warning'),
+    );
+    // Notes say what the planner chose (pattern 2's mode) and are neither errors nor warnings.
+    assert.ok(json.findings.every((f) => f.severity !== 'info' || f.code === 'MPL301'));
   });
 
   it('lists the principals allowed to connect', async () => {
@@ -175,7 +180,10 @@ describe('plan --json: reviewable changes', () => {
     assert.ok(json.warnings.length > 0);
     assert.ok(json.warnings.every((w) => w.severity === 'warning' && w.code !== 'MPL002'));
     assert.deepEqual(
-      json.findings.map((f) => f.code).sort(),
+      json.findings
+        .filter((f) => f.severity !== 'info')
+        .map((f) => f.code)
+        .sort(),
       [...json.errors, ...json.warnings].map((f) => f.code).sort(),
     );
     assert.equal(after(json, 'shared/endpoint-service').acceptanceRequired, false);

@@ -17,7 +17,7 @@ const scenario = fc.record({
     minLength: 1,
     maxLength: 4,
   }),
-  mode: fc.constantFrom('rewrite' as const, 'additive' as const),
+  mode: fc.constantFrom('rewrite' as const, 'additive' as const, 'msk-configuration' as const),
   portBase: fc.integer({ min: 1024, max: 20000 }),
 });
 type Scenario = typeof scenario extends fc.Arbitrary<infer T> ? T : never;
@@ -29,7 +29,11 @@ function build(s: Scenario, brokers: Broker[], prior: Record<string, number> = {
   const config = configOf({
     pattern: s.pattern,
     cluster: { brokersFile: 'b.json', listeners: s.listeners },
-    pattern2: { portBase: s.portBase, mode: s.mode },
+    // msk-configuration ports are base - 1 + 100k + id: kept clear of MSK's ports (9092-9098, 14001-14100).
+    pattern2: {
+      portBase: s.mode === 'msk-configuration' ? 20_000 + (s.portBase % 20_000) : s.portBase,
+      mode: s.mode,
+    },
     consumers: s.consumers.map((c, i) =>
       consumerInput(
         `c${i}`,
@@ -76,17 +80,24 @@ describe('planner properties', () => {
           assert.equal(fleet('listener'), B * L + L);
           assert.equal(fleet('target-group'), B * L + L);
           assert.equal(fleet('vpc-endpoint'), C);
-          assert.equal(fleet('broker-listener-config'), B);
+          const custom = s.mode === 'msk-configuration';
+          assert.equal(fleet('broker-listener-config'), custom ? 0 : B);
+          assert.equal(fleet('cluster-configuration'), custom ? 1 : 0);
         }
-        // One zone per consumer (plus the provider zone in pattern 2 rewrite mode); a record per broker per zone.
-        const providerZone = s.pattern === 2 && s.mode === 'rewrite' ? 1 : 0;
-        assert.equal(fleet('hosted-zone'), C + providerZone);
-        assert.equal(fleet('dns-record'), B * (C + providerZone));
+        // One zone per consumer with a record per broker; in pattern 2 (not additive) a provider zone per advertised name, its record at the apex.
+        const providerZones = s.pattern === 2 && s.mode !== 'additive' ? B : 0;
+        // msk-configuration's sibling names (b-<id>-pl): a second record per broker in each consumer zone.
+        const siblings = s.pattern === 2 && s.mode === 'msk-configuration' ? B * C : 0;
+        assert.equal(fleet('hosted-zone'), C + providerZones);
+        assert.equal(fleet('dns-record'), B * C + siblings + providerZones);
         for (const c of s.consumers.keys()) {
           const records = resources.filter((r) => r.kind === 'dns-record' && r.id.startsWith(`c${c}/`));
+          const names = brokers.map((b) => b.host);
+          // Sibling names sit beside the brokers' own: b-<id>-pl.<the same domain>.
+          if (siblings > 0) names.push(...brokers.map((b) => b.host.replace(/^(b-\d+)\./, '$1-pl.')));
           assert.deepEqual(
             records.map((r) => (r.kind === 'dns-record' ? r.props.name : '')).sort(),
-            brokers.map((b) => b.host).sort(),
+            names.sort(),
           );
         }
       }),

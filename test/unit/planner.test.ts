@@ -139,8 +139,10 @@ describe('planner: pattern 1', () => {
 describe('planner: pattern 2', () => {
   const p2 = (over: Parameters<typeof configOf>[0] = {}) => configOf({ pattern: 2, ...over });
 
-  it('rewrite mode: per-broker ports on one NLB, the bootstrap listener on the client port, a provider zone', () => {
-    const d = planStack(planInputOf(p2(), three()));
+  const rewrite = { pattern2: { mode: 'rewrite' as const } };
+
+  it('rewrite mode: per-broker ports on one NLB, the bootstrap listener on the client port, a provider zone per broker name', () => {
+    const d = planStack(planInputOf(p2(rewrite), three()));
     assert.deepEqual(d.portAssignments, { '1/tls': 9001, '2/tls': 9002, '3/tls': 9003 });
     const ls = byId(d.resources, 'b-2/listener/tls');
     assert.ok(ls.kind === 'listener');
@@ -159,6 +161,14 @@ describe('planner: pattern 2', () => {
     const rec = byId(d.resources, 'provider/dns-record/b-1');
     assert.ok(rec.kind === 'dns-record');
     assert.deepEqual(rec.props.aliasTarget, { kind: 'load-balancer', id: 'shared/load-balancer' });
+    // One zone per broker name: the cluster's other names keep resolving through MSK.
+    const zone = byId(d.resources, 'provider/hosted-zone/b-1');
+    assert.ok(zone.kind === 'hosted-zone');
+    assert.equal(zone.props.name, 'b-1.payments.abc123.c2.kafka.us-east-2.amazonaws.com');
+    // The name points at the NLB only after its broker advertises the new port.
+    assert.ok(zone.dependsOn.includes('b-1/broker-listener-config'));
+    assert.ok(rec.dependsOn.includes('b-1/broker-listener-config'));
+    assert.ok(!cfgr.dependsOn.some((x) => x.startsWith('provider/')));
   });
 
   it('additive mode: a new listener the NLB targets, bootstrap included; no provider zone', () => {
@@ -176,18 +186,20 @@ describe('planner: pattern 2', () => {
       advertisedPort: 9001,
     });
     assert.equal(
-      d.resources.find((r) => r.id === 'provider/hosted-zone'),
+      d.resources.find((r) => r.kind === 'hosted-zone' && r.id.startsWith('provider/')),
       undefined,
     );
   });
 
   it('keeps prior ports and skips ports MSK uses', () => {
-    const d = planStack(planInputOf(p2({ pattern2: { portBase: 9090 } }), three(), { '2/tls': 9500 }));
+    const d = planStack(
+      planInputOf(p2({ pattern2: { portBase: 9090, mode: 'rewrite' } }), three(), { '2/tls': 9500 }),
+    );
     assert.equal(d.portAssignments['2/tls'], 9500);
     assert.deepEqual([d.portAssignments['1/tls'], d.portAssignments['3/tls']], [9090, 9091]);
     const next = planStack(
       planInputOf(
-        p2({ pattern2: { portBase: 9090 } }),
+        p2({ pattern2: { portBase: 9090, mode: 'rewrite' } }),
         inventoryOf(brokersFor([1, 2, 3, 4])),
         d.portAssignments,
       ),
@@ -195,16 +207,143 @@ describe('planner: pattern 2', () => {
     assert.equal(next.portAssignments['4/tls'], 9099, '9092-9098 belong to MSK');
   });
 
-  it('refuses KRaft, Express and Serverless clusters before anything is planned', () => {
-    for (const [over, code, text] of [
-      [{ metadataMode: 'kraft', kafkaVersion: '3.7.x.kraft' }, 'PATTERN2_KRAFT', /KRaft/],
-      [{ brokerType: 'express' }, 'PATTERN2_BROKER_TYPE', /express/],
-      [{ brokerType: 'serverless' }, 'PATTERN2_BROKER_TYPE', /serverless/],
+  it('legacy modes: refuses KRaft and Express clusters, every mode refuses Serverless, before anything is planned', () => {
+    for (const [mode, over, code, text] of [
+      [
+        'rewrite',
+        { metadataMode: 'kraft', kafkaVersion: '3.7.x.kraft' },
+        'PATTERN2_KRAFT',
+        /KRaft.*leave pattern2.mode out/,
+      ],
+      ['additive', { brokerType: 'express' }, 'PATTERN2_BROKER_TYPE', /express/],
+      [undefined, { brokerType: 'serverless' }, 'PATTERN2_BROKER_TYPE', /Serverless/],
+      ['msk-configuration', { brokerType: 'serverless' }, 'PATTERN2_BROKER_TYPE', /Serverless/],
     ] as const) {
-      const e = refusal(() => planStack(planInputOf(p2(), inventoryOf(brokersFor([1, 2, 3]), over))));
+      const config = p2(mode ? { pattern2: { mode } } : {});
+      const e = refusal(() => planStack(planInputOf(config, inventoryOf(brokersFor([1, 2, 3]), over))));
       assert.equal(e.code, code);
       assert.match(e.message, text);
     }
+  });
+
+  const kraftInv = () =>
+    inventoryOf(brokersFor([1, 2, 3]), {
+      kafkaVersion: '3.7.x.kraft',
+      metadataMode: 'kraft',
+      clusterArn: 'arn:aws:kafka:us-east-2:111111111111:cluster/payments/abc',
+      clientListeners: ['tls', 'iam'],
+    });
+
+  it('msk-configuration by default, sibling names: b-<id>-pl for the configured listeners, their zones before the restart', () => {
+    const inv = kraftInv();
+    const d = planStack(planInputOf(p2(), inv));
+    assert.deepEqual(d.portAssignments, { '1/tls': 9001, '2/tls': 9002, '3/tls': 9003 });
+    const cc = byId(d.resources, 'shared/cluster-configuration');
+    assert.ok(cc.kind === 'cluster-configuration');
+    assert.equal(
+      cc.props.customAdvertisedListeners,
+      'CLIENT_SECURE://b-{broker_id}-pl.payments.abc123.c2.kafka.us-east-2.amazonaws.com:9000+{broker_id}',
+    );
+    assert.equal(cc.props.clusterArn, inv.clusterArn);
+    // The new names answer in the MSK VPC before any broker advertises them, and until all are back.
+    const zone = byId(d.resources, 'provider/hosted-zone/b-2-pl');
+    assert.ok(zone.kind === 'hosted-zone');
+    assert.equal(zone.props.name, 'b-2-pl.payments.abc123.c2.kafka.us-east-2.amazonaws.com');
+    assert.deepEqual(zone.dependsOn, []);
+    for (const id of ['provider/dns-record/b-2-pl', 'b-2/listener/tls', 'bootstrap/listener/tls']) {
+      assert.ok(cc.dependsOn.includes(id), id);
+    }
+    // The brokers' own names: no provider zone (MSK answers them), and IAM stays off the NLB.
+    assert.equal(
+      d.resources.find((r) => r.id === 'provider/hosted-zone/b-2'),
+      undefined,
+    );
+    assert.equal(
+      d.resources.find((r) => r.id === 'b-2/listener/iam'),
+      undefined,
+    );
+    // Consumers: both names of each broker point at the endpoint (the bootstrap listener answers b-<id>).
+    const own = byId(d.resources, 'analytics/dns-record/b-2');
+    const pl = byId(d.resources, 'analytics/dns-record/b-2-pl');
+    assert.ok(own.kind === 'dns-record' && pl.kind === 'dns-record');
+    assert.equal(pl.props.name, 'b-2-pl.payments.abc123.c2.kafka.us-east-2.amazonaws.com');
+    assert.deepEqual(pl.props.aliasTarget, own.props.aliasTarget);
+  });
+
+  it('msk-configuration with names: broker: every client listener through the NLB, ports base + id, the provider zones after the restart', () => {
+    const inv = kraftInv();
+    const d = planStack(planInputOf(p2({ pattern2: { names: 'broker' } }), inv));
+    assert.deepEqual(d.portAssignments, {
+      '1/tls': 9001,
+      '2/tls': 9002,
+      '3/tls': 9003,
+      '1/iam': 10001,
+      '2/iam': 10002,
+      '3/iam': 10003,
+    });
+    const cc = byId(d.resources, 'shared/cluster-configuration');
+    assert.ok(cc.kind === 'cluster-configuration');
+    assert.equal(
+      cc.props.customAdvertisedListeners,
+      'CLIENT_SECURE://b-{broker_id}.payments.abc123.c2.kafka.us-east-2.amazonaws.com:9000+{broker_id},' +
+        'CLIENT_IAM://b-{broker_id}.payments.abc123.c2.kafka.us-east-2.amazonaws.com:10000+{broker_id}',
+    );
+    assert.equal(cc.props.clusterArn, inv.clusterArn);
+    assert.equal(cc.props.configurationName, 'mpl-payments');
+    // Applied only once the NLB listens on every port; the provider names follow the restart.
+    for (const l of ['b-1/listener/tls', 'b-3/listener/iam', 'bootstrap/listener/iam']) {
+      assert.ok(cc.dependsOn.includes(l), l);
+    }
+    assert.ok(
+      byId(d.resources, 'provider/hosted-zone/b-2').dependsOn.includes('shared/cluster-configuration'),
+    );
+    assert.ok(
+      byId(d.resources, 'provider/dns-record/b-2').dependsOn.includes('shared/cluster-configuration'),
+    );
+    assert.equal(d.resources.filter((r) => r.kind === 'broker-listener-config').length, 0);
+    // The IAM listener goes through the NLB (MSK VPC clients), but consumers reach only TLS.
+    const ls = byId(d.resources, 'b-2/listener/iam');
+    assert.ok(ls.kind === 'listener' && ls.props.port === 10002);
+    const sg = byId(d.resources, 'analytics/security-group');
+    assert.ok(sg.kind === 'security-group');
+    assert.ok(!JSON.stringify(sg.props).includes('10002'));
+    const info = lint(planInputOf(p2({ pattern2: { names: 'broker' } }), inv), d.resources).find(
+      (f) => f.code === 'MPL301',
+    );
+    assert.equal(info?.severity, 'info');
+    assert.match(info?.message ?? '', /msk-configuration, chosen for kafka 3\.7\.x\.kraft, KRaft mode/);
+  });
+
+  it('msk-configuration: Express brokers plan offline; ports MSK uses, a port past 65535 or another name pattern are refused', () => {
+    const express = inventoryOf(brokersFor([1, 2, 3]), { brokerType: 'express' });
+    assert.ok(
+      planStack(planInputOf(p2(), express)).resources.some((r) => r.kind === 'cluster-configuration'),
+    );
+    for (const [portBase, ids, text] of [
+      [9090, [1, 2, 3], /9092 .*one MSK uses/],
+      [65000, [1, 600], /above 65535/],
+    ] as const) {
+      const e = refusal(() =>
+        planStack(planInputOf(p2({ pattern2: { portBase } }), inventoryOf(brokersFor([...ids])))),
+      );
+      assert.equal(e.code, 'CUSTOM_LISTENERS_INVALID');
+      assert.match(e.message, text);
+    }
+    // Two listener types: tls 9000+id, sasl_scram 10000+id; broker 1001's tls port is sasl_scram's range.
+    const e = refusal(() =>
+      planStack(
+        planInputOf(
+          p2({ cluster: { brokersFile: 'b.json', listeners: ['tls', 'sasl_scram'] } }),
+          inventoryOf(brokersFor([1, 1001])),
+        ),
+      ),
+    );
+    assert.equal(e.code, 'CUSTOM_LISTENERS_INVALID');
+    const renamed = inventoryOf(
+      brokersFor([1, 2]).map((b) => ({ ...b, host: b.host.replace(/^b-/, 'broker-') })),
+    );
+    const e2 = refusal(() => planStack(planInputOf(p2(), renamed)));
+    assert.match(e2.message, /b-\{broker_id\}/);
   });
 
   it('refuses more than 49 brokers (50 listeners per NLB) and accepts 49', () => {

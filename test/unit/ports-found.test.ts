@@ -22,7 +22,11 @@ function asFound(resources: ReturnType<typeof planStack>['resources']): Instance
 
 describe('portAssignmentsFrom', () => {
   it("rebuilds pattern 2's table from the shared NLB's per-broker listeners, prior ports kept", () => {
-    const config = configOf({ pattern: 2, cluster: { brokersFile: 'b.json', listeners: ['tls', 'iam'] } });
+    const config = configOf({
+      pattern: 2,
+      cluster: { brokersFile: 'b.json', listeners: ['tls', 'iam'] },
+      pattern2: { mode: 'rewrite' },
+    });
     // Ports from an earlier state that are not the lowest free ones: the table must keep them.
     const prior = {
       '1/tls': 9301,
@@ -45,5 +49,20 @@ describe('portAssignmentsFrom', () => {
       (i) => !(i.kind === 'listener' && i.id.startsWith('b-')),
     );
     assert.deepEqual(portAssignmentsFrom(onlyBootstrap), {});
+  });
+
+  it('msk-configuration: the table is base + broker id, and a scan finds the same', () => {
+    const config = configOf({ pattern: 2, cluster: { brokersFile: 'b.json', listeners: ['tls', 'iam'] } });
+    const planned = planStack(planInputOf(config, inventoryOf(brokersFor([3, 1, 2]))));
+    const want = {
+      '1/tls': 9001,
+      '1/iam': 10001,
+      '2/tls': 9002,
+      '2/iam': 10002,
+      '3/tls': 9003,
+      '3/iam': 10003,
+    };
+    assert.deepEqual(planned.portAssignments, want);
+    assert.deepEqual(portAssignmentsFrom(asFound(planned.resources)), want);
   });
 });

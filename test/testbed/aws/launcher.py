@@ -35,37 +35,56 @@ except ImportError as exc:
     print(json.dumps({"ready": False, "error": "missing-moto", "detail": str(exc)}), flush=True)
     sys.exit(MISSING_MOTO_EXIT)
 
+import twin_cloudwatch  # noqa: E402
 import twin_core  # noqa: E402
 import twin_ec2  # noqa: E402
 import twin_elbv2  # noqa: E402
 import twin_lambda  # noqa: E402
 import twin_lattice  # noqa: E402
 import twin_msk  # noqa: E402
+import twin_msk_config  # noqa: E402
 import twin_ram  # noqa: E402
 import twin_route53  # noqa: E402
+import twin_scheduler  # noqa: E402
 from twin_state import STATE  # noqa: E402
 
 # Services this project calls; their flask apps are built in the background at startup.
 # Names are moto's backend names (VPC Lattice is "vpclattice").
-WARM_SERVICES = ("ec2", "elbv2", "kafka", "route53", "ssm", "sts", "iam", "vpclattice", "ram", "awslambda")
+WARM_SERVICES = (
+    "ec2", "elbv2", "kafka", "route53", "ssm", "sts", "iam", "vpclattice", "ram", "awslambda", "scheduler", "cloudwatch",
+)
 
 CONTROL_HELP = {
     "GET /_twin/health": "liveness and versions",
     "GET /_twin/accounts": "?region=: {accounts: [{account, vpcs}]}, every account with a non-default VPC",
     "POST /_twin/reset": "moto's reset plus the twin's state (faults, latency, counters, buckets)",
-    "POST /_twin/msk/clusters": "seed an MSK cluster; answers {clusterArn, brokers}",
+    "POST /_twin/msk/clusters": "seed an MSK cluster (configuration optional); answers {clusterArn, brokers, listeners, "
+    "configuration, currentVersion}",
     "POST /_twin/msk/brokers": "{clusterArn, brokerId, clientVpcIp}: the broker's node replaced with a new IP",
+    "POST /_twin/msk/nodes": "{clusterArn, clientVpcIp, brokerId?, endpoint?, clientSubnet?}: a broker added "
+    "(ListNodes, NumberOfBrokerNodes); answers the broker with its custom advertised listeners",
+    "GET /_twin/msk/advertised": "?clusterArn=&brokerId=: {brokerId, advertised, configuration, brokers}: advertised "
+    "under the cluster's configuration (brokerId defaults to the next one), brokers' now",
+    "POST|DELETE /_twin/msk/driver": "{clusterArn}: rolling restarts of that cluster wait for a driver's reports",
+    "GET /_twin/msk/restarts": "?clusterArn=: {restarts: [{operationArn, brokerId, advertised, status, ...}]} "
+    "waiting for the driver",
+    "POST /_twin/msk/restarts": "{operationArn, brokerId, status: started|done|failed, message?}",
     "POST /_twin/faults": "{service, action, account?, kind: error|throttle|5xx, code?, status?, count?, probability?}",
     "POST /_twin/latency": "{service, action, account?, ms, count?, probability?}",
     "DELETE /_twin/faults": "clear faults and latency rules",
     "GET /_twin/counters": "?account=&service=&action=&mutating=true|false",
     "DELETE /_twin/counters": "reset counters",
     "GET|POST /_twin/delays": "{nlbActiveMs, endpointAvailableMs, endpointDeleteMs, route53ChangeMs, mskActiveMs, "
-    "resourceGatewayActiveMs, lambdaActiveMs, lambdaEniReleaseMs}",
+    "resourceGatewayActiveMs, lambdaActiveMs, lambdaEniReleaseMs, mskBrokerRestartMs}",
     "GET|POST /_twin/throttling": "{enabled: bool}",
     "POST /_twin/lambda/resolvers": "{account, dns: 'ip:port', vpcId?}: the DNS server Lambda functions in that "
     "account's (or VPC's) VPCs resolve names with",
     "GET|DELETE /_twin/lambda/resolvers": "list or clear them (a reset clears them too)",
+    "POST /_twin/scheduler/fire": "{account, region?, name?, groupName?}: delivers matching ENABLED schedules to their "
+    "Lambda targets now; answers {invocations: [...], skipped: [...]} once the runs end",
+    "GET|POST /_twin/scheduler/auto": "{enabled}: rate() schedules fire by themselves, a minute being schedulerMinuteMs",
+    "GET|DELETE /_twin/scheduler/invocations": "?account=&region=&name=&groupName=&status=: every delivery so far "
+    "(fired or automatic), or clear them",
 }
 
 Response = tuple[int, Any]
@@ -80,6 +99,8 @@ def reset_all() -> None:
         twin_lattice.reset()
         twin_ram.reset()
         twin_lambda.reset()
+        twin_msk_config.reset()
+        twin_scheduler.reset()
     STATE.reset()
     twin_route53.reset()
 
@@ -103,6 +124,23 @@ def control(method: str, path: str, query: dict[str, str], body: Any) -> Respons
     if route == "/msk/brokers" and method == "POST":
         with twin_core.MOTO_LOCK:
             return 200, twin_msk.move_broker(body)
+    if route == "/msk/nodes" and method == "POST":
+        with twin_core.MOTO_LOCK:
+            return 200, twin_msk.add_broker(body)
+    if route == "/msk/advertised" and method == "GET":
+        with twin_core.MOTO_LOCK:
+            return 200, twin_msk_config.advertised_query(query)
+    if route == "/msk/driver" and method in ("POST", "DELETE"):
+        with twin_core.MOTO_LOCK:
+            spec = {**query, **body}
+            if method == "POST":
+                return 200, twin_msk_config.register_driver(spec)
+            return 200, twin_msk_config.unregister_driver(spec)
+    if route == "/msk/restarts":
+        with twin_core.MOTO_LOCK:
+            if method == "POST":
+                return 200, twin_msk_config.report_restart(body)
+            return 200, twin_msk_config.pending_restarts(query)
     if route == "/faults" and method == "POST":
         STATE.add_rule("fault", body)
         return 200, {"ok": True}
@@ -134,6 +172,18 @@ def control(method: str, path: str, query: dict[str, str], body: Any) -> Respons
             twin_lambda.clear_resolvers()
             return 200, {"ok": True}
         return 200, {"resolvers": twin_lambda.list_resolvers()}
+    if route == "/scheduler/fire" and method == "POST":
+        # No MOTO_LOCK here: the functions run meanwhile and call the twin (twin_scheduler takes it).
+        return 200, twin_scheduler.fire(body)
+    if route == "/scheduler/auto":
+        if method == "POST":
+            return 200, twin_scheduler.set_auto(body)
+        return 200, twin_scheduler.auto_state()
+    if route == "/scheduler/invocations":
+        if method == "DELETE":
+            twin_scheduler.clear_invocations()
+            return 200, {"ok": True}
+        return 200, twin_scheduler.invocations(query)
     return 404, {"error": f"no control route {method} {route}", "routes": CONTROL_HELP}
 
 
@@ -150,6 +200,8 @@ def make_app(moto_app: Callable[..., Any]) -> Callable[..., Any]:
                 status, payload = control(method, path, query, body)
             except (ValueError, KeyError, TypeError) as exc:
                 status, payload = 400, {"error": f"{type(exc).__name__}: {exc}"}
+            except twin_msk_config.KafkaError as exc:  # an MSK refusal reached through a control route
+                status, payload = 400, {"error": f"{exc.error_type}: {exc.message}"}
             data = json.dumps(payload).encode()
             reason = {200: "OK", 400: "Bad Request", 404: "Not Found"}.get(status, "Error")
             start_response(
@@ -180,12 +232,15 @@ def warm(dispatcher: Any) -> None:
 def install_all() -> None:
     twin_core.install()
     twin_msk.install()
+    twin_msk_config.install()
     twin_ec2.install()
     twin_elbv2.install()
     twin_route53.install()
     twin_lattice.install()
     twin_ram.install()
     twin_lambda.install()
+    twin_scheduler.install()
+    twin_cloudwatch.install()
 
 
 def main() -> None:
@@ -211,6 +266,7 @@ def main() -> None:
     dispatcher = DomainDispatcherApplication(create_backend_app)
     server = make_server(args.host, args.port, make_app(dispatcher), threaded=True)
     port = server.server_address[1]
+    twin_lambda.set_endpoint(f"http://{args.host}:{port}")  # AWS_ENDPOINT_URL of the functions it runs
 
     def stop(*_: Any) -> None:
         threading.Thread(target=server.shutdown, daemon=True).start()

@@ -28,6 +28,10 @@ export interface DelaysMs {
   lambdaActiveMs?: number;
   /** A deleted VPC function's network interfaces stay in use this long (their security group and subnet cannot be deleted). */
   lambdaEniReleaseMs?: number;
+  /** One broker's restart in an MSK rolling restart (UpdateClusterConfiguration) when no driver is registered. */
+  mskBrokerRestartMs?: number;
+  /** One minute of a rate() schedule when auto-firing is on (default 60000; e.g. 500 in tests). */
+  schedulerMinuteMs?: number;
 }
 
 export interface StartAwsTwinOptions {
@@ -49,6 +53,14 @@ export interface MskBrokerSeed {
   endpoint?: string;
   eniId?: string;
 }
+
+/**
+ * The cluster's starting MSK configuration: a new one made from server properties (revision 1), or an
+ * existing one. Absent: MSK's default configuration (DescribeCluster reports no ConfigurationArn).
+ */
+export type MskSeedConfiguration =
+  | { serverProperties: string; name?: string; description?: string; kafkaVersions?: string[] }
+  | { arn: string; revision?: number };
 
 export interface MskClusterSeed {
   account: string;
@@ -73,6 +85,8 @@ export interface MskClusterSeed {
   /** Overrides the GetBootstrapBrokers answer (camelCase wire names, e.g. bootstrapBrokerStringTls). */
   bootstrap?: Record<string, string>;
   state?: string;
+  /** Provisioned only; checked like UpdateClusterConfiguration checks it (e.g. custom.advertised.listeners). */
+  configuration?: MskSeedConfiguration;
 }
 
 export interface SeededBroker {
@@ -86,6 +100,47 @@ export interface SeededBroker {
 export interface SeededCluster {
   clusterArn: string;
   brokers: SeededBroker[];
+  /** Provisioned: the client listeners the cluster has (from clientBroker and auth), name -> port. */
+  listeners?: Record<string, number>;
+  /** Provisioned: the configuration in effect; null for MSK's default. */
+  configuration?: { arn: string; revision: number } | null;
+  currentVersion?: string;
+}
+
+/** Listener name (e.g. CLIENT_SECURE) -> "host:port" a broker advertises instead of MSK's default. */
+export type AdvertisedListeners = Record<string, string>;
+
+/** One broker's restart in a rolling restart, waiting for the cluster's driver. */
+export interface MskRestartStep {
+  clusterArn: string;
+  operationArn: string;
+  brokerId: number;
+  /** Resolved custom.advertised.listeners of the target configuration; {} means MSK's defaults. */
+  advertised: AdvertisedListeners;
+  /** PENDING until the driver reports it started. */
+  status: 'PENDING' | 'IN_PROGRESS';
+  /** Position in the rolling restart (brokers go one at a time, by id). */
+  index: number;
+  total: number;
+}
+
+export interface MskRestartReport {
+  operationArn: string;
+  brokerId: number;
+  /** done: the broker is back with its new listeners; failed: the operation ends UPDATE_FAILED. */
+  status: 'started' | 'done' | 'failed';
+  message?: string;
+}
+
+export interface MskBrokerAdd {
+  clusterArn: string;
+  clientVpcIp: string;
+  /** Default: one more than the highest id. */
+  brokerId?: number;
+  endpoint?: string;
+  /** Default: the subnet with the fewest brokers (seeding's round robin). */
+  clientSubnet?: string;
+  eniId?: string;
 }
 
 interface RuleMatch {
@@ -132,6 +187,69 @@ export interface CounterFilter {
   mutating?: boolean;
 }
 
+/** Which EventBridge Scheduler schedules fireSchedules delivers: the account's in the region, narrowed by name and group. */
+export interface ScheduleFireSpec {
+  account: string;
+  /** Default us-east-1. */
+  region?: string;
+  name?: string;
+  groupName?: string;
+}
+
+/** One delivery of a schedule to its Lambda target (fired, or automatic). */
+export interface ScheduleInvocation {
+  scheduleArn: string;
+  name: string;
+  groupName: string;
+  account: string;
+  region: string;
+  targetArn: string;
+  /** <aws.scheduler.scheduled-time>, e.g. 2026-03-22T18:59:43Z. */
+  scheduledTime: string;
+  executionId: string;
+  attemptNumber: number;
+  /** The event the function got: Target.Input with its context attributes filled in ("{}" without Input). */
+  input: string;
+  /**
+   * delivered: Lambda accepted the Event invocation (202) and the run has ended; failed: not delivered
+   * (execution role not assumable, function missing or not Active); unsupported: not a Lambda function target.
+   */
+  status: 'delivered' | 'failed' | 'unsupported';
+  statusCode?: number;
+  requestId?: string;
+  /** "Unhandled" when the handler threw or timed out: Lambda's to retry, so the delivery still counts. */
+  functionError?: string | null;
+  /** What the handler returned (or Lambda's error object), parsed. */
+  result?: unknown;
+  /** START/console/END/REPORT lines of the run. */
+  logs?: string;
+  errorCode?: string;
+  errorMessage?: string;
+  /** Fired by auto-firing rather than fireSchedules. */
+  auto: boolean;
+}
+
+export interface ScheduleFireResult {
+  /** One per ENABLED schedule matched, in no particular order. */
+  invocations: ScheduleInvocation[];
+  /** Matched but not fired: DISABLED, or past its EndDate. */
+  skipped: Array<{
+    scheduleArn: string;
+    name: string;
+    groupName: string;
+    targetArn: string;
+    reason: 'DISABLED' | 'ENDED';
+  }>;
+}
+
+export interface SchedulerInvocationFilter {
+  account?: string;
+  region?: string;
+  name?: string;
+  groupName?: string;
+  status?: ScheduleInvocation['status'];
+}
+
 export class TwinControl {
   constructor(readonly controlUrl: string) {}
 
@@ -162,6 +280,52 @@ export class TwinControl {
   /** MSK replaced a broker's node: same id and name, a new client IP (ListNodes answers it). */
   async moveBroker(clusterArn: string, brokerId: number, clientVpcIp: string): Promise<void> {
     await this.call('POST', '/msk/brokers', { clusterArn, brokerId, clientVpcIp });
+  }
+
+  /**
+   * A broker added to a seeded cluster (what MSK's UpdateBrokerCount leaves): ListNodes and
+   * NumberOfBrokerNodes grow; it gets the custom advertised listeners of the cluster's configuration.
+   */
+  async addMskBroker(spec: MskBrokerAdd): Promise<SeededBroker & { advertised: AdvertisedListeners }> {
+    return this.call('POST', '/msk/nodes', spec);
+  }
+
+  /**
+   * The custom advertised listeners `brokerId` (default: the next id) gets under the cluster's
+   * configuration, the configuration, and what each broker runs with now (by id).
+   */
+  async mskAdvertised(
+    clusterArn: string,
+    brokerId?: number,
+  ): Promise<{
+    brokerId: number;
+    advertised: AdvertisedListeners;
+    configuration: { arn: string; revision: number } | null;
+    brokers: Record<string, AdvertisedListeners>;
+  }> {
+    const query = new URLSearchParams({ clusterArn });
+    if (brokerId !== undefined) query.set('brokerId', String(brokerId));
+    return this.call('GET', `/msk/advertised?${query.toString()}`);
+  }
+
+  /** From now on, rolling restarts of the cluster wait for reportMskRestart instead of mskBrokerRestartMs. */
+  async registerMskDriver(clusterArn: string): Promise<void> {
+    await this.call('POST', '/msk/driver', { clusterArn });
+  }
+
+  /** Restarts waiting for the driver go on by the clock again (mskBrokerRestartMs each). */
+  async unregisterMskDriver(clusterArn: string): Promise<void> {
+    await this.call('DELETE', '/msk/driver', { clusterArn });
+  }
+
+  /** The broker restarts of the cluster's running operation that wait for its driver (at most one). */
+  async mskRestarts(clusterArn: string): Promise<MskRestartStep[]> {
+    const qs = new URLSearchParams({ clusterArn }).toString();
+    return (await this.call<{ restarts: MskRestartStep[] }>('GET', `/msk/restarts?${qs}`)).restarts;
+  }
+
+  async reportMskRestart(report: MskRestartReport): Promise<{ operationState: string }> {
+    return this.call('POST', '/msk/restarts', report);
   }
 
   async injectFault(spec: FaultSpec): Promise<void> {
@@ -232,6 +396,42 @@ export class TwinControl {
         '/lambda/resolvers',
       )
     ).resolvers;
+  }
+
+  /**
+   * Delivers the matching ENABLED schedules to their Lambda targets now, as EventBridge Scheduler does
+   * (execution role assumed, Invoke with InvocationType Event and Target.Input), and answers once every
+   * run has ended. An unknown `name` or `groupName` is an error.
+   */
+  async fireSchedules(spec: ScheduleFireSpec): Promise<ScheduleFireResult> {
+    return this.call<ScheduleFireResult>('POST', '/scheduler/fire', spec);
+  }
+
+  /**
+   * Auto-firing: ENABLED rate() schedules fire by themselves, at once and then every N minutes of
+   * `schedulerMinuteMs` (setDelays); off by default, and a reset leaves the switch as it is.
+   */
+  async setSchedulerAutoFire(enabled: boolean): Promise<{ enabled: boolean; minuteMs: number }> {
+    return this.call('POST', '/scheduler/auto', { enabled });
+  }
+
+  async schedulerAutoFire(): Promise<{ enabled: boolean; minuteMs: number }> {
+    return this.call('GET', '/scheduler/auto');
+  }
+
+  /** Deliveries so far (fired and automatic, oldest first, the last 500); a reset clears them. */
+  async schedulerInvocations(filter: SchedulerInvocationFilter = {}): Promise<ScheduleInvocation[]> {
+    const query = new URLSearchParams();
+    for (const [key, value] of Object.entries(filter)) {
+      if (value !== undefined) query.set(key, String(value));
+    }
+    const qs = query.toString();
+    const path = `/scheduler/invocations${qs ? `?${qs}` : ''}`;
+    return (await this.call<{ invocations: ScheduleInvocation[] }>('GET', path)).invocations;
+  }
+
+  async clearSchedulerInvocations(): Promise<void> {
+    await this.call('DELETE', '/scheduler/invocations');
   }
 
   /**

@@ -30,6 +30,9 @@ PROTOCOLS = {
     "vpc-lattice": "rest-json",
     "ram": "rest-json",
     "lambda": "rest-json",
+    "scheduler": "rest-json",
+    # CloudWatch answers the SDK for JavaScript v3 in awsJson1_0 (its client's protocol).
+    "cloudwatch": "json",
 }
 
 # moto's service names that differ from AWS's (moto calls Lambda "awslambda"); counters, faults
@@ -64,6 +67,8 @@ THROTTLE_ERRORS: dict[str, tuple[str, int]] = {
     "vpc-lattice": ("ThrottlingException", 429),
     "ram": ("ThrottlingException", 429),
     "lambda": ("TooManyRequestsException", 429),
+    "scheduler": ("ThrottlingException", 429),  # botocore scheduler/2021-06-30
+    "cloudwatch": ("Throttling", 400),  # "Throttling: Rate exceeded", as its query API has it
 }
 
 # Server-side error codes per service for injected 5xx faults (each model's 500 error shape).
@@ -74,6 +79,8 @@ INTERNAL_ERRORS: dict[str, str] = {
     "vpc-lattice": "InternalServerException",
     "ram": "ServerInternalException",
     "lambda": "ServiceException",
+    "scheduler": "InternalServerException",
+    "cloudwatch": "InternalServiceFault",  # botocore monitoring/2010-08-01
 }
 
 

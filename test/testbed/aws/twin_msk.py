@@ -1,7 +1,8 @@
-"""MSK gaps: ListNodes, GetBootstrapBrokers, SDK-parsable timestamps, ACTIVE state, seeding.
+"""MSK gaps: ListNodes, GetBootstrapBrokers, SDK-parsable timestamps, ACTIVE state, seeding, added brokers.
 
 moto 5.2.1 has no ListNodes/GetBootstrapBrokers, writes creationTime without a time zone
-(AWS SDK v3 rejects it) and leaves clusters CREATING (moto 5.2.1's source).
+(AWS SDK v3 rejects it) and leaves clusters CREATING (moto 5.2.1's source). Configurations and
+UpdateClusterConfiguration are in twin_msk_config.py.
 """
 
 from __future__ import annotations
@@ -165,10 +166,16 @@ def seed_cluster(spec: dict[str, Any]) -> dict[str, Any]:
         "cell": cell,
         "bootstrap": spec.get("bootstrap"),
     }
+    extra: dict[str, Any] = {}
+    if not serverless:
+        import twin_msk_config  # imports this module
+
+        # The starting configuration (MSK's default when absent); refused before the cluster exists.
+        extra = twin_msk_config.on_seed(backend, cluster, spec.get("configuration"))
     backend.clusters[cluster.arn] = cluster
     if spec.get("tags"):
         backend.tag_resource(cluster.arn, dict(spec["tags"]))
-    return {"clusterArn": cluster.arn, "brokers": brokers}
+    return {"clusterArn": cluster.arn, "brokers": brokers, **extra}
 
 
 def move_broker(spec: dict[str, Any]) -> dict[str, Any]:
@@ -187,6 +194,51 @@ def move_broker(spec: dict[str, Any]) -> dict[str, Any]:
             b["eniId"] = f"eni-{uuid.uuid4().hex[:17]}"
             return {"brokerId": broker_id, "clientVpcIp": b["clientVpcIp"], "eniId": b["eniId"]}
     raise ValueError(f"cluster {arn} has no broker {broker_id}")
+
+
+def add_broker(spec: dict[str, Any]) -> dict[str, Any]:
+    """A broker added to a seeded cluster (the end state of MSK's UpdateBrokerCount): ListNodes and
+    NumberOfBrokerNodes grow, the broker lands in the subnet with the fewest brokers (the seeding's round
+    robin) and gets the custom advertised listeners of the cluster's configuration, as MSK gives brokers
+    added later (MSK developer guide, "Configure custom domain names for your Amazon MSK cluster")."""
+    import twin_msk_config  # imports this module
+
+    arn = str(spec["clusterArn"])
+    parts = arn.split(":")
+    backend: KafkaBackend = kafka_backends[parts[4]][parts[3]]
+    cluster = _cluster(backend, arn)
+    twin = getattr(cluster, "_twin", None)
+    if twin is None or cluster.cluster_type == "SERVERLESS":
+        raise ValueError(f"cluster {arn} is not a seeded provisioned cluster")
+    twin_msk_config.advance(cluster)
+    if cluster.state != "ACTIVE":
+        raise ValueError(f"cluster {arn} is {cluster.state}; MSK adds brokers only to an ACTIVE cluster")
+    brokers = twin["brokers"]
+    broker_id = int(spec.get("brokerId") or max((b["id"] for b in brokers), default=0) + 1)
+    if any(b["id"] == broker_id for b in brokers):
+        raise ValueError(f"cluster {arn} already has broker {broker_id}")
+    subnet = spec.get("clientSubnet")
+    if not subnet:
+        order = list(dict.fromkeys(b["clientSubnet"] for b in brokers))
+        subnet = min(order, key=lambda s: (sum(b["clientSubnet"] == s for b in brokers), order.index(s)))
+    advertised = twin_msk_config.advertised_for(cluster, broker_id)
+    region = cluster.region_name
+    broker = {
+        "id": broker_id,
+        "endpoint": spec.get("endpoint")
+        or f"b-{broker_id}.{cluster.cluster_name}.{twin['short']}.c{twin['cell']}.kafka.{region}.amazonaws.com",
+        "clientVpcIp": str(spec["clientVpcIp"]),
+        "clientSubnet": str(subnet),
+        "eniId": spec.get("eniId") or f"eni-{uuid.uuid4().hex[:17]}",
+        "added": utc_iso(),
+    }
+    brokers.append(broker)
+    cluster.number_of_broker_nodes = len(brokers)
+    group = cluster.broker_node_group_info or {}
+    group["clientSubnets"] = sorted({b["clientSubnet"] for b in brokers})
+    cluster.current_version = twin_msk_config.new_version()
+    twin_msk_config.set_advertised(cluster, broker_id, advertised)
+    return {**{k: v for k, v in broker.items() if k != "added"}, "advertised": advertised}
 
 
 # --- answers -----------------------------------------------------------------
@@ -229,7 +281,7 @@ def _node_infos(cluster: FakeKafkaCluster) -> list[dict[str, Any]]:
     for b in twin["brokers"]:
         nodes.append(
             {
-                "addedToClusterTime": cluster.creation_time,
+                "addedToClusterTime": b.get("added", cluster.creation_time),
                 "brokerNodeInfo": {
                     "attachedENIId": b["eniId"],
                     "brokerId": float(b["id"]),

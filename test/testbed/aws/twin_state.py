@@ -26,6 +26,8 @@ DEFAULT_DELAYS_MS: dict[str, int] = {
     "resourceGatewayActiveMs": 300,  # VPC Lattice resource gateway CREATE_IN_PROGRESS -> ACTIVE
     "lambdaActiveMs": 300,  # Lambda function Pending -> Active (VPC functions: seconds to a minute)
     "lambdaEniReleaseMs": 1000,  # a deleted VPC function's network interfaces in use -> deleted
+    "mskBrokerRestartMs": 300,  # one broker's restart in an MSK rolling restart when no driver does it
+    "schedulerMinuteMs": 60000,  # one minute of a rate() schedule when auto-firing (twin_scheduler.py)
 }
 
 # Token buckets per account, region and API family: (burst, refill per second).

@@ -1,8 +1,9 @@
 // Reads, through the AWS SDK, the parts of AWS state the network twin materialises:
-// consumer endpoints and private hosted zones, and for each endpoint service in use the
-// NLB listeners and their targets in the provider account; for each resource configuration
-// group in use (resource endpoints), its children, and the MSK brokers' names and IPs that
-// DNS-name children resolve to.
+// consumer endpoints and private hosted zones; every Network Load Balancer of an account with
+// its listeners and their targets (one reading per account and poll, shared by the NLBs' own
+// addresses and the endpoint services in use); for each resource configuration group in use
+// (resource endpoints), its children, and the MSK brokers' names and IPs that DNS-name
+// children resolve to.
 import {
   DescribeVpcEndpointServiceConfigurationsCommand,
   paginateDescribeVpcEndpoints,
@@ -16,11 +17,10 @@ import {
 } from '@aws-sdk/client-vpc-lattice';
 import {
   DescribeListenersCommand,
-  DescribeLoadBalancersCommand,
   DescribeTargetHealthCommand,
+  paginateDescribeLoadBalancers,
   type Action,
   type Listener,
-  type LoadBalancer,
   type TargetHealthDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import {
@@ -51,8 +51,12 @@ export interface ObservedListener {
 
 export interface ObservedLoadBalancer {
   arn: string;
+  account: string;
+  /** Lower case, no trailing dot. */
   dnsName: string;
+  /** Lower case: provisioning, active, active_impaired, failed. */
   state: string;
+  /** TCP listeners only, with the targets each forwards to. */
   listeners: ObservedListener[];
 }
 
@@ -222,36 +226,24 @@ async function readRecords(clients: AccountClients, zoneId: string): Promise<Zon
 }
 
 /**
- * The provider side of the given service names: each service's NLBs, their listeners and
- * the targets each listener forwards to. Services not found in this account are left out.
+ * Every Network Load Balancer in the account, with its TCP listeners and the targets each
+ * forwards to. Other load balancer types are left out.
  */
-export async function observeProvider(
-  clients: AccountClients,
-  serviceNames: Set<string>,
-): Promise<ObservedService[]> {
-  if (serviceNames.size === 0) return [];
-  const configs: ObservedService[] = [];
-  const nlbArns = new Set<string>();
-  let token: string | undefined;
-  do {
-    const page = await clients.ec2.send(
-      new DescribeVpcEndpointServiceConfigurationsCommand({ NextToken: token }),
-    );
-    for (const s of page.ServiceConfigurations ?? []) {
-      if (!s.ServiceName || !serviceNames.has(s.ServiceName)) continue;
-      const arns = s.NetworkLoadBalancerArns ?? [];
-      for (const a of arns) nlbArns.add(a);
-      configs.push({
-        serviceName: s.ServiceName,
+export async function observeLoadBalancers(clients: AccountClients): Promise<ObservedLoadBalancer[]> {
+  const out: ObservedLoadBalancer[] = [];
+  for await (const page of paginateDescribeLoadBalancers({ client: clients.elbv2 }, {})) {
+    for (const lb of page.LoadBalancers ?? []) {
+      if (!lb.LoadBalancerArn || lb.Type !== 'network') continue;
+      out.push({
+        arn: lb.LoadBalancerArn,
         account: clients.account,
-        state: String(s.ServiceState ?? '').toLowerCase(),
-        loadBalancers: arns.map((arn) => ({ arn, dnsName: '', state: '', listeners: [] })),
+        dnsName: normalizeName(lb.DNSName ?? ''),
+        state: String(lb.State?.Code ?? '').toLowerCase(),
+        listeners: [],
       });
     }
-    token = page.NextToken;
-  } while (token);
-
-  const described = await describeLoadBalancers(clients, [...nlbArns]);
+  }
+  // A target group behind several listeners is read once.
   const targetGroups = new Map<string, Promise<Target[]>>();
   const targetsOf = (tgArn: string): Promise<Target[]> => {
     let p = targetGroups.get(tgArn);
@@ -259,54 +251,46 @@ export async function observeProvider(
     return p;
   };
   await Promise.all(
-    [...described.values()].map(async (lb) => {
+    out.map(async (lb) => {
       lb.listeners = await readListeners(clients, lb.arn, targetsOf);
     }),
   );
-  for (const c of configs) c.loadBalancers = c.loadBalancers.flatMap((lb) => described.get(lb.arn) ?? []);
-  return configs;
+  return out;
 }
 
-/** One call per 20 ARNs (the API's limit); load balancers that no longer exist are left out. */
-async function describeLoadBalancers(
+/**
+ * The provider side of the given service names: each service's NLBs (taken from
+ * `loadBalancers`, this account's observeLoadBalancers reading, by ARN), their listeners and
+ * the targets each listener forwards to. Services not found in this account are left out,
+ * and so are NLBs the reading lacks (deleted).
+ */
+export async function observeProvider(
   clients: AccountClients,
-  arns: string[],
-): Promise<Map<string, ObservedLoadBalancer>> {
-  const out = new Map<string, ObservedLoadBalancer>();
-  const add = (lbs: LoadBalancer[] | undefined): void => {
-    for (const lb of lbs ?? []) {
-      if (!lb.LoadBalancerArn) continue;
-      out.set(lb.LoadBalancerArn, {
-        arn: lb.LoadBalancerArn,
-        dnsName: normalizeName(lb.DNSName ?? ''),
-        state: String(lb.State?.Code ?? '').toLowerCase(),
-        listeners: [],
+  serviceNames: Set<string>,
+  loadBalancers: ReadonlyMap<string, ObservedLoadBalancer>,
+): Promise<ObservedService[]> {
+  if (serviceNames.size === 0) return [];
+  const configs: ObservedService[] = [];
+  let token: string | undefined;
+  do {
+    const page = await clients.ec2.send(
+      new DescribeVpcEndpointServiceConfigurationsCommand({ NextToken: token }),
+    );
+    for (const s of page.ServiceConfigurations ?? []) {
+      if (!s.ServiceName || !serviceNames.has(s.ServiceName)) continue;
+      configs.push({
+        serviceName: s.ServiceName,
+        account: clients.account,
+        state: String(s.ServiceState ?? '').toLowerCase(),
+        loadBalancers: (s.NetworkLoadBalancerArns ?? []).flatMap((arn) => {
+          const lb = loadBalancers.get(arn);
+          return lb ? [lb] : [];
+        }),
       });
     }
-  };
-  for (let i = 0; i < arns.length; i += 20) {
-    const chunk = arns.slice(i, i + 20);
-    try {
-      add(
-        (await clients.elbv2.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: chunk })))
-          .LoadBalancers,
-      );
-    } catch (err) {
-      // One missing ARN fails the whole call: ask one by one to keep the others.
-      if (!isNotFound(err)) throw err;
-      for (const arn of chunk) {
-        try {
-          add(
-            (await clients.elbv2.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [arn] })))
-              .LoadBalancers,
-          );
-        } catch (inner) {
-          if (!isNotFound(inner)) throw inner;
-        }
-      }
-    }
-  }
-  return out;
+    token = page.NextToken;
+  } while (token);
+  return configs;
 }
 
 async function readListeners(
@@ -348,10 +332,17 @@ function forwardTargetGroups(actions: Action[]): string[] {
 }
 
 async function readTargets(clients: AccountClients, targetGroupArn: string): Promise<Target[]> {
-  const health = await clients.elbv2.send(
-    new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }),
-  );
-  return routableTargets(health.TargetHealthDescriptions ?? []);
+  try {
+    const health = await clients.elbv2.send(
+      new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }),
+    );
+    return routableTargets(health.TargetHealthDescriptions ?? []);
+  } catch (err) {
+    // Deleted since DescribeListeners (its listener went first): nothing to forward to, rather
+    // than a failed reading that keeps the old listeners for another poll.
+    if (isNotFound(err)) return [];
+    throw err;
+  }
 }
 
 /**

@@ -1,6 +1,6 @@
-// A TCP proxy standing in for one NLB listener reached through one interface endpoint:
-// it listens on the endpoint's loopback address and the listener's port and spreads new
-// connections round robin over the listener's targets, as an NLB does per flow.
+// A TCP proxy standing in for one NLB listener reached through one interface endpoint, or
+// through the NLB's own address: it listens on that loopback address and the listener's port
+// and spreads new connections round robin over the listener's targets, as an NLB does per flow.
 import net from 'node:net';
 
 export interface Target {

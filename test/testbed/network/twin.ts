@@ -7,15 +7,23 @@
 // child configuration, a proxy per port of its port ranges, forwarding to what the resource
 // gateway would reach: the child's IP, or its DNS name resolved the way public DNS resolves
 // MSK broker names (ListNodes in the provider accounts), again on every poll.
+//
+// Network Load Balancers, for clients inside the NLB's own VPC (pattern 2's in-VPC path:
+// per-broker private hosted zones with an apex alias to the shared NLB): every active NLB
+// of a followed account gets an address from the same pool as the endpoints, a proxy per TCP
+// listener forwarding to that listener's targets (the same reading and forwarding as the
+// endpoint path), and its DNS name answered in its owner account's view.
 import { accountClients, type AccountClients, type AwsClientConfig } from './aws-clients.js';
 import { startDnsServer, type DnsServer } from './dns-server.js';
 import {
   arnAccount,
   observeBrokerAddresses,
   observeConsumer,
+  observeLoadBalancers,
   observeProvider,
   observeResourceGroups,
   type ObservedAccount,
+  type ObservedLoadBalancer,
   type ObservedResourceChild,
   type ObservedResourceEndpoint,
   type ObservedResourceGroup,
@@ -30,7 +38,11 @@ export interface NetworkTwinOptions {
   /** The AWS twin's URL. */
   endpoint: string;
   region: string;
-  /** Account(s) that own the endpoint services and NLBs. */
+  /**
+   * Account(s) that own the endpoint services and NLBs. Their NLBs are bound whether or not
+   * they are followed as consumers too; an NLB's DNS name is answered in its owner's view
+   * only once the owner has one (consumerAccounts, or listAccounts listing it).
+   */
   providerAccount: string | string[];
   /**
    * Accounts whose interface and resource endpoints and private hosted zones are materialised
@@ -48,7 +60,10 @@ export interface NetworkTwinOptions {
   onAccountDns?: (account: string, dns: { host: string; port: number }) => void | Promise<void>;
   /** Per-account SDK settings; default: the endpoint, static keys and x-moto-account-id. */
   clientConfig?: (account: string) => AwsClientConfig;
-  /** First three octets of endpoint addresses; default 127.0.1. */
+  /**
+   * First three octets of the addresses handed out (.1-.254): interface endpoints, resource
+   * endpoint children and active NLBs share this one pool; default 127.0.1.
+   */
   ipPrefix?: string;
   /** DNS server address; default 127.0.0.1 and a free port. */
   dnsHost?: string;
@@ -86,6 +101,18 @@ export interface EndpointBinding {
   resource?: { configurationArn: string; childArn: string; customDomainName?: string };
 }
 
+/** An active Network Load Balancer as clients in its VPC reach it. */
+export interface LoadBalancerBinding {
+  arn: string;
+  account: string;
+  /** Lower case, no trailing dot; answered with `ip` in the owner account's view. */
+  dnsName: string;
+  ip: string;
+  /** One per TCP listener. */
+  listeners: ListenerBinding[];
+  broken?: BreakMode;
+}
+
 export interface NetworkTwinStats {
   polls: number;
   failedPolls: number;
@@ -106,13 +133,19 @@ export interface NetworkTwin {
   dnsByAccount: Record<string, { host: string; port: number }>;
   /** Current address map: one entry per available interface endpoint, one per child of a resource endpoint. */
   addresses(): EndpointBinding[];
-  /** An endpoint's address; for a resource endpoint its first child's (addresses() has them all). */
-  addressOf(endpointId: string): string | undefined;
+  /** Active NLBs of every account read (providers and followed accounts), in the order bound. */
+  loadBalancers(): LoadBalancerBinding[];
+  /**
+   * An endpoint's address; for a resource endpoint its first child's (addresses() has them
+   * all); given an NLB's ARN, that NLB's address.
+   */
+  addressOf(endpointIdOrLoadBalancerArn: string): string | undefined;
   /** In-process answer for a name (no UDP): the A addresses, or [] for NXDOMAIN. */
   resolve(name: string, account?: string): string[];
   /**
-   * Simulates a dead path through one endpoint (for a resource endpoint, all its children)
-   * until restoreEndpoint (survives polls).
+   * Simulates a dead path through one endpoint (for a resource endpoint, all its children),
+   * or given an NLB's ARN through that NLB's own address (endpoints of its service are left
+   * alone), until restoreEndpoint (survives polls).
    */
   stopEndpoint(endpointId: string, mode?: BreakMode): Promise<void>;
   restoreEndpoint(endpointId: string): Promise<void>;
@@ -156,6 +189,14 @@ interface ResourceBinding {
   configurationArn: string;
   /** By child ARN, in the order they were bound. */
   children: Map<string, ChildBinding>;
+}
+
+interface LoadBalancerState {
+  arn: string;
+  account: string;
+  dnsName: string;
+  ip: string;
+  proxies: Map<number, TcpProxy>;
 }
 
 /** Ports bound per child at most: a range like 1-65535 would otherwise open 65535 sockets. */
@@ -208,10 +249,13 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
   const pool = new AddressPool(ipPrefix);
   const bindings = new Map<string, Binding>();
   const resourceBindings = new Map<string, ResourceBinding>();
+  /** By NLB ARN, in the order bound. */
+  const lbBindings = new Map<string, LoadBalancerState>();
   const breaks = new Map<string, BreakMode>();
   // Last good reading per consumer and per provider: one failed call keeps the old picture.
   const lastConsumer = new Map<string, ObservedAccount>();
   const lastProvider = new Map<string, ObservedService[]>();
+  const lastLoadBalancers = new Map<string, ObservedLoadBalancer[]>();
   const lastGroups = new Map<string, ObservedResourceGroup[]>();
   const lastBrokers = new Map<string, Map<string, string>>();
   // Said once per subject, not on every poll.
@@ -269,15 +313,25 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
         errors.push(`accounts: ${describe(err)}`);
       }
     }
-    await Promise.all(
-      consumers.map(async (account) => {
+    // Every account read (providers and followed accounts) has its NLBs read once per poll:
+    // the endpoint services below take theirs from this reading.
+    const readAccounts = [...clients.keys()];
+    await Promise.all([
+      ...consumers.map(async (account) => {
         try {
           lastConsumer.set(account, await observeConsumer(client(account)));
         } catch (err) {
           errors.push(`consumer ${account}: ${describe(err)}`);
         }
       }),
-    );
+      ...readAccounts.map(async (account) => {
+        try {
+          lastLoadBalancers.set(account, await observeLoadBalancers(client(account)));
+        } catch (err) {
+          errors.push(`load balancers ${account}: ${describe(err)}`);
+        }
+      }),
+    ]);
     const consumerState = consumers.flatMap((a) => {
       const s = lastConsumer.get(a);
       return s ? [s] : [];
@@ -306,7 +360,8 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
     await Promise.all(
       providers.flatMap((account) => [
         attempt(`provider ${account}`, async () => {
-          lastProvider.set(account, await observeProvider(client(account), wanted));
+          const lbs = new Map((lastLoadBalancers.get(account) ?? []).map((lb) => [lb.arn, lb]));
+          lastProvider.set(account, await observeProvider(client(account), wanted, lbs));
         }),
         // Lattice and MSK only while some resource endpoint is up: interface-only runs make
         // the same calls as before.
@@ -351,6 +406,20 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
       );
     }
 
+    // NLBs are bound while active (one still provisioning has no nodes to reach yet) and
+    // released when gone or no longer active.
+    const activeLbs = readAccounts.flatMap((a) =>
+      (lastLoadBalancers.get(a) ?? []).filter((lb) => lb.state === 'active' && lb.dnsName !== ''),
+    );
+    const keepLbs = new Set(activeLbs.map((lb) => lb.arn));
+    for (const [arn, lb] of lbBindings) {
+      if (keepLbs.has(arn)) continue;
+      lbBindings.delete(arn);
+      await Promise.all([...lb.proxies.values()].map((p) => p.close()));
+      pool.release(lb.ip);
+      log(`load balancer ${lb.dnsName} gone: released ${lb.ip}`);
+    }
+
     for (const e of available) {
       let b = bindings.get(e.id);
       if (!b) {
@@ -365,10 +434,21 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
     for (const e of availableResources)
       await applyResourceEndpoint(e, groups.get(e.resourceConfigurationArn), brokers);
 
+    for (const lb of activeLbs) {
+      let b = lbBindings.get(lb.arn);
+      if (!b) {
+        b = { arn: lb.arn, account: lb.account, dnsName: lb.dnsName, ip: pool.take(), proxies: new Map() };
+        lbBindings.set(lb.arn, b);
+        log(`load balancer ${lb.dnsName} (${lb.account}) active: ${b.ip}`);
+      }
+      await applyListeners({ endpointId: b.arn, ip: b.ip, proxies: b.proxies }, listenersOf([lb]));
+    }
+
     const hosts = new Map<string, string[]>();
     for (const b of bindings.values()) for (const n of b.dnsNames) hosts.set(n, [b.ip]);
-    // Managed private DNS is a private hosted zone VPC Lattice associates with the endpoint's
-    // VPC: answered in that account's view only; the first endpoint bound wins a tie.
+    // Names answered in one account's view only (and in the shared view). Managed private DNS
+    // is a private hosted zone VPC Lattice associates with the endpoint's VPC; the first
+    // endpoint bound wins a tie.
     const privateByAccount = new Map<string, Map<string, string[]>>();
     for (const rb of resourceBindings.values()) {
       let names = privateByAccount.get(rb.account);
@@ -377,6 +457,17 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
         for (const n of c.dnsNames) hosts.set(n, [c.ip]);
         for (const n of c.privateNames) if (!names.has(n)) names.set(n, [c.ip]);
       }
+    }
+    // An internal NLB's DNS name is public DNS, but its private addresses are reachable only
+    // from its VPC (ELBv2 API Reference: CreateLoadBalancer, "Scheme"). A loopback address is
+    // reachable from anywhere, so the name is answered in the owner account's view only (the
+    // approximation of "inside its VPC"): a client elsewhere that used it would reach in the
+    // twin what it cannot reach in AWS. Alias records to it (Route 53: alias records) then
+    // resolve in that view through resolveA.
+    for (const lb of lbBindings.values()) {
+      let names = privateByAccount.get(lb.account);
+      if (!names) privateByAccount.set(lb.account, (names = new Map()));
+      if (!names.has(lb.dnsName)) names.set(lb.dnsName, [lb.ip]);
     }
     // Private names win over the shared (public) endpoint names, as a private zone does; the
     // account's own private hosted zones still win over both (resolveA asks zones first), so a
@@ -388,7 +479,9 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
       return out;
     };
     const zonesOf = (account: string): Zone[] => lastConsumer.get(account)?.zones ?? [];
-    view = { zones: consumers.flatMap(zonesOf), hosts: withPrivate(consumers) };
+    // The shared view is every view at once; it also answers NLBs of providers with no view.
+    const everyone = [...consumers, ...providers.filter((p) => !consumers.includes(p))];
+    view = { zones: consumers.flatMap(zonesOf), hosts: withPrivate(everyone) };
     for (const account of consumers)
       accountViews.set(account, { zones: zonesOf(account), hosts: withPrivate([account]) });
 
@@ -555,6 +648,7 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
 
   const proxiesOf = (id: string): TcpProxy[] => [
     ...(bindings.get(id)?.proxies.values() ?? []),
+    ...(lbBindings.get(id)?.proxies.values() ?? []),
     ...[...(resourceBindings.get(id)?.children.values() ?? [])].flatMap((c) => [...c.proxies.values()]),
   ];
 
@@ -578,7 +672,19 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
         [...rb.children.values()].map((c) => childOut(rb, c)),
       ),
     ],
-    addressOf: (id) => bindings.get(id)?.ip ?? resourceBindings.get(id)?.children.values().next().value?.ip,
+    loadBalancers: () =>
+      [...lbBindings.values()].map((b) => ({
+        arn: b.arn,
+        account: b.account,
+        dnsName: b.dnsName,
+        ip: b.ip,
+        listeners: listenersOut(b.proxies),
+        ...(breaks.has(b.arn) ? { broken: breaks.get(b.arn) } : {}),
+      })),
+    addressOf: (id) =>
+      bindings.get(id)?.ip ??
+      resourceBindings.get(id)?.children.values().next().value?.ip ??
+      lbBindings.get(id)?.ip,
     resolve(name, account) {
       const v = account === undefined ? view : (accountViews.get(account) ?? view);
       return resolveA(v, normalizeName(name))
@@ -616,6 +722,8 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
       bindings.clear();
       for (const rb of resourceBindings.values()) for (const c of rb.children.values()) await releaseChild(c);
       resourceBindings.clear();
+      for (const b of lbBindings.values()) await Promise.all([...b.proxies.values()].map((p) => p.close()));
+      lbBindings.clear();
       await Promise.all(dnsServers.map((s) => s.close()));
       for (const c of clients.values()) c.destroy();
     },
@@ -624,9 +732,16 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
 
 /** Listener port -> targets over every active NLB behind the service (ports merged). */
 function listenersFor(service: ObservedService | undefined): Map<number, Target[]> {
+  return listenersOf(service?.loadBalancers ?? []);
+}
+
+/**
+ * Listener port -> targets over the given NLBs (ports merged): what an endpoint of their
+ * service forwards, and what one NLB's own address forwards.
+ */
+function listenersOf(loadBalancers: ObservedLoadBalancer[]): Map<number, Target[]> {
   const out = new Map<number, Target[]>();
-  if (!service) return out;
-  for (const lb of service.loadBalancers) {
+  for (const lb of loadBalancers) {
     for (const l of lb.listeners) {
       // A load balancer still provisioning (or failed) forwards nothing yet.
       const targets = lb.state === 'active' ? l.targets : [];
