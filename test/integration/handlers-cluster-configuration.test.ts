@@ -220,6 +220,43 @@ describe('handlers: cluster-configuration (MSK custom.advertised.listeners) agai
     assert.equal((await current(c.arn)).revision, 1);
   });
 
+  it('a lost state: scan finds the configuration on its cluster, with the way back, after the listeners', async () => {
+    const t = new TestCtx(twin, 'cc6');
+    const c = await seed('cc6', { serverProperties: 'log.retention.hours=24\n' });
+    const before = await current(c.arn);
+    const d = desired('cc6', {
+      clusterArn: c.arn,
+      configurationName: 'mpl-cc6',
+      customAdvertisedListeners: PROPERTY(c.domain),
+    });
+    const made = await def.handler.create(t.ctx(PROVIDER), d);
+    const listener: Instance = {
+      id: 'b-1/listener/tls',
+      kind: 'listener',
+      account: PROVIDER,
+      region: twin.region,
+      physicalId: 'arn:listener',
+      props: {},
+      dependsOn: [],
+      outputs: {},
+      status: 'ready',
+    };
+    assert.ok(def.scan, 'cluster-configuration has a scan');
+    const found = await def.scan(t.ctx(PROVIDER), new Map([[listener.id, listener]]));
+    assert.equal(found.length, 1);
+    assert.equal(found[0]?.id, 'shared/cluster-configuration');
+    assert.equal(found[0]?.live.physicalId, made.physicalId);
+    assert.equal(found[0]?.live.props.clusterArn, c.arn);
+    assert.equal(found[0]?.live.props.customAdvertisedListeners, PROPERTY(c.domain));
+    assert.equal(found[0]?.live.outputs.previous, `${before.arn}#${before.revision}`);
+    assert.deepEqual(found[0]?.dependsOn, ['b-1/listener/tls']);
+    // Another stack's scan finds nothing; after a restore there is nothing to find.
+    assert.deepEqual(await def.scan(new TestCtx(twin, 'other').ctx(PROVIDER), new Map()), []);
+    await def.handler.delete(t.ctx(PROVIDER), asInstance(d, found[0]!.live));
+    assert.deepEqual(await current(c.arn), before);
+    assert.deepEqual(await def.scan(t.ctx(PROVIDER), new Map()), []);
+  });
+
   it("passes MSK's refusal on as MSK_CONFIGURATION_REFUSED, before changing the cluster", async () => {
     const t = new TestCtx(twin, 'cc4');
     const c = await seed('cc4');

@@ -192,7 +192,8 @@ export async function newStack(
   tb: Testbed,
   name: string,
   pattern: 1 | 2 | 3,
-  mode?: 'rewrite' | 'additive',
+  /** Pattern 2's mode; `default` leaves it to the planner (msk-configuration). */
+  mode?: 'rewrite' | 'additive' | 'default',
 ): Promise<StackUnderTest> {
   const c = await writeStackConfig(tb, { name, pattern, ...(mode ? { mode } : {}) });
   return { name, pattern, file: c.file, statePath: c.statePath };

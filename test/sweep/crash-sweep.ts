@@ -1,9 +1,13 @@
 // Crash sweep: kills `apply` with SIGKILL at every step of a plan, one fresh stack per kill point,
 // and checks each time that the next apply finishes it (no change left, no duplicate, every id in
 // state) and that destroy leaves nothing (and, for pattern 2, the brokers' listener settings are the
-// originals). Too slow for CI (about 25 s per kill point); run by hand:
+// originals). Too slow for CI (about 25 s per kill point; pattern 2's msk-configuration mode about a
+// minute, two rolling restarts); run by hand:
 //
-//   npx tsx test/sweep/crash-sweep.ts [--pattern 1|2|both] [--at done|start|both] [--only <id-substring>] [--max N]
+//   npx tsx test/sweep/crash-sweep.ts [--pattern 1|2|2c|3|both|all] [--at done|start|both] [--only <id-substring>] [--max N]
+//
+// 2 is pattern 2's legacy rewrite mode, 2c its msk-configuration mode (custom.advertised.listeners:
+// a kill while MSK restarts the brokers resumes by waiting for that operation); both = 1 and 2.
 //
 // Kill points are the executor's events of a reference apply (`done` events by default: "after
 // every step"; `start` kills land while a step runs, mostly in the middle of a create). Exit 1 when
@@ -29,7 +33,23 @@ const { values } = parseArgs({
     max: { type: 'string' },
   },
 });
-const patterns: Array<1 | 2> = values.pattern === '1' ? [1] : values.pattern === '2' ? [2] : [1, 2];
+type Sweep = '1' | '2' | '2c' | '3';
+const ALL: Sweep[] = ['1', '2', '2c', '3'];
+const patterns: Sweep[] =
+  values.pattern === 'all'
+    ? ALL
+    : values.pattern === 'both' || values.pattern === undefined
+      ? ['1', '2']
+      : (values.pattern.split(',') as Sweep[]);
+for (const p of patterns)
+  if (!ALL.includes(p)) throw new Error(`--pattern: ${p} is not one of ${ALL.join(', ')}, both, all`);
+const stackOf = (p: Sweep, name: string) =>
+  newStack(
+    tb,
+    name,
+    p === '1' ? 1 : p === '3' ? 3 : 2,
+    p === '2c' ? 'default' : p === '2' ? 'rewrite' : undefined,
+  );
 const types: Array<StepEvent['type']> =
   values.at === 'start' ? ['start'] : values.at === 'both' ? ['start', 'done'] : ['done'];
 const max = values.max === undefined ? Infinity : Number(values.max);
@@ -44,7 +64,7 @@ let points = 0;
 try {
   for (const pattern of patterns) {
     // A reference apply gives the kill points (the order varies between runs; the ids do not).
-    const ref = await newStack(tb, `swref${pattern}`, pattern);
+    const ref = await stackOf(pattern, `swref${pattern}`);
     const refRun = await runChild(tb, ['apply', '--config', ref.file, '--auto-approve', '--json']);
     if (refRun.code !== 0) throw new Error(`reference apply failed: ${refRun.err}`);
     await runChild(tb, ['destroy', '--config', ref.file, '--auto-approve', '--json']);
@@ -54,7 +74,7 @@ try {
     console.log(`pattern ${pattern}: ${killPoints.length} kill points (reference apply ${refRun.ms} ms)`);
     for (const [i, point] of killPoints.entries()) {
       points++;
-      const s = await newStack(tb, `sw${pattern}-${i}`, pattern);
+      const s = await stackOf(pattern, `sw${pattern}-${i}`);
       const kill: KillRule = { at: (e) => e.type === point.type && e.id === point.id };
       const label = `p${pattern} #${i} kill at ${point.type} ${point.id}`;
       const started = Date.now();
@@ -63,7 +83,7 @@ try {
         const problems = [...r.problems];
         if (r.killed.signal !== 'SIGKILL') problems.push('the apply ended before the kill point');
         if (r.redone.length > 0) problems.push(`redone after the kill: ${r.redone.join(', ')}`);
-        if (pattern === 2) {
+        if (pattern === '2' || pattern === '2c') {
           const now = await brokerSnapshot(tb);
           if (JSON.stringify(now) !== JSON.stringify(originals))
             problems.push(`broker settings after destroy: ${JSON.stringify(now)}`);

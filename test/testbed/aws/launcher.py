@@ -75,7 +75,7 @@ CONTROL_HELP = {
     "GET /_twin/counters": "?account=&service=&action=&mutating=true|false",
     "DELETE /_twin/counters": "reset counters",
     "GET|POST /_twin/delays": "{nlbActiveMs, endpointAvailableMs, endpointDeleteMs, route53ChangeMs, mskActiveMs, "
-    "resourceGatewayActiveMs, lambdaActiveMs, lambdaEniReleaseMs, mskBrokerRestartMs}",
+    "resourceGatewayActiveMs, lambdaActiveMs, lambdaEniReleaseMs, mskBrokerRestartMs, schedulerMinuteMs}",
     "GET|POST /_twin/throttling": "{enabled: bool}",
     "POST /_twin/lambda/resolvers": "{account, dns: 'ip:port', vpcId?}: the DNS server Lambda functions in that "
     "account's (or VPC's) VPCs resolve names with",

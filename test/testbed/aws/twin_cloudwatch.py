@@ -12,9 +12,9 @@ datapoints the datapoint's own time. Here:
   TreatMissingData (missing, notBreaching, breaching, ignore) for periods without data (CloudWatch user
   guide, "Using Amazon CloudWatch alarms", alarm evaluation). SetAlarmState holds until then.
 * GetMetricData and GetMetricStatistics match a metric by namespace, name and its exact dimension set
-  (a metric is identified by all three, CloudWatch user guide, "Metrics concepts", dimensions), with
-  periods counted from StartTime rounded down to the minute and each datapoint stamped with its
-  period's start (API reference, GetMetricStatistics, StartTime).
+  (each combination of dimensions is its own metric, CloudWatch user guide, "Amazon CloudWatch concepts",
+  dimensions), with periods counted from StartTime rounded down to the minute and each datapoint
+  stamped with its period's start (API reference, GetMetricStatistics, StartTime).
 """
 
 from __future__ import annotations

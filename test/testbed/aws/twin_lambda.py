@@ -9,7 +9,9 @@ VpcConfig (GetFunction says VpcId "vpc-123abc") and makes functions Active at on
   and its trust policy, zip, VPC subnets and groups), starts `Pending` and turns `Active` after
   `lambdaActiveMs`, and puts one network interface per subnet in the caller's VPC.
 * Invoke runs the function's code in a `node` subprocess (lambda_runner.mjs) that sees the DNS
-  server registered for the function's VPC (POST /_twin/lambda/resolvers).
+  server registered for the function's VPC (POST /_twin/lambda/resolvers), calls the twin's APIs
+  in its own account (AWS_ENDPOINT_URL and the account's key) and finds the AWS SDK as in Lambda's
+  Node.js runtime. twin_scheduler.py runs functions the same way for EventBridge Scheduler.
 * DeleteFunction removes the function at once; its network interfaces stay in use for
   `lambdaEniReleaseMs`, so deleting their security group or subnet meanwhile fails with
   DependencyViolation, as with Lambda's Hyperplane ENIs.
@@ -291,6 +293,11 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def _trusts_lambda(document: Any) -> bool:
+    return trusts_service(document, "lambda.amazonaws.com")
+
+
+def trusts_service(document: Any, service: str) -> bool:
+    """Whether a role's trust policy lets `service` (e.g. scheduler.amazonaws.com) assume it."""
     try:
         policy = json.loads(document) if isinstance(document, str) else document
     except ValueError:
@@ -309,7 +316,7 @@ def _trusts_lambda(document: Any) -> bool:
             return True
         if isinstance(principal, dict):
             services = _as_list(principal.get("Service"))
-            if "lambda.amazonaws.com" in services or principal.get("AWS") == "*":
+            if service in services or principal.get("AWS") == "*":
                 return True
     return False
 
@@ -553,6 +560,49 @@ class Outcome:
     payload: bytes
     function_error: str | None
     logs: str
+    request_id: str = ""
+
+
+# The Node.js runtimes from nodejs18.x on include the AWS SDK for JavaScript v3 (Lambda developer
+# guide, "Deploying Node.js Lambda functions with .zip file archives", runtime-included SDK), found
+# after the function's own node_modules. The twin offers the SDK packages it can find: those under
+# TWIN_LAMBDA_NODE_MODULES (os.pathsep-separated node_modules folders, first), then every
+# node_modules folder above this file (the repository's). Packages keep their real paths, so their
+# own dependencies resolve where they are installed.
+RUNTIME_SCOPES = ("@aws-sdk", "@smithy", "@aws-crypto")
+
+
+@functools.cache
+def _runtime_packages() -> dict[str, str]:
+    """Package name ("@aws-sdk/client-cloudwatch") -> its folder; the first folder found wins."""
+    roots = [p for p in (os.environ.get("TWIN_LAMBDA_NODE_MODULES") or "").split(os.pathsep) if p]
+    here = os.path.dirname(os.path.abspath(__file__))
+    while True:
+        roots.append(os.path.join(here, "node_modules"))
+        parent = os.path.dirname(here)
+        if parent == here:
+            break
+        here = parent
+    found: dict[str, str] = {}
+    for root in roots:
+        for scope in RUNTIME_SCOPES:
+            folder = os.path.join(root, scope)
+            if not os.path.isdir(folder):
+                continue
+            for name in sorted(os.listdir(folder)):
+                path = os.path.join(folder, name)
+                if os.path.isdir(path):
+                    found.setdefault(f"{scope}/{name}", os.path.realpath(path))
+    return found
+
+
+def _link_runtime_packages(workdir: str) -> None:
+    """<workdir>/node_modules/<package> -> the package: the task folder (<workdir>/task) resolves
+    the SDK through its parent folder, after any node_modules of its own."""
+    for name, path in _runtime_packages().items():
+        link = os.path.join(workdir, "node_modules", name)
+        os.makedirs(os.path.dirname(link), exist_ok=True)
+        os.symlink(path, link, target_is_directory=True)
 
 
 def _node() -> str:
@@ -569,6 +619,7 @@ def run_function(snap: Snapshot, event: bytes, dns: str | None, endpoint: str | 
     try:
         task = os.path.join(workdir, "task")
         os.mkdir(task)
+        _link_runtime_packages(workdir)  # rmtree below removes the links, never what they point to
         with zipfile.ZipFile(io.BytesIO(snap.code)) as archive:
             archive.extractall(task)  # zipfile drops absolute paths and ".." components
         event_file = os.path.join(workdir, "event.json")
@@ -594,9 +645,12 @@ def run_function(snap: Snapshot, event: bytes, dns: str | None, endpoint: str | 
                 "AWS_REGION": snap.region,
                 "AWS_DEFAULT_REGION": snap.region,
                 "LAMBDA_TASK_ROOT": task,
-                # The execution role's credentials: the twin's static key for the function's account.
+                # The execution role's temporary credentials (Lambda developer guide, "Defined runtime
+                # environment variables"): the twin's static key for the function's account, which
+                # survives a reset, plus a session token as Lambda always sets one.
                 "AWS_ACCESS_KEY_ID": twin_core.twin_access_key(snap.account),
                 "AWS_SECRET_ACCESS_KEY": "twin-lambda-secret",
+                "AWS_SESSION_TOKEN": f"twin-lambda-session-{snap.account}",
                 # Runner-only settings, removed from process.env before the handler loads.
                 "TWIN_RESULT_MARKER": marker,
                 "TWIN_HANDLER": snap.handler,
@@ -686,7 +740,7 @@ def _outcome(snap: Snapshot, request_id: str, marker: str, output: str, killed: 
         f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\tBilled Duration: {billed} ms\t"
         f"Memory Size: {snap.memory_mb} MB\t\n"
     )
-    return Outcome(payload.encode("utf-8"), function_error, tail)
+    return Outcome(payload.encode("utf-8"), function_error, tail, request_id)
 
 
 def _json(value: Any) -> str:
@@ -706,6 +760,47 @@ def _run_quietly(snap: Snapshot, event: bytes, dns: str | None, endpoint: str | 
         pass
 
 
+def snapshot_for_invoke(backend: LambdaBackend, function_name: str, qualifier: str | None) -> Snapshot:
+    """What Invoke runs; the caller holds MOTO_LOCK. Raises Lambda's errors for a missing function
+    (ResourceNotFoundException) or one not Active yet."""
+    fn = backend.get_function(function_name, qualifier)
+    if fn.state != "Active":
+        # Lambda developer guide, "Lambda function states": invocations of a Pending function fail.
+        raise LambdaError(
+            "ResourceConflictException",
+            f"The operation cannot be performed at this time. The function is currently in the following state: {fn.state}",
+            409,
+        )
+    return Snapshot(
+        account=fn.account_id,
+        region=fn.region,
+        name=fn.function_name,
+        arn=fn.function_arn,
+        version=str(fn.version),
+        handler=str(fn.handler),
+        runtime=str(fn.run_time),
+        timeout_s=int(fn.timeout),
+        memory_mb=int(fn.memory_size),
+        env=dict(fn.environment_vars or {}),
+        code=bytes(fn.code_bytes),
+        vpc_id=fn.__dict__.get("_tw_vpc_id"),
+    )
+
+
+# The twin's own endpoint (launcher.py sets it once it listens): what AWS_ENDPOINT_URL names for a
+# function's SDK calls, also for runs no HTTP request started (EventBridge Scheduler's firings).
+_ENDPOINT: str | None = None
+
+
+def set_endpoint(url: str) -> None:
+    global _ENDPOINT
+    _ENDPOINT = url
+
+
+def twin_endpoint() -> str | None:
+    return _ENDPOINT
+
+
 def invoke(self: LambdaResponse) -> tuple[int, dict[str, str], str | bytes]:
     """Runs outside MOTO_LOCK (twin_core.UNLOCKED_ACTIONS): a run takes up to the function's
     timeout and its code may call the twin."""
@@ -721,28 +816,7 @@ def invoke(self: LambdaResponse) -> tuple[int, dict[str, str], str | bytes]:
         except ValueError as exc:
             raise LambdaError("InvalidRequestContentException", f"Could not parse request body into json: {exc}") from None
     with twin_core.MOTO_LOCK:
-        fn = self.backend.get_function(function_name, qualifier)  # ResourceNotFoundException
-        if fn.state != "Active":
-            # Lambda developer guide, "Lambda function states": invocations of a Pending function fail.
-            raise LambdaError(
-                "ResourceConflictException",
-                f"The operation cannot be performed at this time. The function is currently in the following state: {fn.state}",
-                409,
-            )
-        snap = Snapshot(
-            account=fn.account_id,
-            region=fn.region,
-            name=fn.function_name,
-            arn=fn.function_arn,
-            version=str(fn.version),
-            handler=str(fn.handler),
-            runtime=str(fn.run_time),
-            timeout_s=int(fn.timeout),
-            memory_mb=int(fn.memory_size),
-            env=dict(fn.environment_vars or {}),
-            code=bytes(fn.code_bytes),
-            vpc_id=fn.__dict__.get("_tw_vpc_id"),
-        )
+        snap = snapshot_for_invoke(self.backend, function_name, qualifier)
     # moto takes the HTTP status from the "status" header (API reference, Invoke: StatusCode 200 for
     # RequestResponse, 202 for Event, 204 for DryRun).
     headers = {"X-Amz-Executed-Version": snap.version}
@@ -750,7 +824,7 @@ def invoke(self: LambdaResponse) -> tuple[int, dict[str, str], str | bytes]:
         return 204, {**headers, "status": "204"}, ""
     dns = resolver_for(snap.account, snap.vpc_id)
     host = self.headers.get("Host") or ""
-    endpoint = f"http://{host}" if host.startswith(("127.", "localhost", "[::1]")) else None
+    endpoint = _ENDPOINT or (f"http://{host}" if host.startswith(("127.", "localhost", "[::1]")) else None)
     if invocation_type == "Event":
         threading.Thread(target=_run_quietly, args=(snap, body, dns, endpoint), daemon=True).start()
         return 202, {"status": "202"}, ""
