@@ -95,7 +95,14 @@ export function diff(desired: Resource[], observed: ReadonlyMap<string, Instance
 function cascadeReplacements(changes: Change[], desired: Resource[]): void {
   const byId = new Map(changes.map((c) => [c.id, c]));
   const dependents = new Map<string, Resource[]>();
-  for (const r of desired) for (const d of r.dependsOn) dependents.set(d, [...(dependents.get(d) ?? []), r]);
+  // Appended in place: a service or zone with thousands of dependents must not copy its list each time.
+  for (const r of desired) {
+    for (const d of r.dependsOn) {
+      const list = dependents.get(d);
+      if (list) list.push(r);
+      else dependents.set(d, [r]);
+    }
+  }
   const repoint = (dep: Resource, c: Change | undefined, why: string) => {
     if (kindDef(dep.kind).repointsOnReplace && c?.action === 'noop')
       Object.assign(c, { action: 'update', reason: why });
@@ -106,8 +113,8 @@ function cascadeReplacements(changes: Change[], desired: Resource[]): void {
       repoint(dep, byId.get(dep.id), `its target ${c.id} is made again`);
   }
   const queue = changes.filter((c) => c.action === 'replace').map((c) => c.id);
-  while (queue.length > 0) {
-    const id = queue.shift() as string;
+  for (let next = 0; next < queue.length; next++) {
+    const id = queue[next] as string;
     for (const dep of dependents.get(id) ?? []) {
       const c = byId.get(dep.id);
       if (!c || c.action === 'create' || c.action === 'replace') continue;

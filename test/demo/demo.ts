@@ -30,7 +30,12 @@ async function demo(tb: Testbed): Promise<void> {
   Object.assign(process.env, tb.env(), { MPL_POLL_INTERVAL_MS: '100', MPL_WAIT_TIMEOUT_MS: '60000' });
   await step('read the cluster from MSK', ['discover', '--cluster-arn', tb.clusterArn], [0]);
   for (const pattern of [1, 2, 3] as const) {
-    const { file } = await writeStackConfig(tb, { name: `demo-p${pattern}`, pattern });
+    // Pattern 2 as a user gets it: the planner's mode (msk-configuration: MSK restarts the brokers).
+    const { file } = await writeStackConfig(tb, {
+      name: `demo-p${pattern}`,
+      pattern,
+      ...(pattern === 2 ? { mode: 'default' as const } : {}),
+    });
     io.out(`\n\u001b[1m=== pattern ${pattern}: config ${file} ===\u001b[0m\n`);
     await step(`plan pattern ${pattern}`, ['plan', '--config', file], [2]);
     await step(`apply pattern ${pattern}`, ['apply', '--config', file, '--auto-approve'], [0]);
