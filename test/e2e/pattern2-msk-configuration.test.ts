@@ -114,7 +114,7 @@ interface LoopCounts {
  * there with TLS verified and asks for broker N's own configuration, which only broker N serves
  * (Kafka answers another broker id with "Unexpected broker id"). Beside it, a SASL/SCRAM client
  * bootstraps on the brokers' own names (the stand-in for an IAM client: this testbed's Kafka has
- * no IAM) and must keep working.
+ * no IAM) and must keep working, retrying as Kafka clients do while a broker restarts.
  */
 function providerVpcLoop(tb: Testbed): { stop(): Promise<LoopCounts> } {
   const counts: LoopCounts = { right: 0, wrong: 0, none: 0, scramFailed: 0, scramOk: 0 };
@@ -169,7 +169,9 @@ function providerVpcLoop(tb: Testbed): { stop(): Promise<LoopCounts> } {
       ssl: { ca: [tb.caPem], rejectUnauthorized: true },
       sasl: { mechanism: 'scram-sha-512', username: tb.scram.username, password: tb.scram.password },
       socketFactory: resolvingSocketFactory(async (h) => (await resolve(h)) ?? ''),
-      retry: { retries: 5, initialRetryTime: 100 },
+      // As patient as a Kafka client is by default (the Java client retries for minutes): MSK's
+      // rolling restart takes each broker away for seconds whatever this tool does.
+      retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5000 },
       ...quiet,
     }).admin();
     try {
