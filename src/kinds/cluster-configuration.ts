@@ -78,10 +78,14 @@ async function checkMetadata(ctx: HandlerCtx, props: Props, value: string | unde
       poll(`brokers advertising ${listener}`, { intervalMs: 1000, timeoutMs: 60_000 }, async () => {
         const seen = await advertisedInMetadata(admin);
         for (const [id, address] of seen) {
+          // Restored: the broker's own name on the listener's port (a lent admin names no brokers).
+          const host = hosts.get(id);
           const want = entry
             ? resolveFor([entry], id)[listener]
-            : `${hosts.get(id) ?? '?'}:${props.checkPort}`;
-          if (want !== undefined && !want.startsWith('?') && address.toLowerCase() !== want.toLowerCase()) {
+            : host === undefined
+              ? undefined
+              : `${host}:${props.checkPort}`;
+          if (want !== undefined && address.toLowerCase() !== want.toLowerCase()) {
             return { done: false, state: `broker ${id} advertising ${address} (expected ${want})` };
           }
         }
@@ -162,6 +166,7 @@ async function apply(
   const target = await ensureRevision(
     ctx,
     props.configurationName,
+    ours,
     text,
     `msk-privatelink ${ctx.stack}: custom.advertised.listeners for pattern 2`,
   );
@@ -221,12 +226,13 @@ const handler: Handler<Props> = {
     if (props === undefined)
       throw new MplError('INVALID_STATE', `${known.id}: no cluster in state to restore`);
     const kafka = ctx.aws.kafka;
+    // One lookup serves the restore and the delete: a new revision keeps the configuration's ARN.
+    const ours = await findConfiguration(kafka, props.configurationName);
     let cluster = await describeCluster(kafka, props.clusterArn);
     if (cluster === undefined) {
       ctx.log(`MSK cluster ${props.clusterArn} is gone: nothing to restore`);
     } else {
       if (cluster.State !== 'ACTIVE') cluster = await waitRunning(ctx, props.clusterArn);
-      const ours = await findConfiguration(kafka, props.configurationName);
       const current = currentRef(cluster);
       if (ours?.Arn !== undefined && current !== 'default' && current.arn === ours.Arn) {
         const previous =
@@ -241,6 +247,7 @@ const handler: Handler<Props> = {
             const plain = await ensureRevision(
               ctx,
               props.configurationName,
+              ours,
               // MSK requires server properties: a configuration of nothing but defaults says so in a comment.
               withCustomAdvertised(base, undefined) ||
                 '# msk-privatelink: MSK defaults, custom.advertised.listeners removed\n',
@@ -254,7 +261,6 @@ const handler: Handler<Props> = {
       }
       await checkMetadata(ctx, props, undefined);
     }
-    const ours = await findConfiguration(kafka, props.configurationName);
     if (ours?.Arn === undefined) return;
     try {
       await kafka.send(new DeleteConfigurationCommand({ Arn: ours.Arn }));

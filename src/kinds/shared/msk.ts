@@ -197,10 +197,18 @@ export async function applyToCluster(
   await waitOperation(ctx, operationArn, `MSK rolling restart for configuration revision ${ref.revision}`);
 }
 
-/** Creates our configuration, or a new revision of it, holding `text`; reuses a latest revision that already does. */
-export async function ensureRevision(ctx: HandlerCtx, name: string, text: string, description: string) {
+/**
+ * Creates our configuration, or a new revision of `found` (what the caller's ListConfigurations
+ * found under `name`), holding `text`; reuses a latest revision that already does.
+ */
+export async function ensureRevision(
+  ctx: HandlerCtx,
+  name: string,
+  found: Configuration | undefined,
+  text: string,
+  description: string,
+) {
   const kafka = ctx.aws.kafka;
-  const found = await findConfiguration(kafka, name);
   const blob = new TextEncoder().encode(text);
   try {
     if (found?.Arn === undefined) {
