@@ -21,6 +21,9 @@ const result = await build({
   format: 'cjs',
   minify: true,
   legalComments: 'none',
+  // The Node.js runtime provides the AWS SDK for JavaScript v3 (AWS Lambda developer guide,
+  // "Building Lambda functions with Node.js"): `monitor` imports CloudWatch from it.
+  external: ['@aws-sdk/*'],
   write: false,
   logLevel: 'warning',
 });

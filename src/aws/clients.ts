@@ -1,3 +1,4 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { IAMClient } from '@aws-sdk/client-iam';
@@ -6,6 +7,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { RAMClient } from '@aws-sdk/client-ram';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { VPCLatticeClient } from '@aws-sdk/client-vpc-lattice';
 import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
@@ -27,6 +29,9 @@ export interface AccountClients {
   /** Lambda and IAM: the in-VPC probe's temporary function and its execution role. */
   lambda: LambdaClient;
   iam: IAMClient;
+  /** EventBridge Scheduler and CloudWatch: `monitor`'s schedules, metrics and alarms. */
+  scheduler: SchedulerClient;
+  cloudwatch: CloudWatchClient;
 }
 
 export interface ClientPoolOptions {
@@ -145,6 +150,8 @@ export class ClientPool {
       ram: new RAMClient(common),
       lambda: new LambdaClient(common),
       iam: new IAMClient(common),
+      scheduler: new SchedulerClient(common),
+      cloudwatch: new CloudWatchClient(common),
     };
     const scope = `${account}|${region}`;
     for (const [service, client] of Object.entries(clients)) {
@@ -196,6 +203,8 @@ export class ClientPool {
         c.ram,
         c.lambda,
         c.iam,
+        c.scheduler,
+        c.cloudwatch,
       ])
         client.destroy();
     }

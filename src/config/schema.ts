@@ -189,6 +189,28 @@ export const ConsumerSchema = z.strictObject({
 });
 export type ConsumerConfig = z.infer<typeof ConsumerSchema>;
 
+/**
+ * `monitor`: the in-VPC probe on a schedule in every consumer VPC, publishing per-broker metrics to
+ * CloudWatch, with one alarm per consumer (docs/probe.md "Monitoring").
+ */
+const MonitorSection = z.strictObject({
+  /** How often each AZ's function runs (an EventBridge Scheduler rate expression in minutes). */
+  everyMinutes: z.number().int().min(1).max(1440).default(5),
+  /** The listener probed; the first of cluster.listeners when absent. tls and plaintext only. */
+  listener: ListenerTypeSchema.optional(),
+  /** Per step (DNS, TCP, TLS, Kafka metadata), as the probe's --timeout. */
+  timeoutMs: z.number().int().min(100).max(60_000).default(3000),
+  /** Consecutive runs with a broker unreachable before the consumer's alarm goes to ALARM. */
+  alarmAfter: z.number().int().min(1).max(10).default(2),
+  /** The CloudWatch namespace of the metrics (not AWS/...: reserved for AWS services). */
+  namespace: z
+    .string()
+    .regex(/^(?!AWS\/)[A-Za-z0-9._/#:-]{1,255}$/, 'must be a CloudWatch namespace not starting with AWS/')
+    .default('MskPrivateLink'),
+  /** PEM CA bundle the function trusts besides Node's own (a private CA); put in the schedule's input. */
+  caFile: z.string().min(1).optional(),
+});
+
 const StateSection = z
   .strictObject({
     backend: z.enum(['local', 's3']).default('local'),
@@ -217,6 +239,7 @@ export const ConfigSchema = z
       .min(1)
       .superRefine(unique((c: ConsumerConfig) => c.name, 'consumer name')),
     state: StateSection.default({ backend: 'local' }),
+    monitor: MonitorSection.optional(),
     clients: z
       .strictObject({
         /** What the Kafka clients set; when below the NLB idle timeout the idle-timeout lint stays quiet. */
@@ -236,6 +259,19 @@ export const ConfigSchema = z
       .default({ allow: [] }),
   })
   .superRefine((c, ctx) => {
+    const watched = c.monitor?.listener ?? c.cluster.listeners[0];
+    if (c.monitor?.listener !== undefined && !c.cluster.listeners.includes(c.monitor.listener))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['monitor', 'listener'],
+        message: `is not one of cluster.listeners (${c.cluster.listeners.join(', ')})`,
+      });
+    else if (c.monitor !== undefined && (watched === 'iam' || watched === 'sasl_scram'))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['monitor', 'listener'],
+        message: `${watched} is not monitored: the function would need ${watched === 'iam' ? 'kafka-cluster permissions' : 'the SCRAM secret'}; set monitor.listener to tls or plaintext (a listener the cluster has)`,
+      });
     c.consumers.forEach((k, i) => {
       if (k.vpcId === c.provider.vpcId && k.account === c.provider.account) {
         ctx.addIssue({

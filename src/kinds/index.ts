@@ -8,14 +8,18 @@ import { endpointConnectionAcceptance } from './endpoint-connection-acceptance.j
 import { endpointServicePermissions } from './endpoint-service-permissions.js';
 import { endpointService } from './endpoint-service.js';
 import { hostedZone } from './hosted-zone.js';
+import { iamRole } from './iam-role.js';
 import type { Desired, KindDef } from './kind.js';
+import { lambdaFunction } from './lambda-function.js';
 import { listener } from './listener.js';
+import { metricAlarm } from './metric-alarm.js';
 import { resourceConfiguration } from './resource-configuration.js';
 import { resourceEndpoint } from './resource-endpoint.js';
 import { resourceGateway } from './resource-gateway.js';
 import { resourceShareAcceptance } from './resource-share-acceptance.js';
 import { resourceShare } from './resource-share.js';
 import { loadBalancer } from './load-balancer.js';
+import { schedule } from './schedule.js';
 import { securityGroupRule } from './security-group-rule.js';
 import { securityGroup } from './security-group.js';
 import { ssmParameter } from './ssm-parameter.js';
@@ -45,6 +49,10 @@ export const KINDS = [
   'resource-share-acceptance',
   'resource-endpoint',
   'cluster-configuration',
+  'iam-role',
+  'lambda-function',
+  'schedule',
+  'metric-alarm',
 ] as const;
 export type Kind = (typeof KINDS)[number];
 
@@ -68,6 +76,10 @@ const REGISTRY = {
   'resource-share-acceptance': resourceShareAcceptance,
   'resource-endpoint': resourceEndpoint,
   'cluster-configuration': clusterConfiguration,
+  'iam-role': iamRole,
+  'lambda-function': lambdaFunction,
+  schedule,
+  'metric-alarm': metricAlarm,
 } as const satisfies Record<Kind, KindDef>;
 
 export type PropsOf<K extends Kind> = z.infer<(typeof REGISTRY)[K]['props']>;

@@ -235,7 +235,9 @@ export async function attempt<T>(
  * update applies the kind's in-place changes and the tags, and re-reads; delete treats NotFound
  * as done and explains an in-use answer. A kind module writes only what is special to it.
  */
-export function resourceHandler<P extends Tagged, L>(ops: ResourceOps<P, L>): Handler<P> {
+export function resourceHandler<P extends object, L>(ops: ResourceOps<P, L>): Handler<P> {
+  // Kinds without tags (schedules) have no `tags` prop; the weak type would refuse them.
+  const tagsOf = (p: P): Record<string, string> | undefined => (p as Tagged).tags;
   const find = async (
     ctx: HandlerCtx,
     physicalId: string | undefined,
@@ -258,8 +260,9 @@ export function resourceHandler<P extends Tagged, L>(ops: ResourceOps<P, L>): Ha
     desired: P,
     actual: Record<string, string>,
   ) => {
-    if (!ops.tags || desired.tags === undefined) return;
-    const { set, remove } = tagChanges(desired.tags, actual);
+    const wanted = tagsOf(desired);
+    if (!ops.tags || wanted === undefined) return;
+    const { set, remove } = tagChanges(wanted, actual);
     if (Object.keys(set).length === 0 && remove.length === 0) return;
     const what = `${ops.label(desired)}: tags`;
     await attempt('TAGGING_FAILED', what, () => (ops.tags as TagApi).write(ctx, physicalId, set, remove));
@@ -273,7 +276,7 @@ export function resourceHandler<P extends Tagged, L>(ops: ResourceOps<P, L>): Ha
       const l = await find(ctx, known?.physicalId, id, props);
       if (l === undefined) return undefined;
       const live = await ops.observe(ctx, l, props);
-      if (known === undefined) checkOwner(ctx, id, ops.label(props), live.props.tags);
+      if (known === undefined) checkOwner(ctx, id, ops.label(props), tagsOf(live.props));
       return live;
     },
 
@@ -301,7 +304,7 @@ export function resourceHandler<P extends Tagged, L>(ops: ResourceOps<P, L>): Ha
       const what = `${ops.label(r.props)} (${r.id})`;
       const change = ops.update;
       if (change) await attempt('UPDATE_FAILED', what, () => change(ctx, r, before));
-      await syncTags(ctx, before.physicalId, r.props, before.props.tags ?? {});
+      await syncTags(ctx, before.physicalId, r.props, tagsOf(before.props) ?? {});
       let l: L | undefined = await find(ctx, before.physicalId, r.id, r.props);
       if (l === undefined) throw new MplError('RESOURCE_GONE', `${what}: gone during the update`);
       if (ops.ready) l = await ops.ready(ctx, l, what);

@@ -1,10 +1,15 @@
-// The consumer endpoint's security group: ingress exactly as props.ingress (IPv4 CIDR, TCP), the
-// default egress AWS adds left alone. Found by name in its VPC (names are unique per VPC).
+// A security group: ingress exactly as props.ingress (IPv4 CIDR, TCP). Egress is left as AWS makes
+// it (allow all) unless props.egress is given (`monitor`'s probe functions): then it is exactly
+// those TCP ports, towards the VPC's own IPv4 CIDR blocks (`to: 'vpc'`) or a CIDR. Found by name in
+// its VPC (names are unique per VPC).
 import {
   AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
   DeleteSecurityGroupCommand,
+  AuthorizeSecurityGroupEgressCommand,
   DescribeSecurityGroupsCommand,
+  DescribeVpcsCommand,
+  RevokeSecurityGroupEgressCommand,
   RevokeSecurityGroupIngressCommand,
   UpdateSecurityGroupRuleDescriptionsIngressCommand,
   paginateDescribeSecurityGroups,
@@ -34,10 +39,24 @@ const Props = z.strictObject({
       description: z.string(),
     }),
   ),
+  /** Absent: egress is not managed (AWS's default allow-all rule stays). */
+  egress: z
+    .array(
+      z.strictObject({
+        protocol: z.literal('tcp'),
+        fromPort: Port,
+        toPort: Port,
+        /** 'vpc': every IPv4 CIDR block of the group's VPC; else one CIDR. */
+        to: z.string(),
+        description: z.string(),
+      }),
+    )
+    .optional(),
   tags: Tags,
 });
 type Props = z.infer<typeof Props>;
 type Rule = Props['ingress'][number];
+type EgressRule = NonNullable<Props['egress']>[number];
 
 /** A rule's identity in EC2 (protocol, ports, source); the description is a property of it. */
 const ruleKey = (r: Rule) => `${r.protocol}|${r.fromPort}|${r.toPort}|${r.cidr}`;
@@ -128,9 +147,152 @@ async function syncIngress(ctx: HandlerCtx, sg: SecurityGroup, desired: Rule[], 
   });
 }
 
-/** Props in the planner's shape: ingress in the desired order, else by CIDR then ports. */
-function observe(ctx: HandlerCtx, sg: SecurityGroup, like: Partial<Props> | undefined): Live<Props> {
+/** The VPC's IPv4 CIDR blocks (primary and associated), sorted. */
+async function vpcCidrs(ctx: HandlerCtx, vpcId: string): Promise<string[]> {
+  const vpc = (await ctx.aws.ec2.send(new DescribeVpcsCommand({ VpcIds: [vpcId] }))).Vpcs?.[0];
+  const all = [
+    ...(vpc?.CidrBlock ? [vpc.CidrBlock] : []),
+    ...(vpc?.CidrBlockAssociationSet ?? [])
+      .filter((a) => a.CidrBlockState?.State === undefined || a.CidrBlockState.State === 'associated')
+      .flatMap((a) => (a.CidrBlock ? [a.CidrBlock] : [])),
+  ];
+  return [...new Set(all)].sort();
+}
+
+/** One egress rule per (protocol, ports, CIDR) as EC2 holds them; protocol '-1' is "all traffic". */
+function egressRules(sg: SecurityGroup): Array<{
+  protocol: string;
+  fromPort: number;
+  toPort: number;
+  cidr: string;
+  description: string;
+  other: boolean;
+}> {
+  const out = [];
+  for (const p of sg.IpPermissionsEgress ?? []) {
+    const other =
+      (p.Ipv6Ranges?.length ?? 0) + (p.UserIdGroupPairs?.length ?? 0) + (p.PrefixListIds?.length ?? 0) > 0;
+    for (const r of p.IpRanges ?? [])
+      out.push({
+        protocol: p.IpProtocol ?? '-1',
+        fromPort: p.FromPort ?? -1,
+        toPort: p.ToPort ?? -1,
+        cidr: r.CidrIp ?? '',
+        description: r.Description ?? '',
+        other,
+      });
+    if ((p.IpRanges ?? []).length === 0 && other)
+      out.push({
+        protocol: p.IpProtocol ?? '-1',
+        fromPort: p.FromPort ?? -1,
+        toPort: p.ToPort ?? -1,
+        cidr: '',
+        description: '',
+        other,
+      });
+  }
+  return out;
+}
+
+/** Egress in props' shape: a TCP rule reaching exactly the VPC's CIDR blocks reads as `to: 'vpc'`. */
+function egressOf(sg: SecurityGroup, cidrs: string[]): EgressRule[] {
+  const byPorts = new Map<string, { rule: EgressRule; cidrs: Set<string> }>();
+  const out: EgressRule[] = [];
+  for (const r of egressRules(sg)) {
+    if (r.protocol !== 'tcp' || r.other) {
+      // Not expressible (all traffic, UDP, IPv6, group sources): shown as its own rule, so it differs.
+      out.push({
+        protocol: 'tcp',
+        fromPort: 1,
+        toPort: 65535,
+        to: `${r.protocol}:${r.cidr || 'other'}`,
+        description: r.description,
+      });
+      continue;
+    }
+    const key = `${r.fromPort}-${r.toPort}|${r.description}`;
+    const e = byPorts.get(key) ?? {
+      rule: {
+        protocol: 'tcp',
+        fromPort: r.fromPort,
+        toPort: r.toPort,
+        to: 'vpc',
+        description: r.description,
+      },
+      cidrs: new Set(),
+    };
+    e.cidrs.add(r.cidr);
+    byPorts.set(key, e);
+  }
+  for (const { rule, cidrs: got } of byPorts.values()) {
+    if (got.size === cidrs.length && cidrs.every((c) => got.has(c))) out.push(rule);
+    else for (const c of [...got].sort()) out.push({ ...rule, to: c });
+  }
+  return out.sort((a, b) => a.fromPort - b.fromPort || a.toPort - b.toPort || compareStrings(a.to, b.to));
+}
+
+/** Makes the egress exactly `desired`: missing rules first, then the rest (AWS's allow-all) revoked. */
+async function syncEgress(
+  ctx: HandlerCtx,
+  sg: SecurityGroup,
+  desired: EgressRule[],
+  what: string,
+): Promise<void> {
   const groupId = sg.GroupId as string;
+  const cidrs = await vpcCidrs(ctx, sg.VpcId ?? '');
+  const want = desired.flatMap((r) => (r.to === 'vpc' ? cidrs : [r.to]).map((cidr) => ({ ...r, cidr })));
+  const key = (r: { protocol: string; fromPort: number; toPort: number; cidr: string }) =>
+    `${r.protocol}|${r.fromPort}|${r.toPort}|${r.cidr}`;
+  const have = egressRules(sg);
+  const haveKeys = new Set(have.filter((r) => !r.other).map(key));
+  const wantKeys = new Set(want.map(key));
+  const add = want.filter((r) => !haveKeys.has(key(r)));
+  const remove = (sg.IpPermissionsEgress ?? []).flatMap((p) => {
+    const kept = (p.IpRanges ?? []).filter((r) =>
+      wantKeys.has(
+        key({
+          protocol: p.IpProtocol ?? '-1',
+          fromPort: p.FromPort ?? -1,
+          toPort: p.ToPort ?? -1,
+          cidr: r.CidrIp ?? '',
+        }),
+      ),
+    );
+    const other =
+      (p.Ipv6Ranges?.length ?? 0) + (p.UserIdGroupPairs?.length ?? 0) + (p.PrefixListIds?.length ?? 0);
+    const drop = (p.IpRanges ?? []).filter((r) => !kept.includes(r));
+    return drop.length > 0 || other > 0 ? [{ ...p, IpRanges: drop }] : [];
+  });
+  await attempt('UPDATE_FAILED', `${what}: egress`, async () => {
+    if (add.length > 0)
+      await ctx.aws.ec2.send(
+        new AuthorizeSecurityGroupEgressCommand({
+          GroupId: groupId,
+          IpPermissions: add.map((r) => ({
+            IpProtocol: 'tcp',
+            FromPort: r.fromPort,
+            ToPort: r.toPort,
+            IpRanges: [{ CidrIp: r.cidr, Description: r.description }],
+          })),
+        }),
+      );
+    if (remove.length > 0)
+      await ctx.aws.ec2.send(
+        new RevokeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: remove }),
+      );
+  });
+}
+
+/** Props in the planner's shape: ingress in the desired order, else by CIDR then ports. */
+async function observe(
+  ctx: HandlerCtx,
+  sg: SecurityGroup,
+  like: Partial<Props> | undefined,
+): Promise<Live<Props>> {
+  const groupId = sg.GroupId as string;
+  // Egress is read only where it is managed (the plan gives it, or a scan finds it narrowed).
+  const managed = like?.egress !== undefined || (like === undefined && !allowsAll(sg));
+  const egress = managed ? egressOf(sg, await vpcCidrs(ctx, sg.VpcId ?? '')) : undefined;
   return {
     physicalId: groupId,
     props: {
@@ -145,11 +307,18 @@ function observe(ctx: HandlerCtx, sg: SecurityGroup, like: Partial<Props> | unde
         (a, b) => compareStrings(a.cidr, b.cidr) || a.fromPort - b.fromPort || a.toPort - b.toPort,
       ),
       // DescribeSecurityGroups answers the tags with the group: no DescribeTags call needed.
+      ...(egress === undefined ? {} : { egress }),
       tags: tagMap(sg.Tags),
     },
     outputs: { groupId },
   };
 }
+
+/** AWS's default egress: all traffic to 0.0.0.0/0. */
+const allowsAll = (sg: SecurityGroup) =>
+  (sg.IpPermissionsEgress ?? []).some(
+    (p) => p.IpProtocol === '-1' && (p.IpRanges ?? []).some((r) => r.CidrIp === '0.0.0.0/0'),
+  );
 
 /** The stack's groups in ctx's account and region, by their tags (filtered here too). */
 async function scan(ctx: HandlerCtx): Promise<Array<{ id: string; live: Live<Props> }>> {
@@ -166,7 +335,7 @@ async function scan(ctx: HandlerCtx): Promise<Array<{ id: string; live: Live<Pro
     (sg) => tagMap(sg.Tags),
     (sg) => label({ name: sg.GroupName }),
   );
-  return mine.map(({ id, item }) => ({ id, live: observe(ctx, item, undefined) }));
+  return Promise.all(mine.map(async ({ id, item }) => ({ id, live: await observe(ctx, item, undefined) })));
 }
 
 export const securityGroup = defineKind({
@@ -186,7 +355,7 @@ export const securityGroup = defineKind({
         : byName(ctx, p.name, p.vpcId),
     physicalIdOf: (sg) => sg.GroupId ?? '',
 
-    observe: (ctx, sg, like) => Promise.resolve(observe(ctx, sg, like)),
+    observe,
 
     async create(ctx, r) {
       const p = r.props;
@@ -217,13 +386,17 @@ export const securityGroup = defineKind({
     },
 
     // After the owner check: a group found by name may be another stack's, and its ingress is not ours to touch.
-    configure: (ctx, r, sg) => syncIngress(ctx, sg, r.props.ingress, `${label(r.props)} (${r.id})`),
+    async configure(ctx, r, sg) {
+      await syncIngress(ctx, sg, r.props.ingress, `${label(r.props)} (${r.id})`);
+      if (r.props.egress) await syncEgress(ctx, sg, r.props.egress, `${label(r.props)} (${r.id})`);
+    },
 
     async update(ctx, r, before) {
       const what = `${label(r.props)} (${r.id})`;
       const sg = await orGone(what, () => describe(ctx, { GroupIds: [before.physicalId] }));
       if (!sg) throw new MplError('UPDATE_FAILED', `${what}: gone before the update`);
       await syncIngress(ctx, sg, r.props.ingress, what);
+      if (r.props.egress) await syncEgress(ctx, sg, r.props.egress, what);
     },
 
     async remove(ctx, groupId, p, id) {

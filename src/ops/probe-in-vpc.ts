@@ -4,13 +4,11 @@
 // endpoints' ports; each runs the local probe's steps and answers the same report. Failures are
 // then explained from here, where Route 53 and EC2 can be read. The function, role and group are
 // deleted afterwards (waiting out Lambda's release of its network interfaces) unless --keep.
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { InputError, MplError } from '../errors.js';
 import { onePerAz } from '../planner/azs.js';
 import { recordStatus } from '../probe/aws.js';
+import { probeBundle } from '../probe/in-vpc/bundle.js';
 import { dnsFailure } from '../probe/diagnose.js';
 import {
   ensureFunction,
@@ -48,21 +46,6 @@ export interface InVpcSite {
 export interface InVpcReport extends ProbeReport {
   brokers: Array<BrokerResult & { azId: string }>;
   inVpc: { sites: InVpcSite[]; setupMs: number; cleanupMs: number; kept: boolean };
-}
-
-/** The zipped bundle `npm run build` makes (scripts/build-probe-lambda.mjs). */
-export async function probeBundle(): Promise<Uint8Array> {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  // dist/ops/ -> dist/probe-lambda.zip; src/ops/ (tests through tsx) -> dist/probe-lambda.zip.
-  const file = [
-    path.resolve(here, '../probe-lambda.zip'),
-    path.resolve(here, '../../dist/probe-lambda.zip'),
-  ].find((f) => existsSync(f));
-  if (file === undefined)
-    throw new MplError('PROBE_BUNDLE_MISSING', 'the in-VPC probe bundle dist/probe-lambda.zip is missing', {
-      detail: 'run `npm run build` (it bundles the probe with esbuild)',
-    });
-  return new Uint8Array(await readFile(file));
 }
 
 // Names: IAM role names allow 64 characters, Lambda function names 64 (IAM and Lambda API

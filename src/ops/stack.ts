@@ -8,7 +8,7 @@ import type { RunDeps } from '../executor/context.js';
 import { DEFAULT_RETRY, type EngineOptions, type RetryOptions } from '../executor/engine.js';
 import type { AdminSource } from '../kafka/admin.js';
 import type { WaitOptions } from '../kinds/kind.js';
-import { planInputs, type PlanInputs } from '../plan/inputs.js';
+import { loadMonitor, planInputs, type PlanInputs } from '../plan/inputs.js';
 import { resolveSubnets, unresolvedSubnetIds, type PlanInput } from '../planner/input.js';
 import { localStateFile, LocalStateBackend } from '../state/local.js';
 import { S3StateBackend } from '../state/s3.js';
@@ -145,7 +145,8 @@ export async function withStack<T>(
   const pool = poolFor(config, opts);
   try {
     const { inventory, subnets } = await readInventory(config, configFile, pool);
-    const inputs = await planInputs(config, configFile, inventory);
+    const monitor = await loadMonitor(config, configFile);
+    const inputs = await planInputs(config, configFile, inventory, monitor);
     const backend = backendFor(config, configFile, pool, opts);
     const held = opts.lock === undefined ? undefined : await backend.lock(opts.lock);
     try {
@@ -162,6 +163,7 @@ export async function withStack<T>(
         configFile,
         ...subnets,
         prior: { portAssignments: store.state.portAssignments },
+        ...(monitor ? { monitor } : {}),
       };
       let kafka: Promise<AdminSource> | undefined;
       const deps: RunDeps = {

@@ -2,10 +2,12 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Config, Inventory } from '../config/schema.js';
 import { InputError } from '../errors.js';
+import type { MonitorFiles } from '../planner/input.js';
+import { bundleSha256, probeBundle } from '../probe/in-vpc/bundle.js';
 
 /** What a plan read, so `apply PLAN` can tell whether it would still make the same plan. */
 export interface PlanInputs {
-  /** Input name -> sha256 digest: `config`, `inventory` (the broker list, from a file or MSK), `pattern2.admin.caFile`. */
+  /** Input name -> sha256 digest: `config`, `inventory` (the broker list, from a file or MSK), `pattern2.admin.caFile`, `monitor.bundle`, `monitor.caFile`. */
   digests: Record<string, string>;
   /** The brokers the plan saw, to name the ones that changed since. */
   brokers: Array<{ id: number; host: string; ip: string; subnetId: string }>;
@@ -27,18 +29,32 @@ function inventoryDigest(inv: Inventory): string {
   return digestOf(JSON.stringify({ cluster: sorted, brokers: brokers.map((b) => Object.entries(b).sort()) }));
 }
 
+async function read(file: string, where: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch {
+    throw new InputError(where, `cannot read ${file}`);
+  }
+}
+
+/** `monitor`'s files: the probe bundle (its digest) and the CA bundle; undefined without monitor. */
+export async function loadMonitor(config: Config, configFile: string): Promise<MonitorFiles | undefined> {
+  if (config.monitor === undefined) return undefined;
+  const codeSha256 = bundleSha256(await probeBundle());
+  const caFile = config.monitor.caFile;
+  if (caFile === undefined) return { codeSha256 };
+  const ca = await read(caFile, `${configFile}: monitor.caFile`);
+  if (!/-----BEGIN CERTIFICATE-----/.test(ca))
+    throw new InputError(`${configFile}: monitor.caFile`, `${caFile} holds no PEM certificate`);
+  return { codeSha256, ca };
+}
+
 export async function planInputs(
   config: Config,
   configFile: string,
   inventory: Inventory,
+  monitor?: MonitorFiles,
 ): Promise<PlanInputs> {
-  const read = async (file: string, where: string) => {
-    try {
-      return await readFile(file, 'utf8');
-    } catch {
-      throw new InputError(where, `cannot read ${file}`);
-    }
-  };
   const digests: Record<string, string> = {
     config: digestOf(await read(configFile, configFile)),
     inventory: inventoryDigest(inventory),
@@ -50,6 +66,11 @@ export async function planInputs(
       digests[`pattern2.admin.${field}`] = digestOf(
         await read(file, `${configFile}: pattern2.admin.${field}`),
       );
+  }
+  // A rebuilt probe bundle or another CA makes a saved plan's functions and schedules stale.
+  if (monitor !== undefined) {
+    digests['monitor.bundle'] = `sha256:${Buffer.from(monitor.codeSha256, 'base64').toString('hex')}`;
+    if (monitor.ca !== undefined) digests['monitor.caFile'] = digestOf(monitor.ca);
   }
   const brokers = [...inventory.brokers]
     .sort((a, b) => a.id - b.id)

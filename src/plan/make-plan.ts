@@ -5,7 +5,7 @@ import { lint } from '../planner/lint.js';
 import { planStack } from '../planner/plan-stack.js';
 import type { Instance } from '../state/instance.js';
 import { diff, summarize } from './diff.js';
-import { planInputs, type PlanInputs } from './inputs.js';
+import { loadMonitor, planInputs, type PlanInputs } from './inputs.js';
 import type { PlanResult } from './plan-file.js';
 
 /**
@@ -26,8 +26,12 @@ export async function loadOffline(configFile: string): Promise<{ input: PlanInpu
   }
   const inventory = await loadInventory(brokersFile, `${configFile}: cluster.brokersFile`);
   const subnets = resolveSubnets(config, inventory, configFile);
-  const inputs = await planInputs(config, configFile, inventory);
-  return { inputs, input: { config, inventory, configFile, ...subnets, prior: EMPTY_PRIOR } };
+  const monitor = await loadMonitor(config, configFile);
+  const inputs = await planInputs(config, configFile, inventory, monitor);
+  return {
+    inputs,
+    input: { config, inventory, configFile, ...subnets, prior: EMPTY_PRIOR, ...(monitor ? { monitor } : {}) },
+  };
 }
 
 /**

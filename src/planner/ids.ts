@@ -50,7 +50,12 @@ interface Parts {
    * msk-configuration mode advertises `b-<n>-pl.<cluster domain>` beside the broker's own name).
    */
   sibling: true;
+  /** `monitor`'s per-AZ resources: the AZ ID (`use2-az1`). */
+  az: string;
+  /** `monitor`'s roles and security group: `probe` (the function's) or `scheduler` (the schedule's). */
+  role: MonitorRole;
 }
+export type MonitorRole = 'probe' | 'scheduler';
 // One member per kind (K distributes), so `p.kind === 'listener'` narrows. Parts a shape lacks are
 // typed `?: undefined`, so `p.broker` reads on any ParsedId.
 type Shape<
@@ -79,14 +84,20 @@ export type ParsedId =
   | Shape<ConsumerOwner, 'vpc-endpoint' | 'endpoint-connection-acceptance', never, 'broker'>
   | Shape<ConsumerOwner, 'ssm-parameter'>
   // Pattern 3 adds the resource gateway's own group in the provider account.
-  | Shape<ProviderOwner | ConsumerOwner, 'security-group'>
+  | Shape<ProviderOwner, 'security-group'>
+  // A consumer's endpoint group, and `monitor`'s probe group: `<consumer>/security-group/probe`.
+  | Shape<ConsumerOwner, 'security-group', never, 'role'>
   | Shape<ProviderOwner, 'resource-gateway'>
   // The group configuration is `shared`, each broker's child is owned by the broker.
   | Shape<BrokerOwner | SharedOwner, 'resource-configuration'>
   | Shape<SharedOwner, 'resource-share'>
   | Shape<ConsumerOwner, 'resource-share-acceptance' | 'resource-endpoint'>
   // Pattern 2's MSK configuration (custom.advertised.listeners) on the cluster.
-  | Shape<SharedOwner, 'cluster-configuration'>;
+  | Shape<SharedOwner, 'cluster-configuration'>
+  // `monitor`: per consumer, roles, one function and schedule per AZ ID, one alarm.
+  | Shape<ConsumerOwner, 'iam-role', 'role'>
+  | Shape<ConsumerOwner, 'lambda-function' | 'schedule', 'az'>
+  | Shape<ConsumerOwner, 'metric-alarm'>;
 export type ParsedOf<K extends IdKind> = Extract<ParsedId, { kind: K }>;
 
 /** Per kind: the owners it may have and what its third segment is. Drives parseId; mirrors ParsedId. */
@@ -102,7 +113,7 @@ const SHAPES: Record<IdKind, { scopes: readonly Scope[]; part?: keyof Parts; opt
   'dns-record': { scopes: ['provider', 'consumer'], part: 'broker' },
   'vpc-endpoint': { scopes: ['consumer'], part: 'broker', optional: true },
   'endpoint-connection-acceptance': { scopes: ['consumer'], part: 'broker', optional: true },
-  'security-group': { scopes: ['consumer', 'provider'] },
+  'security-group': { scopes: ['consumer', 'provider'], part: 'role', optional: true },
   'ssm-parameter': { scopes: ['consumer'] },
   'resource-gateway': { scopes: ['provider'] },
   'resource-configuration': { scopes: ['broker', 'shared'] },
@@ -110,6 +121,10 @@ const SHAPES: Record<IdKind, { scopes: readonly Scope[]; part?: keyof Parts; opt
   'resource-share-acceptance': { scopes: ['consumer'] },
   'resource-endpoint': { scopes: ['consumer'] },
   'cluster-configuration': { scopes: ['shared'] },
+  'iam-role': { scopes: ['consumer'], part: 'role' },
+  'lambda-function': { scopes: ['consumer'], part: 'az' },
+  schedule: { scopes: ['consumer'], part: 'az' },
+  'metric-alarm': { scopes: ['consumer'] },
 };
 
 // ---------------------------------------------------------------- segments
@@ -119,6 +134,9 @@ const SIBLING_KEY = /^(b-[1-9]\d*)-pl$/;
 /** The kinds whose broker part may name the broker's PrivateLink name instead (`b-<n>-pl`). */
 const SIBLING_KINDS: ReadonlySet<IdKind> = new Set(['dns-record', 'hosted-zone']);
 const PORT_RANGE = /^([1-9]\d*)(?:-([1-9]\d*))?$/;
+// The config's AZ ID rule (config/schema.ts AzId).
+const AZ_ID = /^[a-z0-9]+(-[a-z0-9]+)*-az\d+$/;
+const MONITOR_ROLES: ReadonlySet<string> = new Set<MonitorRole>(['probe', 'scheduler']);
 
 function brokerKey(b: BrokerRef): BrokerKey {
   // Guards the format: b-0, b-1.5 or b--1 would not parse back.
@@ -146,6 +164,11 @@ const brokerPart = (b: BrokerRef, sibling: boolean): string =>
 const ownerKey = <W extends string>(o: BrokerRef | W): BrokerKey | W =>
   typeof o === 'string' ? o : brokerKey(o);
 
+function azPart(azId: string): string {
+  if (!AZ_ID.test(azId)) throw new Error(`planner bug: "${azId}" is not an AZ ID`);
+  return azId;
+}
+
 function rangeText({ from, to }: PortRange): string {
   return from === to ? `${from}` : `${from}-${to}`;
 }
@@ -164,7 +187,7 @@ function join<K extends IdKind>(owner: string, kind: K, part?: string): LogicalI
 /** The id string of a parsed id: formatId(parseId(s)) === s for every id parseId accepts. */
 export function formatId<P extends ParsedId>(p: P): LogicalId<P['kind']> {
   const broker = p.broker && (p.sibling ? `${p.broker}-pl` : p.broker);
-  return join(p.owner, p.kind, p.listener ?? broker ?? (p.ports && rangeText(p.ports)));
+  return join(p.owner, p.kind, p.listener ?? broker ?? (p.ports && rangeText(p.ports)) ?? p.az ?? p.role);
 }
 
 const KIND_SET: ReadonlySet<string> = new Set(ID_KINDS);
@@ -214,6 +237,15 @@ export function tryParseId(id: string): ParsedId | undefined {
       const ports = portRangeOf(text);
       return ports && ({ scope, owner, kind, ports } as ParsedId);
     }
+    case 'az':
+      return AZ_ID.test(text) ? ({ scope, owner, kind, az: text } as ParsedId) : undefined;
+    case 'role':
+      // The provider's security group has no role part (only a consumer's may).
+      return MONITOR_ROLES.has(text) &&
+        scope === 'consumer' &&
+        (kind !== 'security-group' || text === 'probe')
+        ? ({ scope, owner, kind, role: text } as ParsedId)
+        : undefined;
   }
 }
 
@@ -311,6 +343,19 @@ export const ids = {
 
   /** `shared/cluster-configuration`: pattern 2's MSK configuration applied to the cluster. */
   clusterConfiguration: () => join('shared', 'cluster-configuration'),
+
+  // `monitor`: the in-VPC probe on a schedule, per consumer.
+  /** `<consumer>/iam-role/probe` (the function's) or `<consumer>/iam-role/scheduler` (the schedule's). */
+  monitorRole: (name: ConsumerName, role: MonitorRole) => join(consumer(name), 'iam-role', role),
+  /** `<consumer>/security-group/probe`: the function's group, egress to the endpoints' ports only. */
+  monitorSecurityGroup: (name: ConsumerName) => join(consumer(name), 'security-group', 'probe'),
+  /** `<consumer>/lambda-function/<AZ ID>`. */
+  monitorFunction: (name: ConsumerName, azId: string) =>
+    join(consumer(name), 'lambda-function', azPart(azId)),
+  /** `<consumer>/schedule/<AZ ID>`. */
+  monitorSchedule: (name: ConsumerName, azId: string) => join(consumer(name), 'schedule', azPart(azId)),
+  /** `<consumer>/metric-alarm`. */
+  monitorAlarm: (name: ConsumerName) => join(consumer(name), 'metric-alarm'),
 } as const;
 
 // ---------------------------------------------------------------- port-assignment keys

@@ -16,6 +16,15 @@ export interface PlanInput {
   /** Consumer name -> its subnets, in config order. */
   consumerSubnets: Record<string, Subnet[]>;
   prior: PriorState;
+  /** What `monitor` reads from files (plan/inputs.ts loadMonitor); present when the config has monitor. */
+  monitor?: MonitorFiles;
+}
+
+export interface MonitorFiles {
+  /** The probe bundle's CodeSha256 (base64 SHA-256 of dist/probe-lambda.zip). */
+  codeSha256: string;
+  /** monitor.caFile's text. */
+  ca?: string;
 }
 
 /** What the planner reads from state: only what must stay stable across runs. */

@@ -9,6 +9,7 @@ import type { PlanInput } from './input.js';
 import { planPattern1 } from './pattern1.js';
 import { planPattern2 } from './pattern2.js';
 import { planPattern3 } from './pattern3.js';
+import { planMonitor } from './monitor.js';
 import type { Ctx } from './stack-parts.js';
 
 export interface DesiredStack {
@@ -47,5 +48,6 @@ export function planStack(input: PlanInput): DesiredStack {
       : config.pattern === 2
         ? planPattern2(ctx)
         : (planPattern3(ctx), {});
+  planMonitor(ctx, portAssignments);
   return { resources: ctx.set.list(), portAssignments, domain };
 }

@@ -73,27 +73,21 @@ export function targetsFromState(
       vpcId: str(e.props.vpcId) ?? c.vpcId,
     };
   };
-  const client: number = LISTENER_PORTS[listener];
-  // Pattern 2 in msk-configuration mode: what MSK's property makes each broker advertise.
-  const custom = customAdvertisedOf(state, listener);
-  return sortBrokers(inventory.brokers).map((b) => {
-    let port = client;
-    let host = b.host.toLowerCase();
-    let endpoint: EndpointRef;
-    if (config.pattern === 1) {
-      endpoint = endpointRef(ids.consumerEndpoint(c.name, b));
-    } else if (config.pattern === 3) {
-      endpoint = endpointRef(ids.resourceEndpoint(c.name));
-    } else {
-      endpoint = endpointRef(ids.consumerEndpoint(c.name));
-      const resolved = custom?.(b.id);
-      if (resolved !== undefined) {
-        host = resolved.host;
-        port = resolved.port;
-      } else {
-        port = advertisedPortOf(config, state, b.id, listener);
-      }
-    }
+  const addresses = brokerAddresses(
+    config,
+    inventory,
+    (id) => res[id]?.props,
+    state.portAssignments,
+    listener,
+  );
+  return sortBrokers(inventory.brokers).map((b, i) => {
+    const { host, port } = addresses[i] as BrokerAddress;
+    const endpoint =
+      config.pattern === 1
+        ? endpointRef(ids.consumerEndpoint(c.name, b))
+        : config.pattern === 3
+          ? endpointRef(ids.resourceEndpoint(c.name))
+          : endpointRef(ids.consumerEndpoint(c.name));
     return {
       id: b.id,
       host,
@@ -107,15 +101,47 @@ export function targetsFromState(
   });
 }
 
+export interface BrokerAddress {
+  id: number;
+  /** The name clients use, lower case. */
+  host: string;
+  port: number;
+}
+
+/**
+ * The name and port clients use for each broker (by id), from a resource's props by logical id
+ * (state's, or the plan's own for `monitor`) and pattern 2's port table: pattern 1 and 3, the
+ * broker name on the listener's client port; pattern 2, what the cluster configuration makes each
+ * broker advertise, else (legacy modes) its advertised port. Pure.
+ */
+export function brokerAddresses(
+  config: Config,
+  inventory: Inventory,
+  propsOf: (id: string) => Record<string, unknown> | undefined,
+  portAssignments: Record<string, number>,
+  listener: ListenerType,
+): BrokerAddress[] {
+  const client: number = LISTENER_PORTS[listener];
+  // Pattern 2 in msk-configuration mode: what MSK's property makes each broker advertise.
+  const custom = config.pattern === 2 ? customAdvertisedOf(propsOf, listener) : undefined;
+  return sortBrokers(inventory.brokers).map((b) => {
+    const host = b.host.toLowerCase();
+    if (config.pattern !== 2) return { id: b.id, host, port: client };
+    const resolved = custom?.(b.id);
+    if (resolved !== undefined) return { id: b.id, ...resolved };
+    return { id: b.id, host, port: advertisedPortOf(config, propsOf, portAssignments, b.id, listener) };
+  });
+}
+
 /**
  * Pattern 2 in msk-configuration mode: broker id -> the host and port the cluster configuration in
  * state makes it advertise on `listener`; undefined without such a configuration (or listener).
  */
 function customAdvertisedOf(
-  state: Pick<State, 'resources'>,
+  propsOf: (id: string) => Record<string, unknown> | undefined,
   listener: ListenerType,
 ): ((id: number) => { host: string; port: number } | undefined) | undefined {
-  const value = str(state.resources[ids.clusterConfiguration()]?.props.customAdvertisedListeners);
+  const value = str(propsOf(ids.clusterConfiguration())?.customAdvertisedListeners);
   const parsed = value === undefined ? undefined : parseCustomAdvertised(value);
   if (parsed === undefined || !('entries' in parsed)) return undefined;
   const name = MSK_LISTENER_NAME[listener];
@@ -131,20 +157,21 @@ function customAdvertisedOf(
 /** Pattern 2: the port state says the broker advertises (broker-listener-config), else its assignment. */
 function advertisedPortOf(
   config: Config,
-  state: Pick<State, 'resources' | 'portAssignments'>,
+  propsOf: (id: string) => Record<string, unknown> | undefined,
+  portAssignments: Record<string, number>,
   brokerId: number,
   listener: ListenerType,
 ): number {
   const name =
     config.pattern2.mode === 'additive' ? ADDITIVE_LISTENER_NAME[listener] : MSK_LISTENER_NAME[listener];
-  const props = state.resources[ids.brokerListenerConfig({ id: brokerId })]?.props;
+  const props = propsOf(ids.brokerListenerConfig({ id: brokerId }));
   const listeners = Array.isArray(props?.listeners) ? (props.listeners as unknown[]) : [];
   for (const l of listeners) {
     const o = l as { name?: unknown; advertisedPort?: unknown };
     if (typeof o.name === 'string' && sameListener(o.name, name) && typeof o.advertisedPort === 'number')
       return o.advertisedPort;
   }
-  const assigned = state.portAssignments[portKey(brokerId, listener)];
+  const assigned = portAssignments[portKey(brokerId, listener)];
   if (assigned !== undefined) return assigned;
   throw new MplError(
     'NOT_APPLIED',

@@ -1,5 +1,7 @@
 // discover() and resolveSubnetAzIds() against the AWS twin: MSK DescribeClusterV2 + ListNodes, EC2 DescribeSubnets.
 import assert from 'node:assert/strict';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { KafkaClient } from '@aws-sdk/client-kafka';
@@ -36,6 +38,8 @@ function accountClients(twin: AwsTwin, account: string, region = twin.region): A
     ram: new RAMClient(cfg),
     lambda: new LambdaClient(cfg),
     iam: new IAMClient(cfg),
+    scheduler: new SchedulerClient(cfg),
+    cloudwatch: new CloudWatchClient(cfg),
   };
 }
 

@@ -133,6 +133,37 @@ const SHAPES: Array<[string, () => string, ParsedId]> = [
     () => ids.bootstrapParameter('analytics'),
     { scope: 'consumer', owner: 'analytics', kind: 'ssm-parameter' },
   ],
+  // monitor
+  [
+    'analytics/iam-role/probe',
+    () => ids.monitorRole('analytics', 'probe'),
+    { scope: 'consumer', owner: 'analytics', kind: 'iam-role', role: 'probe' },
+  ],
+  [
+    'analytics/iam-role/scheduler',
+    () => ids.monitorRole('analytics', 'scheduler'),
+    { scope: 'consumer', owner: 'analytics', kind: 'iam-role', role: 'scheduler' },
+  ],
+  [
+    'analytics/security-group/probe',
+    () => ids.monitorSecurityGroup('analytics'),
+    { scope: 'consumer', owner: 'analytics', kind: 'security-group', role: 'probe' },
+  ],
+  [
+    'analytics/lambda-function/use2-az1',
+    () => ids.monitorFunction('analytics', 'use2-az1'),
+    { scope: 'consumer', owner: 'analytics', kind: 'lambda-function', az: 'use2-az1' },
+  ],
+  [
+    'analytics/schedule/usw2-lax1-az1',
+    () => ids.monitorSchedule('analytics', 'usw2-lax1-az1'),
+    { scope: 'consumer', owner: 'analytics', kind: 'schedule', az: 'usw2-lax1-az1' },
+  ],
+  [
+    'analytics/metric-alarm',
+    () => ids.monitorAlarm('analytics'),
+    { scope: 'consumer', owner: 'analytics', kind: 'metric-alarm' },
+  ],
 ];
 
 /** Names the config schema accepts that look like kinds, owners or parts. */
@@ -331,6 +362,16 @@ describe('logical ids', () => {
       'provider/hosted-zone/tls',
       'shared/cluster-configuration/b-1',
       'b-1/cluster-configuration',
+      'analytics/iam-role',
+      'analytics/iam-role/admin',
+      'provider/iam-role/probe',
+      'provider/security-group/probe',
+      'analytics/security-group/scheduler',
+      'analytics/lambda-function',
+      'analytics/lambda-function/use2-az1/x',
+      'analytics/lambda-function/use2',
+      'analytics/schedule/USE2-AZ1',
+      'analytics/metric-alarm/use2-az1',
       'provider/security-group-rule',
       'provider/security-group-rule/9094-9094',
       'provider/security-group-rule/9098-9094',
@@ -365,6 +406,8 @@ describe('logical ids', () => {
     }
     assert.throws(() => ids.securityGroupRule(9098, 9094), /planner bug/);
     assert.throws(() => ids.securityGroupRule(0), /planner bug/);
+    assert.throws(() => ids.monitorFunction('analytics', 'use2'), /planner bug/);
+    assert.throws(() => ids.monitorSchedule('analytics', 'use2-az1/x'), /planner bug/);
     assert.equal(ids.securityGroupRule(9094), 'provider/security-group-rule/9094');
   });
 

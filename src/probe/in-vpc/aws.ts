@@ -24,12 +24,12 @@ import {
   UpdateFunctionCodeCommand,
   type FunctionConfiguration,
 } from '@aws-sdk/client-lambda';
-import { createHash } from 'node:crypto';
 import type { AccountClients } from '../../aws/clients.js';
 import { awsFailure, classify, errorName } from '../../aws/errors.js';
 import { MplError } from '../../errors.js';
 import { TAG_STACK, type WaitOptions } from '../../kinds/kind.js';
 import { poll } from '../../kinds/shared/poll.js';
+import { bundleSha256 } from './bundle.js';
 
 /** Marks the probe's own resources (besides the stack tag): which consumer they probe from. */
 export const TAG_PROBE = 'msk-privatelink:probe';
@@ -214,8 +214,6 @@ export async function ensureSecurityGroup(
   return groupId;
 }
 
-const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('base64');
-
 async function config(c: AccountClients, name: string): Promise<FunctionConfiguration | undefined> {
   try {
     return await c.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name }));
@@ -263,7 +261,7 @@ export async function ensureFunction(
         throw awsFailure('PROBE_IN_VPC_FAILED', `creating the probe function ${fn.name}`, e);
       }
     });
-  } else if (now.CodeSha256 !== sha256(fn.zip)) {
+  } else if (now.CodeSha256 !== bundleSha256(fn.zip)) {
     await call(`updating the probe function ${fn.name}`, () =>
       c.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: fn.name, ZipFile: fn.zip })),
     );

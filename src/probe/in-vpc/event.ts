@@ -36,3 +36,22 @@ export const InVpcEvent = z.strictObject({
 });
 export type InVpcEvent = z.infer<typeof InVpcEvent>;
 export type InVpcEventInput = z.input<typeof InVpcEvent>;
+
+/**
+ * What a `monitor` schedule sends its function (the schedule's input, so it is in the plan and in
+ * AWS: no secrets, so no SCRAM and no client key): the same targets, plus where to put metrics.
+ */
+export const MonitorEvent = z.strictObject({
+  consumer: z.string(),
+  listener: ListenerTypeSchema,
+  targets: z.array(Target).min(1),
+  timeoutMs: z.number().int().min(100).max(60_000),
+  tls: z.strictObject({ ca: z.string().optional() }).default({}),
+  metrics: z.strictObject({
+    namespace: z.string().min(1),
+    stack: z.string().min(1),
+    /** The AZ ID the function runs in (its subnet's): a dimension of the per-broker metrics. */
+    azId: z.string().min(1),
+  }),
+});
+export type MonitorEvent = z.infer<typeof MonitorEvent>;
