@@ -35,6 +35,7 @@ except ImportError as exc:
     print(json.dumps({"ready": False, "error": "missing-moto", "detail": str(exc)}), flush=True)
     sys.exit(MISSING_MOTO_EXIT)
 
+import twin_acm  # noqa: E402
 import twin_cloudwatch  # noqa: E402
 import twin_core  # noqa: E402
 import twin_ec2  # noqa: E402
@@ -52,6 +53,7 @@ from twin_state import STATE  # noqa: E402
 # Names are moto's backend names (VPC Lattice is "vpclattice").
 WARM_SERVICES = (
     "ec2", "elbv2", "kafka", "route53", "ssm", "sts", "iam", "vpclattice", "ram", "awslambda", "scheduler", "cloudwatch",
+    "acm",
 )
 
 CONTROL_HELP = {
@@ -85,6 +87,8 @@ CONTROL_HELP = {
     "GET|POST /_twin/scheduler/auto": "{enabled}: rate() schedules fire by themselves, a minute being schedulerMinuteMs",
     "GET|DELETE /_twin/scheduler/invocations": "?account=&region=&name=&groupName=&status=: every delivery so far "
     "(fired or automatic), or clear them",
+    "GET /_twin/acm/certificate": "?arn=: {certificateArn, type, status, certificate, certificateChain, privateKey} "
+    "(PEM) of an ACM certificate, for the network twin's TLS listeners; 404 when it does not exist",
 }
 
 Response = tuple[int, Any]
@@ -184,6 +188,9 @@ def control(method: str, path: str, query: dict[str, str], body: Any) -> Respons
             twin_scheduler.clear_invocations()
             return 200, {"ok": True}
         return 200, twin_scheduler.invocations(query)
+    if route == "/acm/certificate" and method == "GET":
+        with twin_core.MOTO_LOCK:
+            return twin_acm.certificate_query(query)
     return 404, {"error": f"no control route {method} {route}", "routes": CONTROL_HELP}
 
 
@@ -235,6 +242,7 @@ def install_all() -> None:
     twin_msk_config.install()
     twin_ec2.install()
     twin_elbv2.install()
+    twin_acm.install()  # after twin_elbv2: wraps its CreateListener
     twin_route53.install()
     twin_lattice.install()
     twin_ram.install()

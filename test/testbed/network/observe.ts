@@ -17,6 +17,7 @@ import {
 } from '@aws-sdk/client-vpc-lattice';
 import {
   DescribeListenersCommand,
+  DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
   paginateDescribeLoadBalancers,
   type Action,
@@ -46,7 +47,10 @@ export interface ObservedEndpoint {
 export interface ObservedListener {
   port: number;
   protocol: string;
+  /** Targets of a TLS target group behind a TLS listener carry `tls: true` (the NLB re-encrypts). */
   targets: Target[];
+  /** TLS listeners: the default certificate (the first of Certificates) and the security policy. */
+  tls?: { certificateArn: string; sslPolicy: string };
 }
 
 export interface ObservedLoadBalancer {
@@ -56,7 +60,7 @@ export interface ObservedLoadBalancer {
   dnsName: string;
   /** Lower case: provisioning, active, active_impaired, failed. */
   state: string;
-  /** TCP listeners only, with the targets each forwards to. */
+  /** TCP and TLS listeners only, with the targets each forwards to. */
   listeners: ObservedListener[];
 }
 
@@ -117,8 +121,12 @@ export interface ObservedResourceGroup {
   children: ObservedResourceChild[];
 }
 
-/** Listener protocols an NLB forwards as plain TCP streams (TLS ones terminate TLS: not modelled). */
-const TCP_PROTOCOLS = new Set(['TCP', 'TCP_UDP']);
+/**
+ * Listener protocols the network twin forwards: TCP ones as plain TCP streams, TLS ones
+ * terminating TLS with the listener's certificate ("TLS listeners for your Network Load
+ * Balancer"). UDP is not modelled.
+ */
+const FORWARDED_PROTOCOLS = new Set(['TCP', 'TCP_UDP', 'TLS']);
 
 export async function observeConsumer(clients: AccountClients): Promise<ObservedAccount> {
   const [{ endpoints, resourceEndpoints }, zones] = await Promise.all([
@@ -226,8 +234,8 @@ async function readRecords(clients: AccountClients, zoneId: string): Promise<Zon
 }
 
 /**
- * Every Network Load Balancer in the account, with its TCP listeners and the targets each
- * forwards to. Other load balancer types are left out.
+ * Every Network Load Balancer in the account, with its TCP and TLS listeners and the targets
+ * each forwards to. Other load balancer types are left out.
  */
 export async function observeLoadBalancers(clients: AccountClients): Promise<ObservedLoadBalancer[]> {
   const out: ObservedLoadBalancer[] = [];
@@ -250,9 +258,17 @@ export async function observeLoadBalancers(clients: AccountClients): Promise<Obs
     if (!p) targetGroups.set(tgArn, (p = readTargets(clients, tgArn)));
     return p;
   };
+  // Protocols are read for target groups behind TLS listeners only: TCP-only accounts make the
+  // same calls as before.
+  const protocols = new Map<string, Promise<string | undefined>>();
+  const protocolOf = (tgArn: string): Promise<string | undefined> => {
+    let p = protocols.get(tgArn);
+    if (!p) protocols.set(tgArn, (p = readTargetGroupProtocol(clients, tgArn)));
+    return p;
+  };
   await Promise.all(
     out.map(async (lb) => {
-      lb.listeners = await readListeners(clients, lb.arn, targetsOf);
+      lb.listeners = await readListeners(clients, lb.arn, targetsOf, protocolOf);
     }),
   );
   return out;
@@ -297,6 +313,7 @@ async function readListeners(
   clients: AccountClients,
   arn: string,
   targetsOf: (tgArn: string) => Promise<Target[]>,
+  protocolOf: (tgArn: string) => Promise<string | undefined>,
 ): Promise<ObservedListener[]> {
   let listeners: Listener[];
   try {
@@ -308,13 +325,46 @@ async function readListeners(
   }
   return Promise.all(
     listeners
-      .filter((l) => l.Port !== undefined && TCP_PROTOCOLS.has(String(l.Protocol ?? '')))
-      .map(async (l) => {
+      .filter((l) => l.Port !== undefined && FORWARDED_PROTOCOLS.has(String(l.Protocol ?? '')))
+      .map(async (l): Promise<ObservedListener> => {
         const groups = forwardTargetGroups(l.DefaultActions ?? []);
-        const targets = (await Promise.all(groups.map(targetsOf))).flat();
-        return { port: l.Port ?? 0, protocol: String(l.Protocol), targets };
+        const protocol = String(l.Protocol);
+        if (protocol !== 'TLS') {
+          const targets = (await Promise.all(groups.map(targetsOf))).flat();
+          return { port: l.Port ?? 0, protocol, targets };
+        }
+        // A TLS listener forwards to TCP target groups in the clear and to TLS ones over TLS
+        // ("Target groups for your Network Load Balancers", routing configuration).
+        const perGroup = await Promise.all(
+          groups.map(async (g) => {
+            const [targets, groupProtocol] = await Promise.all([targetsOf(g), protocolOf(g)]);
+            return groupProtocol === 'TLS' ? targets.map((t) => ({ ...t, tls: true })) : targets;
+          }),
+        );
+        return {
+          port: l.Port ?? 0,
+          protocol,
+          targets: perGroup.flat(),
+          tls: {
+            certificateArn:
+              l.Certificates?.find((c) => c.IsDefault)?.CertificateArn ??
+              l.Certificates?.[0]?.CertificateArn ??
+              '',
+            sslPolicy: l.SslPolicy ?? '',
+          },
+        };
       }),
   );
+}
+
+async function readTargetGroupProtocol(clients: AccountClients, tgArn: string): Promise<string | undefined> {
+  try {
+    const out = await clients.elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [tgArn] }));
+    return out.TargetGroups?.[0]?.Protocol;
+  } catch (err) {
+    if (isNotFound(err)) return undefined; // deleted since DescribeListeners: no targets either
+    throw err;
+  }
 }
 
 function isNotFound(err: unknown): boolean {
@@ -494,4 +544,28 @@ export async function observeBrokerAddresses(clients: AccountClients): Promise<M
   );
   for (const pairs of perCluster) for (const [name, ip] of pairs) out.set(name, ip);
   return out;
+}
+
+/**
+ * A TLS listener's certificate as the load balancer serves it: the ACM certificate followed by
+ * the chain imported with it, and its private key, read from the AWS twin's test-bed route
+ * (GET /_twin/acm/certificate; ACM has no API that hands out an imported key). Undefined when
+ * the certificate does not exist, or is not an ACM certificate (IAM server certificates are not
+ * served: such a listener resets new connections).
+ */
+export async function readCertificate(
+  endpoint: string,
+  arn: string,
+): Promise<{ cert: string; key: string } | undefined> {
+  // IAM server certificates (arn:aws:iam::...:server-certificate/...) have no such route: unknown.
+  if (!/^arn:[^:]+:acm:/.test(arn)) return undefined;
+  const url = `${endpoint.replace(/\/+$/, '')}/_twin/acm/certificate?arn=${encodeURIComponent(arn)}`;
+  const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+  if (res.status === 404) return undefined;
+  const text = await res.text();
+  if (!res.ok) throw new Error(`GET /_twin/acm/certificate: HTTP ${res.status} ${text}`);
+  const body = JSON.parse(text) as { certificate?: string; certificateChain?: string; privateKey?: string };
+  if (!body.certificate || !body.privateKey) throw new Error(`certificate ${arn}: no certificate or key`);
+  const chain = body.certificateChain?.trim();
+  return { cert: chain ? `${body.certificate.trim()}\n${chain}\n` : body.certificate, key: body.privateKey };
 }

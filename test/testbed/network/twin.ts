@@ -13,6 +13,11 @@
 // of a followed account gets an address from the same pool as the endpoints, a proxy per TCP
 // listener forwarding to that listener's targets (the same reading and forwarding as the
 // endpoint path), and its DNS name answered in its owner account's view.
+//
+// TLS listeners (on an NLB's own address and through endpoints alike) terminate TLS with the
+// listener's default certificate, read from the AWS twin's ACM (GET /_twin/acm/certificate)
+// on every poll, and forward to TLS target groups over TLS (the target's certificate is not
+// verified, as an NLB does not) and to TCP target groups in the clear.
 import { accountClients, type AccountClients, type AwsClientConfig } from './aws-clients.js';
 import { startDnsServer, type DnsServer } from './dns-server.js';
 import {
@@ -22,6 +27,7 @@ import {
   observeLoadBalancers,
   observeProvider,
   observeResourceGroups,
+  readCertificate,
   type ObservedAccount,
   type ObservedLoadBalancer,
   type ObservedResourceChild,
@@ -29,7 +35,7 @@ import {
   type ObservedResourceGroup,
   type ObservedService,
 } from './observe.js';
-import { TcpProxy, type BreakMode, type Target } from './proxy.js';
+import { TcpProxy, type BreakMode, type Target, type TlsTermination } from './proxy.js';
 import { normalizeName, resolveA, type DnsView, type Zone } from './zones.js';
 
 export type { BreakMode, Target } from './proxy.js';
@@ -80,6 +86,17 @@ export interface ListenerBinding {
   targets: Target[];
   /** Connections accepted through this listener's proxy. */
   connections: number;
+  /**
+   * Set for a TLS listener: the certificate it terminates with, its security policy, and why
+   * it cannot terminate TLS (certificate not found, key not matching): then new flows are reset.
+   */
+  tls?: { certificateArn: string; sslPolicy: string; error?: string };
+}
+
+/** What one listener port forwards: its targets, and for a TLS listener what it terminates with. */
+interface ListenerPlan {
+  targets: Target[];
+  tls?: { certificateArn: string; sslPolicy: string };
 }
 
 export interface EndpointBinding {
@@ -108,7 +125,7 @@ export interface LoadBalancerBinding {
   /** Lower case, no trailing dot; answered with `ip` in the owner account's view. */
   dnsName: string;
   ip: string;
-  /** One per TCP listener. */
+  /** One per TCP or TLS listener. */
   listeners: ListenerBinding[];
   broken?: BreakMode;
 }
@@ -258,6 +275,8 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
   const lastLoadBalancers = new Map<string, ObservedLoadBalancer[]>();
   const lastGroups = new Map<string, ObservedResourceGroup[]>();
   const lastBrokers = new Map<string, Map<string, string>>();
+  /** TLS listeners' certificates by ARN (PEM chain and key); a failed read keeps the last one. */
+  const certificates = new Map<string, { cert: string; key: string }>();
   // Said once per subject, not on every poll.
   const logged = new Set<string>();
   const logOnce = (key: string, message: string): void => {
@@ -376,6 +395,25 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
               }),
             ]),
       ]),
+    );
+    // The certificates of every TLS listener read, each once (re-imports are followed).
+    const certificateArns = new Set(
+      readAccounts.flatMap((a) =>
+        (lastLoadBalancers.get(a) ?? []).flatMap((lb) =>
+          lb.listeners.flatMap((l) => (l.tls?.certificateArn ? [l.tls.certificateArn] : [])),
+        ),
+      ),
+    );
+    for (const arn of certificates.keys()) if (!certificateArns.has(arn)) certificates.delete(arn);
+    await Promise.all(
+      [...certificateArns].map((arn) =>
+        attempt(`certificate ${arn}`, async () => {
+          const endpoint = configFor(arnAccount(arn) ?? providers[0] ?? '').endpoint;
+          const found = await readCertificate(endpoint, arn);
+          if (found) certificates.set(arn, found);
+          else certificates.delete(arn);
+        }),
+      ),
     );
     const services = new Map<string, ObservedService>();
     for (const a of providers) for (const s of lastProvider.get(a) ?? []) services.set(s.serviceName, s);
@@ -501,7 +539,7 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
    */
   async function applyListeners(
     b: { endpointId: string; ip: string; proxies: Map<number, TcpProxy> },
-    listeners: Map<number, Target[]>,
+    listeners: Map<number, ListenerPlan>,
     refuseWhenEmpty = false,
   ): Promise<void> {
     for (const [port, proxy] of b.proxies) {
@@ -510,10 +548,26 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
       await proxy.close();
     }
     const mode = breaks.get(b.endpointId);
-    for (const [port, targets] of listeners) {
+    const termination = (plan: ListenerPlan): TlsTermination | undefined => {
+      if (!plan.tls) return undefined;
+      const credentials = certificates.get(plan.tls.certificateArn);
+      return { ...plan.tls, ...(credentials ? { credentials } : {}) };
+    };
+    const tlsProblem = (port: number, proxy: TcpProxy): void => {
+      const t = proxy.tlsListener;
+      if (t?.error)
+        logOnce(
+          `tls ${b.ip}:${port} ${t.certificateArn} ${t.error}`,
+          `TLS listener ${b.ip}:${port} for ${b.endpointId}: ${t.error}: new connections reset`,
+        );
+    };
+    for (const [port, plan] of listeners) {
+      const { targets } = plan;
       const existing = b.proxies.get(port);
       if (existing) {
         existing.setTargets(targets);
+        existing.setTls(termination(plan));
+        tlsProblem(port, existing);
         if (!refuseWhenEmpty) continue;
         try {
           await existing.refuseWhileIdle(targets.length === 0);
@@ -523,6 +577,8 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
         continue;
       }
       const proxy = new TcpProxy(b.ip, port, targets);
+      proxy.setTls(termination(plan));
+      tlsProblem(port, proxy);
       try {
         if (mode) await proxy.break(mode);
         if (refuseWhenEmpty && targets.length === 0) await proxy.refuseWhileIdle(true);
@@ -593,7 +649,9 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
           `unresolved ${e.id} ${child.arn} ${child.target.dns}`,
           `resource endpoint ${e.id}: ${child.target.dns} does not resolve: connections refused`,
         );
-      const listeners = new Map<number, Target[]>(ports.map((port) => [port, host ? [{ host, port }] : []]));
+      const listeners = new Map<number, ListenerPlan>(
+        ports.map((port) => [port, { targets: host ? [{ host, port }] : [] }]),
+      );
       await applyListeners({ endpointId: e.id, ip: c.ip, proxies: c.proxies }, listeners, true);
     }
   }
@@ -628,7 +686,12 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
   const listenersOut = (proxies: Map<number, TcpProxy>): ListenerBinding[] =>
     [...proxies.values()]
       .sort((x, y) => x.port - y.port)
-      .map((p) => ({ port: p.port, targets: p.currentTargets(), connections: p.connections }));
+      .map((p) => ({
+        port: p.port,
+        targets: p.currentTargets(),
+        connections: p.connections,
+        ...(p.tlsListener ? { tls: p.tlsListener } : {}),
+      }));
 
   const childOut = (rb: ResourceBinding, c: ChildBinding): EndpointBinding => ({
     endpointId: rb.endpointId,
@@ -731,7 +794,7 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
 }
 
 /** Listener port -> targets over every active NLB behind the service (ports merged). */
-function listenersFor(service: ObservedService | undefined): Map<number, Target[]> {
+function listenersFor(service: ObservedService | undefined): Map<number, ListenerPlan> {
   return listenersOf(service?.loadBalancers ?? []);
 }
 
@@ -739,13 +802,16 @@ function listenersFor(service: ObservedService | undefined): Map<number, Target[
  * Listener port -> targets over the given NLBs (ports merged): what an endpoint of their
  * service forwards, and what one NLB's own address forwards.
  */
-function listenersOf(loadBalancers: ObservedLoadBalancer[]): Map<number, Target[]> {
-  const out = new Map<number, Target[]>();
+function listenersOf(loadBalancers: ObservedLoadBalancer[]): Map<number, ListenerPlan> {
+  const out = new Map<number, ListenerPlan>();
   for (const lb of loadBalancers) {
     for (const l of lb.listeners) {
       // A load balancer still provisioning (or failed) forwards nothing yet.
       const targets = lb.state === 'active' ? l.targets : [];
-      out.set(l.port, [...(out.get(l.port) ?? []), ...targets]);
+      const plan = out.get(l.port);
+      // Ports merged over several NLBs: the first TLS listener on a port decides its certificate.
+      const tls = plan?.tls ?? l.tls;
+      out.set(l.port, { targets: [...(plan?.targets ?? []), ...targets], ...(tls ? { tls } : {}) });
     }
   }
   return out;
