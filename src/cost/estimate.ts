@@ -7,6 +7,8 @@ import { planStack } from '../planner/plan-stack.js';
 import {
   DEFAULT_HOURS_PER_MONTH,
   MAX_HOURS_PER_MONTH,
+  MONITOR_PRICES,
+  MONITOR_RUN_SECONDS,
   PRICE_TABLE_DATE,
   WRITE_UP_HOURS_PER_MONTH,
   pricesFor,
@@ -36,7 +38,13 @@ export type CostItem =
   | 'privatelink-data-next-4pb'
   | 'privatelink-data-over-5pb'
   | 'nlcu-hours'
-  | 'cross-az-data';
+  | 'cross-az-data'
+  | 'monitor-lambda-requests'
+  | 'monitor-lambda-gb-seconds'
+  | 'monitor-scheduler-invocations'
+  | 'monitor-metrics'
+  | 'monitor-metric-requests'
+  | 'monitor-alarms';
 
 /**
  * What `quantity` counts and what `unitUsd` is per. monthlyUsd = quantity x unitUsd, times
@@ -44,7 +52,7 @@ export type CostItem =
  * docs/cost-model.md's reference write-up), once for the others (quantity: the month's GB, NLCU-hours
  * or zones).
  */
-export type CostUnit = 'hour' | 'month' | 'GB' | 'NLCU-hour';
+export type CostUnit = 'hour' | 'month' | 'GB' | 'NLCU-hour' | 'request' | 'GB-second';
 
 export interface CostLine {
   item: CostItem;
@@ -204,6 +212,12 @@ export function estimateCost(input: PlanInput, opts: EstimateOptions = {}): Cost
         'planned as written (its NLBs span every broker AZ because at least one consumer is all-azs).',
     );
   }
+  if (config.monitor !== undefined) {
+    notes.push(
+      `monitor: Lambda, Scheduler and CloudWatch at US East list prices without free tiers, each run billed ${MONITOR_RUN_SECONDS} s; ` +
+        'metrics count per broker and AZ (Reachable, ConnectMs, TlsMs) plus one per consumer; see docs/cost-model.md.',
+    );
+  }
   if (gb === undefined) {
     notes.push(
       'No data lines: give gbPerMonth (--gb-per-month) for PrivateLink data, NLCU and cross-AZ charges.',
@@ -330,6 +344,7 @@ export function costLines(
     );
   if (after > 0)
     lines.push(line('hosted-zones-after-25', after, prices.hostedZoneMonth.after25, 'month', hours));
+  lines.push(...monitorLines(resources, hours));
   if (gb === undefined) return lines;
 
   const tiers = prices.privateLinkData.tiers;
@@ -356,6 +371,44 @@ export function costLines(
     ),
   );
   return lines;
+}
+
+/**
+ * `monitor`'s lines, from its schedules (runs a month: hours x 60 / minutes per schedule; one
+ * PutMetricData call per 1,000 datums a run), functions (memory) and alarms. None without monitor.
+ */
+function monitorLines(resources: Resource[], hours: number): CostLine[] {
+  const memoryMb = new Map(ofKind(resources, 'lambda-function').map((f) => [f.id, f.props.memoryMb]));
+  let runs = 0;
+  let gbSeconds = 0;
+  let putCalls = 0;
+  let metrics = 0;
+  const consumers = new Set<string>();
+  for (const s of ofKind(resources, 'schedule')) {
+    const minutes = Number(/^rate\((\d+) minutes?\)$/.exec(s.props.expression)?.[1] ?? NaN);
+    if (!Number.isFinite(minutes)) continue;
+    const perMonth = (hours * 60) / minutes;
+    const targets = (JSON.parse(s.props.input) as { targets?: unknown[] }).targets?.length ?? 0;
+    // Reachable, ConnectMs and TlsMs per broker from this AZ; BrokersUnreachable once per consumer.
+    const datums = targets * 3 + 1;
+    runs += perMonth;
+    gbSeconds += perMonth * MONITOR_RUN_SECONDS * ((memoryMb.get(s.props.function) ?? 128) / 1024);
+    putCalls += perMonth * Math.ceil(datums / 1000);
+    metrics += targets * 3;
+    consumers.add(parseId(s.id).owner);
+  }
+  if (runs === 0) return [];
+  metrics += consumers.size;
+  const alarms = ofKind(resources, 'metric-alarm').length;
+  const p = MONITOR_PRICES;
+  return [
+    line('monitor-lambda-requests', runs, p.lambdaRequest.usd, 'request', hours),
+    line('monitor-lambda-gb-seconds', gbSeconds, p.lambdaGbSecond.usd, 'GB-second', hours),
+    line('monitor-scheduler-invocations', runs, p.schedulerInvocation.usd, 'request', hours),
+    line('monitor-metrics', metrics, p.metricMonth.usd, 'month', hours),
+    line('monitor-metric-requests', putCalls, p.putMetricRequest.usd, 'request', hours),
+    line('monitor-alarms', alarms, p.alarmMonth.usd, 'month', hours),
+  ];
 }
 
 /**

@@ -25,7 +25,35 @@ export const PRICE_SOURCES = {
   privatelink: 'https://aws.amazon.com/privatelink/pricing/',
   route53: 'https://aws.amazon.com/route53/pricing/',
   dataTransfer: 'https://aws.amazon.com/ec2/pricing/on-demand/#Data_Transfer_within_the_same_AWS_Region',
+  lambda: 'https://aws.amazon.com/lambda/pricing/',
+  cloudwatch: 'https://aws.amazon.com/cloudwatch/pricing/',
+  eventbridge: 'https://aws.amazon.com/eventbridge/pricing/',
 } as const;
+
+/**
+ * `monitor`'s charges, US East figures applied in every priced region (the regions here differ by
+ * cents at most on these pages; unverified per region). Free tiers (Lambda's 1M requests and
+ * 400,000 GB-s, CloudWatch's 10 metrics and 10 alarms, Scheduler's 14M invocations a month) are
+ * not subtracted: an account's other use takes them first.
+ */
+export const MONITOR_PRICES = {
+  /** Lambda: $0.20 per 1M requests; $0.0000166667 per GB-second (x86). */
+  lambdaRequest: { usd: 0.0000002, source: PRICE_SOURCES.lambda },
+  lambdaGbSecond: { usd: 0.0000166667, source: PRICE_SOURCES.lambda },
+  /** CloudWatch: $0.30 per custom metric a month (first 10,000); $0.10 per standard alarm metric a month. */
+  metricMonth: { usd: 0.3, source: PRICE_SOURCES.cloudwatch },
+  alarmMonth: { usd: 0.1, source: PRICE_SOURCES.cloudwatch },
+  /** CloudWatch API requests (PutMetricData): $0.01 per 1,000. */
+  putMetricRequest: { usd: 0.00001, source: PRICE_SOURCES.cloudwatch },
+  /** EventBridge Scheduler: $1.00 per million invocations after the free tier. */
+  schedulerInvocation: { usd: 0.000001, source: PRICE_SOURCES.eventbridge },
+} as const;
+
+/**
+ * A run's billed duration for the estimate: the probe of every broker in parallel plus the metrics
+ * call, about 1.5-2.2 s on the testbed per round of three AZs (test/e2e/monitor.test.ts); 2 s.
+ */
+export const MONITOR_RUN_SECONDS = 2;
 
 /** AWS bills data tiers in binary units: 1 PB = 1,024 TB = 1,048,576 GB. */
 export const GB_PER_PB = 1024 * 1024;

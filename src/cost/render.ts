@@ -65,8 +65,16 @@ export function usd(n: number): string {
 
 /** Unit prices keep all their digits ($0.0225), with at least cents. */
 function unitPrice(l: CostLine): string {
-  const digits = Math.max(2, (String(l.unitUsd).split('.')[1] ?? '').length);
-  const per = { hour: '/h', month: '/month', GB: '/GB', 'NLCU-hour': '/NLCU-h' }[l.unit];
+  // Fixed notation first: String(0.0000002) is "2e-7".
+  const digits = Math.max(2, (l.unitUsd.toFixed(12).replace(/0+$/, '').split('.')[1] ?? '').length);
+  const per = {
+    hour: '/h',
+    month: '/month',
+    GB: '/GB',
+    'NLCU-hour': '/NLCU-h',
+    request: '/request',
+    'GB-second': '/GB-s',
+  }[l.unit];
   return `$${l.unitUsd.toFixed(digits)}${per}`;
 }
 
@@ -81,6 +89,10 @@ function quantity(l: CostLine, hours: number): string {
       return `${q} GB`;
     case 'NLCU-hour':
       return `${q} NLCU-h`;
+    case 'request':
+      return `${q} requests`;
+    case 'GB-second':
+      return `${q} GB-s`;
   }
 }
 

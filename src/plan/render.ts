@@ -94,7 +94,9 @@ function renderProps(ch: Change, p: (s: string) => string, dim: (s: string) => s
   } else if (ch.action === 'update' || ch.action === 'replace') {
     for (const k of ch.changedProps ?? []) {
       const forces = ch.forcingProps?.includes(k) ? dim(' # forces replacement') : '';
-      lines.push(p(`        ~ ${k} = ${show(before?.[k])} -> ${show(after?.[k])}`) + forces);
+      // A hidden prop (tags, a schedule's long input) is named, its values left to the JSON.
+      if (hidden.has(k)) lines.push(p(`        ~ ${k} changed`) + dim(' (values in plan --json)') + forces);
+      else lines.push(p(`        ~ ${k} = ${show(before?.[k])} -> ${show(after?.[k])}`) + forces);
     }
   }
   return lines;

@@ -227,6 +227,44 @@ describe('cost: estimateCost', () => {
     );
   });
 
+  it('monitor: Lambda, Scheduler and CloudWatch lines, the same on every option, worked out by hand', () => {
+    const input = build({ brokers: 3, consumers: [{ azs: [1, 2, 3] }] });
+    const config = ConfigSchema.parse({ ...input.config, monitor: { everyMinutes: 5 } });
+    const withMonitor = { ...input, config, monitor: { codeSha256: 'x' } };
+    const r = estimateCost(withMonitor, { hoursPerMonth: 730 });
+    const plain = estimateCost(input, { hoursPerMonth: 730 });
+    // 3 functions (one per AZ ID) x 730 h x 60 / 5 min = 26,280 runs a month.
+    const runs = 3 * ((730 * 60) / 5);
+    // Lambda $0.20/1M requests, $0.0000166667/GB-s (256 MB, 2 s a run); Scheduler $1.00/1M;
+    // CloudWatch $0.30/metric (3 brokers x 3 AZs x 3 metrics + 1), $0.01/1,000 PutMetricData, $0.10/alarm.
+    const expected = [
+      ['monitor-lambda-requests', runs, cents(runs * 0.0000002)],
+      ['monitor-lambda-gb-seconds', runs * 2 * 0.25, cents(runs * 2 * 0.25 * 0.0000166667)],
+      ['monitor-scheduler-invocations', runs, cents(runs * 0.000001)],
+      ['monitor-metrics', 28, 8.4],
+      ['monitor-metric-requests', runs, cents(runs * 0.00001)],
+      ['monitor-alarms', 1, 0.1],
+    ] as const;
+    for (const id of ['pattern1', 'pattern2', 'pattern3']) {
+      const o = option(r, id);
+      for (const [item, quantity, usd] of expected) {
+        assert.equal(lineOf(o, item)?.quantity, quantity, `${id} ${item}`);
+        assert.equal(lineOf(o, item)?.monthlyUsd, usd, `${id} ${item}`);
+      }
+      assert.equal(
+        cents(o.monthlyUsd - option(plain, id).monthlyUsd),
+        cents(sum(expected.map((e) => e[2]))),
+        `${id}: monitor adds its lines only`,
+      );
+      assert.equal(
+        lineOf(option(plain, id), 'monitor-metrics'),
+        undefined,
+        'no monitor lines without monitor',
+      );
+    }
+    assert.equal(cents(sum(expected.map((e) => e[2]))), 9.02);
+  });
+
   it('selects the option the config describes', () => {
     assert.equal(
       estimateCost(build({ brokers: 3, consumers: [{ azs: [1, 2, 3], layout: 'broker-az' }] })).selected,
