@@ -401,6 +401,12 @@ export const ERRORS = {
     retriable: false,
     hint: "MSK's message names the property or state it refused; fix pattern2 in the config (or wait for the cluster's running operation) and apply again.",
   },
+  PATTERN2_DOMAIN_INVALID: {
+    summary:
+      'pattern2.domain cannot be used as configured: a certificate is missing, or the domain or mode conflicts.',
+    retriable: false,
+    hint: "Give pattern2.certificateArn (an ACM certificate for *.<domain> in the provider account and region), a domain outside the cluster's, and leave pattern2.mode and pattern2.names out.",
+  },
   CUSTOM_LISTENERS_INVALID: {
     summary: 'The custom.advertised.listeners value the plan would set is one MSK refuses.',
     retriable: false,

@@ -1,3 +1,4 @@
+import { ACMClient } from '@aws-sdk/client-acm';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -32,6 +33,8 @@ export interface AccountClients {
   /** EventBridge Scheduler and CloudWatch: `monitor`'s schedules, metrics and alarms. */
   scheduler: SchedulerClient;
   cloudwatch: CloudWatchClient;
+  /** ACM: pattern 2's custom-domain certificate, checked before its TLS listeners are made. */
+  acm: ACMClient;
 }
 
 export interface ClientPoolOptions {
@@ -152,6 +155,7 @@ export class ClientPool {
       iam: new IAMClient(common),
       scheduler: new SchedulerClient(common),
       cloudwatch: new CloudWatchClient(common),
+      acm: new ACMClient(common),
     };
     const scope = `${account}|${region}`;
     for (const [service, client] of Object.entries(clients)) {
@@ -205,6 +209,7 @@ export class ClientPool {
         c.iam,
         c.scheduler,
         c.cloudwatch,
+        c.acm,
       ])
         client.destroy();
     }

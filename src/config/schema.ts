@@ -124,6 +124,28 @@ const Pattern2Section = z.strictObject({
    * (one private zone per broker name), so in-VPC clients follow the new ports too.
    */
   providerZone: z.boolean().default(true),
+  /**
+   * msk-configuration mode: a domain of your own for the names brokers advertise, `b-<id>.<domain>`,
+   * that outlive the cluster (migration, disaster recovery). The NLB then terminates TLS with
+   * `certificateArn` (a certificate for `*.<domain>`) and re-encrypts to the brokers; private zones
+   * for the domain are made in every consumer VPC and in the MSK VPC.
+   */
+  domain: z
+    .string()
+    .max(200)
+    .regex(
+      /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
+      'must be a lower-case DNS domain such as kafka.example.com',
+    )
+    .optional(),
+  /** The ACM certificate (in the provider account and the config's region) the NLB presents for `domain`. */
+  certificateArn: z
+    .string()
+    .regex(
+      /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/,
+      'must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)',
+    )
+    .optional(),
   /** How the tool reaches the brokers' admin API to change their listeners (from inside the MSK VPC). */
   admin: z
     .strictObject({

@@ -45,17 +45,22 @@ export function directSocketFactory(
   realPort: number,
   tlsDefaults: tls.ConnectionOptions = {},
 ): ISocketFactory {
-  const ipOf = new Map(brokers.map((b) => [b.host.toLowerCase(), b.ip]));
-  // Another name a broker advertises (pattern 2's `b-<id>-pl.<domain>`) leads to the same broker.
-  const byId = new Map(brokers.map((b) => [b.id, b.ip]));
-  const ipOfName = (host: string): string | undefined => {
-    const known = ipOf.get(host.toLowerCase());
+  const byName = new Map(brokers.map((b) => [b.host.toLowerCase(), b]));
+  // Another name a broker advertises (pattern 2's `b-<id>-pl.<cluster domain>` or `b-<id>.<custom
+  // domain>`) leads to the same broker.
+  const byId = new Map(brokers.map((b) => [b.id, b]));
+  const brokerOf = (host: string): KafkaAccess['brokers'][number] | undefined => {
+    const known = byName.get(host.toLowerCase());
     if (known !== undefined) return known;
     const id = /^b-([1-9]\d*)(?:-pl)?\./i.exec(host)?.[1];
     return id === undefined ? undefined : byId.get(Number(id));
   };
   return ({ host, ssl, onConnect }) => {
-    const ip = ipOfName(host) ?? host;
+    const broker = brokerOf(host);
+    const ip = broker?.ip ?? host;
+    // Straight to the broker, which presents its own certificate: verify its own name (a custom
+    // domain's names are on the NLB's certificate, not the broker's).
+    const servername = broker?.host ?? host;
     // kafkajs hands over `ssl: true` unchanged when the client was configured with `ssl: true`.
     const sslOpts: tls.ConnectionOptions | undefined =
       typeof ssl === 'object' && ssl !== null ? ssl : (ssl as unknown) === true ? {} : undefined;
@@ -66,7 +71,7 @@ export function directSocketFactory(
             ...sslOpts,
             host: ip,
             port: realPort,
-            ...(net.isIP(host) ? {} : { servername: host }),
+            ...(net.isIP(servername) ? {} : { servername }),
           },
           onConnect,
         )

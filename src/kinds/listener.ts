@@ -1,5 +1,6 @@
-// TCP listener on an NLB forwarding to one target group. A listener is identified by its NLB and
-// port: read without an ARN looks for the port on the NLB, which is how a crashed run adopts it.
+// A listener on an NLB forwarding to one target group: TCP, or TLS presenting an ACM certificate
+// (pattern 2's custom domain). A listener is identified by its NLB and port: read without an ARN
+// looks for the port on the NLB, which is how a crashed run adopts it.
 import {
   CreateListenerCommand,
   DeleteListenerCommand,
@@ -9,7 +10,8 @@ import {
   type Listener,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { z } from 'zod';
-import { awsFailure, errorName } from '../aws/errors.js';
+import { DescribeCertificateCommand } from '@aws-sdk/client-acm';
+import { awsFailure, classify, errorName } from '../aws/errors.js';
 import { MplError } from '../errors.js';
 import type { Instance } from '../state/instance.js';
 import { attempt, defineKind, orGone, resourceHandler, type HandlerCtx, type Live } from './kind.js';
@@ -21,7 +23,10 @@ import { Port, Ref, Tags } from './shared/schema.js';
 const Props = z.strictObject({
   loadBalancer: Ref,
   port: Port,
-  protocol: z.literal('TCP'),
+  protocol: z.enum(['TCP', 'TLS']),
+  /** TLS: the default certificate (ACM ARN) and the security policy. */
+  certificateArn: z.string().optional(),
+  sslPolicy: z.string().optional(),
   targetGroup: Ref,
   tags: Tags,
 });
@@ -37,6 +42,15 @@ function refArn(ctx: HandlerCtx, id: string | undefined): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A TLS listener's certificate and policy, as CreateListener and ModifyListener take them. */
+function tlsSettings(p: Props): { Certificates?: Array<{ CertificateArn: string }>; SslPolicy?: string } {
+  if (p.protocol !== 'TLS') return {};
+  return {
+    ...(p.certificateArn ? { Certificates: [{ CertificateArn: p.certificateArn }] } : {}),
+    ...(p.sslPolicy ? { SslPolicy: p.sslPolicy } : {}),
+  };
 }
 
 /** The forward target of the default action (plain TargetGroupArn, or the first of a ForwardConfig). */
@@ -74,7 +88,14 @@ async function observe(ctx: HandlerCtx, l: Listener): Promise<Live<Props>> {
       // References back to logical ids; a raw ARN (not this stack's) shows as a difference.
       loadBalancer: ctx.idOf(nlb) ?? nlb,
       port: l.Port ?? 0,
-      protocol: l.Protocol as 'TCP',
+      protocol: l.Protocol as 'TCP' | 'TLS',
+      // TCP listeners carry neither (the twin answers an SslPolicy on TCP ones too: not read there).
+      ...(l.Protocol === 'TLS'
+        ? {
+            certificateArn: l.Certificates?.[0]?.CertificateArn ?? '',
+            sslPolicy: l.SslPolicy ?? '',
+          }
+        : {}),
       targetGroup: ctx.idOf(tg) ?? tg,
       tags: await elbTags.read(ctx, arn),
     },
@@ -151,6 +172,7 @@ export const listener = defineKind({
             LoadBalancerArn: nlbArn,
             Protocol: p.protocol,
             Port: p.port,
+            ...tlsSettings(p),
             DefaultActions: [{ Type: 'forward', TargetGroupArn: tgArn }],
             Tags: tagList(p.tags),
           }),
@@ -177,7 +199,14 @@ export const listener = defineKind({
 
     async update(ctx, r, before) {
       const p = r.props;
-      if (before.props.port === p.port && before.props.targetGroup === p.targetGroup) return;
+      const b = before.props;
+      if (
+        b.port === p.port &&
+        b.targetGroup === p.targetGroup &&
+        b.certificateArn === p.certificateArn &&
+        b.sslPolicy === p.sslPolicy
+      )
+        return;
       const tgArn = ctx.ref(p.targetGroup).physicalId;
       await attempt('UPDATE_FAILED', `${label(p)} (${r.id})`, () =>
         ctx.aws.elbv2.send(
@@ -185,6 +214,7 @@ export const listener = defineKind({
             ListenerArn: before.physicalId,
             Port: p.port,
             Protocol: p.protocol,
+            ...tlsSettings(p),
             DefaultActions: [{ Type: 'forward', TargetGroupArn: tgArn }],
           }),
         ),
@@ -196,6 +226,37 @@ export const listener = defineKind({
     },
     tags: elbTags,
   }),
+  /**
+   * A TLS listener's certificate must exist in ACM, in the NLB's account and region, and be issued
+   * (CreateListener answers CertificateNotFound otherwise, after the NLB and target groups are made).
+   */
+  async preflight(ctx, items) {
+    const arns = [
+      ...new Set(
+        items
+          .filter((i) => i.action !== 'delete' && i.props.protocol === 'TLS' && i.props.certificateArn)
+          .map((i) => i.props.certificateArn as string),
+      ),
+    ];
+    for (const arn of arns) {
+      let status: string | undefined;
+      try {
+        const out = await ctx.aws.acm.send(new DescribeCertificateCommand({ CertificateArn: arn }));
+        status = out.Certificate?.Status;
+      } catch (e) {
+        if (classify(e) !== 'not-found') throw awsFailure('READ_FAILED', `ACM certificate ${arn}`, e);
+        throw new MplError(
+          'PATTERN2_DOMAIN_INVALID',
+          `pattern2.certificateArn ${arn} is not in ACM in account ${ctx.aws.account} ${ctx.aws.region}`,
+        );
+      }
+      if (status !== 'ISSUED')
+        throw new MplError(
+          'PATTERN2_DOMAIN_INVALID',
+          `pattern2.certificateArn ${arn} is ${status ?? 'in no known state'}, not ISSUED: the NLB cannot present it`,
+        );
+    }
+  },
   scan,
   scanAfter: ['load-balancer', 'target-group'],
 });

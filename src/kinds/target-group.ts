@@ -20,7 +20,8 @@ import { logicalIds } from './shared/scan.js';
 
 const Props = z.strictObject({
   name: z.string(),
-  protocol: z.literal('TCP'),
+  /** TLS: the NLB re-encrypts to the targets (a TLS listener in front; it does not verify them). */
+  protocol: z.enum(['TCP', 'TLS']),
   port: Port,
   vpcId: z.string(),
   targetType: z.literal('ip'),
@@ -72,7 +73,7 @@ async function observeGroup(
     physicalId: arn,
     props: {
       name: tg.TargetGroupName ?? '',
-      protocol: tg.Protocol as 'TCP',
+      protocol: tg.Protocol as 'TCP' | 'TLS',
       port: tg.Port ?? 0,
       vpcId: tg.VpcId ?? '',
       targetType: tg.TargetType as 'ip',

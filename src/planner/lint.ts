@@ -56,7 +56,18 @@ export function lint(
     const restart =
       'applying pattern 2 changes the cluster configuration (custom.advertised.listeners): MSK restarts every broker, one at a time, ' +
       'and again on destroy; apply in a quiet hour. ';
-    if (config.pattern2.names === 'sibling') {
+    if (config.pattern2.domain !== undefined) {
+      add(
+        'MPL109',
+        'warning',
+        restart +
+          `The brokers advertise b-<id>.${config.pattern2.domain} on the configured listeners; the NLB presents pattern2.certificateArn ` +
+          '(it must name *.' +
+          config.pattern2.domain +
+          ') and re-encrypts to the brokers, whose own names stay with MSK. Clients use the new names everywhere, inside the MSK VPC ' +
+          'too (a private zone for the domain is made there before the restart)',
+      );
+    } else if (config.pattern2.names === 'sibling') {
       add(
         'MPL109',
         'warning',

@@ -18,6 +18,14 @@ import {
   SECURITY_PROTOCOL,
 } from './listeners.js';
 import { tagsFor } from './names.js';
+import {
+  advertisedName,
+  hostPattern,
+  pattern2Names,
+  terminatesTls,
+  SIBLING_SUFFIX,
+  type Pattern2Names,
+} from './pattern2-domain.js';
 import { pattern2Mode, type Pattern2Mode } from './pattern2-mode.js';
 import { assignPorts, isMskReserved } from './ports.js';
 import { QUOTAS } from './quotas.js';
@@ -45,12 +53,14 @@ export function planPattern2(ctx: Ctx): Record<string, number> {
   const { account, region } = provider(ctx);
   const where = `${configFile}: pattern2.mode`;
   const { mode } = pattern2Mode(config, inventory, where);
-  // Sibling names (msk-configuration's default) leave the brokers' own names to MSK everywhere.
-  const sibling = mode === 'msk-configuration' && config.pattern2.names === 'sibling';
+  // Sibling names (msk-configuration's default) and a custom domain leave the brokers' own names to
+  // MSK everywhere.
+  const names = pattern2Names(ctx, mode);
+  const newNames = names.kind !== 'broker';
   // Brokers' own names aliased to the NLB in the MSK VPC must answer on every client listener the
   // cluster serves there (IAM 9098 with only TLS configured): all of them go through the NLB.
   const listeners =
-    mode === 'msk-configuration' && !sibling
+    mode === 'msk-configuration' && !newNames
       ? [...new Set([...config.cluster.listeners, ...(inventory.clientListeners ?? [])])]
       : config.cluster.listeners;
   const needed = brokers.length * listeners.length + listeners.length;
@@ -87,7 +97,17 @@ export function planPattern2(ctx: Ctx): Record<string, number> {
   ) =>
     addTargetGroupAndListener(
       ctx,
-      { nlbId, nlbName, owner, suffix, listener: l },
+      {
+        nlbId,
+        nlbName,
+        owner,
+        suffix,
+        listener: l,
+        // A custom domain: the NLB presents its certificate and re-encrypts to the broker.
+        ...(names.kind === 'domain' && names.certificateArn !== undefined && terminatesTls(l)
+          ? { tls: { certificateArn: names.certificateArn } }
+          : {}),
+      },
       listenPort,
       brokerPort(l, legacyMode),
       targets,
@@ -106,10 +126,13 @@ export function planPattern2(ctx: Ctx): Record<string, number> {
   ];
   const providerZones = mode !== 'additive' && config.pattern2.providerZone;
   if (mode === 'msk-configuration') {
-    // Sibling names are new: their provider-VPC zones come first and go last, so every name a
-    // broker advertises answers from the moment MSK restarts it until it is restored.
-    const records = sibling && providerZones ? ctx.brokers.map((b) => ids.providerRecord(b, true)) : [];
-    addClusterConfiguration(ctx, listeners, [...allListeners, ...records], sibling);
+    // Sibling and custom-domain names are new: their provider-VPC zones come first and go last, so
+    // every name a broker advertises answers from the moment MSK restarts it until it is restored.
+    const records =
+      newNames && providerZones
+        ? ctx.brokers.map((b) => ids.providerRecord(b, names.kind === 'sibling'))
+        : [];
+    addClusterConfiguration(ctx, listeners, [...allListeners, ...records], names);
   } else {
     for (const b of brokers) {
       // A broker advertises its new port only once the NLB listens on it; on destroy it goes back
@@ -149,20 +172,29 @@ export function planPattern2(ctx: Ctx): Record<string, number> {
   ];
   config.consumers.forEach((c, ci) => {
     const csg = addConsumerSecurityGroup(ctx, c, endpointPorts);
-    const zone = addConsumerZone(ctx, c);
+    // A custom domain: the consumers' zone is that domain, holding only the brokers' new names
+    // (clients bootstrap with them on the client port); otherwise the cluster's sub-domain.
+    const zone = addConsumerZone(ctx, c, names.kind === 'domain' ? names.domain : ctx.domain);
     const subnets = consumerSubnetsAllAzs(c, ci, ctx.consumerSubnets[c.name] ?? [], nlbAzIds, configFile);
     const epId = addEndpoint(ctx, c, svcId, subnets, csg);
     for (const b of brokers) {
+      if (names.kind === 'domain') {
+        addRecord(ctx, c, zone, b, epId, { name: advertisedName(names, b, ctx.domain), sibling: false });
+        continue;
+      }
       addRecord(ctx, c, zone, b, epId);
-      if (sibling) addRecord(ctx, c, zone, b, epId, siblingName(b, ctx.domain));
+      if (names.kind === 'sibling')
+        addRecord(ctx, c, zone, b, epId, { name: advertisedName(names, b, ctx.domain), sibling: true });
     }
+    const bootstrapName = (b: Broker) =>
+      names.kind === 'domain' ? advertisedName(names, b, ctx.domain) : b.host;
     addBootstrapParameter(
       ctx,
       c,
-      brokers.map((b) => `${b.host}:${clientPort(consumerListeners[0] as ListenerType)}`),
+      brokers.map((b) => `${bootstrapName(b)}:${clientPort(consumerListeners[0] as ListenerType)}`),
     );
   });
-  if (providerZones) addProviderZones(ctx, mode, nlbId, sibling);
+  if (providerZones) addProviderZones(ctx, mode, nlbId, names);
   return ports;
 }
 
@@ -198,23 +230,21 @@ function customPorts(ctx: Ctx, listeners: ListenerType[]): Record<string, number
   return out;
 }
 
-/** A broker's PrivateLink name: `b-<id>-pl.<cluster domain>`, beside its own. */
-export function siblingName(b: BrokerRef, domain: string): string {
-  return `b-${b.id}${SIBLING_SUFFIX}.${domain}`.toLowerCase();
-}
-export const SIBLING_SUFFIX = '-pl';
-
 /**
- * The property for these listeners: `b-{broker_id}-pl.<cluster domain>` (sibling names), or the
- * brokers' own names `b-{broker_id}.<cluster domain>`.
+ * The property for these listeners: `b-{broker_id}-pl.<cluster domain>` (sibling names), the brokers'
+ * own names `b-{broker_id}.<cluster domain>`, or `b-{broker_id}.<custom domain>`.
  */
 export function customAdvertisedEntries(
   ctx: Ctx,
   listeners: ListenerType[],
-  sibling: boolean,
+  names: Pattern2Names,
 ): AdvertisedEntry[] {
   const { brokers, domain, configFile } = ctx;
-  const odd = brokers.find((b) => b.host.toLowerCase() !== `b-${b.id}.${domain}`.toLowerCase());
+  // A custom domain's names are the tool's own; the cluster's names must follow MSK's pattern.
+  const odd =
+    names.kind === 'domain'
+      ? undefined
+      : brokers.find((b) => b.host.toLowerCase() !== `b-${b.id}.${domain}`.toLowerCase());
   if (odd !== undefined) {
     throw new PlanRefused(
       'CUSTOM_LISTENERS_INVALID',
@@ -224,7 +254,7 @@ export function customAdvertisedEntries(
   }
   return listeners.map((l, k) => ({
     listener: MSK_LISTENER_NAME[l],
-    hostPattern: `b-{broker_id}${sibling ? SIBLING_SUFFIX : ''}.${domain}`,
+    hostPattern: hostPattern(names, domain),
     portBase: ctx.config.pattern2.portBase - 1 + LISTENER_PORT_STRIDE * k,
   }));
 }
@@ -233,11 +263,11 @@ function addClusterConfiguration(
   ctx: Ctx,
   listeners: ListenerType[],
   after: string[],
-  sibling: boolean,
+  names: Pattern2Names,
 ): void {
   const { config, inventory, brokers, configFile } = ctx;
   const { account, region } = provider(ctx);
-  const entries = customAdvertisedEntries(ctx, listeners, sibling);
+  const entries = customAdvertisedEntries(ctx, listeners, names);
   const problems = checkCustomAdvertised(
     entries,
     brokers.map((b) => b.id),
@@ -270,29 +300,24 @@ function addClusterConfiguration(
 /**
  * Inside the MSK VPC the brokers advertise ports only the NLB listens on, so each advertised name
  * points at the NLB there too: one private zone per name (not one for the cluster's sub-domain, which
- * would hide its bootstrap, ZooKeeper and replication names).
+ * would hide its bootstrap, ZooKeeper and replication names), or, for a custom domain, one zone for
+ * that domain (it holds only the tool's names).
  *
- * Sibling names (`b-<id>-pl`) are new, so their zones are made before the brokers advertise them and
- * removed after. The brokers' own names must not point at the NLB while their broker still advertises
- * the client port (its clients would reach the bootstrap listener, which may answer from another
- * broker): their zone and record come after the broker advertises its new port, and go before it
- * advertises the old one again.
+ * Sibling and custom-domain names are new, so their zones are made before the brokers advertise them
+ * and removed after. The brokers' own names must not point at the NLB while their broker still
+ * advertises the client port (its clients would reach the bootstrap listener, which may answer from
+ * another broker): their zone and record come after the broker advertises its new port, and go
+ * before it advertises the old one again.
  */
 function addProviderZones(
   ctx: Ctx,
   mode: Pattern2Mode,
   nlbId: LogicalId<'load-balancer'>,
-  sibling: boolean,
+  names: Pattern2Names,
 ): void {
   const { config, brokers } = ctx;
   const { account, region } = provider(ctx);
-  for (const b of brokers) {
-    const advertises = sibling
-      ? []
-      : [mode === 'msk-configuration' ? ids.clusterConfiguration() : ids.brokerListenerConfig(b)];
-    const name = sibling ? siblingName(b, ctx.domain) : b.host.toLowerCase();
-    const zoneId = ids.providerZone(b, sibling);
-    const suffix = sibling ? SIBLING_SUFFIX : '';
+  const zone = (zoneId: LogicalId<'hosted-zone'>, name: string, tagName: string, after: string[]) =>
     ctx.set.add(
       'hosted-zone',
       zoneId,
@@ -303,10 +328,24 @@ function addProviderZones(
         vpcId: config.provider.vpcId,
         vpcRegion: region,
         comment: `msk-privatelink ${config.name}: ${name} to the shared NLB inside the MSK VPC`,
-        tags: tagsFor(config.name, zoneId, `mpl-${config.name}-provider-b${b.id}${suffix}`),
+        tags: tagsFor(config.name, zoneId, tagName),
       },
-      advertises,
+      after,
     );
+  const domainZone = names.kind === 'domain' ? ids.providerZone() : undefined;
+  if (domainZone !== undefined && names.kind === 'domain')
+    zone(domainZone, names.domain, `mpl-${config.name}-provider`, []);
+  const sibling = names.kind === 'sibling';
+  for (const b of brokers) {
+    const advertises =
+      names.kind !== 'broker'
+        ? []
+        : [mode === 'msk-configuration' ? ids.clusterConfiguration() : ids.brokerListenerConfig(b)];
+    const name = advertisedName(names, b, ctx.domain);
+    const zoneId = domainZone ?? ids.providerZone(b, sibling);
+    const suffix = sibling ? SIBLING_SUFFIX : '';
+    if (domainZone === undefined)
+      zone(zoneId, name, `mpl-${config.name}-provider-b${b.id}${suffix}`, advertises);
     ctx.set.add(
       'dns-record',
       ids.providerRecord(b, sibling),

@@ -5,6 +5,7 @@ import { ResourceSet } from './builder.js';
 import { ids, type BrokerRef, type LogicalId } from './ids.js';
 import type { PlanInput, Subnet } from './input.js';
 import { clientToken, elbName, LISTENER_LABEL, tagsFor } from './names.js';
+import { TLS_POLICY } from './pattern2-domain.js';
 import { portRanges } from './ports.js';
 export interface Ctx extends PlanInput {
   set: ResourceSet;
@@ -48,7 +49,10 @@ export function addLoadBalancer(
   return name;
 }
 
-/** A TCP listener on `listenPort` forwarding to a new IP target group of `targets` on `targetPort`. */
+/**
+ * A TCP listener on `listenPort` forwarding to a new IP target group of `targets` on `targetPort`;
+ * with `tls`, a TLS listener presenting that certificate and a TLS target group (the NLB re-encrypts).
+ */
 export function addTargetGroupAndListener(
   ctx: Ctx,
   at: {
@@ -57,6 +61,7 @@ export function addTargetGroupAndListener(
     owner: BrokerRef | 'bootstrap';
     suffix: string;
     listener: ListenerType;
+    tls?: { certificateArn: string };
   },
   listenPort: number,
   targetPort: number,
@@ -68,7 +73,7 @@ export function addTargetGroupAndListener(
   const tgName = elbName(stack, `${at.suffix}-${LISTENER_LABEL[at.listener]}`);
   ctx.set.add('target-group', tgId, account, region, {
     name: tgName,
-    protocol: 'TCP',
+    protocol: at.tls ? 'TLS' : 'TCP',
     port: targetPort,
     vpcId: ctx.config.provider.vpcId,
     targetType: 'ip',
@@ -84,7 +89,8 @@ export function addTargetGroupAndListener(
     {
       loadBalancer: at.nlbId,
       port: listenPort,
-      protocol: 'TCP',
+      protocol: at.tls ? 'TLS' : 'TCP',
+      ...(at.tls ? { certificateArn: at.tls.certificateArn, sslPolicy: TLS_POLICY } : {}),
       targetGroup: tgId,
       tags: tagsFor(stack, lsId, `${at.nlbName}:${listenPort}`),
     },
@@ -173,10 +179,15 @@ export function addConsumerSecurityGroup(
   return id;
 }
 
-export function addConsumerZone(ctx: Ctx, c: ConsumerConfig): LogicalId<'hosted-zone'> {
+export function addConsumerZone(
+  ctx: Ctx,
+  c: ConsumerConfig,
+  /** The zone's domain: the cluster's sub-domain, or pattern 2's custom domain. */
+  name: string = ctx.domain,
+): LogicalId<'hosted-zone'> {
   const id = ids.consumerZone(c.name);
   ctx.set.add('hosted-zone', id, c.account, ctx.config.region, {
-    name: ctx.domain,
+    name,
     vpcId: c.vpcId,
     vpcRegion: ctx.config.region,
     comment: `msk-privatelink ${ctx.config.name}: broker names to PrivateLink endpoints for ${c.name}`,
@@ -233,17 +244,20 @@ export function addRecord(
   zoneId: LogicalId<'hosted-zone'>,
   b: Broker,
   endpointId: LogicalId<'vpc-endpoint'>,
-  /** Another name of the broker's (pattern 2's `b-<id>-pl`); default its own. */
-  sibling?: string,
+  /**
+   * Another name of the broker's: pattern 2's `b-<id>-pl` (`sibling`, id `.../b-<id>-pl`) or its name
+   * in a custom domain (id `.../b-<id>`); default its own name.
+   */
+  alias?: { name: string; sibling: boolean },
 ): void {
   ctx.set.add(
     'dns-record',
-    ids.consumerRecord(c.name, b, sibling !== undefined),
+    ids.consumerRecord(c.name, b, alias?.sibling === true),
     c.account,
     ctx.config.region,
     {
       zone: zoneId,
-      name: sibling ?? b.host.toLowerCase(),
+      name: alias?.name ?? b.host.toLowerCase(),
       type: 'A',
       aliasTarget: { kind: 'vpc-endpoint', id: endpointId },
     },

@@ -1,5 +1,6 @@
 // discover() and resolveSubnetAzIds() against the AWS twin: MSK DescribeClusterV2 + ListNodes, EC2 DescribeSubnets.
 import assert from 'node:assert/strict';
+import { ACMClient } from '@aws-sdk/client-acm';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { EC2Client } from '@aws-sdk/client-ec2';
@@ -40,6 +41,7 @@ function accountClients(twin: AwsTwin, account: string, region = twin.region): A
     iam: new IAMClient(cfg),
     scheduler: new SchedulerClient(cfg),
     cloudwatch: new CloudWatchClient(cfg),
+    acm: new ACMClient(cfg),
   };
 }
 
