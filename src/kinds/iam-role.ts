@@ -20,6 +20,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
+import { errorName } from '../aws/errors.js';
 import { defineKind, orGone, resourceHandler, type HandlerCtx, type Live, type TagApi } from './kind.js';
 import { ofStack } from './shared/scan.js';
 import { Tags } from './shared/schema.js';
@@ -167,15 +168,22 @@ export const iamRole = defineKind({
     observe,
     async create(ctx, r) {
       const p = r.props;
-      const made = await ctx.aws.iam.send(
-        new CreateRoleCommand({
-          RoleName: p.name,
-          AssumeRolePolicyDocument: JSON.stringify(trustOf(p)),
-          Description: p.description,
-          Tags: Object.entries(p.tags).map(([Key, Value]) => ({ Key, Value })),
-        }),
-      );
-      return made.Role;
+      try {
+        const made = await ctx.aws.iam.send(
+          new CreateRoleCommand({
+            RoleName: p.name,
+            AssumeRolePolicyDocument: JSON.stringify(trustOf(p)),
+            Description: p.description,
+            Tags: Object.entries(p.tags).map(([Key, Value]) => ({ Key, Value })),
+          }),
+        );
+        return made.Role;
+      } catch (e) {
+        // A create retried after its answer was lost (EntityAlreadyExists: IAM API reference,
+        // CreateRole): the role is there; the skeleton's owner check follows.
+        if (!/^EntityAlreadyExists/.test(errorName(e))) throw e;
+        return getRole(ctx, p.name);
+      }
     },
     async configure(ctx, r) {
       await putPolicy(ctx, r.props);

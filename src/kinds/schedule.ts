@@ -64,18 +64,30 @@ const arnOutput = (ctx: HandlerCtx, id: string): string => {
   return v;
 };
 
-/** A function or role ARN back to the logical id of what the stack made under that name. */
-const idOfArn = (ctx: HandlerCtx, arn: string, sep: string) =>
-  ctx.idOf(arn.slice(arn.lastIndexOf(sep) + 1)) ?? arn;
+/**
+ * A function or role ARN back to the logical id of what the stack made under that name: the one
+ * props name when its ARN is this one (a schedule and its function share their name, the physical
+ * id `idOf` answers by, so `idOf` alone may answer the schedule itself), else by name.
+ */
+function idOfArn(ctx: HandlerCtx, arn: string, sep: string, like: string | undefined): string {
+  if (like !== undefined) {
+    try {
+      if (ctx.ref(like).outputs.arn === arn) return like;
+    } catch {
+      // Not made (REF_MISSING): by name below.
+    }
+  }
+  return ctx.idOf(arn.slice(arn.lastIndexOf(sep) + 1)) ?? arn;
+}
 
-function observe(ctx: HandlerCtx, s: Schedule): Live<Props> {
+function observe(ctx: HandlerCtx, s: Schedule, like?: Partial<Props>): Live<Props> {
   return {
     physicalId: s.Name ?? '',
     props: {
       name: s.Name ?? '',
       expression: s.ScheduleExpression ?? '',
-      function: idOfArn(ctx, s.Target?.Arn ?? '', ':'),
-      role: idOfArn(ctx, s.Target?.RoleArn ?? '', '/'),
+      function: idOfArn(ctx, s.Target?.Arn ?? '', ':', like?.function),
+      role: idOfArn(ctx, s.Target?.RoleArn ?? '', '/', like?.role),
       input: s.Target?.Input ?? '',
       state: s.State === 'DISABLED' ? 'DISABLED' : 'ENABLED',
       description: ownerOf(s.Description).text,
@@ -120,7 +132,7 @@ export const schedule = defineKind({
       return s;
     },
     physicalIdOf: (s) => s.Name ?? '',
-    observe: (ctx, s) => Promise.resolve(observe(ctx, s)),
+    observe: (ctx, s, like) => Promise.resolve(observe(ctx, s, like)),
     async create(ctx, r) {
       try {
         await ctx.aws.scheduler.send(new CreateScheduleCommand(request(ctx, r.id, r.props)));

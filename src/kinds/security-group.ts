@@ -11,6 +11,7 @@ import {
   DescribeVpcsCommand,
   RevokeSecurityGroupEgressCommand,
   RevokeSecurityGroupIngressCommand,
+  UpdateSecurityGroupRuleDescriptionsEgressCommand,
   UpdateSecurityGroupRuleDescriptionsIngressCommand,
   paginateDescribeSecurityGroups,
   type DescribeSecurityGroupsCommandInput,
@@ -159,7 +160,11 @@ async function vpcCidrs(ctx: HandlerCtx, vpcId: string): Promise<string[]> {
   return [...new Set(all)].sort();
 }
 
-/** One egress rule per (protocol, ports, CIDR) as EC2 holds them; protocol '-1' is "all traffic". */
+/**
+ * One egress rule per (protocol, ports, IPv4 CIDR) as EC2 holds them, and one `other` entry for a
+ * permission's IPv6 ranges, group pairs or prefix lists (EC2 answers them in the same permission as
+ * the IPv4 ranges of those ports); protocol '-1' is "all traffic".
+ */
 function egressRules(sg: SecurityGroup): Array<{
   protocol: string;
   fromPort: number;
@@ -179,9 +184,9 @@ function egressRules(sg: SecurityGroup): Array<{
         toPort: p.ToPort ?? -1,
         cidr: r.CidrIp ?? '',
         description: r.Description ?? '',
-        other,
+        other: false,
       });
-    if ((p.IpRanges ?? []).length === 0 && other)
+    if (other)
       out.push({
         protocol: p.IpProtocol ?? '-1',
         fromPort: p.FromPort ?? -1,
@@ -243,10 +248,24 @@ async function syncEgress(
   const want = desired.flatMap((r) => (r.to === 'vpc' ? cidrs : [r.to]).map((cidr) => ({ ...r, cidr })));
   const key = (r: { protocol: string; fromPort: number; toPort: number; cidr: string }) =>
     `${r.protocol}|${r.fromPort}|${r.toPort}|${r.cidr}`;
-  const have = egressRules(sg);
-  const haveKeys = new Set(have.filter((r) => !r.other).map(key));
+  const have = new Map(
+    egressRules(sg)
+      .filter((r) => !r.other)
+      .map((r) => [key(r), r]),
+  );
   const wantKeys = new Set(want.map(key));
-  const add = want.filter((r) => !haveKeys.has(key(r)));
+  const add = want.filter((r) => !have.has(key(r)));
+  // A rule that is there with another description: EC2 changes it in place (as for ingress).
+  const relabel = want.filter((r) => {
+    const h = have.get(key(r));
+    return h !== undefined && h.description !== r.description;
+  });
+  const permission = (r: (typeof want)[number]) => ({
+    IpProtocol: 'tcp',
+    FromPort: r.fromPort,
+    ToPort: r.toPort,
+    IpRanges: [{ CidrIp: r.cidr, Description: r.description }],
+  });
   const remove = (sg.IpPermissionsEgress ?? []).flatMap((p) => {
     const kept = (p.IpRanges ?? []).filter((r) =>
       wantKeys.has(
@@ -266,14 +285,13 @@ async function syncEgress(
   await attempt('UPDATE_FAILED', `${what}: egress`, async () => {
     if (add.length > 0)
       await ctx.aws.ec2.send(
-        new AuthorizeSecurityGroupEgressCommand({
+        new AuthorizeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: add.map(permission) }),
+      );
+    if (relabel.length > 0)
+      await ctx.aws.ec2.send(
+        new UpdateSecurityGroupRuleDescriptionsEgressCommand({
           GroupId: groupId,
-          IpPermissions: add.map((r) => ({
-            IpProtocol: 'tcp',
-            FromPort: r.fromPort,
-            ToPort: r.toPort,
-            IpRanges: [{ CidrIp: r.cidr, Description: r.description }],
-          })),
+          IpPermissions: relabel.map(permission),
         }),
       );
     if (remove.length > 0)

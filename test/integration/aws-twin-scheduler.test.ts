@@ -1,17 +1,21 @@
 // Acceptance tests for the AWS twin's EventBridge Scheduler and CloudWatch (what `monitor` uses): a
 // rate(5 minutes) schedule invokes a Lambda function with a fixed input, the function publishes
-// per-broker metrics with PutMetricData, one alarm per consumer watches them.
-//
-// @aws-sdk/client-scheduler and @aws-sdk/client-cloudwatch are not dependencies of this project yet, so
-// these calls go over HTTP in the wire protocols those clients speak (restJson1 for Scheduler,
-// awsJson1_0 for CloudWatch), signed with the SDK's own SigV4 signer. The function inside the twin
-// uses @aws-sdk/client-cloudwatch when the twin's Lambda runtime can resolve it (as Lambda's Node.js
-// runtime includes the SDK), else the same signed call.
+// per-broker metrics with PutMetricData, one alarm per consumer watches them. The test talks to the
+// twin with the real SDK clients (@aws-sdk/client-scheduler, @aws-sdk/client-cloudwatch); the function
+// inside the twin uses @aws-sdk/client-cloudwatch from the twin's Lambda runtime (as Lambda's Node.js
+// runtime includes the SDK).
 import assert from 'node:assert/strict';
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { delimiter, join } from 'node:path';
+import {
+  CloudWatchClient,
+  DeleteAlarmsCommand,
+  DescribeAlarmsCommand,
+  GetMetricDataCommand,
+  GetMetricStatisticsCommand,
+  ListMetricsCommand,
+  PutMetricAlarmCommand,
+  type MetricAlarm,
+  type PutMetricAlarmCommandInput,
+} from '@aws-sdk/client-cloudwatch';
 import {
   CreateSubnetCommand,
   CreateSecurityGroupCommand,
@@ -25,7 +29,19 @@ import {
   GetFunctionConfigurationCommand,
   LambdaClient,
 } from '@aws-sdk/client-lambda';
-import { SignatureV4 } from '@smithy/signature-v4';
+import {
+  CreateScheduleCommand,
+  CreateScheduleGroupCommand,
+  DeleteScheduleCommand,
+  DeleteScheduleGroupCommand,
+  GetScheduleCommand,
+  ListSchedulesCommand,
+  SchedulerClient,
+  UpdateScheduleCommand,
+  type CreateScheduleCommandInput,
+  type CreateScheduleCommandOutput,
+  type GetScheduleCommandOutput,
+} from '@aws-sdk/client-scheduler';
 import { strToU8, zipSync } from 'fflate';
 import { clientConfigFor, startAwsTwin, type AwsTwin } from '../testbed/aws/twin.js';
 
@@ -39,45 +55,10 @@ const trust = (service: string): string =>
     Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }],
   });
 
-// The probe-like function: one BrokerReachable datapoint per broker and BrokersUnreachable per consumer.
+// The probe-like function: one BrokerReachable datapoint per broker and BrokersUnreachable per consumer,
+// put with the runtime's @aws-sdk/client-cloudwatch.
 const HANDLER = `
-import { createHash, createHmac } from 'node:crypto';
-
-async function putWithSdk(namespace, metricData) {
-  let sdk;
-  try {
-    sdk = await import('@aws-sdk/client-cloudwatch');
-  } catch (err) {
-    if (err?.code === 'ERR_MODULE_NOT_FOUND') return false;
-    throw err;
-  }
-  await new sdk.CloudWatchClient({}).send(new sdk.PutMetricDataCommand({ Namespace: namespace, MetricData: metricData }));
-  return true;
-}
-
-class Sha256 {
-  constructor(secret) { this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', secret); }
-  update(data) { this.hash.update(data); }
-  async digest() { return new Uint8Array(this.hash.digest()); }
-}
-
-async function putSigned(namespace, metricData) {
-  const { SignatureV4 } = await import('@smithy/signature-v4');
-  const env = process.env;
-  const url = new URL(env.AWS_ENDPOINT_URL);
-  const body = JSON.stringify({ Namespace: namespace, MetricData: metricData });
-  const signer = new SignatureV4({
-    service: 'monitoring', region: env.AWS_REGION, sha256: Sha256,
-    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN },
-  });
-  const signed = await signer.sign({
-    method: 'POST', protocol: url.protocol, hostname: url.hostname, port: Number(url.port), path: '/', query: {}, body,
-    headers: { host: url.host, 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'GraniteServiceVersion20100801.PutMetricData', 'x-amzn-query-mode': 'true' },
-  });
-  const { host, ...headers } = signed.headers;
-  const res = await fetch(url.origin + '/', { method: 'POST', headers, body });
-  if (!res.ok) throw new Error('PutMetricData: HTTP ' + res.status + ' ' + (await res.text()));
-}
+import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 
 export const handler = async (event) => {
   if (event.fail) throw new Error(event.fail);
@@ -86,124 +67,31 @@ export const handler = async (event) => {
     MetricName: 'BrokerReachable', Dimensions: [consumer, { Name: 'Broker', Value: String(b.id) }], Value: b.reachable ? 1 : 0, Unit: 'Count',
   }));
   metricData.push({ MetricName: 'BrokersUnreachable', Dimensions: [consumer], Value: event.brokers.filter((b) => !b.reachable).length, Unit: 'Count' });
-  let via = 'sdk';
-  if (!(await putWithSdk(event.namespace, metricData))) {
-    via = 'sigv4';
-    await putSigned(event.namespace, metricData);
+  const cw = new CloudWatchClient({});
+  try {
+    await cw.send(new PutMetricDataCommand({ Namespace: event.namespace, MetricData: metricData }));
+  } finally {
+    cw.destroy();
   }
   const env = process.env;
-  return { via, consumer: event.consumer, scheduledTime: event.scheduledTime, accessKeyId: env.AWS_ACCESS_KEY_ID,
+  return { consumer: event.consumer, scheduledTime: event.scheduledTime, accessKeyId: env.AWS_ACCESS_KEY_ID,
     sessionToken: Boolean(env.AWS_SESSION_TOKEN), endpoint: env.AWS_ENDPOINT_URL, region: env.AWS_REGION };
 };
 `;
 const ZIP = zipSync({ 'index.mjs': strToU8(HANDLER) });
 
-/** Whether the twin's Lambda runtime offers @aws-sdk/client-cloudwatch (TWIN_LAMBDA_NODE_MODULES or this repository's). */
-function cloudWatchSdkInRuntime(): boolean {
-  const extra = (process.env.TWIN_LAMBDA_NODE_MODULES ?? '').split(delimiter).filter(Boolean);
-  if (extra.some((dir) => existsSync(join(dir, '@aws-sdk', 'client-cloudwatch')))) return true;
-  try {
-    createRequire(import.meta.url).resolve('@aws-sdk/client-cloudwatch');
-    return true;
-  } catch {
-    return false;
-  }
+/** An AWS error as the SDK throws it: the error code as its name, the HTTP status in $metadata. */
+interface AwsError extends Error {
+  $metadata?: { httpStatusCode?: number };
 }
 
-// --- the wire protocols of @aws-sdk/client-cloudwatch and @aws-sdk/client-scheduler --------------
-
-type SourceData = string | ArrayBuffer | ArrayBufferView;
-const bytes = (data: SourceData): Buffer =>
-  typeof data === 'string'
-    ? Buffer.from(data)
-    : ArrayBuffer.isView(data)
-      ? Buffer.from(data.buffer, data.byteOffset, data.byteLength)
-      : Buffer.from(data);
-
-/** SHA-256 and HMAC-SHA-256 in the shape SignatureV4 takes (what @smithy/hash-node does). */
-class Sha256 {
-  private readonly hash: Hash | Hmac;
-  constructor(secret?: SourceData) {
-    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
-  }
-  update(data: SourceData): void {
-    this.hash.update(bytes(data));
-  }
-  digest(): Promise<Uint8Array> {
-    return Promise.resolve(new Uint8Array(this.hash.digest()));
-  }
-}
-
-class AwsError extends Error {
-  constructor(
-    override readonly name: string,
-    message: string,
-    readonly status: number,
-  ) {
-    super(message);
-  }
-}
-
-interface WireRequest {
-  method: string;
-  path: string;
-  query?: Record<string, string>;
-  headers?: Record<string, string>;
-  body?: unknown;
-}
-
-async function signedCall(
-  twin: AwsTwin,
-  account: string,
-  service: string,
-  req: WireRequest,
-): Promise<Record<string, unknown>> {
-  const config = clientConfigFor(twin, account);
-  const url = new URL(config.endpoint);
-  const body = req.body === undefined ? undefined : JSON.stringify(req.body);
-  const signer = new SignatureV4({
-    service,
-    region: config.region,
-    sha256: Sha256,
-    credentials: config.credentials,
-  });
-  const signed = await signer.sign({
-    method: req.method,
-    protocol: url.protocol,
-    hostname: url.hostname,
-    port: Number(url.port),
-    path: req.path,
-    query: req.query ?? {},
-    headers: { host: url.host, ...(req.headers ?? {}) },
-    body,
-  });
-  const { host: _host, ...headers } = signed.headers;
-  const qs = new URLSearchParams(req.query ?? {}).toString();
-  const res = await fetch(`${url.origin}${req.path}${qs ? `?${qs}` : ''}`, {
-    method: req.method,
-    headers,
-    body,
-  });
-  const text = await res.text();
-  const json = (text.trim() ? JSON.parse(text) : {}) as Record<string, unknown>;
-  if (!res.ok) {
-    // The error code as the SDK reads it: x-amzn-query-error (CloudWatch), x-amzn-errortype, or __type.
-    const raw =
-      res.headers.get('x-amzn-query-error')?.split(';')[0] ??
-      res.headers.get('x-amzn-errortype') ??
-      String(json.__type ?? json.code ?? 'Unknown');
-    const code = raw.split(':')[0]!.split('#').pop()!;
-    throw new AwsError(code, String(json.message ?? json.Message ?? text), res.status);
-  }
-  return json;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<AwsError> {
+async function rejection(promise: Promise<unknown>): Promise<AwsError & { status: number | undefined }> {
   try {
     await promise;
   } catch (err) {
-    if (err instanceof AwsError) return err;
-    throw err;
+    if (!(err instanceof Error) || !('$metadata' in err)) throw err;
+    const e = err as AwsError;
+    return Object.assign(e, { status: e.$metadata?.httpStatusCode });
   }
   assert.fail('expected the call to fail');
 }
@@ -218,30 +106,13 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
   }
 }
 
-interface ScheduleOut {
-  Arn: string;
-  Name: string;
-  GroupName: string;
-  State: string;
-  ScheduleExpression: string;
-  CreationDate: number;
-  LastModificationDate: number;
-  ActionAfterCompletion?: string;
-  Target: { Arn: string; RoleArn: string; Input?: string };
-}
-
-interface MetricAlarm {
-  AlarmName: string;
-  StateValue: string;
-  StateReason: string;
-  StateUpdatedTimestamp: number;
-  Threshold: number;
-}
-
 interface Broker {
   id: number;
   reachable: boolean;
 }
+
+/** A CreateSchedule request without its name (tests leave required members out on purpose). */
+type ScheduleBody = Omit<CreateScheduleCommandInput, 'Name'>;
 
 describe('AWS twin: EventBridge Scheduler firing a Lambda function that publishes CloudWatch metrics', function () {
   this.timeout(30_000);
@@ -250,32 +121,25 @@ describe('AWS twin: EventBridge Scheduler firing a Lambda function that publishe
   let schedulerRole: string;
   let lambdaRole: string;
   let fnCount = 0;
+  let scheduler: SchedulerClient;
+  const cloudwatchClients = new Map<string, CloudWatchClient>();
 
-  const cloudwatch = <T = Record<string, unknown>>(
-    action: string,
-    input: object,
-    account = MONITOR,
-  ): Promise<T> =>
-    signedCall(twin, account, 'monitoring', {
-      method: 'POST',
-      path: '/',
-      headers: {
-        'content-type': 'application/x-amz-json-1.0',
-        'x-amz-target': `GraniteServiceVersion20100801.${action}`,
-        'x-amzn-query-mode': 'true',
-      },
-      body: input,
-    }) as Promise<T>;
-  const scheduler = <T = Record<string, unknown>>(req: WireRequest, account = MONITOR): Promise<T> =>
-    signedCall(twin, account, 'scheduler', {
-      ...req,
-      headers: req.body === undefined ? {} : { 'content-type': 'application/json' },
-    }) as Promise<T>;
+  /** The CloudWatch client acting in `account`, with the twin's client config. */
+  const cloudwatch = (account = MONITOR): CloudWatchClient => {
+    let c = cloudwatchClients.get(account);
+    if (!c) {
+      c = new CloudWatchClient(clientConfigFor(twin, account));
+      cloudwatchClients.set(account, c);
+    }
+    return c;
+  };
 
-  const createSchedule = (name: string, body: Record<string, unknown>): Promise<{ ScheduleArn: string }> =>
-    scheduler({ method: 'POST', path: `/schedules/${name}`, body });
-  const getSchedule = (name: string, groupName?: string): Promise<ScheduleOut> =>
-    scheduler({ method: 'GET', path: `/schedules/${name}`, query: groupName ? { groupName } : {} });
+  const createSchedule = (name: string, body: ScheduleBody): Promise<CreateScheduleCommandOutput> =>
+    scheduler.send(new CreateScheduleCommand({ Name: name, ...body } as CreateScheduleCommandInput));
+  const getSchedule = (name: string, groupName?: string): Promise<GetScheduleCommandOutput> =>
+    scheduler.send(new GetScheduleCommand({ Name: name, ...(groupName ? { GroupName: groupName } : {}) }));
+  const deleteSchedule = (name: string, groupName?: string) =>
+    scheduler.send(new DeleteScheduleCommand({ Name: name, ...(groupName ? { GroupName: groupName } : {}) }));
 
   const input = (consumer: string, brokers: Broker[], extra: Record<string, unknown> = {}): string =>
     JSON.stringify({
@@ -289,8 +153,8 @@ describe('AWS twin: EventBridge Scheduler firing a Lambda function that publishe
   function scheduleBody(
     consumer: string,
     brokers: Broker[],
-    extra: Record<string, unknown> = {},
-  ): Record<string, unknown> {
+    extra: Partial<ScheduleBody> = {},
+  ): ScheduleBody {
     return {
       ScheduleExpression: 'rate(5 minutes)',
       FlexibleTimeWindow: { Mode: 'OFF' },
@@ -329,15 +193,12 @@ describe('AWS twin: EventBridge Scheduler firing a Lambda function that publishe
     dimensions: Array<{ Name: string; Value: string }>,
     stat = 'Maximum',
     account = MONITOR,
-  ): Promise<{ Timestamps: number[]; Values: number[] }> {
+  ): Promise<{ Timestamps: Date[]; Values: number[] }> {
     const now = Date.now() / 1000;
-    const out = await cloudwatch<{
-      MetricDataResults: Array<{ Id: string; Timestamps: number[]; Values: number[] }>;
-    }>(
-      'GetMetricData',
-      {
-        StartTime: Math.floor(now - 600),
-        EndTime: Math.ceil(now + 60),
+    const out = await cloudwatch(account).send(
+      new GetMetricDataCommand({
+        StartTime: new Date(Math.floor(now - 600) * 1000),
+        EndTime: new Date(Math.ceil(now + 60) * 1000),
         MetricDataQueries: [
           {
             Id: 'm1',
@@ -348,21 +209,22 @@ describe('AWS twin: EventBridge Scheduler firing a Lambda function that publishe
             },
           },
         ],
-      },
-      account,
+      }),
     );
-    assert.equal(out.MetricDataResults.length, 1);
-    return out.MetricDataResults[0]!;
+    assert.equal(out.MetricDataResults?.length, 1);
+    const result = out.MetricDataResults[0]!;
+    return { Timestamps: result.Timestamps ?? [], Values: result.Values ?? [] };
   }
 
   async function alarm(name: string): Promise<MetricAlarm> {
-    const out = await cloudwatch<{ MetricAlarms: MetricAlarm[] }>('DescribeAlarms', { AlarmNames: [name] });
-    assert.equal(out.MetricAlarms.length, 1, `alarm ${name}`);
+    const out = await cloudwatch().send(new DescribeAlarmsCommand({ AlarmNames: [name] }));
+    assert.equal(out.MetricAlarms?.length, 1, `alarm ${name}`);
     return out.MetricAlarms[0]!;
   }
 
   before(async () => {
     twin = await startAwsTwin({ delaysMs: { lambdaActiveMs: 50, lambdaEniReleaseMs: 50 } });
+    scheduler = new SchedulerClient(clientConfigFor(twin, MONITOR));
     const iam = new IAMClient(clientConfigFor(twin, MONITOR));
     lambdaRole = (
       await iam.send(
@@ -392,6 +254,8 @@ describe('AWS twin: EventBridge Scheduler firing a Lambda function that publishe
   });
 
   after(async () => {
+    scheduler?.destroy();
+    for (const c of cloudwatchClients.values()) c.destroy();
     await twin?.control.setSchedulerAutoFire(false).catch(() => undefined);
     await twin?.stop();
   });
@@ -410,10 +274,13 @@ describe('AWS twin: EventBridge Scheduler firing a Lambda function that publishe
     const got = await getSchedule('monitor-orders');
     assert.equal(got.State, 'ENABLED');
     assert.equal(got.ActionAfterCompletion, 'NONE');
-    assert.equal(got.Target.RoleArn, schedulerRole);
-    // restJson1 timestamps are epoch seconds, what the SDK parses into Dates.
-    assert.equal(typeof got.CreationDate, 'number');
-    assert.ok(Math.abs(got.CreationDate - Date.now() / 1000) < 60, `CreationDate ${got.CreationDate}`);
+    assert.equal(got.Target?.RoleArn, schedulerRole);
+    // restJson1 timestamps are epoch seconds on the wire; the SDK parses them into Dates.
+    assert.ok(got.CreationDate instanceof Date, `CreationDate ${String(got.CreationDate)}`);
+    assert.ok(
+      Math.abs(got.CreationDate.getTime() - Date.now()) < 60_000,
+      `CreationDate ${got.CreationDate.toISOString()}`,
+    );
 
     const fired = await twin.control.fireSchedules({ account: MONITOR, name: 'monitor-orders' });
     assert.deepEqual(fired.skipped, []);
@@ -428,7 +295,6 @@ describe('AWS twin: EventBridge Scheduler firing a Lambda function that publishe
     assert.equal(event.scheduledTime, run.scheduledTime, 'context attribute not filled in');
     assert.deepEqual(event.brokers, brokers);
     const result = run.result as Record<string, unknown>;
-    assert.equal(result.via, cloudWatchSdkInRuntime() ? 'sdk' : 'sigv4');
     assert.equal(result.accessKeyId, `AKIA${MONITOR}TWIN`);
     assert.equal(result.sessionToken, true);
     assert.equal(result.endpoint, twin.endpoint);
@@ -441,38 +307,33 @@ describe('AWS twin: EventBridge Scheduler firing a Lambda function that publishe
         { Name: 'Broker', Value: String(broker.id) },
       ]);
       assert.deepEqual(points.Values, [broker.reachable ? 1 : 0], `broker ${broker.id}`);
-      assert.equal(points.Timestamps[0]! % 60, 0, 'a datapoint stamped with its period start');
+      assert.equal(points.Timestamps[0]!.getTime() % 60_000, 0, 'a datapoint stamped with its period start');
     }
     assert.deepEqual((await datapoints('BrokersUnreachable', [consumer])).Values, [1]);
     // Only the exact dimension set matches: the consumer-only metric is not the per-broker one.
     assert.deepEqual((await datapoints('BrokerReachable', [consumer])).Values, []);
 
     const now = Date.now() / 1000;
-    const stats = await cloudwatch<{
-      Label: string;
-      Datapoints: Array<{ Timestamp: number; Maximum: number; SampleCount: number }>;
-    }>('GetMetricStatistics', {
-      Namespace: NAMESPACE,
-      MetricName: 'BrokerReachable',
-      Dimensions: [consumer, { Name: 'Broker', Value: '2' }],
-      StartTime: Math.floor(now - 600),
-      EndTime: Math.ceil(now + 60),
-      Period: 300,
-      Statistics: ['Maximum', 'SampleCount'],
-    });
-    assert.equal(stats.Datapoints.length, 1);
+    const stats = await cloudwatch().send(
+      new GetMetricStatisticsCommand({
+        Namespace: NAMESPACE,
+        MetricName: 'BrokerReachable',
+        Dimensions: [consumer, { Name: 'Broker', Value: '2' }],
+        StartTime: new Date(Math.floor(now - 600) * 1000),
+        EndTime: new Date(Math.ceil(now + 60) * 1000),
+        Period: 300,
+        Statistics: ['Maximum', 'SampleCount'],
+      }),
+    );
+    assert.equal(stats.Datapoints?.length, 1);
     assert.equal(stats.Datapoints[0]!.Maximum, 0);
     assert.equal(stats.Datapoints[0]!.SampleCount, 1);
 
     // The function acted in its own account.
-    const listed = await cloudwatch<{ Metrics: unknown[] }>('ListMetrics', { Namespace: NAMESPACE });
-    assert.equal(listed.Metrics.length, brokers.length + 1);
-    const elsewhere = await cloudwatch<{ Metrics: unknown[] }>(
-      'ListMetrics',
-      { Namespace: NAMESPACE },
-      OTHER,
-    );
-    assert.deepEqual(elsewhere.Metrics, []);
+    const listed = await cloudwatch().send(new ListMetricsCommand({ Namespace: NAMESPACE }));
+    assert.equal(listed.Metrics?.length, brokers.length + 1);
+    const elsewhere = await cloudwatch(OTHER).send(new ListMetricsCommand({ Namespace: NAMESPACE }));
+    assert.deepEqual(elsewhere.Metrics ?? [], []);
     assert.equal((await twin.control.schedulerInvocations({ name: 'monitor-orders' })).length, 1);
   });
 
@@ -485,18 +346,20 @@ describe('AWS twin: EventBridge Scheduler firing a Lambda function that publishe
       billing: [{ id: 1, reachable: true }],
     };
     for (const name of Object.keys(consumers)) {
-      await cloudwatch('PutMetricAlarm', {
-        AlarmName: `monitor-${name}`,
-        Namespace: NAMESPACE,
-        MetricName: 'BrokersUnreachable',
-        Dimensions: [{ Name: 'Consumer', Value: name }],
-        Statistic: 'Maximum',
-        Period: 300,
-        EvaluationPeriods: 1,
-        Threshold: 0,
-        ComparisonOperator: 'GreaterThanThreshold',
-        TreatMissingData: 'missing',
-      });
+      await cloudwatch().send(
+        new PutMetricAlarmCommand({
+          AlarmName: `monitor-${name}`,
+          Namespace: NAMESPACE,
+          MetricName: 'BrokersUnreachable',
+          Dimensions: [{ Name: 'Consumer', Value: name }],
+          Statistic: 'Maximum',
+          Period: 300,
+          EvaluationPeriods: 1,
+          Threshold: 0,
+          ComparisonOperator: 'GreaterThanThreshold',
+          TreatMissingData: 'missing',
+        }),
+      );
       const fresh = await alarm(`monitor-${name}`);
       assert.equal(fresh.StateValue, 'INSUFFICIENT_DATA');
       assert.equal(fresh.StateReason, 'Unchecked: Initial alarm creation');
@@ -509,36 +372,39 @@ describe('AWS twin: EventBridge Scheduler firing a Lambda function that publishe
 
     const payments = await alarm('monitor-payments');
     assert.equal(payments.StateValue, 'ALARM');
-    assert.match(payments.StateReason, /^Threshold Crossed: 1 out of the last 1 datapoints \[2\.0 /);
-    assert.equal(typeof payments.StateUpdatedTimestamp, 'number');
+    assert.match(payments.StateReason ?? '', /^Threshold Crossed: 1 out of the last 1 datapoints \[2\.0 /);
+    // A timestamp the SDK parses (epoch seconds on the wire).
+    assert.ok(payments.StateUpdatedTimestamp instanceof Date);
+    assert.ok(Math.abs(payments.StateUpdatedTimestamp.getTime() - Date.now()) < 60_000);
     assert.equal((await alarm('monitor-billing')).StateValue, 'OK');
-    const inAlarm = await cloudwatch<{ MetricAlarms: MetricAlarm[] }>('DescribeAlarms', {
-      StateValue: 'ALARM',
-    });
+    const inAlarm = await cloudwatch().send(new DescribeAlarmsCommand({ StateValue: 'ALARM' }));
     assert.deepEqual(
-      inAlarm.MetricAlarms.map((a) => a.AlarmName),
+      inAlarm.MetricAlarms?.map((a) => a.AlarmName),
       ['monitor-payments'],
     );
 
     const bad = await rejection(
-      cloudwatch('PutMetricAlarm', {
-        AlarmName: 'monitor-bad',
-        Namespace: NAMESPACE,
-        MetricName: 'BrokersUnreachable',
-        Statistic: 'Maximum',
-        Period: 300,
-        EvaluationPeriods: 1,
-        Threshold: 0,
-        ComparisonOperator: 'MoreThan',
-      }),
+      cloudwatch().send(
+        new PutMetricAlarmCommand({
+          AlarmName: 'monitor-bad',
+          Namespace: NAMESPACE,
+          MetricName: 'BrokersUnreachable',
+          Statistic: 'Maximum',
+          Period: 300,
+          EvaluationPeriods: 1,
+          Threshold: 0,
+          ComparisonOperator: 'MoreThan',
+        } as unknown as PutMetricAlarmCommandInput),
+      ),
     );
-    assert.equal(bad.name, 'ValidationError');
+    // The SDK's class for CloudWatch's ValidationError (x-amzn-query-error), whose code it keeps in Code.
+    assert.equal(bad.name, 'ValidationException');
+    assert.equal((bad as AwsError & { Code?: string }).Code, 'ValidationError');
+    assert.equal(bad.status, 400);
 
-    await cloudwatch('DeleteAlarms', { AlarmNames: ['monitor-payments', 'monitor-billing'] });
-    const left = await cloudwatch<{ MetricAlarms: MetricAlarm[] }>('DescribeAlarms', {
-      AlarmNamePrefix: 'monitor-',
-    });
-    assert.deepEqual(left.MetricAlarms, []);
+    await cloudwatch().send(new DeleteAlarmsCommand({ AlarmNames: ['monitor-payments', 'monitor-billing'] }));
+    const left = await cloudwatch().send(new DescribeAlarmsCommand({ AlarmNamePrefix: 'monitor-' }));
+    assert.deepEqual(left.MetricAlarms ?? [], []);
   });
 
   it('skips a DISABLED schedule, and fires it once UpdateSchedule enables it', async () => {
@@ -559,7 +425,9 @@ describe('AWS twin: EventBridge Scheduler firing a Lambda function that publishe
 
     // UpdateSchedule replaces the schedule; State left out means ENABLED again.
     const body = scheduleBody('paused', [{ id: 1, reachable: true }]);
-    await scheduler({ method: 'PUT', path: '/schedules/monitor-paused', body });
+    await scheduler.send(
+      new UpdateScheduleCommand({ Name: 'monitor-paused', ...body } as CreateScheduleCommandInput),
+    );
     assert.equal((await getSchedule('monitor-paused')).State, 'ENABLED');
     const fired = await twin.control.fireSchedules({ account: MONITOR, name: 'monitor-paused' });
     assert.equal(fired.invocations.length, 1);
@@ -633,7 +501,7 @@ describe('AWS twin: EventBridge Scheduler firing a Lambda function that publishe
     ]) {
       const name = `ok-${expression.replace(/[^a-z0-9]/gi, '')}`.slice(0, 60);
       await createSchedule(name, { ...good, ScheduleExpression: expression });
-      await scheduler({ method: 'DELETE', path: `/schedules/${name}` });
+      await deleteSchedule(name);
     }
     for (const expression of [
       'rate(0 minutes)',
@@ -650,9 +518,10 @@ describe('AWS twin: EventBridge Scheduler firing a Lambda function that publishe
       assert.equal(err.name, 'ValidationException', expression);
       assert.equal(err.message, `Invalid Schedule Expression ${expression}`);
     }
-    const target = good.Target as Record<string, unknown>;
-    const cases: Array<[string, Record<string, unknown>, RegExp]> = [
-      ['no role', { ...good, Target: { Arn: functionArn, Input: target.Input } }, /target\.roleArn/],
+    const target = good.Target!;
+    // Required members left out and values out of range: the SDK sends them as given (it checks neither).
+    const cases: Array<[string, ScheduleBody, RegExp]> = [
+      ['no role', { ...good, Target: { Arn: functionArn, Input: target.Input } as never }, /target\.roleArn/],
       ['bad role', { ...good, Target: { ...target, RoleArn: 'monitor-scheduler' } }, /target\.roleArn/],
       ['no target', { ...good, Target: undefined }, /'target'/],
       ['input not JSON', { ...good, Target: { ...target, Input: 'hello' } }, /well-formed JSON/],
@@ -662,7 +531,7 @@ describe('AWS twin: EventBridge Scheduler firing a Lambda function that publishe
         { ...good, FlexibleTimeWindow: { Mode: 'FLEXIBLE' } },
         /MaximumWindowInMinutes/,
       ],
-      ['bad state', { ...good, State: 'PAUSED' }, /state/],
+      ['bad state', { ...good, State: 'PAUSED' as never }, /state/],
     ];
     for (const [what, body, message] of cases) {
       const err = await rejection(createSchedule('bad-schedule', body));
@@ -681,50 +550,38 @@ describe('AWS twin: EventBridge Scheduler firing a Lambda function that publishe
     const duplicate = await rejection(createSchedule('monitor-once', good));
     assert.equal(duplicate.name, 'ConflictException');
     assert.equal(duplicate.status, 409);
-    await scheduler({ method: 'POST', path: '/schedule-groups/monitor' });
-    const groupAgain = await rejection(scheduler({ method: 'POST', path: '/schedule-groups/monitor' }));
+    await scheduler.send(new CreateScheduleGroupCommand({ Name: 'monitor' }));
+    const groupAgain = await rejection(scheduler.send(new CreateScheduleGroupCommand({ Name: 'monitor' })));
     assert.equal(groupAgain.status, 409);
   });
 
   it('keeps schedules per group; DeleteSchedule removes one, DeleteScheduleGroup its schedules; the fire route refuses unknown names', async () => {
-    await scheduler({ method: 'POST', path: '/schedule-groups/consumers' });
+    await scheduler.send(new CreateScheduleGroupCommand({ Name: 'consumers' }));
     const brokers = [{ id: 1, reachable: true }];
     await createSchedule('monitor-group-a', { ...scheduleBody('group-a', brokers), GroupName: 'consumers' });
     await createSchedule('monitor-group-b', { ...scheduleBody('group-b', brokers), GroupName: 'consumers' });
-    const listed = await scheduler<{
-      Schedules: Array<{ Name: string; GroupName: string; Target: { Arn: string } }>;
-    }>({
-      method: 'GET',
-      path: '/schedules',
-      query: { ScheduleGroup: 'consumers' },
-    });
-    assert.deepEqual(listed.Schedules.map((s) => s.Name).sort(), ['monitor-group-a', 'monitor-group-b']);
-    assert.ok(listed.Schedules.every((s) => s.Target.Arn === functionArn));
+    const listed = await scheduler.send(new ListSchedulesCommand({ GroupName: 'consumers' }));
+    assert.deepEqual(listed.Schedules?.map((s) => s.Name).sort(), ['monitor-group-a', 'monitor-group-b']);
+    assert.ok(listed.Schedules?.every((s) => s.Target?.Arn === functionArn));
 
     const fired = await twin.control.fireSchedules({ account: MONITOR, groupName: 'consumers' });
     assert.deepEqual(fired.invocations.map((i) => i.name).sort(), ['monitor-group-a', 'monitor-group-b']);
 
-    await scheduler({
-      method: 'DELETE',
-      path: '/schedules/monitor-group-a',
-      query: { groupName: 'consumers' },
-    });
+    await deleteSchedule('monitor-group-a', 'consumers');
     const missing = await rejection(getSchedule('monitor-group-a', 'consumers'));
     assert.equal(missing.name, 'ResourceNotFoundException');
     assert.equal(missing.status, 404);
-    const again = await rejection(
-      scheduler({ method: 'DELETE', path: '/schedules/monitor-group-a', query: { groupName: 'consumers' } }),
-    );
+    const again = await rejection(deleteSchedule('monitor-group-a', 'consumers'));
     assert.equal(again.status, 404);
     await assert.rejects(
       twin.control.fireSchedules({ account: MONITOR, name: 'monitor-group-a', groupName: 'consumers' }),
       /HTTP 400/,
     );
 
-    await scheduler({ method: 'DELETE', path: '/schedule-groups/consumers' });
+    await scheduler.send(new DeleteScheduleGroupCommand({ Name: 'consumers' }));
     assert.equal((await rejection(getSchedule('monitor-group-b', 'consumers'))).status, 404);
     assert.equal(
-      (await rejection(scheduler({ method: 'DELETE', path: '/schedule-groups/consumers' }))).status,
+      (await rejection(scheduler.send(new DeleteScheduleGroupCommand({ Name: 'consumers' })))).status,
       404,
     );
   });
@@ -732,19 +589,11 @@ describe('AWS twin: EventBridge Scheduler firing a Lambda function that publishe
   it('auto-fires rate() schedules every N minutes of schedulerMinuteMs while the switch is on', async () => {
     await twin.control.setDelays({ schedulerMinuteMs: 100 });
     // The earlier tests' schedules would fire too: remove them (ListSchedules, DeleteSchedule).
-    const earlier = await scheduler<{ Schedules: Array<{ Name: string; GroupName: string }> }>({
-      method: 'GET',
-      path: '/schedules',
-    });
-    assert.ok(earlier.Schedules.length > 0);
-    for (const s of earlier.Schedules) {
-      await scheduler({ method: 'DELETE', path: `/schedules/${s.Name}`, query: { groupName: s.GroupName } });
-    }
-    assert.deepEqual(
-      (await scheduler<{ Schedules: unknown[] }>({ method: 'GET', path: '/schedules' })).Schedules,
-      [],
-    );
-    await scheduler({ method: 'POST', path: '/schedule-groups/auto' });
+    const earlier = await scheduler.send(new ListSchedulesCommand({}));
+    assert.ok((earlier.Schedules ?? []).length > 0);
+    for (const s of earlier.Schedules ?? []) await deleteSchedule(s.Name!, s.GroupName);
+    assert.deepEqual((await scheduler.send(new ListSchedulesCommand({}))).Schedules ?? [], []);
+    await scheduler.send(new CreateScheduleGroupCommand({ Name: 'auto' }));
     // rate(2 minutes) = 200 ms here.
     await createSchedule('monitor-auto', {
       ...scheduleBody('auto', [{ id: 1, reachable: true }]),
