@@ -1,4 +1,4 @@
-import { renderCost } from '../cost/render.js';
+import { recommendationLines, renderCost } from '../cost/render.js';
 import { cost } from '../ops/cost.js';
 import type { GlobalOptions, Io } from './io.js';
 import { stackOptions } from './session.js';
@@ -34,5 +34,41 @@ export async function costCommand(opts: CostOptions, global: GlobalOptions, io: 
     ...(io.columns === undefined ? {} : { width: io.columns }),
   });
   io.out(text.endsWith('\n') ? text : `${text}\n`);
+  return 0;
+}
+
+/**
+ * `recommend`: the option to take for this config and why, against the others (the same report as
+ * `cost`, its recommendation only). `--json` prints the recommendation object.
+ */
+export async function recommendCommand(
+  opts: Omit<CostOptions, 'format'> & { json?: boolean },
+  global: GlobalOptions,
+  io: Io,
+): Promise<number> {
+  const reporter = viewReporter(io, { json: opts.json === true, verbose: global.verbose, jsonTo: 'err' });
+  const report = await cost(
+    opts.config,
+    {
+      ...(opts.gbPerMonth === undefined ? {} : { gbPerMonth: opts.gbPerMonth }),
+      ...(opts.hoursPerMonth === undefined ? {} : { hoursPerMonth: opts.hoursPerMonth }),
+      ...(opts.offline ? { offline: true } : {}),
+    },
+    stackOptions(global, reporter),
+  );
+  if (report.recommendation === undefined) {
+    io.err(
+      `no option is viable for ${opts.config}: ${report.options.map((o) => `${o.id}: ${o.reason ?? ''}`).join('; ')}\n`,
+    );
+    return 1;
+  }
+  if (opts.json) {
+    io.out(
+      `${JSON.stringify({ region: report.region, hoursPerMonth: report.hoursPerMonth, gbPerMonth: report.gbPerMonth, ...report.recommendation }, null, 2)}\n`,
+    );
+    return 0;
+  }
+  const width = io.columns ?? 100;
+  io.out(`${recommendationLines(report, width).join('\n')}\n`);
   return 0;
 }

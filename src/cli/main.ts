@@ -1,5 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { costCommand, COST_FORMATS, type CostFormat } from './cost.js';
+import { costCommand, recommendCommand, COST_FORMATS, type CostFormat } from './cost.js';
 import { hoursPerMonthProblem } from '../cost/estimate.js';
 import { MplError } from '../errors.js';
 import { processIo, type Io } from './io.js';
@@ -153,6 +153,26 @@ export async function main(argv: string[], ioIn?: Io): Promise<number> {
         offline?: boolean;
       }) => {
         code = await costCommand(o, global(), io);
+      },
+    );
+
+  program
+    .command('recommend')
+    .description('the way to reach the cluster to take for this config, and why, against the others')
+    .requiredOption('--config <file>', 'config file (YAML or JSON)')
+    .option('--gb-per-month <n>', 'GB a month through PrivateLink, all consumers together', parseGb)
+    .option('--hours-per-month <n>', 'hours the hourly lines are billed for (default 730)', parseHours)
+    .option('--offline', 'no AWS call: inventory from cluster.brokersFile, subnets with their AZ IDs')
+    .option('--json', 'the recommendation as JSON')
+    .action(
+      async (o: {
+        config: string;
+        gbPerMonth?: number;
+        hoursPerMonth?: number;
+        offline?: boolean;
+        json?: boolean;
+      }) => {
+        code = await recommendCommand(o, global(), io);
       },
     );
 

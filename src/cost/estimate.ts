@@ -3,6 +3,7 @@ import { MplError, PlanRefused } from '../errors.js';
 import { kindDef, type Resource, type ResourceOf } from '../kinds/index.js';
 import type { PlanInput } from '../planner/input.js';
 import { parseId } from '../planner/ids.js';
+import { recommend, type Recommendation } from './recommend.js';
 import { planStack } from '../planner/plan-stack.js';
 import {
   DEFAULT_HOURS_PER_MONTH,
@@ -100,6 +101,8 @@ export interface CostReport {
   /** Assumptions and remarks a reader needs to trust the figures. */
   notes: string[];
   options: CostOption[];
+  /** Which option to take and why (cost/recommend.ts); absent when no option is viable. */
+  recommendation?: Recommendation;
 }
 
 export interface EstimateOptions {
@@ -230,7 +233,7 @@ export function estimateCost(input: PlanInput, opts: EstimateOptions = {}): Cost
         'below the connection dimensions). Cross-AZ: a GB crossing an AZ boundary is billed out and in.',
     );
   }
-  return {
+  const report: CostReport = {
     region: config.region,
     hoursPerMonth: hours,
     priceTableDate: PRICE_TABLE_DATE,
@@ -239,6 +242,8 @@ export function estimateCost(input: PlanInput, opts: EstimateOptions = {}): Cost
     notes,
     options,
   };
+  const recommendation = recommend(report, config);
+  return recommendation === undefined ? report : { ...report, recommendation };
 }
 
 /** Where a month's hours come from, for the report's first note. */

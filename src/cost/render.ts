@@ -54,6 +54,7 @@ export function toJson(report: CostReport): unknown {
       label: o.label,
     })),
     notes: report.notes,
+    ...(report.recommendation ? { recommendation: report.recommendation } : {}),
   };
 }
 
@@ -176,8 +177,32 @@ function renderTable(report: CostReport, color: boolean, width: number): string 
     lines.push([bold('total'), '', ...viable.map((o) => bold(usd(o.monthlyUsd)))]);
     out.push(fittedTable(lines, width, ['left', 'right', ...viable.map(() => 'right' as const)]));
   }
+  out.push(...recommendationLines(report, width, c.bold));
   for (const n of report.notes) out.push(...wrapText(`note: ${n}`, width, '      ').map((l) => c.dim(l)));
   return `${out.join('\n')}\n`;
+}
+
+/** The recommendation as terminal lines: the option, its reasons, then the alternatives' trade-offs. */
+export function recommendationLines(
+  report: CostReport,
+  width: number,
+  bold: (s: string) => string = (s) => s,
+): string[] {
+  const r = report.recommendation;
+  if (r === undefined) return [];
+  const out = [bold(`Recommended: ${r.option}, ${usd(r.monthlyUsd)} a month`)];
+  for (const reason of r.reasons) out.push(...wrapText(`- ${reason}`, width, '  '));
+  if (r.alternatives.length > 0) out.push('Other options, against it:');
+  for (const a of r.alternatives)
+    out.push(
+      ...wrapText(
+        `  ${a.option} (${a.deltaUsd >= 0 ? '+' : '-'}${usd(Math.abs(a.deltaUsd))}): ${a.tradeoff}`,
+        width,
+        '    ',
+      ),
+    );
+  for (const n of r.notViable) out.push(...wrapText(`  ${n.option}: not viable: ${n.reason}`, width, '    '));
+  return out;
 }
 
 // ---------------------------------------------------------------- markdown
@@ -226,6 +251,17 @@ function renderMarkdown(report: CostReport, title?: string): string {
   if (sel?.topology) out.push('```mermaid', topologyMermaid(sel.topology), '```', '');
   else out.push(`Not drawn: ${report.selected} is not viable (${sel?.reason ?? 'no plan'}).`, '');
 
+  const rec = report.recommendation;
+  if (rec) {
+    out.push('## Recommendation', '', `**${rec.option}**, ${usd(rec.monthlyUsd)} a month:`, '');
+    for (const reason of rec.reasons) out.push(`- ${mdEscape(reason)}`);
+    out.push('', '| other option | USD a month | difference | trade-off |', '|---|---:|---:|---|');
+    for (const a of rec.alternatives)
+      out.push(
+        `| ${a.option} | ${usd(a.monthlyUsd)} | ${a.deltaUsd >= 0 ? '+' : '-'}${usd(Math.abs(a.deltaUsd))} | ${mdEscape(a.tradeoff)} |`,
+      );
+    out.push('');
+  }
   out.push('## Notes', '');
   for (const n of report.notes) out.push(`- ${mdEscape(n)}`);
   out.push('', `Sources: ${Object.values(PRICE_SOURCES).join(', ')}. Formulas: docs/cost-model.md.`, '');
@@ -617,7 +653,8 @@ function renderHtml(report: CostReport, title?: string): string {
   }
 
   if (viable.length > 0) {
-    // Side by side, the unit price under the item's name: four options fit an 800 px window.
+    // Side by side, the unit price under the item's name: all five options fit an 800 px window
+    // (their names may wrap at a hyphen in the header; test/integration/cost-html-chromium measures it).
     body.push('<h2>Line items</h2>');
     body.push(
       `<div class="scroll"><table class="items"><thead><tr><th>item, unit price</th>${viable
@@ -643,6 +680,24 @@ function renderHtml(report: CostReport, title?: string): string {
       `<tr class="total"><td>total</td>${viable.map((o) => `<td class="n">${usd(o.monthlyUsd)}</td>`).join('')}</tr>`,
     );
     body.push('</tbody></table></div>');
+  }
+
+  const rec = report.recommendation;
+  if (rec) {
+    body.push('<h2>Recommendation</h2>');
+    body.push(`<p><b>${h(rec.option)}</b>, ${usd(rec.monthlyUsd)} a month:</p><ul>`);
+    for (const reason of rec.reasons) body.push(`<li>${h(reason)}</li>`);
+    body.push('</ul>');
+    if (rec.alternatives.length > 0) {
+      body.push(
+        '<div class="scroll"><table><thead><tr><th>other option</th><th class="n">difference</th><th>trade-off</th></tr></thead><tbody>',
+      );
+      for (const a of rec.alternatives)
+        body.push(
+          `<tr><td>${h(a.option)}</td><td class="n">${a.deltaUsd >= 0 ? '+' : '-'}${usd(Math.abs(a.deltaUsd))}</td><td>${h(a.tradeoff)}</td></tr>`,
+        );
+      body.push('</tbody></table></div>');
+    }
   }
 
   body.push(`<h2>Topology of ${h(report.selected)}</h2>`);
@@ -672,6 +727,7 @@ th, td { border: 1px solid #d0d7de; padding: .3rem .6rem; text-align: left; vert
 th { background: #f6f8fa; }
 .scroll { overflow-x: auto; }
 .n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+table.items th.n { white-space: normal; }
 tr.configured td { background: #eef6ff; font-weight: 600; }
 tr.refused td { color: #8c959f; }
 tr.total td { font-weight: 700; }
