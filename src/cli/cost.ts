@@ -16,18 +16,19 @@ export interface CostOptions {
   offline?: boolean;
 }
 
+/** The flags `cost` and `recommend` share, as the estimate takes them. */
+function estimateOptions(opts: Omit<CostOptions, 'format' | 'config'>) {
+  return {
+    ...(opts.gbPerMonth === undefined ? {} : { gbPerMonth: opts.gbPerMonth }),
+    ...(opts.hoursPerMonth === undefined ? {} : { hoursPerMonth: opts.hoursPerMonth }),
+    ...(opts.offline ? { offline: true } : {}),
+  };
+}
+
 /** `cost`: the monthly cost of every option, the configured one marked. */
 export async function costCommand(opts: CostOptions, global: GlobalOptions, io: Io): Promise<number> {
   const reporter = viewReporter(io, { json: opts.format === 'json', verbose: global.verbose, jsonTo: 'err' });
-  const report = await cost(
-    opts.config,
-    {
-      ...(opts.gbPerMonth === undefined ? {} : { gbPerMonth: opts.gbPerMonth }),
-      ...(opts.hoursPerMonth === undefined ? {} : { hoursPerMonth: opts.hoursPerMonth }),
-      ...(opts.offline ? { offline: true } : {}),
-    },
-    stackOptions(global, reporter),
-  );
+  const report = await cost(opts.config, estimateOptions(opts), stackOptions(global, reporter));
   const text = renderCost(report, opts.format, {
     color: io.color,
     title: report.stack,
@@ -47,15 +48,7 @@ export async function recommendCommand(
   io: Io,
 ): Promise<number> {
   const reporter = viewReporter(io, { json: opts.json === true, verbose: global.verbose, jsonTo: 'err' });
-  const report = await cost(
-    opts.config,
-    {
-      ...(opts.gbPerMonth === undefined ? {} : { gbPerMonth: opts.gbPerMonth }),
-      ...(opts.hoursPerMonth === undefined ? {} : { hoursPerMonth: opts.hoursPerMonth }),
-      ...(opts.offline ? { offline: true } : {}),
-    },
-    stackOptions(global, reporter),
-  );
+  const report = await cost(opts.config, estimateOptions(opts), stackOptions(global, reporter));
   if (report.recommendation === undefined) {
     io.err(
       `no option is viable for ${opts.config}: ${report.options.map((o) => `${o.id}: ${o.reason ?? ''}`).join('; ')}\n`,

@@ -5,6 +5,7 @@
 // BrokersUnreachable, on which one CloudWatch alarm per consumer fires.
 import type { ConsumerConfig, ListenerType } from '../config/schema.js';
 import type { MonitorEvent } from '../probe/in-vpc/event.js';
+import { LAMBDA_VPC_ACTIONS } from '../probe/in-vpc/permissions.js';
 import { brokerAddresses } from '../probe/targets.js';
 import { ids, parseId } from './ids.js';
 import type { Subnet } from './input.js';
@@ -21,20 +22,8 @@ export const UNREACHABLE_METRIC = 'BrokersUnreachable';
 /** What the function may do besides its network interfaces: put metrics in its namespace only. */
 function probePolicy(namespace: string) {
   return [
-    // The EC2 actions of the AWS managed policy AWSLambdaVPCAccessExecutionRole (AWS managed policy
-    // reference), which Lambda needs to attach the function to the VPC.
-    {
-      Effect: 'Allow' as const,
-      Action: [
-        'ec2:CreateNetworkInterface',
-        'ec2:DescribeNetworkInterfaces',
-        'ec2:DescribeSubnets',
-        'ec2:DeleteNetworkInterface',
-        'ec2:AssignPrivateIpAddresses',
-        'ec2:UnassignPrivateIpAddresses',
-      ],
-      Resource: ['*'],
-    },
+    // Lambda's network interfaces in the VPC (AWSLambdaVPCAccessExecutionRole's EC2 actions).
+    { Effect: 'Allow' as const, Action: [...LAMBDA_VPC_ACTIONS], Resource: ['*'] },
     // PutMetricData has no resource ARN; the cloudwatch:namespace condition key limits it
     // (CloudWatch user guide, "Using condition keys to limit access to CloudWatch namespaces").
     {

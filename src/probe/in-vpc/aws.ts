@@ -30,6 +30,7 @@ import { MplError } from '../../errors.js';
 import { TAG_STACK, type WaitOptions } from '../../kinds/kind.js';
 import { poll } from '../../kinds/shared/poll.js';
 import { bundleSha256 } from './bundle.js';
+import { LAMBDA_VPC_ACTIONS } from './permissions.js';
 
 /** Marks the probe's own resources (besides the stack tag): which consumer they probe from. */
 export const TAG_PROBE = 'msk-privatelink:probe';
@@ -37,25 +38,11 @@ export const TAG_PROBE = 'msk-privatelink:probe';
 /** Lambda's runtime for the bundle (AWS Lambda runtimes: nodejs20.x). */
 export const RUNTIME = 'nodejs20.x';
 
-// What Lambda needs to attach a function to a VPC, and nothing else: the EC2 actions of the managed
-// policy AWSLambdaVPCAccessExecutionRole (AWS managed policy reference). No CloudWatch Logs: the
-// probe's report comes back in the invocation's answer.
+// The role's only policy: Lambda's network interfaces (no CloudWatch Logs: the probe's report comes
+// back in the invocation's answer).
 const ENI_POLICY = JSON.stringify({
   Version: '2012-10-17',
-  Statement: [
-    {
-      Effect: 'Allow',
-      Action: [
-        'ec2:CreateNetworkInterface',
-        'ec2:DescribeNetworkInterfaces',
-        'ec2:DescribeSubnets',
-        'ec2:DeleteNetworkInterface',
-        'ec2:AssignPrivateIpAddresses',
-        'ec2:UnassignPrivateIpAddresses',
-      ],
-      Resource: '*',
-    },
-  ],
+  Statement: [{ Effect: 'Allow', Action: LAMBDA_VPC_ACTIONS, Resource: '*' }],
 });
 const TRUST = JSON.stringify({
   Version: '2012-10-17',
