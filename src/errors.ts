@@ -401,6 +401,11 @@ export const ERRORS = {
     retriable: false,
     hint: "MSK's message names the property or state it refused; fix pattern2 in the config (or wait for the cluster's running operation) and apply again.",
   },
+  PATTERN0_INELIGIBLE: {
+    summary: "MSK's multi-VPC private connectivity cannot serve this cluster or these consumers.",
+    retriable: false,
+    hint: 'The message names every unmet condition; fix them, or choose pattern 1, 2 or 3 (`recommend` compares them).',
+  },
   PATTERN2_DOMAIN_INVALID: {
     summary:
       'pattern2.domain cannot be used as configured: a certificate is missing, or the domain or mode conflicts.',

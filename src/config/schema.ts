@@ -251,7 +251,9 @@ export const ConfigSchema = z
   .strictObject({
     name: StackName,
     region: Region,
-    pattern: z.union([z.literal(1), z.literal(2), z.literal(3)], { error: 'must be 1, 2 or 3' }),
+    pattern: z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)], {
+      error: 'must be 0, 1, 2 or 3',
+    }),
     cluster: ClusterSection,
     provider: ProviderSection,
     pattern2: Pattern2Section.default({ portBase: 9001, names: 'sibling', providerZone: true, admin: {} }),
@@ -347,6 +349,10 @@ export const InventorySchema = z.strictObject({
    * transit), as `discover` found them; absent: those of cluster.listeners.
    */
   clientListeners: z.array(ListenerTypeSchema).superRefine(unique(String, 'listener')).optional(),
+  /** The brokers' instance type (kafka.m5.large, express.m7g.large), as `discover` found it. */
+  instanceType: z.string().min(1).optional(),
+  /** Whether the cluster requires mutual TLS client authentication (ClientAuthentication.Tls). */
+  mutualTls: z.boolean().optional(),
   /** Subnets beyond the brokers' own, with their AZ IDs, as `discover` found them. */
   subnets: z.array(z.strictObject({ id: SubnetId, azId: AzId, cidr: Cidr.optional() })).optional(),
 });

@@ -27,7 +27,8 @@ import {
  * pattern1-mixed only appears when a pattern-1 config mixes endpoint layouts across consumers: it is
  * that config, planned as written.
  */
-export type OptionId = 'pattern1' | 'pattern1-broker-az' | 'pattern2' | 'pattern3' | 'pattern1-mixed';
+export type OptionId =
+  'pattern0' | 'pattern1' | 'pattern1-broker-az' | 'pattern2' | 'pattern3' | 'pattern1-mixed';
 
 export type CostItem =
   | 'nlb-hours'
@@ -65,7 +66,7 @@ export interface CostLine {
 
 /** What the option's plan connects, for diagrams (not part of the JSON output). */
 export interface Topology {
-  pattern: 1 | 2 | 3;
+  pattern: 0 | 1 | 2 | 3;
   brokers: { id: number; azId: string }[];
   nlbs: { id: string; azIds: string[]; crossZone: boolean; brokerIds: number[] }[];
   services: { id: string; nlbIds: string[] }[];
@@ -123,6 +124,7 @@ export function hoursPerMonthProblem(hours: number): string | undefined {
 }
 
 const LABELS: Record<OptionId, string> = {
+  pattern0: "Pattern 0, MSK's managed multi-VPC private connectivity (no NLB of the stack's)",
   pattern1: 'Pattern 1, endpoint in every consumer AZ (all-azs)',
   'pattern1-broker-az': "Pattern 1, endpoint in the broker's AZ only (broker-az)",
   pattern2: 'Pattern 2, one shared NLB and endpoint (unique port per broker)',
@@ -141,6 +143,7 @@ export function round2(x: number): number {
 
 /** The option a config describes. */
 export function configuredOption(config: Config): OptionId {
+  if (config.pattern === 0) return 'pattern0';
   if (config.pattern === 2) return 'pattern2';
   if (config.pattern === 3) return 'pattern3';
   const layouts = new Set(config.consumers.map((c) => c.endpointLayout));
@@ -166,6 +169,8 @@ function variant(config: Config, id: OptionId): Config {
       return { ...config, pattern: 2 };
     case 'pattern3':
       return { ...config, pattern: 3 };
+    case 'pattern0':
+      return { ...config, pattern: 0 };
     case 'pattern1-mixed':
       return config;
   }
@@ -190,7 +195,7 @@ export function estimateCost(input: PlanInput, opts: EstimateOptions = {}): Cost
   }
   const prices = pricesFor(config.region);
   const selected = configuredOption(config);
-  const ids: OptionId[] = ['pattern1', 'pattern1-broker-az', 'pattern2', 'pattern3'];
+  const ids: OptionId[] = ['pattern1', 'pattern1-broker-az', 'pattern2', 'pattern3', 'pattern0'];
   if (selected === 'pattern1-mixed') ids.push('pattern1-mixed');
 
   const options = ids.map((id) =>
@@ -278,6 +283,19 @@ function priceOption(
       };
     }
     throw e;
+  }
+  if (input.config.pattern === 0) {
+    // Eligible, but MSK bills it (per VPC connection-hour and per GB: https://aws.amazon.com/msk/pricing/)
+    // at rates this table does not hold: said, not guessed.
+    return {
+      id,
+      label: LABELS[id],
+      viable: false,
+      monthlyUsd: 0,
+      lines: [],
+      reason: `eligible, not priced: MSK bills multi-VPC connectivity per VPC connection-hour and per GB processed (Amazon MSK pricing page); those rates are not in the price table of ${PRICE_TABLE_DATE}`,
+      reasonCode: 'NOT_PRICED',
+    };
   }
   const topology = topologyOf(input, resources);
   const lines = costLines(resources, topology, input, prices, gb, hours);

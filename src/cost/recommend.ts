@@ -19,7 +19,9 @@ export interface Recommendation {
 
 /** What an option does to the cluster's brokers (none, or a rolling restart and what it sets). */
 export function brokerChanges(id: OptionId, config: Config): string | null {
-  if (id !== 'pattern2') return null;
+  if (id !== 'pattern2' && id !== 'pattern0') return null;
+  if (id === 'pattern0')
+    return 'turns on multi-VPC connectivity: MSK restarts every broker to add the _VPCE listeners (ports 14001..)';
   const mode = config.pattern2.mode ?? 'msk-configuration';
   return mode === 'msk-configuration'
     ? 'sets custom.advertised.listeners in a cluster configuration revision: MSK restarts every broker, one at a time, on apply and again on destroy'
@@ -27,6 +29,8 @@ export function brokerChanges(id: OptionId, config: Config): string | null {
 }
 
 const TRADEOFF: Record<OptionId, string> = {
+  pattern0:
+    "managed by MSK, same region only, authenticated clients only (IAM, SASL/SCRAM, mutual TLS); clients use MSK's multi-VPC bootstrap names",
   pattern1:
     'no broker change; an NLB and endpoint service per broker; each client reaches an endpoint ENI in its own AZ',
   'pattern1-broker-az':

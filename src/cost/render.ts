@@ -97,6 +97,11 @@ function quantity(l: CostLine, hours: number): string {
   }
 }
 
+/** Why an option has no figure: refused by its planner, or (pattern 0) eligible but not priced. */
+function whyOut(o: CostOption): string {
+  return o.reasonCode === 'NOT_PRICED' ? (o.reason ?? 'not priced') : `not viable: ${o.reason ?? ''}`;
+}
+
 function marked(report: CostReport, id: OptionId): boolean {
   return report.selected === id;
 }
@@ -154,7 +159,7 @@ function renderTable(report: CostReport, color: boolean, width: number): string 
     summary.push([
       marked(report, o.id) ? { text: `* ${o.id} (configured)`, style: c.cyan } : `  ${o.id}`,
       o.viable ? usd(o.monthlyUsd) : { text: '-', style: c.dim },
-      o.viable ? o.label : { text: `not viable: ${o.reason ?? ''}`, style: c.red },
+      o.viable ? o.label : { text: whyOut(o), style: c.red },
     ]);
   }
   // The status is prose: at most 68 characters a line, however wide the terminal.
@@ -201,7 +206,14 @@ export function recommendationLines(
         '    ',
       ),
     );
-  for (const n of r.notViable) out.push(...wrapText(`  ${n.option}: not viable: ${n.reason}`, width, '    '));
+  for (const n of r.notViable)
+    out.push(
+      ...wrapText(
+        `  ${n.option}: ${/^eligible, not priced/.test(n.reason) ? '' : 'not viable: '}${n.reason}`,
+        width,
+        '    ',
+      ),
+    );
   return out;
 }
 
@@ -227,7 +239,7 @@ function renderMarkdown(report: CostReport, title?: string): string {
   for (const o of report.options) {
     const name = marked(report, o.id) ? `**${o.id}** (configured)` : o.id;
     out.push(
-      `| ${name} | ${o.viable ? usd(o.monthlyUsd) : '-'} | ${mdEscape(o.viable ? o.label : `not viable: ${o.reason ?? ''}`)} |`,
+      `| ${name} | ${o.viable ? usd(o.monthlyUsd) : '-'} | ${mdEscape(o.viable ? o.label : whyOut(o))} |`,
     );
   }
   out.push('');
@@ -636,7 +648,7 @@ function renderHtml(report: CostReport, title?: string): string {
     body.push(
       `<tr${cls ? ` class="${cls}"` : ''}><td>${h(o.id)}${marked(report, o.id) ? ' <span class="tag">configured</span>' : ''}</td>` +
         `<td class="n">${o.viable ? usd(o.monthlyUsd) : '-'}</td>` +
-        `<td>${h(o.viable ? o.label : `not viable: ${o.reason ?? ''}`)}</td></tr>`,
+        `<td>${h(o.viable ? o.label : whyOut(o))}</td></tr>`,
     );
   }
   body.push('</tbody></table></div>');
@@ -647,8 +659,7 @@ function renderHtml(report: CostReport, title?: string): string {
   );
   if (refused.length > 0) {
     body.push('<ul class="refused">');
-    for (const o of refused)
-      body.push(`<li><b>${h(o.id)}</b> is not viable: ${h(o.reason ?? 'the planner refused it')}</li>`);
+    for (const o of refused) body.push(`<li><b>${h(o.id)}</b>: ${h(whyOut(o))}</li>`);
     body.push('</ul>');
   }
 

@@ -230,6 +230,17 @@ export async function discover(clients: AccountClients, clusterArn: string): Pro
     metadataMode: metadataModeOf(kafkaVersion),
     brokerType,
     ...(clientListeners ? { clientListeners } : {}),
+    ...(prov?.BrokerNodeGroupInfo?.InstanceType
+      ? { instanceType: prov.BrokerNodeGroupInfo.InstanceType }
+      : {}),
+    ...(prov?.ClientAuthentication
+      ? {
+          mutualTls:
+            prov.ClientAuthentication.Tls?.Enabled === true ||
+            (prov.ClientAuthentication.Tls?.Enabled === undefined &&
+              (prov.ClientAuthentication.Tls?.CertificateAuthorityArnList?.length ?? 0) > 0),
+        }
+      : {}),
     vpcId: vpcs[0],
     brokers,
     subnets: [...subnets.values()]

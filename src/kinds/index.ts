@@ -3,6 +3,8 @@
 import { z } from 'zod';
 import { brokerListenerConfig } from './broker-listener-config.js';
 import { clusterConfiguration } from './cluster-configuration.js';
+import { clusterConnectivity } from './cluster-connectivity.js';
+import { clusterPolicy } from './cluster-policy.js';
 import { dnsRecord } from './dns-record.js';
 import { endpointConnectionAcceptance } from './endpoint-connection-acceptance.js';
 import { endpointServicePermissions } from './endpoint-service-permissions.js';
@@ -24,6 +26,7 @@ import { securityGroupRule } from './security-group-rule.js';
 import { securityGroup } from './security-group.js';
 import { ssmParameter } from './ssm-parameter.js';
 import { targetGroup } from './target-group.js';
+import { vpcConnection } from './vpc-connection.js';
 import { vpcEndpoint } from './vpc-endpoint.js';
 
 export { TAG_ID, TAG_STACK } from './kind.js';
@@ -53,6 +56,9 @@ export const KINDS = [
   'lambda-function',
   'schedule',
   'metric-alarm',
+  'cluster-connectivity',
+  'cluster-policy',
+  'vpc-connection',
 ] as const;
 export type Kind = (typeof KINDS)[number];
 
@@ -80,6 +86,9 @@ const REGISTRY = {
   'lambda-function': lambdaFunction,
   schedule,
   'metric-alarm': metricAlarm,
+  'cluster-connectivity': clusterConnectivity,
+  'cluster-policy': clusterPolicy,
+  'vpc-connection': vpcConnection,
 } as const satisfies Record<Kind, KindDef>;
 
 export type PropsOf<K extends Kind> = z.infer<(typeof REGISTRY)[K]['props']>;

@@ -54,7 +54,10 @@ interface Parts {
   az: string;
   /** `monitor`'s roles and security group: `probe` (the function's) or `scheduler` (the schedule's). */
   role: MonitorRole;
+  /** Pattern 0's managed VPC connections: the authentication scheme (`iam`, `scram`, `tls`). */
+  scheme: VpcScheme;
 }
+export type VpcScheme = 'iam' | 'scram' | 'tls';
 export type MonitorRole = 'probe' | 'scheduler';
 // One member per kind (K distributes), so `p.kind === 'listener'` narrows. Parts a shape lacks are
 // typed `?: undefined`, so `p.broker` reads on any ParsedId.
@@ -97,7 +100,10 @@ export type ParsedId =
   // `monitor`: per consumer, roles, one function and schedule per AZ ID, one alarm.
   | Shape<ConsumerOwner, 'iam-role', 'role'>
   | Shape<ConsumerOwner, 'lambda-function' | 'schedule', 'az'>
-  | Shape<ConsumerOwner, 'metric-alarm'>;
+  | Shape<ConsumerOwner, 'metric-alarm'>
+  // Pattern 0: MSK's multi-VPC connectivity and cluster policy, a managed VPC connection per scheme.
+  | Shape<SharedOwner, 'cluster-connectivity' | 'cluster-policy'>
+  | Shape<ConsumerOwner, 'vpc-connection', 'scheme'>;
 export type ParsedOf<K extends IdKind> = Extract<ParsedId, { kind: K }>;
 
 /** Per kind: the owners it may have and what its third segment is. Drives parseId; mirrors ParsedId. */
@@ -125,6 +131,9 @@ const SHAPES: Record<IdKind, { scopes: readonly Scope[]; part?: keyof Parts; opt
   'lambda-function': { scopes: ['consumer'], part: 'az' },
   schedule: { scopes: ['consumer'], part: 'az' },
   'metric-alarm': { scopes: ['consumer'] },
+  'cluster-connectivity': { scopes: ['shared'] },
+  'cluster-policy': { scopes: ['shared'] },
+  'vpc-connection': { scopes: ['consumer'], part: 'scheme' },
 };
 
 // ---------------------------------------------------------------- segments
@@ -137,6 +146,7 @@ const PORT_RANGE = /^([1-9]\d*)(?:-([1-9]\d*))?$/;
 // The config's AZ ID rule (config/schema.ts AzId).
 const AZ_ID = /^[a-z0-9]+(-[a-z0-9]+)*-az\d+$/;
 const MONITOR_ROLES: ReadonlySet<string> = new Set<MonitorRole>(['probe', 'scheduler']);
+const VPC_SCHEMES: ReadonlySet<string> = new Set<VpcScheme>(['iam', 'scram', 'tls']);
 
 function brokerKey(b: BrokerRef): BrokerKey {
   // Guards the format: b-0, b-1.5 or b--1 would not parse back.
@@ -187,7 +197,11 @@ function join<K extends IdKind>(owner: string, kind: K, part?: string): LogicalI
 /** The id string of a parsed id: formatId(parseId(s)) === s for every id parseId accepts. */
 export function formatId<P extends ParsedId>(p: P): LogicalId<P['kind']> {
   const broker = p.broker && (p.sibling ? `${p.broker}-pl` : p.broker);
-  return join(p.owner, p.kind, p.listener ?? broker ?? (p.ports && rangeText(p.ports)) ?? p.az ?? p.role);
+  return join(
+    p.owner,
+    p.kind,
+    p.listener ?? broker ?? (p.ports && rangeText(p.ports)) ?? p.az ?? p.role ?? p.scheme,
+  );
 }
 
 const KIND_SET: ReadonlySet<string> = new Set(ID_KINDS);
@@ -239,6 +253,8 @@ export function tryParseId(id: string): ParsedId | undefined {
     }
     case 'az':
       return AZ_ID.test(text) ? ({ scope, owner, kind, az: text } as ParsedId) : undefined;
+    case 'scheme':
+      return VPC_SCHEMES.has(text) ? ({ scope, owner, kind, scheme: text } as ParsedId) : undefined;
     case 'role':
       // The provider's security group has no role part (only a consumer's may).
       return MONITOR_ROLES.has(text) &&
@@ -356,6 +372,14 @@ export const ids = {
   monitorSchedule: (name: ConsumerName, azId: string) => join(consumer(name), 'schedule', azPart(azId)),
   /** `<consumer>/metric-alarm`. */
   monitorAlarm: (name: ConsumerName) => join(consumer(name), 'metric-alarm'),
+
+  // Pattern 0: MSK's managed multi-VPC connectivity.
+  /** `shared/cluster-connectivity`: multi-VPC connectivity on the cluster for the schemes used. */
+  clusterConnectivity: () => join('shared', 'cluster-connectivity'),
+  /** `shared/cluster-policy`: the consumer accounts' permission to connect. */
+  clusterPolicy: () => join('shared', 'cluster-policy'),
+  /** `<consumer>/vpc-connection/<scheme>`. */
+  vpcConnection: (name: ConsumerName, scheme: VpcScheme) => join(consumer(name), 'vpc-connection', scheme),
 } as const;
 
 // ---------------------------------------------------------------- port-assignment keys

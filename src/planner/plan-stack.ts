@@ -6,6 +6,7 @@ import type { Resource } from '../kinds/index.js';
 import { ResourceSet } from './builder.js';
 import { clusterDomain, sortBrokers } from './cluster.js';
 import type { PlanInput } from './input.js';
+import { planPattern0 } from './pattern0.js';
 import { planPattern1 } from './pattern1.js';
 import { planPattern2 } from './pattern2.js';
 import { planPattern3 } from './pattern3.js';
@@ -43,11 +44,13 @@ export function planStack(input: PlanInput): DesiredStack {
   const domain = clusterDomain(inventory, `${configFile}: cluster`);
   const ctx: Ctx = { ...input, set: new ResourceSet(), brokers: sortBrokers(inventory.brokers), domain };
   const portAssignments =
-    config.pattern === 1
-      ? (planPattern1(ctx), {})
-      : config.pattern === 2
-        ? planPattern2(ctx)
-        : (planPattern3(ctx), {});
+    config.pattern === 0
+      ? (planPattern0(ctx), {})
+      : config.pattern === 1
+        ? (planPattern1(ctx), {})
+        : config.pattern === 2
+          ? planPattern2(ctx)
+          : (planPattern3(ctx), {});
   planMonitor(ctx, portAssignments);
   return { resources: ctx.set.list(), portAssignments, domain };
 }

@@ -2,7 +2,8 @@
 // consumer's view) or from cluster metadata (--bootstrap).
 import { LISTENER_PORTS, type Config, type Inventory, type ListenerType } from '../config/schema.js';
 import { MplError } from '../errors.js';
-import { sortBrokers } from '../planner/cluster.js';
+import { clusterDomain, sortBrokers } from '../planner/cluster.js';
+import { SCHEME_OF, VPC_PORT_BASE, vpcName } from '../planner/pattern0.js';
 import { parseCustomAdvertised, resolveFor } from '../kafka/custom-advertised.js';
 import { sameListener } from '../kafka/listeners.js';
 import { ADDITIVE_LISTENER_NAME, MSK_LISTENER_NAME } from '../planner/listeners.js';
@@ -80,8 +81,19 @@ export function targetsFromState(
     state.portAssignments,
     listener,
   );
+  // Pattern 0: MSK's own connection, no endpoint of the stack's to compare with; it must be made.
+  if (config.pattern === 0) {
+    const scheme = SCHEME_OF[listener];
+    const conn = scheme === undefined ? undefined : res[ids.vpcConnection(c.name, scheme)];
+    if (conn === undefined)
+      throw new MplError(
+        'NOT_APPLIED',
+        `the state has no managed VPC connection for consumer ${c.name} and ${listener}: run \`apply\` first`,
+      );
+  }
   return sortBrokers(inventory.brokers).map((b, i) => {
     const { host, port } = addresses[i] as BrokerAddress;
+    if (config.pattern === 0) return { id: b.id, host, port, advertised: { host, port } };
     const endpoint =
       config.pattern === 1
         ? endpointRef(ids.consumerEndpoint(c.name, b))
@@ -122,6 +134,18 @@ export function brokerAddresses(
   listener: ListenerType,
 ): BrokerAddress[] {
   const client: number = LISTENER_PORTS[listener];
+  if (config.pattern === 0) {
+    // The connection's names and ports: b-<id>.<scheme>.<cluster domain>:14000 + id.
+    const scheme = SCHEME_OF[listener];
+    if (scheme === undefined)
+      throw new MplError('UNKNOWN_LISTENER', `${listener} has no multi-VPC connection (pattern 0)`);
+    const domain = clusterDomain(inventory, 'inventory');
+    return sortBrokers(inventory.brokers).map((b) => ({
+      id: b.id,
+      host: vpcName(b.id, scheme, domain),
+      port: VPC_PORT_BASE + b.id,
+    }));
+  }
   // Pattern 2 in msk-configuration mode: what MSK's property makes each broker advertise.
   const custom = config.pattern === 2 ? customAdvertisedOf(propsOf, listener) : undefined;
   return sortBrokers(inventory.brokers).map((b) => {

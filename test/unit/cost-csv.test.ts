@@ -75,19 +75,34 @@ describe('cost: csv', () => {
   it('one row per cost line per option, the figures as in the JSON', () => {
     const r = estimateCost(planInputOf(configOf(), inventoryOf(brokersFor([1, 2, 3]))), { gbPerMonth: 1000 });
     const rows = rowsOf(r);
+    // Pattern 0 (eligible, not priced) is one row with its reason; the others one row per line.
     const expected = r.options.flatMap((o) =>
-      o.lines.map((l) => ({
-        option: o.id,
-        viable: 'true',
-        item: l.item,
-        quantity: String(l.quantity),
-        unit: l.unit,
-        unitUsd: String(l.unitUsd),
-        monthlyUsd: l.monthlyUsd.toFixed(2),
-        reason: '',
-      })),
+      !o.viable
+        ? [
+            {
+              option: o.id,
+              viable: 'false',
+              item: '',
+              quantity: '',
+              unit: '',
+              unitUsd: '',
+              monthlyUsd: '',
+              reason: o.reason ?? '',
+            },
+          ]
+        : o.lines.map((l) => ({
+            option: o.id,
+            viable: 'true',
+            item: l.item,
+            quantity: String(l.quantity),
+            unit: l.unit,
+            unitUsd: String(l.unitUsd),
+            monthlyUsd: l.monthlyUsd.toFixed(2),
+            reason: '',
+          })),
     );
     assert.deepEqual(rows, expected);
+    assert.equal(rows.find((x) => x.option === 'pattern0')?.viable, 'false');
     // Spot figures at 730 hours: 3 NLBs x $0.0225 x 730 = $49.275 -> 49.28; 1,000 GB x $0.01 = 10.00.
     assert.deepEqual(
       rows.find((x) => x.option === 'pattern1' && x.item === 'nlb-hours'),
@@ -154,9 +169,13 @@ describe('cost: csv', () => {
       options: r.options.map((o) => (o.viable ? o : { ...o, reason: odd })),
     };
     const rows = rowsOf(report).filter((x) => x.viable === 'false');
+    // Pattern 2 (refused on KRaft) and pattern 0 (not priced).
     assert.deepEqual(
-      rows.map((x) => x.reason),
-      [odd],
+      rows.map((x) => [x.option, x.reason]),
+      [
+        ['pattern2', odd],
+        ['pattern0', odd],
+      ],
     );
   });
 

@@ -123,7 +123,12 @@ function assertChart(report: CostReport, html: string): void {
     .map((t) => unescape(elementText(html, t)));
   for (const o of report.options.filter((x) => !x.viable)) {
     assert.ok(
-      items.some((i) => i.includes(o.id) && i.includes('not viable') && i.includes(o.reason ?? '?')),
+      items.some(
+        (i) =>
+          i.includes(o.id) &&
+          (o.reasonCode === 'NOT_PRICED' || i.includes('not viable')) &&
+          i.includes(o.reason ?? '?'),
+      ),
       `${o.id} listed with its reason`,
     );
     assert.equal(chart.bars.has(o.id), false);
@@ -166,7 +171,8 @@ describe('cost: html report', () => {
     const r = estimateCost(planInputOf(mixed, inventoryOf(brokersFor([1, 2, 3, 4, 5, 6]))), {
       gbPerMonth: 12_345,
     });
-    assert.equal(r.options.length, 5);
+    // The four patterns, the configured mix, and pattern 0 (eligible here, not priced).
+    assert.equal(r.options.length, 6);
     const html = renderCost(r, 'html', { title: 'payments' });
     assertChart(r, html);
     // Every option's total and every line item is on the page, side by side.

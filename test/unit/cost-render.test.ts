@@ -75,7 +75,7 @@ describe('cost: renderCost', () => {
     const options = j.options as Record<string, unknown>[];
     assert.deepEqual(
       options.map((o) => o.id),
-      ['pattern1', 'pattern1-broker-az', 'pattern2', 'pattern3'],
+      ['pattern1', 'pattern1-broker-az', 'pattern2', 'pattern3', 'pattern0'],
     );
     for (const o of options) {
       assert.equal(typeof o.viable, 'boolean');

@@ -208,7 +208,7 @@ describe('cost: estimateCost', () => {
             );
             if (mixed.viable) assert.equal(qty(mixed, 'endpoint-az-hours'), B * allAzK + B * brokerAzC);
           } else {
-            assert.equal(r.options.length, 4);
+            assert.equal(r.options.length, 5, 'four patterns and pattern 0');
           }
           // Every figure adds up: option total = sum of its lines, each line = quantity x unit.
           for (const o of r.options) {
@@ -280,7 +280,7 @@ describe('cost: estimateCost', () => {
     assert.equal(mixed.selected, 'pattern1-mixed');
     assert.deepEqual(
       mixed.options.map((o) => o.id),
-      ['pattern1', 'pattern1-broker-az', 'pattern2', 'pattern3', 'pattern1-mixed'],
+      ['pattern1', 'pattern1-broker-az', 'pattern2', 'pattern3', 'pattern0', 'pattern1-mixed'],
     );
     assert.ok(mixed.notes.some((n) => /mixes endpoint layouts/.test(n)));
   });

@@ -164,6 +164,22 @@ const SHAPES: Array<[string, () => string, ParsedId]> = [
     () => ids.monitorAlarm('analytics'),
     { scope: 'consumer', owner: 'analytics', kind: 'metric-alarm' },
   ],
+  // pattern 0
+  [
+    'shared/cluster-connectivity',
+    () => ids.clusterConnectivity(),
+    { scope: 'shared', owner: 'shared', kind: 'cluster-connectivity' },
+  ],
+  [
+    'shared/cluster-policy',
+    () => ids.clusterPolicy(),
+    { scope: 'shared', owner: 'shared', kind: 'cluster-policy' },
+  ],
+  [
+    'analytics/vpc-connection/scram',
+    () => ids.vpcConnection('analytics', 'scram'),
+    { scope: 'consumer', owner: 'analytics', kind: 'vpc-connection', scheme: 'scram' },
+  ],
 ];
 
 /** Names the config schema accepts that look like kinds, owners or parts. */
@@ -372,6 +388,11 @@ describe('logical ids', () => {
       'analytics/lambda-function/use2',
       'analytics/schedule/USE2-AZ1',
       'analytics/metric-alarm/use2-az1',
+      'analytics/vpc-connection',
+      'analytics/vpc-connection/plaintext',
+      'provider/vpc-connection/tls',
+      'shared/cluster-policy/tls',
+      'analytics/cluster-connectivity',
       'provider/security-group-rule',
       'provider/security-group-rule/9094-9094',
       'provider/security-group-rule/9098-9094',
