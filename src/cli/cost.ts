@@ -14,6 +14,8 @@ export interface CostOptions {
   /** Hours a month for the hourly lines (validated by the option parser; estimateCost checks again). */
   hoursPerMonth?: number;
   offline?: boolean;
+  /** Prices from the AWS Price List API (cached 7 days) instead of the bundled table. */
+  livePrices?: boolean;
 }
 
 /** The flags `cost` and `recommend` share, as the estimate takes them. */
@@ -22,6 +24,7 @@ function estimateOptions(opts: Omit<CostOptions, 'format' | 'config'>) {
     ...(opts.gbPerMonth === undefined ? {} : { gbPerMonth: opts.gbPerMonth }),
     ...(opts.hoursPerMonth === undefined ? {} : { hoursPerMonth: opts.hoursPerMonth }),
     ...(opts.offline ? { offline: true } : {}),
+    ...(opts.livePrices ? { livePrices: true } : {}),
   };
 }
 

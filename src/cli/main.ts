@@ -144,6 +144,10 @@ export async function main(argv: string[], ioIn?: Io): Promise<number> {
       parseHours,
     )
     .option('--offline', 'no AWS call: inventory from cluster.brokersFile, subnets with their AZ IDs')
+    .option(
+      '--live-prices',
+      'prices from the AWS Price List API, cached 7 days (with --offline: the cached ones only)',
+    )
     .action(
       async (o: {
         config: string;
@@ -151,6 +155,7 @@ export async function main(argv: string[], ioIn?: Io): Promise<number> {
         gbPerMonth?: number;
         hoursPerMonth?: number;
         offline?: boolean;
+        livePrices?: boolean;
       }) => {
         code = await costCommand(o, global(), io);
       },
@@ -163,6 +168,7 @@ export async function main(argv: string[], ioIn?: Io): Promise<number> {
     .option('--gb-per-month <n>', 'GB a month through PrivateLink, all consumers together', parseGb)
     .option('--hours-per-month <n>', 'hours the hourly lines are billed for (default 730)', parseHours)
     .option('--offline', 'no AWS call: inventory from cluster.brokersFile, subnets with their AZ IDs')
+    .option('--live-prices', 'prices from the AWS Price List API, cached 7 days')
     .option('--json', 'the recommendation as JSON')
     .action(
       async (o: {
@@ -170,6 +176,7 @@ export async function main(argv: string[], ioIn?: Io): Promise<number> {
         gbPerMonth?: number;
         hoursPerMonth?: number;
         offline?: boolean;
+        livePrices?: boolean;
         json?: boolean;
       }) => {
         code = await recommendCommand(o, global(), io);

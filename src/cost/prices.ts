@@ -1,4 +1,5 @@
 import { MplError } from '../errors.js';
+import { PRICE_SNAPSHOT } from './price-snapshot.js';
 
 /**
  * Dated price table for what a msk-privatelink stack is billed for, in USD, per region.
@@ -147,17 +148,83 @@ const TABLE: Record<string, RegionPrices> = {
   },
 };
 
-/** Regions the table covers, sorted. */
-export const PRICED_REGIONS: readonly string[] = Object.keys(TABLE).sort();
+/**
+ * The bundled snapshot of the AWS Price List API (price-snapshot.ts, written by
+ * scripts/price-snapshot.ts): regions with the same figures as RegionPrices, each figure's source
+ * "AWS Price List API (<service code>, <effective date>)".
+ */
+export interface PriceSnapshot {
+  /** YYYY-MM-DD the snapshot was read from the API; null: never generated. */
+  date: string | null;
+  /** How it was made (the script, the API endpoint). */
+  source: string;
+  regions: Record<string, RegionPrices>;
+  /** Regions the script could not price, with why (e.g. a product the API does not have there). */
+  skipped: Record<string, string>;
+}
+
+/** Where a region's bundled prices come from: the table (pricing pages) or the API snapshot. */
+export type BundledOrigin = { kind: 'table'; date: string } | { kind: 'snapshot'; date: string };
+
+/**
+ * A region's bundled prices: the snapshot's when the table has none, or when the snapshot is newer
+ * than the table; the table's otherwise. Undefined when neither has the region.
+ */
+export function bundledPrices(region: string): { prices: RegionPrices; origin: BundledOrigin } | undefined {
+  const table = TABLE[region];
+  const snap = PRICE_SNAPSHOT.date === null ? undefined : PRICE_SNAPSHOT.regions[region];
+  if (
+    snap !== undefined &&
+    PRICE_SNAPSHOT.date !== null &&
+    (table === undefined || PRICE_SNAPSHOT.date > PRICE_TABLE_DATE)
+  )
+    return { prices: snap, origin: { kind: 'snapshot', date: PRICE_SNAPSHOT.date } };
+  return table === undefined
+    ? undefined
+    : { prices: table, origin: { kind: 'table', date: PRICE_TABLE_DATE } };
+}
+
+/** Regions priced offline (the table and the bundled snapshot), sorted. */
+export const PRICED_REGIONS: readonly string[] = [
+  ...new Set([
+    ...Object.keys(TABLE),
+    ...(PRICE_SNAPSHOT.date === null ? [] : Object.keys(PRICE_SNAPSHOT.regions)),
+  ]),
+].sort();
+
+// Prices for one region that replace the bundled ones while withRegionPrices runs (live prices).
+let override: RegionPrices | undefined;
+
+/**
+ * Runs `fn` with `prices` answering pricesFor(prices.region) (e.g. prices read from the AWS Price
+ * List API), then restores the bundled ones. For synchronous callers only (estimateCost): the
+ * override is gone when `fn` returns.
+ */
+export function withRegionPrices<T>(prices: RegionPrices, fn: () => T): T {
+  const saved = override;
+  override = prices;
+  try {
+    const out = fn();
+    if (out instanceof Promise) throw new Error('withRegionPrices takes a synchronous function');
+    return out;
+  } finally {
+    override = saved;
+  }
+}
 
 /** The prices for a region; an unpriced region is an error naming it and the regions covered. */
 export function pricesFor(region: string): RegionPrices {
-  const p = TABLE[region];
+  if (override !== undefined && override.region === region) return override;
+  const p = bundledPrices(region)?.prices;
   if (p === undefined) {
     throw new MplError(
       'COST_REGION_UNPRICED',
       `no prices for region ${region}: the price table (${PRICE_TABLE_DATE}) covers ${PRICED_REGIONS.join(', ')}`,
-      { detail: 'add the region to src/cost/prices.ts with its AWS pricing page figures' },
+      {
+        detail:
+          'add the region to src/cost/prices.ts with its AWS pricing page figures, or read its prices from the ' +
+          'AWS Price List API with --live-prices',
+      },
     );
   }
   return p;

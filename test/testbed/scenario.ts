@@ -301,6 +301,17 @@ export interface SeedTarget extends AwsTarget {
   control: TwinControl;
 }
 
+export interface ScenarioOptions {
+  /**
+   * Client authentication schemes the MSK cluster has besides its defaults (unauthenticated, and
+   * SASL/SCRAM when the Kafka cluster has it): `tls` (mutual TLS) and `iam`, e.g. so that
+   * UpdateConnectivity can turn multi-VPC private connectivity on for them. The AWS twin's answers
+   * (DescribeCluster's ClientAuthentication, GetBootstrapBrokers) change accordingly; the testbed's
+   * Kafka has no IAM listener and does not ask for client certificates either way.
+   */
+  clientAuth?: { tls?: boolean; iam?: boolean };
+}
+
 /**
  * The starting point every test gets: the provider's VPC (10.0.0.0/16) with a subnet in
  * each of three AZs and the MSK cluster seeded over the real brokers (their names, and
@@ -311,6 +322,7 @@ export async function seedScenario(
   aws: SeedTarget,
   kafka: KafkaLike,
   accounts: ScenarioAccounts = { provider: DEFAULT_PROVIDER, consumers: DEFAULT_CONSUMERS },
+  options: ScenarioOptions = {},
 ): Promise<Scenario> {
   const provider = clientsFor(aws, accounts.provider);
   const consumerClients = accounts.consumers.map((a) => clientsFor(aws, a));
@@ -332,7 +344,12 @@ export async function seedScenario(
       brokerType: 'standard',
       clientBroker: 'TLS_PLAINTEXT',
       // SCRAM enabled: GetBootstrapBrokers also answers BootstrapBrokerStringSaslScram (9096).
-      auth: { unauthenticated: true, ...(kafka.scram ? { scram: true } : {}) },
+      auth: {
+        unauthenticated: true,
+        ...(kafka.scram ? { scram: true } : {}),
+        ...(options.clientAuth?.tls ? { tls: true } : {}),
+        ...(options.clientAuth?.iam ? { iam: true } : {}),
+      },
       // Most clusters run a configuration of their own: pattern 2's msk-configuration mode must
       // carry its settings over and put it back on destroy.
       configuration: {
@@ -365,7 +382,8 @@ export async function resetScenario(
   aws: SeedTarget,
   kafka: KafkaLike,
   accounts?: ScenarioAccounts,
+  options: ScenarioOptions = {},
 ): Promise<Scenario> {
   await aws.control.reset();
-  return seedScenario(aws, kafka, accounts);
+  return seedScenario(aws, kafka, accounts, options);
 }

@@ -10,6 +10,7 @@ import {
   type DelaysMs,
   type TwinClientConfig,
   type TwinControl,
+  type VpcListeners,
 } from './aws/twin.js';
 import { startKafka, type KafkaTestCluster, type StartKafkaOptions } from './kafka/cluster.js';
 import { startMskDriver, type MskDriver } from './kafka/msk-driver.js';
@@ -40,6 +41,12 @@ export interface TestbedOptions {
   throttling?: boolean;
   /** AWS twin log file; discarded when absent. */
   awsLogFile?: string;
+  /**
+   * Client authentication the scenario's MSK cluster has besides unauthenticated and SASL/SCRAM:
+   * `tls` and/or `iam`, so that multi-VPC private connectivity can be turned on for them
+   * (scenario.ts, ScenarioOptions). Kept across reset().
+   */
+  mskClientAuth?: { tls?: boolean; iam?: boolean };
   /** Network twin messages (endpoint added/removed, failed polls) and the MSK driver's restarts. */
   log?: (message: string) => void;
 }
@@ -51,6 +58,8 @@ export interface AddedBroker {
   clientSubnet: string;
   /** The custom advertised listeners it started with ({} = MSK's defaults). */
   advertised: AdvertisedListeners;
+  /** Its multi-VPC connectivity listeners (scheme -> advertised; {} = none). */
+  vpcListeners: VpcListeners;
 }
 
 export interface Testbed {
@@ -80,20 +89,21 @@ export interface Testbed {
   /** Ready-made SDK clients for an account (call destroy() when done). */
   clients(account: string): Clients;
   /**
-   * Restarts the Kafka brokers when UpdateClusterConfiguration runs on the scenario's cluster (MSK's
-   * rolling restart, one broker at a time, with the configuration's custom.advertised.listeners).
-   * Replaced by reset().
+   * Restarts the Kafka brokers when UpdateClusterConfiguration or UpdateConnectivity runs on the
+   * scenario's cluster (MSK's rolling restart, one broker at a time, with the configuration's
+   * custom.advertised.listeners and the multi-VPC connectivity listeners). Replaced by reset().
    */
   mskDriver: MskDriver;
   /**
    * A broker more, as MSK's UpdateBrokerCount adds one: started in Kafka with the custom advertised
-   * listeners of the cluster's configuration, then registered in the AWS twin (ListNodes,
+   * listeners of the cluster's configuration (and its multi-VPC connectivity listeners), then registered in the AWS twin (ListNodes,
    * NumberOfBrokerNodes); the network twin picks it up on its next poll.
    */
   addBroker(): Promise<AddedBroker>;
   /**
-   * Clears the AWS twin and seeds the scenario again (brokers left on custom advertised listeners are
-   * restarted on MSK's defaults first); the network twin follows by itself.
+   * Clears the AWS twin and seeds the scenario again (brokers left on custom advertised listeners or
+   * with multi-VPC connectivity listeners are restarted on MSK's defaults first); the network twin
+   * follows by itself.
    */
   reset(): Promise<Scenario>;
   /** The variables .testbed/env exports. */
@@ -147,7 +157,8 @@ export async function startTestbed(opts: TestbedOptions = {}): Promise<Testbed> 
     const k = await kafkaP;
     if (k.region !== region) throw new Error(`Kafka cluster is in ${k.region}, the testbed in ${region}`);
     const target = { endpoint: aws.endpoint, region, control: aws.control };
-    const scenario = await seedScenario(target, k, accounts);
+    const scenarioOptions = opts.mskClientAuth ? { clientAuth: opts.mskClientAuth } : {};
+    const scenario = await seedScenario(target, k, accounts, scenarioOptions);
     // The provider's VPC was made just now: follow it (its DNS view) before anyone asks.
     await network.reconcileNow();
     // Every scenario cluster gets MSK's rolling restarts on the real brokers (a new one after reset()).
@@ -179,7 +190,8 @@ export async function startTestbed(opts: TestbedOptions = {}): Promise<Testbed> 
       async addBroker() {
         const clusterArn = testbed.clusterArn;
         const next = await aws.control.mskAdvertised(clusterArn);
-        const added = await k.addBroker(next.advertised);
+        // With multi-VPC private connectivity on, MSK gives the new broker its VPC listeners too.
+        const added = await k.addBroker(next.advertised, next.vpcListeners ?? {});
         if (added.id !== next.brokerId) {
           throw new Error(`Kafka added broker ${added.id}, the AWS twin expected ${next.brokerId}`);
         }
@@ -195,16 +207,20 @@ export async function startTestbed(opts: TestbedOptions = {}): Promise<Testbed> 
           ip: added.ip,
           clientSubnet: node.clientSubnet,
           advertised: node.advertised,
+          vpcListeners: node.vpcListeners ?? {},
         };
       },
       async reset() {
         await mskDriver.stop();
-        // The new scenario's cluster is on MSK's default configuration: brokers a rolling restart
-        // left on custom advertised listeners go back to the defaults.
+        // The new scenario's cluster is on MSK's default configuration with multi-VPC connectivity
+        // off: brokers a rolling restart left on custom advertised listeners or with VPC
+        // connectivity listeners go back to the defaults.
         for (const b of k.brokers) {
-          if (Object.keys(k.advertisedOverrides(b.id)).length > 0) await k.restartBroker(b.id, {});
+          const custom = Object.keys(k.advertisedOverrides(b.id)).length > 0;
+          const vpc = Object.keys(k.vpcListeners(b.id)).length > 0;
+          if (custom || vpc) await k.restartBroker(b.id, {}, {});
         }
-        const next = await resetScenario(target, k, accounts);
+        const next = await resetScenario(target, k, accounts, scenarioOptions);
         // The AWS twin's reset forgot the Lambda resolvers; the DNS servers are still there.
         for (const [account, d] of Object.entries(network.dnsByAccount))
           await aws.control.setLambdaResolver(account, `${d.host}:${d.port}`);

@@ -44,6 +44,8 @@ import twin_lambda  # noqa: E402
 import twin_lattice  # noqa: E402
 import twin_msk  # noqa: E402
 import twin_msk_config  # noqa: E402
+import twin_msk_vpc  # noqa: E402
+import twin_pricing  # noqa: E402
 import twin_ram  # noqa: E402
 import twin_route53  # noqa: E402
 import twin_scheduler  # noqa: E402
@@ -65,10 +67,12 @@ CONTROL_HELP = {
     "POST /_twin/msk/brokers": "{clusterArn, brokerId, clientVpcIp}: the broker's node replaced with a new IP",
     "POST /_twin/msk/nodes": "{clusterArn, clientVpcIp, brokerId?, endpoint?, clientSubnet?}: a broker added "
     "(ListNodes, NumberOfBrokerNodes); answers the broker with its custom advertised listeners",
-    "GET /_twin/msk/advertised": "?clusterArn=&brokerId=: {brokerId, advertised, configuration, brokers}: advertised "
-    "under the cluster's configuration (brokerId defaults to the next one), brokers' now",
+    "GET /_twin/msk/advertised": "?clusterArn=&brokerId=: {brokerId, advertised, configuration, brokers, vpcListeners?, "
+    "brokersVpc?}: advertised (and, while multi-VPC connectivity is on, VPC listeners) under the cluster's "
+    "configuration and connectivity (brokerId defaults to the next one), brokers' now",
     "POST|DELETE /_twin/msk/driver": "{clusterArn}: rolling restarts of that cluster wait for a driver's reports",
-    "GET /_twin/msk/restarts": "?clusterArn=: {restarts: [{operationArn, brokerId, advertised, status, ...}]} "
+    "GET /_twin/msk/restarts": "?clusterArn=: {restarts: [{operationArn, brokerId, advertised, vpcListeners?, status, "
+    "...}]} "
     "waiting for the driver",
     "POST /_twin/msk/restarts": "{operationArn, brokerId, status: started|done|failed, message?}",
     "POST /_twin/faults": "{service, action, account?, kind: error|throttle|5xx, code?, status?, count?, probability?}",
@@ -77,7 +81,8 @@ CONTROL_HELP = {
     "GET /_twin/counters": "?account=&service=&action=&mutating=true|false",
     "DELETE /_twin/counters": "reset counters",
     "GET|POST /_twin/delays": "{nlbActiveMs, endpointAvailableMs, endpointDeleteMs, route53ChangeMs, mskActiveMs, "
-    "resourceGatewayActiveMs, lambdaActiveMs, lambdaEniReleaseMs, mskBrokerRestartMs, schedulerMinuteMs}",
+    "resourceGatewayActiveMs, lambdaActiveMs, lambdaEniReleaseMs, mskBrokerRestartMs, mskVpcConnectionMs, "
+    "schedulerMinuteMs}",
     "GET|POST /_twin/throttling": "{enabled: bool}",
     "POST /_twin/lambda/resolvers": "{account, dns: 'ip:port', vpcId?}: the DNS server Lambda functions in that "
     "account's (or VPC's) VPCs resolve names with",
@@ -87,6 +92,8 @@ CONTROL_HELP = {
     "GET|POST /_twin/scheduler/auto": "{enabled}: rate() schedules fire by themselves, a minute being schedulerMinuteMs",
     "GET|DELETE /_twin/scheduler/invocations": "?account=&region=&name=&groupName=&status=: every delivery so far "
     "(fired or automatic), or clear them",
+    "GET|POST /_twin/pricing": "{pageSize}: the most products a Price List API GetProducts page holds (null: "
+    "MaxResults decides); a reset clears it",
     "GET /_twin/acm/certificate": "?arn=: {certificateArn, type, status, certificate, certificateChain, privateKey} "
     "(PEM) of an ACM certificate, for the network twin's TLS listeners; 404 when it does not exist",
 }
@@ -104,9 +111,11 @@ def reset_all() -> None:
         twin_ram.reset()
         twin_lambda.reset()
         twin_msk_config.reset()
+        twin_msk_vpc.reset()
         twin_scheduler.reset()
     STATE.reset()
     twin_route53.reset()
+    twin_pricing.reset()
 
 
 def control(method: str, path: str, query: dict[str, str], body: Any) -> Response:
@@ -188,6 +197,8 @@ def control(method: str, path: str, query: dict[str, str], body: Any) -> Respons
             twin_scheduler.clear_invocations()
             return 200, {"ok": True}
         return 200, twin_scheduler.invocations(query)
+    if route == "/pricing":
+        return twin_pricing.control(method, route, query, body)
     if route == "/acm/certificate" and method == "GET":
         with twin_core.MOTO_LOCK:
             return twin_acm.certificate_query(query)
@@ -222,6 +233,9 @@ def make_app(moto_app: Callable[..., Any]) -> Callable[..., Any]:
             data = b'{"status": "ok"}'
             start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
             return [data]
+        if twin_pricing.handles(environ):
+            # The Price List API (moto has none): AWSPriceListService.* targets, before moto's dispatch.
+            return twin_pricing.app(environ, start_response)
         return moto_app(environ, start_response)
 
     return app
@@ -240,6 +254,7 @@ def install_all() -> None:
     twin_core.install()
     twin_msk.install()
     twin_msk_config.install()
+    twin_msk_vpc.install()  # after twin_msk_config: wraps its DescribeCluster(V2)
     twin_ec2.install()
     twin_elbv2.install()
     twin_acm.install()  # after twin_elbv2: wraps its CreateListener

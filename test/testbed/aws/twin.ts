@@ -28,8 +28,10 @@ export interface DelaysMs {
   lambdaActiveMs?: number;
   /** A deleted VPC function's network interfaces stay in use this long (their security group and subnet cannot be deleted). */
   lambdaEniReleaseMs?: number;
-  /** One broker's restart in an MSK rolling restart (UpdateClusterConfiguration) when no driver is registered. */
+  /** One broker's restart in an MSK rolling restart (UpdateClusterConfiguration, UpdateConnectivity) when no driver is registered. */
   mskBrokerRestartMs?: number;
+  /** MSK managed VPC connection CREATING -> AVAILABLE, REJECTING -> REJECTED, DELETING -> gone. */
+  mskVpcConnectionMs?: number;
   /** One minute of a rate() schedule when auto-firing is on (default 60000; e.g. 500 in tests). */
   schedulerMinuteMs?: number;
 }
@@ -110,6 +112,15 @@ export interface SeededCluster {
 /** Listener name (e.g. CLIENT_SECURE) -> "host:port" a broker advertises instead of MSK's default. */
 export type AdvertisedListeners = Record<string, string>;
 
+/** MSK's multi-VPC private connectivity schemes (VpcConnectivityClientAuthentication: Sasl.Iam, Sasl.Scram, Tls). */
+export type VpcConnectivityScheme = 'iam' | 'scram' | 'tls';
+
+/**
+ * Multi-VPC private connectivity listeners of one broker: scheme -> the "host:port" it advertises,
+ * "b-<id>.<scheme>.<cluster domain>:<14000+id>" (UpdateConnectivity; {} = none).
+ */
+export type VpcListeners = Partial<Record<VpcConnectivityScheme, string>>;
+
 /** One broker's restart in a rolling restart, waiting for the cluster's driver. */
 export interface MskRestartStep {
   clusterArn: string;
@@ -117,6 +128,8 @@ export interface MskRestartStep {
   brokerId: number;
   /** Resolved custom.advertised.listeners of the target configuration; {} means MSK's defaults. */
   advertised: AdvertisedListeners;
+  /** The multi-VPC connectivity listeners the broker runs with after the step (absent: none). */
+  vpcListeners?: VpcListeners;
   /** PENDING until the driver reports it started. */
   status: 'PENDING' | 'IN_PROGRESS';
   /** Position in the rolling restart (brokers go one at a time, by id). */
@@ -286,13 +299,16 @@ export class TwinControl {
    * A broker added to a seeded cluster (what MSK's UpdateBrokerCount leaves): ListNodes and
    * NumberOfBrokerNodes grow; it gets the custom advertised listeners of the cluster's configuration.
    */
-  async addMskBroker(spec: MskBrokerAdd): Promise<SeededBroker & { advertised: AdvertisedListeners }> {
+  async addMskBroker(
+    spec: MskBrokerAdd,
+  ): Promise<SeededBroker & { advertised: AdvertisedListeners; vpcListeners?: VpcListeners }> {
     return this.call('POST', '/msk/nodes', spec);
   }
 
   /**
-   * The custom advertised listeners `brokerId` (default: the next id) gets under the cluster's
-   * configuration, the configuration, and what each broker runs with now (by id).
+   * The custom advertised listeners and multi-VPC connectivity listeners `brokerId` (default: the
+   * next id) gets under the cluster's configuration and connectivity, the configuration, and what
+   * each broker runs with now (by id).
    */
   async mskAdvertised(
     clusterArn: string,
@@ -300,8 +316,12 @@ export class TwinControl {
   ): Promise<{
     brokerId: number;
     advertised: AdvertisedListeners;
+    /** Present while multi-VPC connectivity is on: the listeners `brokerId` would get. */
+    vpcListeners?: VpcListeners;
     configuration: { arn: string; revision: number } | null;
     brokers: Record<string, AdvertisedListeners>;
+    /** Present while some broker has multi-VPC connectivity listeners: each broker's now. */
+    brokersVpc?: Record<string, VpcListeners>;
   }> {
     const query = new URLSearchParams({ clusterArn });
     if (brokerId !== undefined) query.set('brokerId', String(brokerId));

@@ -6,6 +6,15 @@ service's allowed principals, keeps deleted endpoints listed and has no
 Accept/Reject/DescribeVpcEndpointConnections (moto 5.2.1's source).
 Endpoints live in the consumer account's backend and services in the provider's, so the
 lookups here walk every account's backend for the region.
+
+Cross-Region PrivateLink (AWS, November 2024): an endpoint service lists SupportedRegions (its host
+Region always among them); a consumer in another supported Region creates an interface endpoint
+with ServiceRegion set to the service's Region. moto keeps one backend per account and Region, so
+those lookups walk every Region's backends. Sources: AWS PrivateLink guide, "Share your services
+through AWS PrivateLink" (Cross-Region access), "Configure an endpoint service" (Modify the
+supported Regions), "Create a service powered by AWS PrivateLink"; EC2 API reference
+(CreateVpcEndpointServiceConfiguration, ModifyVpcEndpointServiceConfiguration,
+DescribeVpcEndpointServices, CreateVpcEndpoint).
 """
 
 from __future__ import annotations
@@ -15,8 +24,10 @@ import random
 import re
 import string
 import time
+from functools import lru_cache
 from typing import Any
 
+import botocore.session
 from moto.core.responses import ActionResult
 from moto.ec2.exceptions import (
     EC2ClientError,
@@ -27,7 +38,7 @@ from moto.ec2.exceptions import (
 )
 from moto.ec2.models import EC2Backend, ec2_backends
 from moto.ec2.models.vpc_service_configuration import VPCServiceConfiguration
-from moto.ec2.models.vpcs import VPCEndPoint
+from moto.ec2.models.vpcs import MAX_NUMBER_OF_ENDPOINT_SERVICES_RESULTS, VPCEndPoint
 from moto.ec2.responses import EC2Response
 from moto.ec2.utils import add_tag_specification, tag_filter_matches
 
@@ -50,12 +61,141 @@ def _backends_in(region: str) -> list[tuple[str, Any]]:
     return out
 
 
+def _all_backends() -> list[tuple[str, str, Any]]:
+    """(account, region, backend) for every EC2 backend that exists, in any Region."""
+    out = []
+    for account, per_account in list(ec2_backends.items()):
+        for region, backend in list(dict.items(per_account)):
+            out.append((account, region, backend))
+    return out
+
+
 def find_service(service_name: str, region: str) -> tuple[str, VPCServiceConfiguration] | None:
     for account, backend in _backends_in(region):
         for config in list(backend.configurations.values()):
             if config.service_name == service_name:
                 return account, config
     return None
+
+
+# --- cross-Region access (SupportedRegions, ServiceRegion) ------------------------------
+
+
+@lru_cache(maxsize=1)
+def _known_regions() -> frozenset[str]:
+    """Region codes EC2 has in botocore's endpoint data (every partition)."""
+    session = botocore.session.get_session()
+    regions: set[str] = set()
+    for partition in session.get_available_partitions():
+        regions.update(session.get_available_regions("ec2", partition_name=partition))
+    return frozenset(regions)
+
+
+def _check_regions(regions: list[str], parameter: str) -> None:
+    for region in regions:
+        if region not in _known_regions():
+            raise EC2ClientError("InvalidParameterValue", f"Invalid Region '{region}' in {parameter}.")
+
+
+def _host_region(config: VPCServiceConfiguration) -> str:
+    return config.ec2_backend.region_name
+
+
+def _normalise_supported(config: VPCServiceConfiguration) -> None:
+    """The host Region first and always present, no duplicates ("You can't remove the host Region
+    from the set of supported Regions", "Share your services", Cross-Region access)."""
+    host = _host_region(config)
+    names = [host, *(r for r in config._supported_region_names if r != host)]
+    config._supported_region_names = list(dict.fromkeys(names))
+
+
+def supports(config: VPCServiceConfiguration, region: str) -> bool:
+    """Whether consumers in `region` may create new endpoints to the service."""
+    return region == _host_region(config) or region in config._supported_region_names
+
+
+def _remote_access_enabled(self: VPCServiceConfiguration) -> bool:
+    # "Indicates whether consumers can access the service from a Region other than the Region
+    # where the service is hosted" (ServiceConfiguration, EC2 API reference).
+    host = _host_region(self)
+    return any(r != host for r in self._supported_region_names)
+
+
+_original_config_to_dict = VPCServiceConfiguration.to_dict
+
+
+def _config_to_dict(self: VPCServiceConfiguration) -> dict[str, Any]:
+    """ServiceDetail (DescribeVpcEndpointServices) with ServiceRegion, the Region hosting it."""
+    out = _original_config_to_dict(self)
+    out["ServiceRegion"] = _host_region(self)
+    return out
+
+
+_original_create_service = EC2Response.create_vpc_endpoint_service_configuration
+_original_modify_service = EC2Response.modify_vpc_endpoint_service_configuration
+
+
+def create_vpc_endpoint_service_configuration(self: EC2Response) -> ActionResult:
+    """SupportedRegion.N: known Region codes only; the host Region is always supported (added when
+    the list leaves it out, which the API reference does not say AWS does: the twin's choice)."""
+    _check_regions(self._get_param("SupportedRegions", []) or [], "SupportedRegion")
+    result = _original_create_service(self)
+    config = result.result["ServiceConfiguration"] if isinstance(result, ActionResult) else None
+    if isinstance(config, VPCServiceConfiguration):
+        _normalise_supported(config)
+    return result
+
+
+def modify_vpc_endpoint_service_configuration(self: EC2Response) -> ActionResult:
+    """AddSupportedRegion.N / RemoveSupportedRegion.N, checked before anything changes: the host
+    Region cannot be removed ("Configure an endpoint service", Modify the supported Regions: "You
+    can't remove the Region that hosts your endpoint service"); a Region to remove that is not
+    supported, or one both added and removed, is refused (error codes are the twin's choice). Removing
+    a Region leaves existing endpoints that use it as they are: only new endpoints are refused."""
+    add = list(self._get_param("AddSupportedRegions", []) or [])
+    remove = list(self._get_param("RemoveSupportedRegions", []) or [])
+    if add or remove:
+        service_id = self._get_param("ServiceId")
+        config = self.ec2_backend.describe_vpc_endpoint_service_configurations([service_id])[0]  # NotFound
+        _check_regions(add, "AddSupportedRegion")
+        _check_regions(remove, "RemoveSupportedRegion")
+        host = _host_region(config)
+        both = sorted(set(add) & set(remove))
+        if both:
+            raise EC2ClientError(
+                "InvalidParameter", f"Region(s) {', '.join(both)} cannot be both added and removed in one request."
+            )
+        if host in remove:
+            raise EC2ClientError(
+                "InvalidParameter", f"You can't remove the Region that hosts the endpoint service ({host})."
+            )
+        missing = [r for r in dict.fromkeys(remove) if r not in config._supported_region_names]
+        if missing:
+            raise EC2ClientError(
+                "InvalidParameter", f"Region(s) {', '.join(missing)} are not supported Regions of {service_id}."
+            )
+        final = [r for r in config._supported_region_names if r not in remove]
+        final += [r for r in dict.fromkeys(add) if r not in final]
+        # moto appends every added Region (duplicates too) and removes one occurrence of each
+        # removed one (present, checked above); its list is replaced by the clean one after.
+        result = _original_modify_service(self)
+        config._supported_region_names = final
+        _normalise_supported(config)
+        return result
+    return _original_modify_service(self)
+
+
+# The ServiceRegion of the CreateVpcEndpoint request being served (moto's response handler does
+# not pass it to the backend; twin_core serves moto calls one at a time).
+_REQUEST_SERVICE_REGION: list[str | None] = [None]
+
+
+def _endpoint_service_region(self: VPCEndPoint) -> str | None:
+    """ServiceRegion of an endpoint (DescribeVpcEndpoints): the Region hosting its service; the
+    endpoint's own Region for same-Region endpoints; none for resource endpoints."""
+    if getattr(self, "_tw_rcfg_arn", None) is not None:
+        return None
+    return self.__dict__.get("_tw_service_region") or self.ec2_backend.region_name
 
 
 def principal_allows(config: VPCServiceConfiguration, owner: str, account: str) -> bool:
@@ -127,6 +267,8 @@ def _install_lifecycle() -> None:
             return original_create(self, vpc_id, service_name, endpoint_type, *args, **kwargs)
         account = self.account_id
         region = self.region_name
+        service_region = _REQUEST_SERVICE_REGION[0] or region
+        _REQUEST_SERVICE_REGION[0] = None
         token = kwargs.get("client_token")
         subnet_ids = sorted(kwargs.get("subnet_ids") or [])
         if token:
@@ -140,6 +282,7 @@ def _install_lifecycle() -> None:
                         and existing.service_name == service_name
                         and (existing.vpc_endpoint_type or "").lower() == (endpoint_type or "").lower()
                         and sorted(existing.subnet_ids or []) == subnet_ids
+                        and _endpoint_service_region(existing) == service_region
                     )
                     if not same:
                         raise EC2ClientError(
@@ -151,22 +294,40 @@ def _install_lifecycle() -> None:
 
         found = None
         if service_name.startswith(CUSTOM_SERVICE_PREFIX):
-            found = find_service(service_name, region)
+            # The service is looked up in its Region (ServiceRegion, default the caller's): one
+            # hosted elsewhere is not found without it (terraform-provider-aws#40583: "service
+            # name does not exist" until the service Region is set).
+            found = find_service(service_name, service_region)
             # AWS answers a service the caller may not use exactly as one that does not
             # exist: "InvalidServiceName: The Vpc Endpoint Service '...' does not exist"
             # (seen in aws/aws-cdk#28851 and terraform reports for non-allowed principals).
-            if found is None or not principal_allows(found[1], found[0], account):
+            # A service that does not (or no longer) list the caller's Region among its
+            # SupportedRegions is answered the same way ("service consumers can't select that
+            # Region as the service Region when they create new endpoints"; the error code is
+            # not documented).
+            if (
+                found is None
+                or not principal_allows(found[1], found[0], account)
+                or not supports(found[1], region)
+            ):
                 raise InvalidServiceName(service_name)
+        elif service_region != region:
+            # Cross-Region access to AWS services (November 2025) is not modelled.
+            raise InvalidServiceName(service_name)
         elif not _is_aws_service(self, service_name, region):
             raise InvalidServiceName(service_name)
 
         endpoint = original_create(self, vpc_id, service_name, endpoint_type, *args, **kwargs)
         interface = (endpoint_type or "").lower() == "interface"
+        if interface or found is not None:
+            endpoint._tw_service_region = service_region  # type: ignore[attr-defined]
         if found is not None:
             config = found[1]
-            suffix = f"{config.id}.{region}.vpce.amazonaws.com"
+            # "endpoint_id.endpoint_service_id.service_region.vpce.amazonaws.com" ("Share your
+            # services through AWS PrivateLink", DNS hostnames): the service's Region.
+            suffix = f"{config.id}.{service_region}.vpce.amazonaws.com"
             rand = _random_suffix()
-            zone_id = f"Z{region.replace('-', '').upper()[:8]}VPCE"
+            zone_id = f"Z{service_region.replace('-', '').upper()[:8]}VPCE"
             entries = [{"dns_name": f"{endpoint.id}-{rand}.{suffix}", "hosted_zone_id": zone_id}]
             for subnet_id in endpoint.subnet_ids or []:
                 az = self.get_subnet(subnet_id).availability_zone
@@ -222,18 +383,23 @@ def _is_aws_service(backend: Any, service_name: str, region: str) -> bool:
 # --- provider-side connection calls --------------------------------------------------
 
 
-def _connections(provider: str, region: str) -> list[tuple[VPCEndPoint, VPCServiceConfiguration, str]]:
+def _connections(provider: str, region: str) -> list[tuple[VPCEndPoint, VPCServiceConfiguration, str, str]]:
+    """(endpoint, service, endpoint owner, endpoint Region) for every endpoint to the provider's
+    services in `region`, from any Region: cross-Region endpoints show up in the provider's
+    DescribeVpcEndpointConnections like same-Region ones (VpcEndpointRegion tells them apart)."""
     own = dict.get(ec2_backends.get(provider, {}), region)
     if own is None:
         return []
     by_name = {c.service_name: c for c in own.configurations.values()}
+    if not by_name:
+        return []
     out = []
-    for account, backend in _backends_in(region):
+    for account, endpoint_region, backend in _all_backends():
         _purge(backend)
         for endpoint in list(backend.vpc_end_points.values()):
             config = by_name.get(endpoint.service_name)
-            if config is not None:
-                out.append((endpoint, config, account))
+            if config is not None and _endpoint_service_region(endpoint) == region:
+                out.append((endpoint, config, account, endpoint_region))
     return out
 
 
@@ -258,8 +424,8 @@ def _connection_dict(endpoint: VPCEndPoint, config: VPCServiceConfiguration, own
 def describe_vpc_endpoint_connections(self: EC2Response) -> ActionResult:
     filters = self._filters_from_querystring()
     rows = []
-    for endpoint, config, owner in _connections(self.current_account, self.region):
-        row = _connection_dict(endpoint, config, owner, self.region)
+    for endpoint, config, owner, endpoint_region in _connections(self.current_account, self.region):
+        row = _connection_dict(endpoint, config, owner, endpoint_region)
         checks = {
             "service-id": row["ServiceId"],
             "vpc-endpoint-id": row["VpcEndpointId"],
@@ -282,7 +448,7 @@ def _decide(self: EC2Response, accept: bool) -> ActionResult:
         )
     by_id = {
         endpoint.id: endpoint
-        for endpoint, cfg, _ in _connections(self.current_account, self.region)
+        for endpoint, cfg, _, _ in _connections(self.current_account, self.region)
         if cfg.id == service_id
     }
     unsuccessful = []
@@ -323,7 +489,7 @@ def delete_vpc_endpoint_service_configurations(self: EC2Response) -> ActionResul
     # AWS refuses to delete a service that still has connections (PrivateLink guide, "Delete an
     # endpoint service").
     service_ids = self._get_param("ServiceIds", [])
-    live = {cfg.id for ep, cfg, _ in _connections(self.current_account, self.region) if ep.state in LIVE_STATES}
+    live = {cfg.id for ep, cfg, _, _ in _connections(self.current_account, self.region) if ep.state in LIVE_STATES}
     unsuccessful = []
     deletable = []
     for sid in service_ids:
@@ -342,30 +508,85 @@ def delete_vpc_endpoint_service_configurations(self: EC2Response) -> ActionResul
     return ActionResult({"Unsuccessful": unsuccessful})
 
 
+def _filter_values(item: dict[str, Any]) -> list[str]:
+    # moto's parsed filters carry "Value" (botocore's member name), the API "Values".
+    return list(item.get("Value", []) or []) + list(item.get("Values", []) or [])
+
+
 def describe_vpc_endpoint_services(self: EC2Response) -> ActionResult:
-    """Also lists other accounts' services that allow the caller, as AWS does."""
+    """Services the caller may create an endpoint to: AWS services and its own and other accounts'
+    services that allow it, hosted in the caller's Region; with ServiceRegions, those hosted in
+    the given Regions instead, endpoint services only where they list the caller's Region among
+    their SupportedRegions (AWS PrivateLink guide, "Cross-region enabled AWS services": "aws ec2
+    describe-vpc-endpoint-services --region us-east-1 --service-region us-west-2" lists us-west-2
+    services). Every answer carries ServiceRegion; a service in another Region lists no
+    AvailabilityZones (its zones are not the caller's; terraform-provider-aws#44186 reports
+    an empty list from AWS). Filters service-region and owner are applied here, the rest by moto."""
     backend = self.ec2_backend
-    own_ids = set(backend.configurations)
-    visible = []
-    for owner, other in _backends_in(self.region):
-        if owner == self.current_account:
+    caller, here = self.current_account, self.region
+    requested = list(dict.fromkeys(self._get_param("ServiceRegions", []) or []))
+    _check_regions(requested, "ServiceRegion")
+    regions = requested or [here]
+    service_names = self._get_param("ServiceNames", []) or []
+    filters = self._get_param("Filters", []) or []
+    own_filters = {
+        f["Name"]: _filter_values(f) for f in filters if f.get("Name") in ("service-region", "owner")
+    }
+    moto_filters = [f for f in filters if f.get("Name") not in ("service-region", "owner")]
+
+    services: list[dict[str, Any]] = []
+    for region in regions:
+        if region == here:
+            for default in EC2Backend._collect_default_endpoint_services(caller, here):
+                services.append({**default, "ServiceRegion": here})
+            own_ids = set(backend.configurations)
+            services.extend(c.to_dict() for c in list(backend.configurations.values()))
+            for owner, other in _backends_in(here):
+                if owner == caller:
+                    continue
+                for config in list(other.configurations.values()):
+                    if config.id not in own_ids and principal_allows(config, owner, caller):
+                        services.append(config.to_dict())
             continue
-        for config in list(other.configurations.values()):
-            if config.id not in own_ids and principal_allows(config, owner, self.current_account):
-                visible.append(config)
-    original_configs = backend.configurations
-    # describe_vpc_endpoint_services reads backend.configurations; give it the visible
-    # set for this one call (safe: twin_core runs moto calls one at a time).
-    merged = dict(original_configs)
-    merged.update({c.id: c for c in visible})
-    backend.configurations = merged
-    try:
-        return _original_describe_services(self)
-    finally:
-        backend.configurations = original_configs
+        # Cross-Region: endpoint services only (AWS services in other Regions are not modelled).
+        for owner, other in _backends_in(region):
+            for config in list(other.configurations.values()):
+                if supports(config, here) and principal_allows(config, owner, caller):
+                    services.append({**config.to_dict(), "AvailabilityZones": []})
 
+    known = {x["ServiceName"] for x in services}
+    for name in service_names:
+        if name not in known:
+            raise InvalidServiceName(name)
+    filtered = sorted(
+        EC2Backend._filter_endpoint_services(service_names, moto_filters, services),
+        key=lambda x: x["ServiceName"],
+    )
+    if "service-region" in own_filters:
+        filtered = [x for x in filtered if x.get("ServiceRegion") in own_filters["service-region"]]
+    if "owner" in own_filters:
+        filtered = [x for x in filtered if x.get("Owner") in own_filters["owner"]]
 
-_original_describe_services = EC2Response.describe_vpc_endpoint_services
+    # Paging as moto pages (NextToken is the ServiceId to start at).
+    start = 0
+    next_token = self._get_param("NextToken")
+    ids = [x.get("ServiceId") for x in filtered]
+    if next_token:
+        if next_token not in ids:
+            raise EC2ClientError("InvalidNextToken", f"The token '{next_token}' is invalid")
+        start = ids.index(next_token)
+    max_results = self._get_int_param("MaxResults")
+    if not max_results or max_results > MAX_NUMBER_OF_ENDPOINT_SERVICES_RESULTS:
+        max_results = MAX_NUMBER_OF_ENDPOINT_SERVICES_RESULTS
+    page = filtered[start : start + max_results]
+    more = filtered[start + max_results : start + max_results + 1]
+    return ActionResult(
+        {
+            "ServiceNames": [x["ServiceName"] for x in page],
+            "ServiceDetails": page,
+            "NextToken": more[0].get("ServiceId") if more else None,
+        }
+    )
 
 
 # DescribeVpcEndpointServiceConfigurations' filters (EC2 API reference): moto 5.2.1 ignores them all.
@@ -710,12 +931,23 @@ _original_modify_endpoint = EC2Response.modify_vpc_endpoint
 def create_vpc_endpoint(self: EC2Response) -> ActionResult:
     kind = (self._get_param("VpcEndpointType") or "").lower()
     if kind == "resource":
+        if self._get_param("ServiceRegion"):
+            # No cross-Region access is documented for resource endpoints (VPC Lattice resource
+            # configurations); the twin refuses it rather than guess.
+            raise InvalidParameter("ServiceRegion is not supported for Resource type VPC Endpoints.")
         return create_resource_endpoint(self)
     if kind == "servicenetwork":
         raise InvalidParameter("ServiceNetwork type VPC Endpoints are not modelled by the AWS twin.")
     if self._get_param("ResourceConfigurationArn"):
         raise InvalidParameter("ResourceConfigurationArn is only supported for Resource type VPC Endpoints.")
-    return _original_create_endpoint(self)
+    service_region = self._get_param("ServiceRegion")
+    if service_region:
+        _check_regions([service_region], "ServiceRegion")
+    _REQUEST_SERVICE_REGION[0] = service_region or None
+    try:
+        return _original_create_endpoint(self)
+    finally:
+        _REQUEST_SERVICE_REGION[0] = None
 
 
 def modify_vpc_endpoint(self: EC2Response) -> ActionResult:
@@ -732,12 +964,19 @@ def _endpoint_filter_value(self: VPCEndPoint, filter_name: str, method_name: str
     # DescribeVpcEndpoints' vpc-endpoint-id filter (EC2 API reference); moto 5.2.1 has none.
     if filter_name == "vpc-endpoint-id":
         return self.id
+    if filter_name == "service-region":
+        return _endpoint_service_region(self)
     return _original_filter_value(self, filter_name, method_name)
 
 
 def install() -> None:
     _install_lifecycle()
     VPCEndPoint.get_filter_value = _endpoint_filter_value  # type: ignore[method-assign]
+    VPCEndPoint.service_region = property(_endpoint_service_region)  # type: ignore[attr-defined]
+    VPCServiceConfiguration.remote_access_enabled = property(_remote_access_enabled)  # type: ignore[attr-defined]
+    VPCServiceConfiguration.to_dict = _config_to_dict  # type: ignore[method-assign]
+    EC2Response.create_vpc_endpoint_service_configuration = create_vpc_endpoint_service_configuration  # type: ignore[method-assign]
+    EC2Response.modify_vpc_endpoint_service_configuration = modify_vpc_endpoint_service_configuration  # type: ignore[method-assign]
     EC2Response.create_vpc_endpoint = create_vpc_endpoint  # type: ignore[method-assign]
     EC2Response.modify_vpc_endpoint = modify_vpc_endpoint  # type: ignore[method-assign]
     EC2Response.describe_vpc_endpoint_connections = describe_vpc_endpoint_connections  # type: ignore[attr-defined]

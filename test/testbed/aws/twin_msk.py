@@ -237,8 +237,16 @@ def add_broker(spec: dict[str, Any]) -> dict[str, Any]:
     group = cluster.broker_node_group_info or {}
     group["clientSubnets"] = sorted({b["clientSubnet"] for b in brokers})
     cluster.current_version = twin_msk_config.new_version()
-    twin_msk_config.set_advertised(cluster, broker_id, advertised)
-    return {**{k: v for k, v in broker.items() if k != "added"}, "advertised": advertised}
+    import twin_msk_vpc  # imports this module
+
+    # With multi-VPC private connectivity on, the new broker gets its listeners too (twin_msk_vpc.py).
+    vpc = twin_msk_vpc.vpc_listeners_for(cluster, broker_id)
+    twin_msk_config.set_advertised(cluster, broker_id, advertised, vpc)
+    return {
+        **{k: v for k, v in broker.items() if k != "added"},
+        "advertised": advertised,
+        **({"vpcListeners": vpc} if vpc else {}),
+    }
 
 
 # --- answers -----------------------------------------------------------------

@@ -52,6 +52,8 @@ PORT = re.compile(r"^(?P<base>\d{1,5})\+\{broker_id\}$")
 HOST_LABEL = re.compile(r"^(?:[A-Za-z0-9-]|\{broker_id\})+$")
 
 OPERATION_TYPE = "UPDATE_CLUSTER_CONFIGURATION"
+# UpdateConnectivity's operation (twin_msk_vpc.py) runs the same rolling restart.
+CONNECTIVITY_OPERATION_TYPE = "UPDATE_CONNECTIVITY"
 ACTIVE_STATES = ("PENDING", "UPDATE_IN_PROGRESS")
 # Cluster ARNs whose rolling restarts wait for a driver's reports (cleared by reset()).
 DRIVERS: set[str] = set()
@@ -389,6 +391,9 @@ def delete_configuration(self: KafkaResponse) -> str:
 class BrokerStep:
     broker_id: int
     advertised: dict[str, str]
+    # Multi-VPC connectivity listeners the broker runs with after this step: scheme (iam, scram, tls) ->
+    # advertised "b-<id>.<scheme>.<domain>:<14000+id>" (twin_msk_vpc.py); {} = none.
+    vpc: dict[str, str] = field(default_factory=dict)
     status: str = "PENDING"  # PENDING -> IN_PROGRESS -> SUCCESS | FAILED
     mode: str | None = None  # "timed" or "driver", fixed when the step comes up
     offered: float | None = None
@@ -410,6 +415,10 @@ class Operation:
     state: str = "PENDING"
     ended: str | None = None
     error: dict[str, str] | None = None
+    # UPDATE_CLUSTER_CONFIGURATION or UPDATE_CONNECTIVITY.
+    kind: str = OPERATION_TYPE
+    # UPDATE_CONNECTIVITY: the VPC connectivity schemes before and after ({"iam": bool, "scram": bool, "tls": bool}).
+    connectivity: tuple[dict[str, bool], dict[str, bool]] | None = None
 
 
 @dataclass
@@ -417,6 +426,10 @@ class ClusterState:
     operations: list[Operation] = field(default_factory=list)
     # broker id -> listener name -> "host:port" now in effect ({} = MSK's defaults)
     advertised: dict[int, dict[str, str]] = field(default_factory=dict)
+    # broker id -> multi-VPC connectivity scheme -> advertised "host:port" now in effect ({} = none)
+    vpc: dict[int, dict[str, str]] = field(default_factory=dict)
+    # Multi-VPC private connectivity in effect (UpdateConnectivity; twin_msk_vpc.py)
+    connectivity: dict[str, bool] = field(default_factory=lambda: {"iam": False, "scram": False, "tls": False})
 
 
 def _state(cluster: FakeKafkaCluster) -> ClusterState:
@@ -508,8 +521,11 @@ def advertised_for(cluster: FakeKafkaCluster, broker_id: int) -> dict[str, str]:
     return resolve(templates, broker_id)
 
 
-def set_advertised(cluster: FakeKafkaCluster, broker_id: int, advertised: dict[str, str]) -> None:
+def set_advertised(
+    cluster: FakeKafkaCluster, broker_id: int, advertised: dict[str, str], vpc: dict[str, str] | None = None
+) -> None:
     _state(cluster).advertised[broker_id] = dict(advertised)
+    _state(cluster).vpc[broker_id] = dict(vpc or {})
 
 
 def on_seed(backend: KafkaBackend, cluster: FakeKafkaCluster, spec: dict[str, Any] | None) -> dict[str, Any]:
@@ -537,6 +553,7 @@ def on_seed(backend: KafkaBackend, cluster: FakeKafkaCluster, spec: dict[str, An
         info = (config.arn, 1)
     cluster.configuration_info = {"arn": info[0], "revision": info[1]} if info else None
     _state(cluster).advertised = {i: resolve(templates, i) for i in ids}
+    _state(cluster).vpc = {i: {} for i in ids}
     return {
         "listeners": enabled_listeners(cluster),
         "configuration": {"arn": info[0], "revision": info[1]} if info else None,
@@ -584,11 +601,17 @@ def advance(cluster: FakeKafkaCluster, now: float | None = None) -> None:
 def _step_done(cluster: FakeKafkaCluster, step: BrokerStep, ended: float) -> None:
     step.status, step.ended = "SUCCESS", ended
     _state(cluster).advertised[step.broker_id] = dict(step.advertised)
+    _state(cluster).vpc[step.broker_id] = dict(step.vpc)
 
 
 def _complete(cluster: FakeKafkaCluster, op: Operation) -> None:
     op.state, op.ended = "UPDATE_COMPLETE", utc_iso()
-    cluster.configuration_info = {"arn": op.target[0], "revision": op.target[1]} if op.target else None
+    if op.kind == CONNECTIVITY_OPERATION_TYPE:
+        import twin_msk_vpc  # imports this module
+
+        twin_msk_vpc.connectivity_done(cluster, op)
+    else:
+        cluster.configuration_info = {"arn": op.target[0], "revision": op.target[1]} if op.target else None
     cluster.state = "ACTIVE"
 
 
@@ -638,7 +661,8 @@ def update_cluster_configuration(self: KafkaResponse) -> str:
         target=(config.arn, revision.revision),
         brokers=len(ids),
         # One broker at a time, in broker id order.
-        steps=[BrokerStep(i, resolve(templates, i)) for i in ids],
+        # Brokers keep their multi-VPC connectivity listeners through the restart.
+        steps=[BrokerStep(i, resolve(templates, i), dict(_state(cluster).vpc.get(i, {}))) for i in ids],
     )
     _state(cluster).operations.append(op)
     cluster.state = "UPDATING"
@@ -647,7 +671,12 @@ def update_cluster_configuration(self: KafkaResponse) -> str:
     return json.dumps({"clusterArn": cluster.arn, "clusterOperationArn": op.arn})
 
 
-def _cluster_info(op: Operation, which: tuple[str, int] | None) -> dict[str, Any]:
+def _cluster_info(op: Operation, which: tuple[str, int] | None, target: bool = False) -> dict[str, Any]:
+    if op.kind == CONNECTIVITY_OPERATION_TYPE and op.connectivity is not None:
+        import twin_msk_vpc  # imports this module
+
+        # MutableClusterInfo.ConnectivityInfo, before and after.
+        return {"connectivityInfo": twin_msk_vpc.connectivity_info(op.connectivity[1 if target else 0])}
     out: dict[str, Any] = {"numberOfBrokerNodes": op.brokers}
     if which:
         out["configurationInfo"] = {"arn": which[0], "revision": which[1]}
@@ -679,9 +708,9 @@ def _operation_v1(op: Operation) -> dict[str, Any]:
         "operationArn": op.arn,
         "operationState": op.state,
         "operationSteps": _steps_json(op),
-        "operationType": OPERATION_TYPE,
+        "operationType": op.kind,
         "sourceClusterInfo": _cluster_info(op, op.source),
-        "targetClusterInfo": _cluster_info(op, op.target),
+        "targetClusterInfo": _cluster_info(op, op.target, target=True),
     }
     if op.ended:
         out["endTime"] = op.ended
@@ -696,7 +725,7 @@ def _summary_v2(op: Operation) -> dict[str, Any]:
         "clusterType": "PROVISIONED",
         "operationArn": op.arn,
         "operationState": op.state,
-        "operationType": OPERATION_TYPE,
+        "operationType": op.kind,
         "startTime": op.created,
     }
     if op.ended:
@@ -711,7 +740,7 @@ def _operation_v2(op: Operation) -> dict[str, Any]:
     out["provisioned"] = {
         "operationSteps": _steps_json(op),
         "sourceClusterInfo": _cluster_info(op, op.source),
-        "targetClusterInfo": _cluster_info(op, op.target),
+        "targetClusterInfo": _cluster_info(op, op.target, target=True),
     }
     return out
 
@@ -796,6 +825,8 @@ def _step_json(op: Operation, step: BrokerStep) -> dict[str, Any]:
         "operationArn": op.arn,
         "brokerId": step.broker_id,
         "advertised": dict(step.advertised),
+        # Present only when the broker has multi-VPC connectivity listeners after the step.
+        **({"vpcListeners": dict(step.vpc)} if step.vpc else {}),
         "status": step.status,
         "index": op.steps.index(step),
         "total": len(op.steps),
@@ -837,13 +868,23 @@ def advertised_query(query: dict[str, str]) -> dict[str, Any]:
     ids = broker_ids(cluster)
     broker_id = int(query.get("brokerId") or (max(ids, default=0) + 1))
     advance(cluster)
-    return {
+    import twin_msk_vpc  # imports this module
+
+    out: dict[str, Any] = {
         "brokerId": broker_id,
         "advertised": advertised_for(cluster, broker_id),
         "configuration": cluster.configuration_info or None,
         # What each broker runs with now, as far as the twin knows (a failed restart leaves a mix).
         "brokers": {str(i): a for i, a in sorted(_state(cluster).advertised.items())},
     }
+    # Multi-VPC connectivity listeners, present only while some are on: what the broker would get under the
+    # connectivity in effect (a broker added later gets them), and what each broker runs with now.
+    vpc = twin_msk_vpc.vpc_listeners_for(cluster, broker_id)
+    if vpc:
+        out["vpcListeners"] = vpc
+    if any(_state(cluster).vpc.values()):
+        out["brokersVpc"] = {str(i): a for i, a in sorted(_state(cluster).vpc.items())}
+    return out
 
 
 def reset() -> None:

@@ -27,6 +27,7 @@ DEFAULT_DELAYS_MS: dict[str, int] = {
     "lambdaActiveMs": 300,  # Lambda function Pending -> Active (VPC functions: seconds to a minute)
     "lambdaEniReleaseMs": 1000,  # a deleted VPC function's network interfaces in use -> deleted
     "mskBrokerRestartMs": 300,  # one broker's restart in an MSK rolling restart when no driver does it
+    "mskVpcConnectionMs": 300,  # MSK managed VPC connection CREATING -> AVAILABLE, REJECTING -> REJECTED, DELETING -> gone
     "schedulerMinuteMs": 60000,  # one minute of a rate() schedule when auto-firing (twin_scheduler.py)
 }
 

@@ -24,6 +24,12 @@ import {
   kraftBrokerSettings,
   randomKafkaUuid,
 } from './kraft.js';
+import {
+  checkVpcListeners,
+  VPC_LISTENERS,
+  type VpcConnectivityScheme,
+  type VpcListeners,
+} from './vpc-listeners.js';
 
 const execFileP = promisify(execFile);
 
@@ -115,19 +121,24 @@ export interface KafkaTestCluster {
   /**
    * Restarts a broker (SIGTERM, controlled shutdown, same data) advertising `advertised`
    * (listener name -> 'host:port') instead of MSK's default for those listeners; the full
-   * desired set, so undefined or {} means all defaults. Resolves once the broker answers TLS,
-   * every broker's metadata shows it as advertised, and it is back in the ISR of every
-   * partition it replicates (so a next restart keeps min.insync.replicas).
+   * desired set, so undefined or {} means all defaults. `vpc` (scheme -> advertised
+   * 'b-<id>.<scheme>.<domain>:<14000+id>', what UpdateConnectivity gives a broker) adds one
+   * listener per scheme (vpc-listeners.ts: scram on 14000+id, tls on 14100+id, none for iam);
+   * also the full set, undefined or {} meaning none. Resolves once the broker answers TLS, every
+   * broker's metadata shows it as advertised, its VPC listeners accept connections, and it is
+   * back in the ISR of every partition it replicates (so a next restart keeps min.insync.replicas).
    */
-  restartBroker(id: number, advertised?: Record<string, string>): Promise<void>;
+  restartBroker(id: number, advertised?: Record<string, string>, vpc?: VpcListeners): Promise<void>;
   /** The advertised-listener overrides the broker runs with now ({} = MSK's defaults). */
   advertisedOverrides(id: number): Record<string, string>;
+  /** The multi-VPC connectivity listeners the broker runs with now (scheme -> advertised; {} = none). */
+  vpcListeners(id: number): VpcListeners;
   /**
    * Starts broker N+1 (address ipPrefix.N+1, names b-N+1 and b-N+1-internal); resolves once it
    * is in every broker's metadata and takes TLS and the SCRAM user. Updates brokers, bootstrap
-   * and addresses.
+   * and addresses. `vpc` as for restartBroker.
    */
-  addBroker(advertised?: Record<string, string>): Promise<KafkaBroker>;
+  addBroker(advertised?: Record<string, string>, vpc?: VpcListeners): Promise<KafkaBroker>;
   stop(): Promise<void>;
 }
 
@@ -297,6 +308,7 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaTes
 
   const brokers: KafkaBroker[] = [];
   const overrides = new Map<number, Record<string, string>>();
+  const vpcOverrides = new Map<number, VpcListeners>();
   try {
     if (mode === 'zookeeper') {
       procs.push(startZooKeeper(ctx));
@@ -349,9 +361,10 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaTes
 
     caPem = fs.readFileSync(caPath, 'utf8');
     for (const b of specs) {
-      const proc = spawnBroker(ctx, b, writeBrokerConfig(ctx, b, {}));
+      const proc = spawnBroker(ctx, b, writeBrokerConfig(ctx, b, {}, {}));
       procs.push(proc);
       overrides.set(b.id, {});
+      vpcOverrides.set(b.id, {});
       brokers.push({
         ...b,
         ports: { plaintext: MSK_PORTS.plaintext, tls: MSK_PORTS.tls, saslScram: MSK_PORTS.saslScram },
@@ -428,6 +441,14 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaTes
       `${what}: broker ${b.id} not in every broker's metadata as ${want.host}:${want.port}`,
       logDir,
     );
+    const vpcPorts = vpcBindings(b, vpcOverrides.get(b.id) ?? {});
+    await waitUntil(
+      async () => (await Promise.all(vpcPorts.map((p) => tcpOpen(b.ip, p)))).every(Boolean),
+      () => deathError(procs),
+      timeoutMs,
+      `${what}: broker ${b.id} does not accept connections on its VPC connectivity ports ${vpcPorts.join(', ')}`,
+      logDir,
+    );
     await waitUntil(
       () => replicasInSync(b.id, all, caPem),
       () => deathError(procs),
@@ -462,7 +483,12 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaTes
       if (!current) throw new Error(`Kafka testbed: no broker ${id}`);
       return { ...current };
     },
-    restartBroker(id, advertised) {
+    vpcListeners(id) {
+      const current = vpcOverrides.get(id);
+      if (!current) throw new Error(`Kafka testbed: no broker ${id}`);
+      return { ...current };
+    },
+    restartBroker(id, advertised, vpc) {
       return serialized(async () => {
         assertRunning();
         const b = brokers.find((x) => x.id === id);
@@ -470,34 +496,41 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaTes
         const old = procs[i];
         if (!b || !old) throw new Error(`Kafka testbed: no broker ${id}`);
         const wanted = checkOverrides(advertised);
+        const wantedVpc = checkVpcListeners(vpc);
         // SIGTERM: a controlled shutdown (CONTROLLED_SHUTDOWN) hands its leaderships over first.
         await stopProc(old, 60_000);
         assertRunning();
         addHostsEntries(ctx, b, wanted);
-        const proc = spawnBroker(ctx, b, writeBrokerConfig(ctx, b, wanted));
+        const proc = spawnBroker(ctx, b, writeBrokerConfig(ctx, b, wanted, wantedVpc));
         procs[i] = proc;
         recordPids();
         overrides.set(id, wanted);
+        vpcOverrides.set(id, wantedVpc);
         b.pid = proc.child.pid ?? 0;
         await waitServing(b, brokers, `restartBroker(${id})`);
       });
     },
-    addBroker(advertised) {
+    addBroker(advertised, vpc) {
       return serialized(async () => {
         assertRunning();
         const id = Math.max(...brokers.map((b) => b.id)) + 1;
         if (id > MAX_BROKERS) throw new Error(`Kafka testbed: at most ${MAX_BROKERS} brokers`);
         const wanted = checkOverrides(advertised);
+        const wantedVpc = checkVpcListeners(vpc);
         const spec = brokerSpec(id, ipPrefix, domain);
-        await assertPortsFree(brokerEndpoints(spec));
+        await assertPortsFree([
+          ...brokerEndpoints(spec),
+          ...vpcBindings(spec, wantedVpc).map((p): [string, number] => [spec.ip, p]),
+        ]);
         addHostsEntries(ctx, spec, wanted);
-        const configFile = writeBrokerConfig(ctx, spec, wanted);
+        const configFile = writeBrokerConfig(ctx, spec, wanted, wantedVpc);
         if (mode === 'kraft') formatBroker(ctx, id);
         assertRunning();
         const proc = spawnBroker(ctx, spec, configFile);
         procs.push(proc);
         recordPids();
         overrides.set(id, wanted);
+        vpcOverrides.set(id, wantedVpc);
         const broker: KafkaBroker = {
           ...spec,
           ports: { plaintext: MSK_PORTS.plaintext, tls: MSK_PORTS.tls, saslScram: MSK_PORTS.saslScram },
@@ -520,6 +553,7 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaTes
           procs.splice(procs.indexOf(proc), 1);
           recordPids();
           overrides.delete(id);
+          vpcOverrides.delete(id);
           throw error;
         }
         brokers.push(broker);
@@ -614,9 +648,37 @@ function brokerConfigPath(ctx: Ctx, id: number): string {
   return path.join(ctx.workDir, `broker-${id}.properties`);
 }
 
-/** Writes broker b's server.properties with MSK's listeners and the given advertised overrides. */
-function writeBrokerConfig(ctx: Ctx, b: BrokerSpec, over: Record<string, string>): string {
+/** The testbed's listeners for a broker's VPC connectivity schemes (none for iam: vpc-listeners.ts). */
+function vpcListenerEntries(
+  b: BrokerSpec,
+  vpc: VpcListeners,
+): Array<{
+  scheme: VpcConnectivityScheme;
+  name: string;
+  protocol: string;
+  bind: number;
+  advertised: string;
+}> {
+  return (Object.entries(vpc) as Array<[VpcConnectivityScheme, string]>).flatMap(([scheme, advertised]) => {
+    const spec = VPC_LISTENERS[scheme];
+    return spec
+      ? [{ scheme, name: spec.name, protocol: spec.protocol, bind: spec.bindBase + b.id, advertised }]
+      : [];
+  });
+}
+
+/** Ports broker b's VPC connectivity listeners bind on its address. */
+function vpcBindings(b: BrokerSpec, vpc: VpcListeners): number[] {
+  return vpcListenerEntries(b, vpc).map((l) => l.bind);
+}
+
+/**
+ * Writes broker b's server.properties with MSK's listeners, the given advertised overrides, and a
+ * listener per multi-VPC connectivity scheme in `vpc`.
+ */
+function writeBrokerConfig(ctx: Ctx, b: BrokerSpec, over: Record<string, string>, vpc: VpcListeners): string {
   const adv = advertisedOf(b, over);
+  const extra = vpcListenerEntries(b, vpc);
   const metadata =
     ctx.mode === 'kraft'
       ? kraftBrokerSettings(b.id, ctx.metaHost)
@@ -630,10 +692,19 @@ function writeBrokerConfig(ctx: Ctx, b: BrokerSpec, over: Record<string, string>
     file,
     props({
       ...metadata,
-      listeners: LISTENER_NAMES.map((n) => `${n}://${b.ip}:${MSK_LISTENERS[n]}`).join(','),
-      'advertised.listeners': LISTENER_NAMES.map((n) => `${n}://${adv[n].host}:${adv[n].port}`).join(','),
-      'listener.security.protocol.map':
-        ctx.mode === 'kraft' ? `${PROTOCOL_MAP},${CONTROLLER_PROTOCOL}` : PROTOCOL_MAP,
+      listeners: [
+        ...LISTENER_NAMES.map((n) => `${n}://${b.ip}:${MSK_LISTENERS[n]}`),
+        ...extra.map((l) => `${l.name}://${b.ip}:${l.bind}`),
+      ].join(','),
+      'advertised.listeners': [
+        ...LISTENER_NAMES.map((n) => `${n}://${adv[n].host}:${adv[n].port}`),
+        ...extra.map((l) => `${l.name}://${l.advertised}`),
+      ].join(','),
+      'listener.security.protocol.map': [
+        PROTOCOL_MAP,
+        ...extra.map((l) => `${l.name}:${l.protocol}`),
+        ...(ctx.mode === 'kraft' ? [CONTROLLER_PROTOCOL] : []),
+      ].join(','),
       'inter.broker.listener.name': 'REPLICATION',
       // SASL/SCRAM like MSK: SHA-512 only, the same certificate as CLIENT_SECURE, users'
       // credentials in ZooKeeper or the metadata log. No authorizer.class.name: no ACLs, any
@@ -641,6 +712,15 @@ function writeBrokerConfig(ctx: Ctx, b: BrokerSpec, over: Record<string, string>
       'sasl.enabled.mechanisms': SCRAM_MECHANISM,
       [`listener.name.client_sasl_scram.${SCRAM_MECHANISM.toLowerCase()}.sasl.jaas.config`]:
         'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+      // The VPC connectivity SASL/SCRAM listener authenticates the same users the same way.
+      ...Object.fromEntries(
+        extra
+          .filter((l) => l.protocol === 'SASL_SSL')
+          .map((l) => [
+            `listener.name.${l.name.toLowerCase()}.${SCRAM_MECHANISM.toLowerCase()}.sasl.jaas.config`,
+            'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+          ]),
+      ),
       'ssl.keystore.type': 'PKCS12',
       'ssl.keystore.location': ctx.keystorePath,
       'ssl.keystore.password': KEYSTORE_PASSWORD,
@@ -880,6 +960,9 @@ function writeLog4j(workDir: string, name: string, level = 'INFO'): string {
   return file;
 }
 
+/** Labels of the multi-VPC connectivity names the brokers' certificate covers (*.<label>.<domain>). */
+const VPC_CERT_LABELS = ['iam', 'scram', 'tls'] as const;
+
 function certPaths(dir: string): { caPath: string; keystorePath: string } {
   return { caPath: path.join(dir, 'ca.pem'), keystorePath: path.join(dir, 'broker.p12') };
 }
@@ -918,14 +1001,16 @@ async function makeCerts(dir: string, domain: string): Promise<void> {
     '-subj',
     `/CN=*.${domain}`,
   );
-  // One wildcard certificate for all brokers, as MSK serves (covers b-N and b-N-internal).
+  // One wildcard certificate for all brokers, as MSK serves (covers b-N and b-N-internal), with
+  // the names multi-VPC private connectivity gives them too: a wildcard covers one label only, so
+  // b-N.scram.<domain> needs *.scram.<domain> (likewise tls and iam).
   fs.writeFileSync(
     f('broker.ext'),
     [
       'basicConstraints=CA:FALSE',
       'keyUsage=critical,digitalSignature,keyEncipherment',
       'extendedKeyUsage=serverAuth,clientAuth',
-      `subjectAltName=DNS:*.${domain}`,
+      `subjectAltName=${[domain, ...VPC_CERT_LABELS.map((l) => `${l}.${domain}`)].map((d) => `DNS:*.${d}`).join(',')}`,
       '',
     ].join('\n'),
   );

@@ -1,18 +1,25 @@
 // Plays MSK's side of a rolling restart on the testbed's real Kafka cluster: UpdateClusterConfiguration
-// on the AWS twin restarts brokers one at a time (MSK developer guide, "Configure custom domain names for
-// your Amazon MSK cluster"); once this driver is registered for the cluster, the twin waits for it to
-// restart each broker with the step's resolved custom.advertised.listeners and report it done.
-import type { AdvertisedListeners, MskRestartStep, TwinControl } from '../aws/twin.js';
+// and UpdateConnectivity on the AWS twin restart brokers one at a time (MSK developer guide, "Configure
+// custom domain names for your Amazon MSK cluster", "Step 1: ... turn on multi-VPC connectivity"); once
+// this driver is registered for the cluster, the twin waits for it to restart each broker with the
+// step's resolved custom.advertised.listeners and multi-VPC connectivity listeners and report it done.
+import type { AdvertisedListeners, MskRestartStep, TwinControl, VpcListeners } from '../aws/twin.js';
 
 /** What the driver needs from the Kafka cluster (KafkaTestCluster has it). */
 export interface RestartableCluster {
-  /** Restarts broker `id` advertising `advertised` for those listeners; {} means MSK's default addresses. */
-  restartBroker(id: number, advertised?: AdvertisedListeners): Promise<void>;
+  /**
+   * Restarts broker `id` advertising `advertised` for those listeners ({} means MSK's default
+   * addresses), with a listener per multi-VPC connectivity scheme in `vpc` ({} means none).
+   */
+  restartBroker(id: number, advertised?: AdvertisedListeners, vpc?: VpcListeners): Promise<void>;
 }
 
 /** What Testbed.addBroker needs from the Kafka cluster (KafkaTestCluster has it). */
 export interface GrowableCluster {
-  addBroker(advertised?: AdvertisedListeners): Promise<{ id: number; host: string; ip: string }>;
+  addBroker(
+    advertised?: AdvertisedListeners,
+    vpc?: VpcListeners,
+  ): Promise<{ id: number; host: string; ip: string }>;
 }
 
 export interface MskDriverOptions {
@@ -31,6 +38,7 @@ export interface MskDriverRestart {
   operationArn: string;
   brokerId: number;
   advertised: AdvertisedListeners;
+  vpcListeners: VpcListeners;
   /** Wall time of restartBroker. */
   ms: number;
   error?: string;
@@ -58,19 +66,27 @@ export async function startMskDriver(opts: MskDriverOptions): Promise<MskDriver>
 
   const restart = async (step: MskRestartStep): Promise<void> => {
     const { operationArn, brokerId, advertised } = step;
+    const vpcListeners = step.vpcListeners ?? {};
     const started = Date.now();
     if (step.status === 'PENDING')
       await control.reportMskRestart({ operationArn, brokerId, status: 'started' });
     try {
-      await cluster.restartBroker(brokerId, advertised);
+      await cluster.restartBroker(brokerId, advertised, vpcListeners);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      restarts.push({ operationArn, brokerId, advertised, ms: Date.now() - started, error: message });
+      restarts.push({
+        operationArn,
+        brokerId,
+        advertised,
+        vpcListeners,
+        ms: Date.now() - started,
+        error: message,
+      });
       log(`MSK driver: broker ${brokerId} failed to restart: ${message}`);
       await control.reportMskRestart({ operationArn, brokerId, status: 'failed', message });
       return;
     }
-    restarts.push({ operationArn, brokerId, advertised, ms: Date.now() - started });
+    restarts.push({ operationArn, brokerId, advertised, vpcListeners, ms: Date.now() - started });
     log(
       `MSK driver: broker ${brokerId} restarted (${step.index + 1}/${step.total}) in ${Date.now() - started} ms`,
     );

@@ -19,6 +19,8 @@ export interface AwsClientConfig {
 
 export interface AccountClients {
   account: string;
+  /** The Region the clients call (Route 53 is global whatever it is). */
+  region: string;
   ec2: EC2Client;
   elbv2: ElasticLoadBalancingV2Client;
   route53: Route53Client;
@@ -82,6 +84,7 @@ export function accountClients(account: string, config: AwsClientConfig): Accoun
     addHeaders(c.middlewareStack as unknown as HeaderMiddlewareStack, account);
   return {
     account,
+    region: config.region,
     ec2,
     elbv2,
     route53,

@@ -3,12 +3,14 @@
 // its listeners and their targets (one reading per account and poll, shared by the NLBs' own
 // addresses and the endpoint services in use); for each resource configuration group in use
 // (resource endpoints), its children, and the MSK brokers' names and IPs that DNS-name
-// children resolve to.
+// children resolve to; each account's MSK managed VPC connections (multi-VPC private
+// connectivity) and the brokers of the clusters they connect to.
 import {
   DescribeVpcEndpointServiceConfigurationsCommand,
   paginateDescribeVpcEndpoints,
+  paginateDescribeVpcs,
 } from '@aws-sdk/client-ec2';
-import { paginateListClustersV2, paginateListNodes } from '@aws-sdk/client-kafka';
+import { paginateListClustersV2, paginateListNodes, paginateListVpcConnections } from '@aws-sdk/client-kafka';
 import {
   GetResourceConfigurationCommand,
   GetResourceGatewayCommand,
@@ -25,6 +27,7 @@ import {
   type TargetHealthDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import {
+  GetHostedZoneCommand,
   ListHostedZonesCommand,
   ListResourceRecordSetsCommand,
   type ListResourceRecordSetsCommandOutput,
@@ -38,6 +41,10 @@ export interface ObservedEndpoint {
   id: string;
   account: string;
   vpcId: string;
+  /** The Region the endpoint (and its VPC) is in. */
+  region: string;
+  /** The Region hosting its service (ServiceRegion; the endpoint's own Region when absent). */
+  serviceRegion: string;
   serviceName: string;
   /** Lower case, as AWS returns it (pendingAcceptance, pending, available, ...). */
   state: string;
@@ -56,6 +63,9 @@ export interface ObservedListener {
 export interface ObservedLoadBalancer {
   arn: string;
   account: string;
+  /** The Region it is in, and its VPC. */
+  region: string;
+  vpcId: string;
   /** Lower case, no trailing dot. */
   dnsName: string;
   /** Lower case: provisioning, active, active_impaired, failed. */
@@ -76,6 +86,7 @@ export interface ObservedResourceEndpoint {
   id: string;
   account: string;
   vpcId: string;
+  region: string;
   state: string;
   /** The SINGLE or GROUP configuration the endpoint connects to (often another account's). */
   resourceConfigurationArn: string;
@@ -128,12 +139,70 @@ export interface ObservedResourceGroup {
  */
 const FORWARDED_PROTOCOLS = new Set(['TCP', 'TCP_UDP', 'TLS']);
 
+/** A VPC of a followed account, in the Region its clients are for (default VPCs left out). */
+export interface ObservedVpc {
+  vpcId: string;
+  account: string;
+  region: string;
+}
+
 export async function observeConsumer(clients: AccountClients): Promise<ObservedAccount> {
   const [{ endpoints, resourceEndpoints }, zones] = await Promise.all([
-    readEndpoints(clients),
-    readZones(clients),
+    observeEndpoints(clients),
+    observeZones(clients),
   ]);
   return { endpoints, resourceEndpoints, zones };
+}
+
+/** The account's interface and resource endpoints in the Region its clients are for. */
+export async function observeEndpoints(
+  clients: AccountClients,
+): Promise<Pick<ObservedAccount, 'endpoints' | 'resourceEndpoints'>> {
+  return readEndpoints(clients);
+}
+
+/**
+ * The account's private hosted zones with their records (Route 53 is global: any Region's
+ * clients read them all). With `associations`, each zone also carries the VPCs it is
+ * associated with (GetHostedZone, one call per private zone).
+ */
+export async function observeZones(clients: AccountClients, associations = false): Promise<Zone[]> {
+  const zones = await readZones(clients);
+  if (associations) {
+    await Promise.all(
+      zones.map(async (zone) => {
+        zone.vpcs = await readZoneVpcs(clients, zone.id);
+      }),
+    );
+  }
+  return zones;
+}
+
+/** The account's own VPCs in the Region its clients are for (moto's and AWS's default VPCs left out). */
+export async function observeVpcs(clients: AccountClients): Promise<ObservedVpc[]> {
+  const out: ObservedVpc[] = [];
+  for await (const page of paginateDescribeVpcs({ client: clients.ec2 }, {})) {
+    for (const v of page.Vpcs ?? []) {
+      if (!v.VpcId || v.IsDefault) continue;
+      out.push({ vpcId: v.VpcId, account: clients.account, region: clients.region });
+    }
+  }
+  return out;
+}
+
+async function readZoneVpcs(
+  clients: AccountClients,
+  zoneId: string,
+): Promise<Array<{ vpcId: string; region: string }>> {
+  try {
+    const out = await clients.route53.send(new GetHostedZoneCommand({ Id: zoneId }));
+    return (out.VPCs ?? []).flatMap((v) =>
+      v.VPCId ? [{ vpcId: v.VPCId, region: String(v.VPCRegion ?? '') }] : [],
+    );
+  } catch (err) {
+    if (isNotFound(err)) return []; // deleted since ListHostedZones
+    throw err;
+  }
 }
 
 async function readEndpoints(
@@ -153,6 +222,7 @@ async function readEndpoints(
           id: e.VpcEndpointId,
           account: clients.account,
           vpcId: e.VpcId ?? '',
+          region: clients.region,
           state: String(e.State ?? '').toLowerCase(),
           resourceConfigurationArn: e.ResourceConfigurationArn,
           privateDnsEnabled: e.PrivateDnsEnabled === true,
@@ -171,6 +241,8 @@ async function readEndpoints(
         id: e.VpcEndpointId,
         account: clients.account,
         vpcId: e.VpcId ?? '',
+        region: clients.region,
+        serviceRegion: e.ServiceRegion || clients.region,
         serviceName: e.ServiceName,
         state: String(e.State ?? '').toLowerCase(),
         dnsNames: (e.DnsEntries ?? []).flatMap((d) => (d.DnsName ? [normalizeName(d.DnsName)] : [])),
@@ -245,6 +317,8 @@ export async function observeLoadBalancers(clients: AccountClients): Promise<Obs
       out.push({
         arn: lb.LoadBalancerArn,
         account: clients.account,
+        region: clients.region,
+        vpcId: lb.VpcId ?? '',
         dnsName: normalizeName(lb.DNSName ?? ''),
         state: String(lb.State?.Code ?? '').toLowerCase(),
         listeners: [],
@@ -568,4 +642,71 @@ export async function readCertificate(
   if (!body.certificate || !body.privateKey) throw new Error(`certificate ${arn}: no certificate or key`);
   const chain = body.certificateChain?.trim();
   return { cert: chain ? `${body.certificate.trim()}\n${chain}\n` : body.certificate, key: body.privateKey };
+}
+
+/** An MSK managed VPC connection (multi-VPC private connectivity) as its owner lists it. */
+export interface ObservedVpcConnection {
+  arn: string;
+  /** The account that made it (its VPC's). */
+  account: string;
+  vpcId: string;
+  targetClusterArn: string;
+  /** SASL_IAM, SASL_SCRAM or TLS. */
+  authentication: string;
+  /** CREATING, AVAILABLE, INACTIVE, DELETING, REJECTING, REJECTED, FAILED. */
+  state: string;
+}
+
+/** The account's managed VPC connections (ListVpcConnections: the caller's own, to any cluster). */
+export async function observeVpcConnections(clients: AccountClients): Promise<ObservedVpcConnection[]> {
+  const out: ObservedVpcConnection[] = [];
+  for await (const page of paginateListVpcConnections({ client: clients.kafka }, {})) {
+    for (const c of page.VpcConnections ?? []) {
+      if (!c.VpcConnectionArn || !c.TargetClusterArn) continue;
+      out.push({
+        arn: c.VpcConnectionArn,
+        account: clients.account,
+        vpcId: c.VpcId ?? '',
+        targetClusterArn: c.TargetClusterArn,
+        authentication: c.Authentication ?? '',
+        state: String(c.State ?? ''),
+      });
+    }
+  }
+  return out;
+}
+
+/** One broker of a cluster as ListNodes names it. */
+export interface ObservedClusterBroker {
+  id: number;
+  /** Its DNS name (lower case), e.g. b-1.payments.abc123.c2.kafka.us-east-2.amazonaws.com. */
+  endpoint: string;
+  /** Client VPC IP. */
+  ip: string;
+}
+
+/**
+ * The brokers of one cluster (ListNodes with the cluster owner's clients): where a managed VPC
+ * connection's load balancer sends each broker's port. A cluster gone, or not answering ListNodes
+ * yet, has none.
+ */
+export async function observeClusterBrokers(
+  clients: AccountClients,
+  clusterArn: string,
+): Promise<ObservedClusterBroker[]> {
+  const out: ObservedClusterBroker[] = [];
+  try {
+    for await (const page of paginateListNodes({ client: clients.kafka }, { ClusterArn: clusterArn })) {
+      for (const n of page.NodeInfoList ?? []) {
+        const b = n.BrokerNodeInfo;
+        const endpoint = b?.Endpoints?.[0];
+        if (b?.BrokerId === undefined || !b.ClientVpcIpAddress || !endpoint) continue;
+        out.push({ id: Math.round(b.BrokerId), endpoint: normalizeName(endpoint), ip: b.ClientVpcIpAddress });
+      }
+    }
+  } catch (err) {
+    if (isNotFound(err) || (err instanceof Error && err.name === 'BadRequestException')) return [];
+    throw err;
+  }
+  return out.sort((a, b) => a.id - b.id);
 }

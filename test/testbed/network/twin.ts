@@ -18,32 +18,65 @@
 // listener's default certificate, read from the AWS twin's ACM (GET /_twin/acm/certificate)
 // on every poll, and forward to TLS target groups over TLS (the target's certificate is not
 // verified, as an NLB does not) and to TCP target groups in the clear.
+//
+// Regions (`regions`, default the one `region`): every regional reading (endpoints, VPCs, NLBs,
+// endpoint services, resource configurations) is made per account and Region with clients for
+// that Region; Route 53 once per account. A cross-Region interface endpoint (ServiceRegion other
+// than its own Region) takes its service from the provider's reading in the service's Region.
+// With `vpcDns`, each VPC of a followed account gets a DNS server answering the private hosted
+// zones associated with it (VPCId and VPCRegion), as Route 53 Resolver does in that VPC.
 import { accountClients, type AccountClients, type AwsClientConfig } from './aws-clients.js';
 import { startDnsServer, type DnsServer } from './dns-server.js';
 import {
   arnAccount,
   observeBrokerAddresses,
-  observeConsumer,
+  observeEndpoints,
   observeLoadBalancers,
   observeProvider,
   observeResourceGroups,
+  observeVpcs,
+  observeZones,
   readCertificate,
   type ObservedAccount,
   type ObservedLoadBalancer,
+  type ObservedVpc,
   type ObservedResourceChild,
   type ObservedResourceEndpoint,
   type ObservedResourceGroup,
   type ObservedService,
 } from './observe.js';
 import { TcpProxy, type BreakMode, type Target, type TlsTermination } from './proxy.js';
+import { trackVpcConnections, type VpcConnectionBinding } from './vpc-connections.js';
 import { normalizeName, resolveA, type DnsView, type Zone } from './zones.js';
 
 export type { BreakMode, Target } from './proxy.js';
+export type { VpcConnectionBinding } from './vpc-connections.js';
+export type { ObservedVpc } from './observe.js';
 
 export interface NetworkTwinOptions {
   /** The AWS twin's URL. */
   endpoint: string;
+  /** The home Region: Route 53 (global) is read with its clients; the default of `regions`. */
   region: string;
+  /**
+   * Regions read for every provider and followed account (default [region]): interface and
+   * resource endpoints, VPCs, NLBs, endpoint services and resource configurations are regional,
+   * each read with clients for its own Region. A consumer VPC in another Region than the
+   * provider's (cross-Region PrivateLink: an endpoint whose ServiceRegion is the service's
+   * Region) is served like a same-Region one: its endpoint gets an address and proxies to the
+   * NLB targets in the service's Region. Each Region added costs its own Describe calls per poll.
+   */
+  regions?: string[];
+  /**
+   * One DNS server per VPC of a followed account in any of `regions` (default VPCs left out),
+   * answering as Route 53 Resolver does inside that VPC: the private hosted zones associated
+   * with it (GetHostedZone's VPCs, VPCId and VPCRegion; any followed account's zone counts, so a
+   * cross-account association too), endpoint DNS names, managed private DNS of resource
+   * endpoints in that VPC and the names of NLBs in that VPC. Off by default (the account
+   * servers stay as they are either way); on, each poll also calls DescribeVpcs per account and
+   * Region and GetHostedZone per private zone.
+   */
+  vpcDns?: boolean;
   /**
    * Account(s) that own the endpoint services and NLBs. Their NLBs are bound whether or not
    * they are followed as consumers too; an NLB's DNS name is answered in its owner's view
@@ -103,6 +136,10 @@ export interface EndpointBinding {
   endpointId: string;
   account: string;
   vpcId: string;
+  /** The endpoint's Region. */
+  region: string;
+  /** Interface endpoints: the Region hosting the service (the endpoint's own unless cross-Region). */
+  serviceRegion?: string;
   /** For a resource endpoint, the configuration ARN (it has no service name). */
   serviceName: string;
   ip: string;
@@ -122,6 +159,8 @@ export interface EndpointBinding {
 export interface LoadBalancerBinding {
   arn: string;
   account: string;
+  region: string;
+  vpcId: string;
   /** Lower case, no trailing dot; answered with `ip` in the owner account's view. */
   dnsName: string;
   ip: string;
@@ -148,13 +187,29 @@ export interface NetworkTwin {
    * same object throughout: accounts found later (listAccounts) are added to it.
    */
   dnsByAccount: Record<string, { host: string; port: number }>;
+  /**
+   * With `vpcDns`: one DNS server per followed VPC (by VPC id), added as VPCs are found (within
+   * a poll of their CreateVpc); empty otherwise. The same object throughout.
+   */
+  dnsByVpc: Record<string, { host: string; port: number }>;
+  /** With `vpcDns`: the VPCs followed, in the order found. */
+  vpcs(): ObservedVpc[];
+  /** In-process answer for a name in one VPC's view (`vpcDns`), or [] (NXDOMAIN or no such VPC). */
+  resolveInVpc(vpcId: string, name: string): string[];
   /** Current address map: one entry per available interface endpoint, one per child of a resource endpoint. */
   addresses(): EndpointBinding[];
   /** Active NLBs of every account read (providers and followed accounts), in the order bound. */
   loadBalancers(): LoadBalancerBinding[];
   /**
+   * AVAILABLE MSK managed VPC connections (multi-VPC private connectivity) of every followed
+   * account: an address each, b-<id>.<scheme>.<cluster domain> answered with it in the
+   * connection's account (and VPC) view, a proxy per broker from 14000+id to the broker's VPC
+   * connectivity listener (vpc-connections.ts).
+   */
+  vpcConnections(): VpcConnectionBinding[];
+  /**
    * An endpoint's address; for a resource endpoint its first child's (addresses() has them
-   * all); given an NLB's ARN, that NLB's address.
+   * all); given an NLB's ARN, that NLB's address; given an MSK VPC connection's ARN, its address.
    */
   addressOf(endpointIdOrLoadBalancerArn: string): string | undefined;
   /** In-process answer for a name (no UDP): the A addresses, or [] for NXDOMAIN. */
@@ -182,6 +237,8 @@ interface Binding {
   endpointId: string;
   account: string;
   vpcId: string;
+  region: string;
+  serviceRegion: string;
   serviceName: string;
   ip: string;
   dnsNames: string[];
@@ -203,6 +260,7 @@ interface ResourceBinding {
   endpointId: string;
   account: string;
   vpcId: string;
+  region: string;
   configurationArn: string;
   /** By child ARN, in the order they were bound. */
   children: Map<string, ChildBinding>;
@@ -211,6 +269,8 @@ interface ResourceBinding {
 interface LoadBalancerState {
   arn: string;
   account: string;
+  region: string;
+  vpcId: string;
   dnsName: string;
   ip: string;
   proxies: Map<number, TcpProxy>;
@@ -254,14 +314,24 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
   const configFor =
     opts.clientConfig ?? ((): AwsClientConfig => ({ endpoint: opts.endpoint, region: opts.region }));
 
+  const regions = [...new Set(opts.regions && opts.regions.length > 0 ? opts.regions : [opts.region])];
+  const home = opts.region;
+  const vpcDns = opts.vpcDns === true;
+
+  /** Clients by account and Region ("<account>@<region>"), made on first use. */
   const clients = new Map<string, AccountClients>();
-  for (const account of new Set([...providers, ...consumers]))
-    clients.set(account, accountClients(account, configFor(account)));
-  const client = (account: string): AccountClients => {
-    const c = clients.get(account);
-    if (!c) throw new Error(`no clients for account ${account}`);
+  /** Every account read: providers and followed accounts, in the order first seen. */
+  const accounts: string[] = [];
+  const client = (account: string, region: string = home): AccountClients => {
+    const key = `${account}@${region}`;
+    let c = clients.get(key);
+    if (!c) clients.set(key, (c = accountClients(account, { ...configFor(account), region })));
     return c;
   };
+  const know = (account: string): void => {
+    if (!accounts.includes(account)) accounts.push(account);
+  };
+  for (const account of new Set([...providers, ...consumers])) know(account);
 
   const pool = new AddressPool(ipPrefix);
   const bindings = new Map<string, Binding>();
@@ -269,8 +339,13 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
   /** By NLB ARN, in the order bound. */
   const lbBindings = new Map<string, LoadBalancerState>();
   const breaks = new Map<string, BreakMode>();
-  // Last good reading per consumer and per provider: one failed call keeps the old picture.
-  const lastConsumer = new Map<string, ObservedAccount>();
+  // MSK managed VPC connections: read, bound and released on every poll (vpc-connections.ts).
+  const mskVpcConnections = trackVpcConnections({ client, pool, breakOf: (id) => breaks.get(id), log });
+  // Last good readings, per account and Region ("<account>@<region>") for regional ones and per
+  // account for Route 53's zones: one failed call keeps the old picture.
+  const lastEndpoints = new Map<string, Pick<ObservedAccount, 'endpoints' | 'resourceEndpoints'>>();
+  const lastZones = new Map<string, Zone[]>();
+  const lastVpcs = new Map<string, ObservedVpc[]>();
   const lastProvider = new Map<string, ObservedService[]>();
   const lastLoadBalancers = new Map<string, ObservedLoadBalancer[]>();
   const lastGroups = new Map<string, ObservedResourceGroup[]>();
@@ -286,6 +361,7 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
   };
   let view: DnsView = { zones: [], hosts: new Map() };
   const accountViews = new Map<string, DnsView>();
+  const vpcViews = new Map<string, DnsView>();
   const stats: NetworkTwinStats = { polls: 0, failedPolls: 0, lastPollMs: 0 };
 
   const dnsMain = await startDnsServer(() => view, {
@@ -295,11 +371,15 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
   });
   const dnsServers: DnsServer[] = [dnsMain];
   const dnsByAccount: Record<string, { host: string; port: number }> = {};
+  const dnsByVpc: Record<string, { host: string; port: number }> = {};
+  /** VPCs with a DNS server of their own (vpcDns), in the order found. */
+  const followedVpcs = new Map<string, ObservedVpc>();
+  const emptyView: DnsView = { zones: [], hosts: new Map() };
 
   /** Starts following an account: clients, its own DNS server, then onAccountDns. */
   async function follow(account: string): Promise<void> {
     if (consumers.includes(account)) return;
-    if (!clients.has(account)) clients.set(account, accountClients(account, configFor(account)));
+    know(account);
     const server = await startDnsServer(() => accountViews.get(account) ?? view, {
       host: opts.dnsHost,
       maxTtl: opts.maxTtl,
@@ -317,6 +397,24 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
   }
   for (const account of opts.consumerAccounts) await follow(account);
 
+  /** Gives a VPC found in a followed account its own DNS server (vpcDns). */
+  async function followVpc(vpc: ObservedVpc): Promise<void> {
+    if (followedVpcs.has(vpc.vpcId)) return;
+    followedVpcs.set(vpc.vpcId, vpc);
+    const server = await startDnsServer(() => vpcViews.get(vpc.vpcId) ?? emptyView, {
+      host: opts.dnsHost,
+      maxTtl: opts.maxTtl,
+    });
+    dnsServers.push(server);
+    dnsByVpc[vpc.vpcId] = { host: server.host, port: server.port };
+    log(`VPC ${vpc.vpcId} (${vpc.account}, ${vpc.region}) found: DNS ${server.host}:${server.port}`);
+  }
+
+  /** Error labels: the home Region's readings keep the names they had before Regions were added. */
+  const where = (account: string, region: string): string =>
+    region === home ? account : `${account} ${region}`;
+  const regionOfArn = (arn: string): string => arn.split(':')[3] ?? '';
+
   async function poll(): Promise<void> {
     const started = Date.now();
     const errors: string[] = [];
@@ -332,32 +430,61 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
         errors.push(`accounts: ${describe(err)}`);
       }
     }
-    // Every account read (providers and followed accounts) has its NLBs read once per poll:
-    // the endpoint services below take theirs from this reading.
-    const readAccounts = [...clients.keys()];
+    // MSK managed VPC connections are read alongside everything else, applied with the rest below.
+    const vpcConnectionsRead = mskVpcConnections.read(consumers, regions, errors);
+    const attempt = async (what: string, read: () => Promise<void>): Promise<void> => {
+      try {
+        await read();
+      } catch (err) {
+        errors.push(`${what}: ${describe(err)}`);
+      }
+    };
+    // Every account read (providers and followed accounts) has its NLBs read once per poll and
+    // Region: the endpoint services below take theirs from this reading.
+    const readAccounts = [...accounts];
     await Promise.all([
-      ...consumers.map(async (account) => {
-        try {
-          lastConsumer.set(account, await observeConsumer(client(account)));
-        } catch (err) {
-          errors.push(`consumer ${account}: ${describe(err)}`);
-        }
-      }),
-      ...readAccounts.map(async (account) => {
-        try {
-          lastLoadBalancers.set(account, await observeLoadBalancers(client(account)));
-        } catch (err) {
-          errors.push(`load balancers ${account}: ${describe(err)}`);
-        }
-      }),
+      ...consumers.flatMap((account) => [
+        // Route 53 is global: one reading per account.
+        attempt(`consumer ${account}`, async () => {
+          lastZones.set(account, await observeZones(client(account), vpcDns));
+        }),
+        ...regions.map((region) =>
+          attempt(`consumer ${where(account, region)}`, async () => {
+            lastEndpoints.set(`${account}@${region}`, await observeEndpoints(client(account, region)));
+          }),
+        ),
+        ...(vpcDns
+          ? regions.map((region) =>
+              attempt(`VPCs ${where(account, region)}`, async () => {
+                lastVpcs.set(`${account}@${region}`, await observeVpcs(client(account, region)));
+              }),
+            )
+          : []),
+      ]),
+      ...readAccounts.flatMap((account) =>
+        regions.map((region) =>
+          attempt(`load balancers ${where(account, region)}`, async () => {
+            lastLoadBalancers.set(
+              `${account}@${region}`,
+              await observeLoadBalancers(client(account, region)),
+            );
+          }),
+        ),
+      ),
     ]);
-    const consumerState = consumers.flatMap((a) => {
-      const s = lastConsumer.get(a);
-      return s ? [s] : [];
-    });
-    const available = consumerState.flatMap((s) => s.endpoints).filter((e) => e.state === 'available');
-    const wanted = new Set(available.map((e) => e.serviceName));
-    const availableResources = consumerState
+    if (vpcDns)
+      for (const account of consumers)
+        for (const region of regions)
+          for (const v of lastVpcs.get(`${account}@${region}`) ?? []) await followVpc(v);
+
+    const consumerEndpoints = consumers.flatMap((a) =>
+      regions.flatMap((r) => {
+        const s = lastEndpoints.get(`${a}@${r}`);
+        return s ? [s] : [];
+      }),
+    );
+    const available = consumerEndpoints.flatMap((s) => s.endpoints).filter((e) => e.state === 'available');
+    const availableResources = consumerEndpoints
       .flatMap((s) => s.resourceEndpoints)
       .filter((e) => e.state === 'available');
     const wantedGroups = new Set(availableResources.map((e) => e.resourceConfigurationArn));
@@ -369,39 +496,42 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
           `resource configuration ${arn} is not in a provider account: forwards nothing`,
         );
     }
-    const attempt = async (what: string, read: () => Promise<void>): Promise<void> => {
-      try {
-        await read();
-      } catch (err) {
-        errors.push(`${what}: ${describe(err)}`);
-      }
-    };
+    // Endpoint services are read in the Region hosting them (the endpoints' ServiceRegion).
+    const wantedIn = (region: string): Set<string> =>
+      new Set(available.filter((e) => e.serviceRegion === region).map((e) => e.serviceName));
+    const groupsIn = (region: string): Set<string> =>
+      new Set([...wantedGroups].filter((arn) => regionOfArn(arn) === region));
     await Promise.all(
-      providers.flatMap((account) => [
-        attempt(`provider ${account}`, async () => {
-          const lbs = new Map((lastLoadBalancers.get(account) ?? []).map((lb) => [lb.arn, lb]));
-          lastProvider.set(account, await observeProvider(client(account), wanted, lbs));
+      providers.flatMap((account) =>
+        regions.flatMap((region) => {
+          const key = `${account}@${region}`;
+          const groupArns = groupsIn(region);
+          return [
+            attempt(`provider ${where(account, region)}`, async () => {
+              const lbs = new Map((lastLoadBalancers.get(key) ?? []).map((lb) => [lb.arn, lb]));
+              lastProvider.set(key, await observeProvider(client(account, region), wantedIn(region), lbs));
+            }),
+            // Lattice and MSK only while some resource endpoint is up: interface-only runs make
+            // the same calls as before.
+            ...(groupArns.size === 0
+              ? []
+              : [
+                  attempt(`resource configurations ${where(account, region)}`, async () => {
+                    lastGroups.set(key, await observeResourceGroups(client(account, region), groupArns));
+                  }),
+                  attempt(`MSK brokers ${where(account, region)}`, async () => {
+                    lastBrokers.set(key, await observeBrokerAddresses(client(account, region)));
+                  }),
+                ]),
+          ];
         }),
-        // Lattice and MSK only while some resource endpoint is up: interface-only runs make
-        // the same calls as before.
-        ...(wantedGroups.size === 0
-          ? []
-          : [
-              attempt(`resource configurations ${account}`, async () => {
-                lastGroups.set(account, await observeResourceGroups(client(account), wantedGroups));
-              }),
-              attempt(`MSK brokers ${account}`, async () => {
-                lastBrokers.set(account, await observeBrokerAddresses(client(account)));
-              }),
-            ]),
-      ]),
+      ),
     );
     // The certificates of every TLS listener read, each once (re-imports are followed).
+    const allLoadBalancers = [...lastLoadBalancers.values()].flat();
     const certificateArns = new Set(
-      readAccounts.flatMap((a) =>
-        (lastLoadBalancers.get(a) ?? []).flatMap((lb) =>
-          lb.listeners.flatMap((l) => (l.tls?.certificateArn ? [l.tls.certificateArn] : [])),
-        ),
+      allLoadBalancers.flatMap((lb) =>
+        lb.listeners.flatMap((l) => (l.tls?.certificateArn ? [l.tls.certificateArn] : [])),
       ),
     );
     for (const arn of certificates.keys()) if (!certificateArns.has(arn)) certificates.delete(arn);
@@ -415,20 +545,22 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
         }),
       ),
     );
+    const providerKeys = providers.flatMap((a) => regions.map((r) => `${a}@${r}`));
     const services = new Map<string, ObservedService>();
-    for (const a of providers) for (const s of lastProvider.get(a) ?? []) services.set(s.serviceName, s);
+    for (const k of providerKeys) for (const s of lastProvider.get(k) ?? []) services.set(s.serviceName, s);
     const groups = new Map<string, ObservedResourceGroup>();
-    for (const a of providers) for (const g of lastGroups.get(a) ?? []) groups.set(g.arn, g);
+    for (const k of providerKeys) for (const g of lastGroups.get(k) ?? []) groups.set(g.arn, g);
     // Broker names are public DNS: any provider's cluster resolves for any gateway.
     const brokers = new Map<string, string>();
-    for (const a of providers)
-      for (const [n, ip] of lastBrokers.get(a) ?? []) if (!brokers.has(n)) brokers.set(n, ip);
+    for (const k of providerKeys)
+      for (const [n, ip] of lastBrokers.get(k) ?? []) if (!brokers.has(n)) brokers.set(n, ip);
 
     // Endpoints that went away or stopped being available lose their address and proxies.
     const keep = new Set(available.map((e) => e.id));
     for (const [id, b] of bindings) {
       if (keep.has(id)) continue;
       bindings.delete(id);
+      refreshViews();
       await Promise.all([...b.proxies.values()].map((p) => p.close()));
       pool.release(b.ip);
       log(`endpoint ${id} gone: released ${b.ip}`);
@@ -438,6 +570,7 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
     for (const [id, rb] of resourceBindings) {
       if (keepResources.has(id)) continue;
       resourceBindings.delete(id);
+      refreshViews();
       for (const c of rb.children.values()) await releaseChild(c);
       log(
         `resource endpoint ${id} gone: released ${[...rb.children.values()].map((c) => c.ip).join(', ') || 'nothing'}`,
@@ -447,12 +580,15 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
     // NLBs are bound while active (one still provisioning has no nodes to reach yet) and
     // released when gone or no longer active.
     const activeLbs = readAccounts.flatMap((a) =>
-      (lastLoadBalancers.get(a) ?? []).filter((lb) => lb.state === 'active' && lb.dnsName !== ''),
+      regions.flatMap((r) =>
+        (lastLoadBalancers.get(`${a}@${r}`) ?? []).filter((lb) => lb.state === 'active' && lb.dnsName !== ''),
+      ),
     );
     const keepLbs = new Set(activeLbs.map((lb) => lb.arn));
     for (const [arn, lb] of lbBindings) {
       if (keepLbs.has(arn)) continue;
       lbBindings.delete(arn);
+      refreshViews();
       await Promise.all([...lb.proxies.values()].map((p) => p.close()));
       pool.release(lb.ip);
       log(`load balancer ${lb.dnsName} gone: released ${lb.ip}`);
@@ -463,65 +599,42 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
       if (!b) {
         b = { ...e, endpointId: e.id, ip: pool.take(), proxies: new Map() };
         bindings.set(e.id, b);
-        log(`endpoint ${e.id} (${e.account}) available: ${b.ip}`);
+        const crossRegion = e.serviceRegion !== e.region ? `, ${e.region} to ${e.serviceRegion}` : '';
+        log(`endpoint ${e.id} (${e.account}${crossRegion}) available: ${b.ip}`);
       }
       b.dnsNames = e.dnsNames;
       await applyListeners(b, listenersFor(services.get(e.serviceName)));
+      refreshViews();
     }
 
-    for (const e of availableResources)
+    for (const e of availableResources) {
       await applyResourceEndpoint(e, groups.get(e.resourceConfigurationArn), brokers);
+      refreshViews();
+    }
 
     for (const lb of activeLbs) {
       let b = lbBindings.get(lb.arn);
       if (!b) {
-        b = { arn: lb.arn, account: lb.account, dnsName: lb.dnsName, ip: pool.take(), proxies: new Map() };
+        b = {
+          arn: lb.arn,
+          account: lb.account,
+          region: lb.region,
+          vpcId: lb.vpcId,
+          dnsName: lb.dnsName,
+          ip: pool.take(),
+          proxies: new Map(),
+        };
         lbBindings.set(lb.arn, b);
         log(`load balancer ${lb.dnsName} (${lb.account}) active: ${b.ip}`);
       }
       await applyListeners({ endpointId: b.arn, ip: b.ip, proxies: b.proxies }, listenersOf([lb]));
+      refreshViews();
     }
 
-    const hosts = new Map<string, string[]>();
-    for (const b of bindings.values()) for (const n of b.dnsNames) hosts.set(n, [b.ip]);
-    // Names answered in one account's view only (and in the shared view). Managed private DNS
-    // is a private hosted zone VPC Lattice associates with the endpoint's VPC; the first
-    // endpoint bound wins a tie.
-    const privateByAccount = new Map<string, Map<string, string[]>>();
-    for (const rb of resourceBindings.values()) {
-      let names = privateByAccount.get(rb.account);
-      if (!names) privateByAccount.set(rb.account, (names = new Map()));
-      for (const c of rb.children.values()) {
-        for (const n of c.dnsNames) hosts.set(n, [c.ip]);
-        for (const n of c.privateNames) if (!names.has(n)) names.set(n, [c.ip]);
-      }
-    }
-    // An internal NLB's DNS name is public DNS, but its private addresses are reachable only
-    // from its VPC (ELBv2 API Reference: CreateLoadBalancer, "Scheme"). A loopback address is
-    // reachable from anywhere, so the name is answered in the owner account's view only (the
-    // approximation of "inside its VPC"): a client elsewhere that used it would reach in the
-    // twin what it cannot reach in AWS. Alias records to it (Route 53: alias records) then
-    // resolve in that view through resolveA.
-    for (const lb of lbBindings.values()) {
-      let names = privateByAccount.get(lb.account);
-      if (!names) privateByAccount.set(lb.account, (names = new Map()));
-      if (!names.has(lb.dnsName)) names.set(lb.dnsName, [lb.ip]);
-    }
-    // Private names win over the shared (public) endpoint names, as a private zone does; the
-    // account's own private hosted zones still win over both (resolveA asks zones first), so a
-    // zone the tool made for the same name keeps answering: the twin leaves that conflict visible.
-    const withPrivate = (accounts: string[]): Map<string, string[]> => {
-      const out = new Map(hosts);
-      for (const a of [...accounts].reverse())
-        for (const [n, ips] of privateByAccount.get(a) ?? []) out.set(n, ips);
-      return out;
-    };
-    const zonesOf = (account: string): Zone[] => lastConsumer.get(account)?.zones ?? [];
-    // The shared view is every view at once; it also answers NLBs of providers with no view.
-    const everyone = [...consumers, ...providers.filter((p) => !consumers.includes(p))];
-    view = { zones: consumers.flatMap(zonesOf), hosts: withPrivate(everyone) };
-    for (const account of consumers)
-      accountViews.set(account, { zones: zonesOf(account), hosts: withPrivate([account]) });
+    await vpcConnectionsRead;
+    await mskVpcConnections.apply();
+
+    refreshViews();
 
     stats.polls++;
     stats.lastPollMs = Date.now() - started;
@@ -529,6 +642,83 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
       stats.failedPolls++;
       stats.lastError = errors.join('; ');
       log(`poll incomplete: ${stats.lastError}`);
+    }
+  }
+
+  /**
+   * Rebuilds every DNS view from the bindings as they are now and the last zone readings.
+   * Called whenever a binding is added, changed or removed (before any await), so that a
+   * name never answers for an address the twin has released, nor before its proxies listen.
+   */
+  function refreshViews(): void {
+    const hosts = new Map<string, string[]>();
+    for (const b of bindings.values()) for (const n of b.dnsNames) hosts.set(n, [b.ip]);
+    // Names answered in one account's view only (and in the shared view). Managed private DNS
+    // is a private hosted zone VPC Lattice associates with the endpoint's VPC; the first
+    // endpoint bound wins a tie.
+    const privateByAccount = new Map<string, Map<string, string[]>>();
+    const privateByVpc = new Map<string, Map<string, string[]>>();
+    const addPrivate = <K>(by: Map<K, Map<string, string[]>>, key: K, name: string, ips: string[]): void => {
+      let names = by.get(key);
+      if (!names) by.set(key, (names = new Map()));
+      if (!names.has(name)) names.set(name, ips);
+    };
+    for (const rb of resourceBindings.values()) {
+      for (const c of rb.children.values()) {
+        for (const n of c.dnsNames) hosts.set(n, [c.ip]);
+        for (const n of c.privateNames) {
+          addPrivate(privateByAccount, rb.account, n, [c.ip]);
+          addPrivate(privateByVpc, rb.vpcId, n, [c.ip]);
+        }
+      }
+    }
+    // An internal NLB's DNS name is public DNS, but its private addresses are reachable only
+    // from its VPC (ELBv2 API Reference: CreateLoadBalancer, "Scheme"). A loopback address is
+    // reachable from anywhere, so the name is answered in the owner account's view only (the
+    // approximation of "inside its VPC"; a VPC's own view, with vpcDns, answers it in that VPC
+    // only): a client elsewhere that used it would reach in the twin what it cannot reach in
+    // AWS. Alias records to it (Route 53: alias records) then resolve in that view through resolveA.
+    for (const lb of lbBindings.values()) {
+      addPrivate(privateByAccount, lb.account, lb.dnsName, [lb.ip]);
+      addPrivate(privateByVpc, lb.vpcId, lb.dnsName, [lb.ip]);
+    }
+    // An MSK managed VPC connection's broker names answer inside the client's VPC only (MSK
+    // manages that DNS there): its account's view, and its VPC's with vpcDns.
+    for (const c of mskVpcConnections.list())
+      for (const n of c.dnsNames) {
+        addPrivate(privateByAccount, c.account, n, [c.ip]);
+        addPrivate(privateByVpc, c.vpcId, n, [c.ip]);
+      }
+    // Private names win over the shared (public) endpoint names, as a private zone does; the
+    // account's own private hosted zones still win over both (resolveA asks zones first), so a
+    // zone the tool made for the same name keeps answering: the twin leaves that conflict visible.
+    const withPrivate = (names: Array<Map<string, string[]> | undefined>): Map<string, string[]> => {
+      const out = new Map(hosts);
+      for (const m of [...names].reverse()) for (const [n, ips] of m ?? []) out.set(n, ips);
+      return out;
+    };
+    const zonesOf = (account: string): Zone[] => lastZones.get(account) ?? [];
+    // The shared view is every view at once; it also answers NLBs of providers with no view.
+    const everyone = [...consumers, ...providers.filter((p) => !consumers.includes(p))];
+    view = {
+      zones: consumers.flatMap(zonesOf),
+      hosts: withPrivate(everyone.map((a) => privateByAccount.get(a))),
+    };
+    for (const account of consumers)
+      accountViews.set(account, {
+        zones: zonesOf(account),
+        hosts: withPrivate([privateByAccount.get(account)]),
+      });
+    if (vpcDns) {
+      // Route 53 Resolver in a VPC answers from the private hosted zones associated with that
+      // VPC (VPCId and VPCRegion), whichever account owns them; seeded accounts' zones first.
+      const allZones = consumers.flatMap(zonesOf);
+      for (const vpc of followedVpcs.values()) {
+        const zones = allZones.filter((z) =>
+          (z.vpcs ?? []).some((v) => v.vpcId === vpc.vpcId && (v.region === '' || v.region === vpc.region)),
+        );
+        vpcViews.set(vpc.vpcId, { zones, hosts: withPrivate([privateByVpc.get(vpc.vpcId)]) });
+      }
     }
   }
 
@@ -607,6 +797,7 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
         endpointId: e.id,
         account: e.account,
         vpcId: e.vpcId,
+        region: e.region,
         configurationArn: e.resourceConfigurationArn,
         children: new Map(),
       };
@@ -620,6 +811,7 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
     for (const [arn, c] of rb.children) {
       if (present.has(arn)) continue;
       rb.children.delete(arn);
+      refreshViews();
       await releaseChild(c);
       log(`resource endpoint ${e.id}: child ${arn} gone, released ${c.ip}`);
     }
@@ -697,6 +889,7 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
     endpointId: rb.endpointId,
     account: rb.account,
     vpcId: rb.vpcId,
+    region: rb.region,
     serviceName: rb.configurationArn,
     ip: c.ip,
     dnsNames: [...c.dnsNames, ...c.privateNames],
@@ -713,12 +906,15 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
     ...(bindings.get(id)?.proxies.values() ?? []),
     ...(lbBindings.get(id)?.proxies.values() ?? []),
     ...[...(resourceBindings.get(id)?.children.values() ?? [])].flatMap((c) => [...c.proxies.values()]),
+    ...mskVpcConnections.proxiesOf(id),
   ];
 
   const bindingOut = (b: Binding): EndpointBinding => ({
     endpointId: b.endpointId,
     account: b.account,
     vpcId: b.vpcId,
+    region: b.region,
+    serviceRegion: b.serviceRegion,
     serviceName: b.serviceName,
     ip: b.ip,
     dnsNames: [...b.dnsNames],
@@ -729,6 +925,15 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
   return {
     dns: { host: dnsMain.host, port: dnsMain.port },
     dnsByAccount,
+    dnsByVpc,
+    vpcs: () => [...followedVpcs.values()].map((v) => ({ ...v })),
+    resolveInVpc(vpcId, name) {
+      const v = vpcViews.get(vpcId);
+      if (!v) return [];
+      return resolveA(v, normalizeName(name))
+        .answers.filter((a) => a.type === 'A')
+        .map((a) => a.data);
+    },
     addresses: () => [
       ...[...bindings.values()].map(bindingOut),
       ...[...resourceBindings.values()].flatMap((rb) =>
@@ -739,15 +944,19 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
       [...lbBindings.values()].map((b) => ({
         arn: b.arn,
         account: b.account,
+        region: b.region,
+        vpcId: b.vpcId,
         dnsName: b.dnsName,
         ip: b.ip,
         listeners: listenersOut(b.proxies),
         ...(breaks.has(b.arn) ? { broken: breaks.get(b.arn) } : {}),
       })),
+    vpcConnections: () => mskVpcConnections.list(),
     addressOf: (id) =>
       bindings.get(id)?.ip ??
       resourceBindings.get(id)?.children.values().next().value?.ip ??
-      lbBindings.get(id)?.ip,
+      lbBindings.get(id)?.ip ??
+      mskVpcConnections.addressOf(id),
     resolve(name, account) {
       const v = account === undefined ? view : (accountViews.get(account) ?? view);
       return resolveA(v, normalizeName(name))
@@ -787,6 +996,7 @@ export async function startNetworkTwin(opts: NetworkTwinOptions): Promise<Networ
       resourceBindings.clear();
       for (const b of lbBindings.values()) await Promise.all([...b.proxies.values()].map((p) => p.close()));
       lbBindings.clear();
+      await mskVpcConnections.close();
       await Promise.all(dnsServers.map((s) => s.close()));
       for (const c of clients.values()) c.destroy();
     },

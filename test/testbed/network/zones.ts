@@ -19,6 +19,8 @@ export interface Zone {
   /** Lower case, no trailing dot. */
   name: string;
   records: ZoneRecord[];
+  /** The VPCs the zone is associated with (VPCId, VPCRegion), when they were read. */
+  vpcs?: Array<{ vpcId: string; region: string }>;
 }
 
 export interface DnsView {
