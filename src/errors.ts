@@ -401,6 +401,11 @@ export const ERRORS = {
     retriable: false,
     hint: "MSK's message names the property or state it refused; fix pattern2 in the config (or wait for the cluster's running operation) and apply again.",
   },
+  CROSS_REGION_UNSUPPORTED: {
+    summary: 'A consumer in another region cannot be reached this way.',
+    retriable: false,
+    hint: 'Cross-region consumers work with patterns 1 (all-azs) and 2: interface endpoints to an endpoint service that lists their region.',
+  },
   PATTERN0_INELIGIBLE: {
     summary: "MSK's multi-VPC private connectivity cannot serve this cluster or these consumers.",
     retriable: false,

@@ -197,6 +197,11 @@ export const ConsumerSchema = z.strictObject({
   ),
   account: AccountId,
   roleArn: RoleArn.optional(),
+  /**
+   * The consumer VPC's region when it is not the cluster's: cross-region PrivateLink (patterns 1
+   * and 2; the endpoint service lists the region, the endpoint names the service's region).
+   */
+  region: Region.optional(),
   vpcId: VpcId,
   subnets: z
     .array(SubnetRef)

@@ -17,8 +17,15 @@ export interface ScanPlace {
 
 /** Every account and region a config's resources live in: the provider's and each consumer's, in its region. */
 export function scanPlaces(config: Pick<Config, 'region' | 'provider' | 'consumers'>): ScanPlace[] {
-  const accounts = [config.provider.account, ...config.consumers.map((c) => c.account)];
-  return [...new Set(accounts)].map((account) => ({ account, region: config.region }));
+  // Consumers in another region (cross-region PrivateLink) are scanned there.
+  const places = [
+    `${config.provider.account}|${config.region}`,
+    ...config.consumers.map((c) => `${c.account}|${c.region ?? config.region}`),
+  ];
+  return [...new Set(places)].map((p) => {
+    const [account = '', region = ''] = p.split('|');
+    return { account, region };
+  });
 }
 
 /** A handler's context for a scan: like the engine's, but `ref` and `idOf` answer from what was found. */

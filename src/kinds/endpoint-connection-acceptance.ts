@@ -21,6 +21,8 @@ const Props = z.strictObject({
   service: Ref,
   endpoint: Ref,
   endpointAccount: z.string(),
+  /** The endpoint's region when it is not the service's (cross-region PrivateLink). */
+  endpointRegion: z.string().optional(),
 });
 type Props = z.infer<typeof Props>;
 
@@ -95,6 +97,10 @@ function observe(
       endpoint: same && desired ? desired.props.endpoint : logicalOf(ctx, p.endpointId),
       endpointAccount:
         c.VpcEndpointOwner ?? desired?.props.endpointAccount ?? known?.props.endpointAccount ?? '',
+      // VpcEndpointRegion names a cross-region endpoint's region (EC2 VpcEndpointConnection).
+      ...(c.VpcEndpointRegion !== undefined && c.VpcEndpointRegion !== ctx.aws.region
+        ? { endpointRegion: c.VpcEndpointRegion }
+        : {}),
     },
     outputs: { serviceId: p.serviceId, endpointId: p.endpointId, state: c.VpcEndpointState ?? '' },
   };
@@ -204,7 +210,7 @@ export const endpointConnectionAcceptance = defineKind({
         }
       }
       // Wait in the consumer's account: only it sees the endpoint's own state.
-      const consumer = ctx.awsFor(r.props.endpointAccount, r.region);
+      const consumer = ctx.awsFor(r.props.endpointAccount, r.props.endpointRegion ?? r.region);
       await poll(`VPC endpoint ${r.props.endpoint} (${p.endpointId}) to be available`, ctx.wait, async () => {
         const out = await orGone(`VPC endpoint ${p.endpointId}`, () =>
           consumer.ec2.send(new DescribeVpcEndpointsCommand({ VpcEndpointIds: [p.endpointId] })),

@@ -42,6 +42,12 @@ const Props = z.strictObject({
   name: z.string(),
   loadBalancers: z.array(Ref),
   acceptanceRequired: z.boolean(),
+  /**
+   * Cross-region PrivateLink: the other regions consumers connect from (sorted). The host region is
+   * always supported and cannot be removed (Amazon VPC PrivateLink guide, "Share your services
+   * through AWS PrivateLink", Cross-Region access). Absent: same region only.
+   */
+  supportedRegions: z.array(z.string()).optional(),
   clientToken: z.string().max(64),
   tags: Tags,
 });
@@ -108,6 +114,19 @@ function lbIdsOf(ctx: HandlerCtx, arns: string[], like: Partial<Props> | undefin
 }
 
 /** Props in the planner's shape: NLB ARNs as logical ids; the client token is not reported by AWS. */
+/** The supported regions besides the host region, in props' shape (absent when none and none asked). */
+function otherRegions(
+  ctx: HandlerCtx,
+  s: ServiceConfiguration,
+  like: Partial<Props> | undefined,
+): { supportedRegions?: string[] } {
+  const others = (s.SupportedRegions ?? [])
+    .map((r) => r.Region ?? '')
+    .filter((r) => r !== '' && r !== ctx.aws.region)
+    .sort();
+  return others.length > 0 || like?.supportedRegions !== undefined ? { supportedRegions: others } : {};
+}
+
 function observe(ctx: HandlerCtx, s: ServiceConfiguration, like: Partial<Props> | undefined): Live<Props> {
   const serviceId = s.ServiceId as string;
   const tags = tagMap(s.Tags);
@@ -117,6 +136,7 @@ function observe(ctx: HandlerCtx, s: ServiceConfiguration, like: Partial<Props> 
       name: tags.Name ?? '',
       loadBalancers: lbIdsOf(ctx, s.NetworkLoadBalancerArns ?? [], like),
       acceptanceRequired: s.AcceptanceRequired ?? false,
+      ...otherRegions(ctx, s, like),
       // Not reported by AWS: an input to the create call only.
       clientToken: like?.clientToken ?? '',
       tags,
@@ -235,6 +255,9 @@ export const endpointService = defineKind({
           new CreateVpcEndpointServiceConfigurationCommand({
             NetworkLoadBalancerArns: arns,
             AcceptanceRequired: r.props.acceptanceRequired,
+            ...(r.props.supportedRegions?.length
+              ? { SupportedRegions: [ctx.aws.region, ...r.props.supportedRegions] }
+              : {}),
             ClientToken: token,
             TagSpecifications: tagSpec('vpc-endpoint-service', r.props.tags),
           }),
@@ -260,7 +283,17 @@ export const endpointService = defineKind({
       const add = want.filter((a) => !have.includes(a));
       const remove = have.filter((a) => !want.includes(a));
       const acceptance = s.AcceptanceRequired !== r.props.acceptanceRequired;
-      if (add.length === 0 && remove.length === 0 && !acceptance) return;
+      const haveRegions = otherRegions(ctx, s, { supportedRegions: [] }).supportedRegions ?? [];
+      const wantRegions = r.props.supportedRegions ?? [];
+      const addRegions = wantRegions.filter((x) => !haveRegions.includes(x));
+      const removeRegions = haveRegions.filter((x) => !wantRegions.includes(x));
+      if (
+        add.length === 0 &&
+        remove.length === 0 &&
+        !acceptance &&
+        addRegions.length + removeRegions.length === 0
+      )
+        return;
       await attempt('UPDATE_FAILED', `modifying ${what}`, () =>
         ctx.aws.ec2.send(
           new ModifyVpcEndpointServiceConfigurationCommand({
@@ -268,6 +301,8 @@ export const endpointService = defineKind({
             ...(acceptance ? { AcceptanceRequired: r.props.acceptanceRequired } : {}),
             ...(add.length > 0 ? { AddNetworkLoadBalancerArns: add } : {}),
             ...(remove.length > 0 ? { RemoveNetworkLoadBalancerArns: remove } : {}),
+            ...(addRegions.length > 0 ? { AddSupportedRegions: addRegions } : {}),
+            ...(removeRegions.length > 0 ? { RemoveSupportedRegions: removeRegions } : {}),
           }),
         ),
       );

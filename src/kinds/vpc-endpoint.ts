@@ -48,6 +48,8 @@ const Props = z.strictObject({
   azIds: z.array(z.string()),
   securityGroups: z.array(Ref),
   privateDnsEnabled: z.literal(false),
+  /** Cross-region PrivateLink: the service's region when it is not the endpoint's (CreateVpcEndpoint ServiceRegion). */
+  serviceRegion: z.string().optional(),
   clientToken: z.string().max(64),
   tags: Tags,
 });
@@ -153,6 +155,9 @@ async function observe(
       ),
       // The schema only admits false; an endpoint with private DNS on reports true so the diff replaces it.
       privateDnsEnabled: (e.PrivateDnsEnabled ?? false) as false,
+      ...(e.ServiceRegion !== undefined && e.ServiceRegion !== ctx.aws.region
+        ? { serviceRegion: e.ServiceRegion }
+        : {}),
       // Not reported by AWS: an input to the create call only.
       clientToken: like?.clientToken ?? '',
       tags,
@@ -245,6 +250,7 @@ async function createEndpoint(
         SubnetIds: r.props.subnetIds,
         SecurityGroupIds: sgIds,
         PrivateDnsEnabled: r.props.privateDnsEnabled,
+        ...(r.props.serviceRegion ? { ServiceRegion: r.props.serviceRegion } : {}),
         ClientToken: token,
         TagSpecifications: tagSpec('vpc-endpoint', r.props.tags),
       }),
@@ -275,7 +281,7 @@ export const vpcEndpoint = defineKind({
   props: Props,
   // ModifyVpcEndpoint changes subnets and security groups in place; the VPC, the service and
   // private DNS (false by schema) need a new endpoint.
-  replaceOn: ['vpcId', 'service', 'privateDnsEnabled'],
+  replaceOn: ['vpcId', 'service', 'privateDnsEnabled', 'serviceRegion'],
   // The client token is an input to the create call only: AWS never reports it.
   ignored: ['clientToken'],
   hidden: ['tags', 'clientToken'],

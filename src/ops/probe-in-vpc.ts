@@ -126,7 +126,7 @@ async function probeConsumer(
   o: { zip: Uint8Array; keep: boolean; event: InVpcEventInput },
 ): Promise<InVpcReport> {
   const c = pickConsumer(stack.config, consumer);
-  const aws = stack.pool.for(c.account, stack.config.region);
+  const aws = stack.pool.for(c.account, c.region ?? stack.config.region);
   const subnets = onePerAz(stack.input.consumerSubnets[c.name] ?? [], `${stack.configFile}: consumers`);
   const site: ProbeSite = {
     stack: stack.config.name,
@@ -233,9 +233,10 @@ async function explainDns(
     let state = cache.get(t.host);
     if (!state) {
       const zone = t.zone;
-      state = recordStatus(stack.pool.for(zone.account, stack.config.region).route53, { ...t, zone }).catch(
-        () => undefined,
-      );
+      state = recordStatus(
+        stack.pool.for(zone.account, stack.config.region).route53 /* Route 53 is global */,
+        { ...t, zone },
+      ).catch(() => undefined);
       cache.set(t.host, state);
     }
     const record = await state;

@@ -118,13 +118,17 @@ async function readInventory(config: Config, configFile: string, pool: ClientPoo
   const lookup = new Map<string, string>();
   const missing = new Set(unresolvedSubnetIds(config, inventory));
   const owners = [
-    { account: config.provider.account, subnets: config.provider.subnets ?? [] },
-    ...config.consumers.map((c) => ({ account: c.account, subnets: c.subnets })),
+    { account: config.provider.account, region: config.region, subnets: config.provider.subnets ?? [] },
+    ...config.consumers.map((c) => ({
+      account: c.account,
+      region: c.region ?? config.region,
+      subnets: c.subnets,
+    })),
   ];
   for (const o of owners) {
     const ids = o.subnets.filter((s): s is string => typeof s === 'string' && missing.has(s));
     if (ids.length === 0) continue;
-    for (const [id, az] of await resolveSubnetAzIds(pool.for(o.account, config.region).ec2, ids))
+    for (const [id, az] of await resolveSubnetAzIds(pool.for(o.account, o.region).ec2, ids))
       lookup.set(id, az);
   }
   return { inventory, subnets: resolveSubnets(config, inventory, configFile, lookup) };

@@ -38,6 +38,9 @@ export function providerSubnetFor(broker: Broker, providerSubnets: Subnet[], whe
 }
 
 /** All of a consumer's subnets, each of which must be in an AZ ID the NLB covers. */
+/** The region prefix of the first subnet's AZ ID (`use2` of `use2-az1`). */
+const s0 = (subnets: Subnet[]): string => subnets[0]?.azId.split('-')[0] ?? '';
+
 export function consumerSubnetsAllAzs(
   consumer: ConsumerConfig,
   index: number,
@@ -54,8 +57,10 @@ export function consumerSubnetsAllAzs(
           'the resource gateway',
           'a resource endpoint reaches the resources through gateway AZs, so each of its AZ IDs must have one',
         ];
+  // Another region's AZ IDs are never the NLB's: cross-region endpoints take any of their own AZs.
+  const here = consumer.region === undefined || [...nlbAzIds].some((az) => az.split('-')[0] === s0(subnets));
   subnets.forEach((s, i) => {
-    if (!nlbAzIds.has(s.azId)) {
+    if (here && !nlbAzIds.has(s.azId)) {
       throw new PlanRefused(
         'CONSUMER_AZ_NOT_SERVED',
         `subnet ${s.id} is in ${s.azId}, where ${where} has no subnet (it has ${[...nlbAzIds].sort().join(', ')}); ${why}`,

@@ -10,7 +10,7 @@ import { brokerAddresses } from '../probe/targets.js';
 import { ids, parseId } from './ids.js';
 import type { Subnet } from './input.js';
 import { tagsFor } from './names.js';
-import type { Ctx } from './stack-parts.js';
+import { regionOf, type Ctx } from './stack-parts.js';
 
 /** Lambda's runtime for the bundle (AWS Lambda runtimes: nodejs20.x). */
 export const MONITOR_RUNTIME = 'nodejs20.x';
@@ -103,7 +103,7 @@ function addConsumerMonitor(
   const m = ctx.config.monitor as NonNullable<Ctx['config']['monitor']>;
   const files = ctx.monitor as NonNullable<Ctx['monitor']>;
   const stack = ctx.config.name;
-  const region = ctx.config.region;
+  const region = regionOf(ctx, c);
   const names = monitorNames(stack, c.name);
   const subnets = oneSubnetPerAz(ctx.consumerSubnets[c.name] ?? []);
   // The schema requires a subnet per consumer.

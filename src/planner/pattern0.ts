@@ -66,14 +66,19 @@ export function pattern0Problems(
         'tls needs mutual TLS client authentication on the cluster: multi-VPC connectivity does not serve unauthenticated TLS clients',
       );
   }
-  const brokerAzs = new Set(ctx.brokers.map((b) => b.availabilityZoneId));
+  // "The same number of client subnets as cluster subnets ... AZ IDs are same" (MSK developer guide,
+  // "Create a managed VPC connection"): one client subnet in each of the brokers' AZ IDs.
+  const brokerAzs = [...new Set(ctx.brokers.map((b) => b.availabilityZoneId))].sort();
   for (const c of config.consumers) {
-    const azs = new Set(
-      (ctx.consumerSubnets[c.name] ?? []).map((s) => s.azId).filter((a) => brokerAzs.has(a)),
-    );
-    if (azs.size < 2)
+    if (c.region !== undefined && c.region !== config.region)
       out.push(
-        `consumer ${c.name} has subnets in ${azs.size} of the brokers' AZ IDs (${[...brokerAzs].sort().join(', ')}): a managed VPC connection needs client subnets in at least two of them`,
+        `consumer ${c.name} is in ${c.region}: multi-VPC connectivity serves the cluster's region (${config.region}) only`,
+      );
+    const have = new Set((ctx.consumerSubnets[c.name] ?? []).map((s) => s.azId));
+    const missing = brokerAzs.filter((a) => !have.has(a));
+    if (missing.length > 0)
+      out.push(
+        `consumer ${c.name} has no subnet in ${missing.join(', ')}: a managed VPC connection needs one client subnet in each of the cluster's AZ IDs (${brokerAzs.join(', ')})`,
       );
   }
   return out;
@@ -116,7 +121,9 @@ export function planPattern0(ctx: Ctx): void {
   const ports = brokers.map((b) => VPC_PORT_BASE + b.id);
   for (const c of config.consumers) {
     const sg = addConsumerSecurityGroup(ctx, c, ports);
-    const subnets = (ctx.consumerSubnets[c.name] ?? []).filter((s) => brokerAzs.has(s.azId)).map((s) => s.id);
+    // One client subnet per broker AZ ID, in the brokers' AZ order (eligibility checked each has one).
+    const mine = ctx.consumerSubnets[c.name] ?? [];
+    const subnets = [...brokerAzs].sort().map((az) => (mine.find((s) => s.azId === az) as { id: string }).id);
     for (const scheme of schemes) {
       const id = ids.vpcConnection(c.name, scheme);
       ctx.set.add(

@@ -41,6 +41,25 @@ export function planStack(input: PlanInput): DesiredStack {
       `${configFile}: provider.vpcId`,
     );
   }
+  // Cross-region consumers: interface endpoints to endpoint services only (Amazon VPC PrivateLink
+  // guide, "Share your services through AWS PrivateLink", Cross-Region access): not MSK's managed
+  // connectivity (single region) nor resource endpoints (not documented), and with all-azs endpoints.
+  config.consumers.forEach((c, i) => {
+    // Pattern 0 names this among all its unmet conditions (pattern0.ts).
+    if (c.region === undefined || c.region === config.region || config.pattern === 0) return;
+    const why =
+      config.pattern === 3
+        ? 'PrivateLink VPC resources are not documented as reachable from another region'
+        : c.endpointLayout === 'broker-az'
+          ? "broker-az places an endpoint in each broker's AZ ID, which another region does not have; use all-azs"
+          : undefined;
+    if (why !== undefined)
+      throw new PlanRefused(
+        'CROSS_REGION_UNSUPPORTED',
+        `consumer ${c.name} is in ${c.region}, the cluster in ${config.region}: ${why}`,
+        `${configFile}: consumers[${i}].region`,
+      );
+  });
   const domain = clusterDomain(inventory, `${configFile}: cluster`);
   const ctx: Ctx = { ...input, set: new ResourceSet(), brokers: sortBrokers(inventory.brokers), domain };
   const portAssignments =

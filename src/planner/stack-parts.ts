@@ -13,6 +13,18 @@ export interface Ctx extends PlanInput {
   domain: string;
 }
 
+/** A consumer's region: its own (cross-region PrivateLink) or the config's. */
+export function regionOf(ctx: Pick<Ctx, 'config'>, c: Pick<ConsumerConfig, 'region'>): string {
+  return c.region ?? ctx.config.region;
+}
+
+/** The consumers' regions other than the cluster's, sorted: the endpoint service's SupportedRegions. */
+export function otherConsumerRegions(ctx: Pick<Ctx, 'config'>): string[] {
+  return [...new Set(ctx.config.consumers.map((c) => regionOf(ctx, c)))]
+    .filter((r) => r !== ctx.config.region)
+    .sort();
+}
+
 export function provider(ctx: Ctx) {
   return { account: ctx.config.provider.account, region: ctx.config.region };
 }
@@ -116,6 +128,7 @@ export function addEndpointService(
       name,
       loadBalancers: nlbIds,
       acceptanceRequired: config.provider.endpointService.acceptanceRequired,
+      ...(otherConsumerRegions(ctx).length > 0 ? { supportedRegions: otherConsumerRegions(ctx) } : {}),
       clientToken: clientToken(config.name, account, svcId),
       tags: tagsFor(config.name, svcId, name),
     },
@@ -161,7 +174,7 @@ export function addConsumerSecurityGroup(
 ): LogicalId<'security-group'> {
   const id = ids.consumerSecurityGroup(c.name);
   const name = `mpl-${ctx.config.name}-${c.name}-endpoints`;
-  ctx.set.add('security-group', id, c.account, ctx.config.region, {
+  ctx.set.add('security-group', id, c.account, regionOf(ctx, c), {
     name,
     description: `msk-privatelink ${ctx.config.name}: Kafka ports from ${c.name}'s clients only`,
     vpcId: c.vpcId,
@@ -186,10 +199,10 @@ export function addConsumerZone(
   name: string = ctx.domain,
 ): LogicalId<'hosted-zone'> {
   const id = ids.consumerZone(c.name);
-  ctx.set.add('hosted-zone', id, c.account, ctx.config.region, {
+  ctx.set.add('hosted-zone', id, c.account, regionOf(ctx, c), {
     name,
     vpcId: c.vpcId,
-    vpcRegion: ctx.config.region,
+    vpcRegion: regionOf(ctx, c),
     comment: `msk-privatelink ${ctx.config.name}: broker names to PrivateLink endpoints for ${c.name}`,
     tags: tagsFor(ctx.config.name, id, `mpl-${ctx.config.name}-${c.name}`),
   });
@@ -212,7 +225,7 @@ export function addEndpoint(
     'vpc-endpoint',
     id,
     c.account,
-    config.region,
+    regionOf(ctx, c),
     {
       name,
       vpcId: c.vpcId,
@@ -221,6 +234,7 @@ export function addEndpoint(
       azIds: subnets.map((s) => s.azId),
       securityGroups: [sgId],
       privateDnsEnabled: false,
+      ...(regionOf(ctx, c) !== config.region ? { serviceRegion: config.region } : {}),
       clientToken: clientToken(config.name, c.account, id),
       tags: tagsFor(config.name, id, name),
     },
@@ -232,7 +246,12 @@ export function addEndpoint(
     accId,
     config.provider.account,
     config.region,
-    { service: svcId, endpoint: id, endpointAccount: c.account },
+    {
+      service: svcId,
+      endpoint: id,
+      endpointAccount: c.account,
+      ...(regionOf(ctx, c) !== config.region ? { endpointRegion: regionOf(ctx, c) } : {}),
+    },
     [svcId, id],
   );
   return id;
@@ -254,7 +273,7 @@ export function addRecord(
     'dns-record',
     ids.consumerRecord(c.name, b, alias?.sibling === true),
     c.account,
-    ctx.config.region,
+    regionOf(ctx, c),
     {
       zone: zoneId,
       name: alias?.name ?? b.host.toLowerCase(),
@@ -268,7 +287,7 @@ export function addRecord(
 export function addBootstrapParameter(ctx: Ctx, c: ConsumerConfig, hostPorts: string[]): void {
   if (c.bootstrapParameter === undefined) return;
   const id = ids.bootstrapParameter(c.name);
-  ctx.set.add('ssm-parameter', id, c.account, ctx.config.region, {
+  ctx.set.add('ssm-parameter', id, c.account, regionOf(ctx, c), {
     name: c.bootstrapParameter,
     type: 'String',
     value: hostPorts.join(','),

@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { getTestbed } from '../testbed/shared.js';
 import type { Testbed } from '../testbed/testbed.js';
 import type { ScheduleInvocation } from '../testbed/aws/twin.js';
-import { cli, writeStackConfig } from '../support/e2e.js';
+import { cli, cliExpect, writeStackConfig } from '../support/e2e.js';
 import { awsCli, dnsName, type StateFile } from './support-lifecycle.js';
 
 const STACK = 'mon';
@@ -35,15 +35,7 @@ describe('e2e: monitor, the in-VPC probe on a schedule with metrics and an alarm
 
   const aws = <T>(args: string[]) => awsCli<T>(tb, account, args);
 
-  async function run(argv: string[], expected: number): Promise<{ out: string; err: string }> {
-    const r = await cli(tb, argv);
-    assert.equal(
-      r.code,
-      expected,
-      `${argv.join(' ')} exited ${r.code}, expected ${expected}\n${r.out}\n${r.err}`,
-    );
-    return r;
-  }
+  const run = (argv: string[], expected: number) => cliExpect(tb, argv, expected);
 
   /** Fires c1's schedules now (what EventBridge Scheduler does every N minutes) and answers each run. */
   async function fire(): Promise<Array<ScheduleInvocation & { run: RunResult }>> {
@@ -75,7 +67,7 @@ describe('e2e: monitor, the in-VPC probe on a schedule with metrics and an alarm
   async function reachable(broker: number, azId: string): Promise<number | undefined> {
     const end = new Date(Date.now() + 60_000);
     const start = new Date(Date.now() - 10 * 60_000);
-    const out = await aws<{ Datapoints: Array<{ Minimum: number; Timestamp: string }> }>([
+    const out = await aws<{ Datapoints: Array<{ Minimum: number; Timestamp: string | number }> }>([
       'cloudwatch',
       'get-metric-statistics',
       '--namespace',
@@ -96,7 +88,9 @@ describe('e2e: monitor, the in-VPC probe on a schedule with metrics and an alarm
       '--end-time',
       end.toISOString(),
     ]);
-    const last = out.Datapoints.sort((a, b) => a.Timestamp.localeCompare(b.Timestamp)).at(-1);
+    // The AWS CLI prints timestamps as ISO text or epoch seconds depending on its settings.
+    const ms = (t: string | number) => (typeof t === 'number' ? t * 1000 : Date.parse(t));
+    const last = out.Datapoints.sort((a, b) => ms(a.Timestamp) - ms(b.Timestamp)).at(-1);
     return last?.Minimum;
   }
 

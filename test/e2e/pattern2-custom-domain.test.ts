@@ -23,7 +23,7 @@ import {
 import { Kafka, logLevel } from 'kafkajs';
 import { directSocketFactory } from '../../src/kafka/admin.js';
 import type { ProbeReport } from '../../src/probe/types.js';
-import { cli, writeStackConfig } from '../support/e2e.js';
+import { cli, cliExpect, dnsOf as dnsOfAccount, writeStackConfig } from '../support/e2e.js';
 import { queryDns } from '../testbed/network/dns-client.js';
 import { getTestbed } from '../testbed/shared.js';
 import type { Testbed } from '../testbed/testbed.js';
@@ -126,26 +126,14 @@ describe('e2e: pattern 2 with a custom domain, TLS at the NLB with an ACM certif
   let acm: ACMClient;
   const figures: string[] = [];
 
-  async function run(argv: string[], expected: number): Promise<{ out: string; err: string }> {
-    const r = await cli(tb, argv);
-    assert.equal(
-      r.code,
-      expected,
-      `${argv.join(' ')} exited ${r.code}, expected ${expected}\n${r.out}\n${r.err}`,
-    );
-    return r;
-  }
+  const run = (argv: string[], expected: number) => cliExpect(tb, argv, expected);
 
   async function probe(extra: string[]): Promise<ProbeReport> {
     const r = await cli(tb, ['probe', ...extra, '--ca', tb.caPath, '--json']);
     return JSON.parse(r.out) as ProbeReport;
   }
 
-  const dnsOf = (account: string) => {
-    const d = tb.network.dnsByAccount[account];
-    assert.ok(d, `no DNS view for ${account}`);
-    return `${d.host}:${d.port}`;
-  };
+  const dnsOf = (account: string): string => dnsOfAccount(tb, account);
 
   before(async function () {
     this.timeout(300_000);

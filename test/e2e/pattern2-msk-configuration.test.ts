@@ -20,7 +20,7 @@ import { pinnedSocketFactory } from '../testbed/kafka/cluster.js';
 import { resolvingSocketFactory } from '../testbed/kafka/socket-factory.js';
 import { queryDns } from '../testbed/network/dns-client.js';
 import { directSocketFactory } from '../../src/kafka/admin.js';
-import { cli, writeStackConfig } from '../support/e2e.js';
+import { cli, cliExpect, writeStackConfig } from '../support/e2e.js';
 import { taggedWithStack } from './support-lifecycle.js';
 import type { ProbeReport } from '../../src/probe/types.js';
 
@@ -235,15 +235,7 @@ function acceptance(
       if (figures.length > 0) console.log(`      ${figures.join('\n      ')}`);
     });
 
-    async function run(argv: string[], expected: number): Promise<{ out: string; err: string }> {
-      const r = await cli(tb, argv);
-      assert.equal(
-        r.code,
-        expected,
-        `${argv.join(' ')} exited ${r.code}, expected ${expected}\n${r.out}\n${r.err}`,
-      );
-      return r;
-    }
+    const run = (argv: string[], expected: number) => cliExpect(tb, argv, expected);
 
     async function probeAll(file: string, brokers: number): Promise<void> {
       for (const [i, account] of tb.accounts.consumers.entries()) {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createServer, connect, type Server } from 'node:net';
 import { getTestbed } from '../testbed/shared.js';
 import type { Testbed } from '../testbed/testbed.js';
-import { cli, writeStackConfig } from '../support/e2e.js';
+import { cli, cliExpect, dnsOf as dnsOfAccount, writeStackConfig } from '../support/e2e.js';
 import { cleanupStack, crashAndResume, newStack, nth, type StackUnderTest } from '../support/crash.js';
 import { awsCli, taggedWithStack } from './support-lifecycle.js';
 import type { ProbeReport } from '../../src/probe/types.js';
@@ -32,21 +32,9 @@ describe('e2e: pattern 3, PrivateLink VPC resources (issue 11 acceptance)', func
     if (figures.length > 0) console.log(`      ${figures.join('\n      ')}`);
   });
 
-  async function run(argv: string[], expected: number): Promise<{ out: string; err: string }> {
-    const r = await cli(tb, argv);
-    assert.equal(
-      r.code,
-      expected,
-      `${argv.join(' ')} exited ${r.code}, expected ${expected}\n${r.out}\n${r.err}`,
-    );
-    return r;
-  }
+  const run = (argv: string[], expected: number) => cliExpect(tb, argv, expected);
 
-  const dnsOf = (account: string): string => {
-    const d = tb.network.dnsByAccount[account];
-    assert.ok(d, `no DNS server for account ${account}`);
-    return `${d.host}:${d.port}`;
-  };
+  const dnsOf = (account: string): string => dnsOfAccount(tb, account);
 
   async function probe(file: string, i: number, extra: string[] = []): Promise<ProbeReport> {
     const account = tb.accounts.consumers[i] as string;

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import { getTestbed } from '../testbed/shared.js';
 import type { Testbed } from '../testbed/testbed.js';
-import { cli } from '../support/e2e.js';
+import { cli, cliExpect } from '../support/e2e.js';
 import { awsCli } from './support-lifecycle.js';
 
 interface InVpcJson {
@@ -46,15 +46,7 @@ describe('e2e: probe --in-vpc from a consumer made after start-up (issue 13 acce
 
   const aws = <T>(args: string[]) => awsCli<T>(tb, NEW_ACCOUNT, args);
 
-  async function run(argv: string[], expected: number): Promise<{ out: string; err: string }> {
-    const r = await cli(tb, argv);
-    assert.equal(
-      r.code,
-      expected,
-      `${argv.join(' ')} exited ${r.code}, expected ${expected}\n${r.out}\n${r.err}`,
-    );
-    return r;
-  }
+  const run = (argv: string[], expected: number) => cliExpect(tb, argv, expected);
 
   async function inVpc(extra: string[] = []): Promise<{ report: InVpcJson; ms: number; code: number }> {
     const t0 = Date.now();

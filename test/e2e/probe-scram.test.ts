@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { GetBootstrapBrokersCommand } from '@aws-sdk/client-kafka';
 import type { ProbeReport } from '../../src/probe/types.js';
-import { cli, writeStackConfig } from '../support/e2e.js';
+import { cliExpect, writeStackConfig } from '../support/e2e.js';
 import { getTestbed } from '../testbed/shared.js';
 import type { Testbed } from '../testbed/testbed.js';
 import { brokerListeners, type BrokerListeners, type StateFile } from './support-lifecycle.js';
@@ -43,15 +43,7 @@ describe('e2e: probe and pattern 2 over SASL/SCRAM', function () {
     return `${d.host}:${d.port}`;
   };
 
-  async function run(argv: string[], expected: number): Promise<{ out: string; err: string }> {
-    const r = await cli(tb, argv);
-    assert.equal(
-      r.code,
-      expected,
-      `${argv.join(' ')} exited ${r.code}, expected ${expected}\n${r.out}\n${r.err}`,
-    );
-    return r;
-  }
+  const run = (argv: string[], expected: number) => cliExpect(tb, argv, expected);
 
   /** probe --json over SASL/SCRAM from consumer `i`'s DNS view, the password from `passwordEnv`. */
   async function probe(

@@ -10,7 +10,7 @@ import { ChangeResourceRecordSetsCommand, type RRType } from '@aws-sdk/client-ro
 import { describeBroker, withAdmin, writeDynamic, type KafkaAccess } from '../../src/kafka/admin.js';
 import { TAG_ID, TAG_STACK } from '../../src/kinds/kind.js';
 import type { ProbeReport } from '../../src/probe/types.js';
-import { cli, writeStackConfig } from '../support/e2e.js';
+import { cliExpect, dnsOf as dnsOfAccount, writeStackConfig } from '../support/e2e.js';
 import { getTestbed } from '../testbed/shared.js';
 import type { Testbed } from '../testbed/testbed.js';
 
@@ -42,22 +42,10 @@ describe('e2e: probe (issue 5 acceptance)', function () {
       console.log(`      probe timings:\n${timings.map((t) => `        ${t}`).join('\n')}`);
   });
 
-  const dnsOf = (account: string): string => {
-    const d = tb.network.dnsByAccount[account];
-    assert.ok(d, `no DNS server for account ${account}`);
-    return `${d.host}:${d.port}`;
-  };
+  const dnsOf = (account: string): string => dnsOfAccount(tb, account);
   const consumerAccount = (i: number) => tb.accounts.consumers[i] as string;
 
-  async function run(argv: string[], expected: number): Promise<{ out: string; err: string }> {
-    const r = await cli(tb, argv);
-    assert.equal(
-      r.code,
-      expected,
-      `${argv.join(' ')} exited ${r.code}, expected ${expected}\n${r.out}\n${r.err}`,
-    );
-    return r;
-  }
+  const run = (argv: string[], expected: number) => cliExpect(tb, argv, expected);
 
   /** probe --json from consumer `i`'s DNS view; returns the report and the wall time. */
   async function probe(

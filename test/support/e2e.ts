@@ -2,6 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
+import assert from 'node:assert/strict';
 import type { Testbed } from '../testbed/testbed.js';
 import { runCli } from './run-cli.js';
 
@@ -87,4 +88,26 @@ export function childEnv(tb: Testbed): NodeJS.ProcessEnv {
     MPL_WAIT_TIMEOUT_MS: '30000',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
+}
+
+/** Runs the CLI as `cli` does and asserts its exit code, showing what it wrote when the code differs. */
+export async function cliExpect(
+  tb: Testbed,
+  argv: string[],
+  expected: number,
+): Promise<{ out: string; err: string }> {
+  const r = await cli(tb, argv);
+  assert.equal(
+    r.code,
+    expected,
+    `${argv.join(' ')} exited ${r.code}, expected ${expected}\n${r.out}\n${r.err}`,
+  );
+  return r;
+}
+
+/** `host:port` of an account's DNS view in the network twin (what --dns-server takes). */
+export function dnsOf(tb: Testbed, account: string): string {
+  const d = tb.network.dnsByAccount[account];
+  assert.ok(d, `no DNS view for account ${account}`);
+  return `${d.host}:${d.port}`;
 }
