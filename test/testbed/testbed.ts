@@ -47,6 +47,11 @@ export interface TestbedOptions {
    * (scenario.ts, ScenarioOptions). Kept across reset().
    */
   mskClientAuth?: { tls?: boolean; iam?: boolean };
+  /**
+   * Regions the network twin follows besides the testbed's (cross-region PrivateLink), each VPC then
+   * with a DNS server of its own (`network.dnsByVpc`); default the testbed's region only.
+   */
+  regions?: string[];
   /** Network twin messages (endpoint added/removed, failed polls) and the MSK driver's restarts. */
   log?: (message: string) => void;
 }
@@ -152,6 +157,7 @@ export async function startTestbed(opts: TestbedOptions = {}): Promise<Testbed> 
       ipPrefix: opts.endpointIpPrefix,
       dnsPort: opts.dnsPort,
       log: opts.log,
+      ...(opts.regions ? { regions: [...new Set([region, ...opts.regions])], vpcDns: true } : {}),
     });
     stops.push(() => network.stop());
     const k = await kafkaP;
