@@ -41,6 +41,7 @@ export type CostItem =
   | 'privatelink-data-over-5pb'
   | 'nlcu-hours'
   | 'cross-az-data'
+  | 'inter-region-data'
   | 'monitor-lambda-requests'
   | 'monitor-lambda-gb-seconds'
   | 'monitor-scheduler-invocations'
@@ -393,8 +394,27 @@ export function costLines(
       hours,
     ),
   );
+  // Consumers in another region: their share of the traffic crosses regions, billed once by the
+  // sending side (EC2 pricing, "Data Transfer OUT From Amazon EC2 To" another AWS Region: $0.02/GB
+  // from the US regions priced here; assumed the same elsewhere: see docs/cost-model.md).
+  const away = input.config.consumers.filter(
+    (c) => c.region !== undefined && c.region !== input.config.region,
+  );
+  if (away.length > 0)
+    lines.push(
+      line(
+        'inter-region-data',
+        (gb * away.length) / input.config.consumers.length,
+        INTER_REGION_GB,
+        'GB',
+        hours,
+      ),
+    );
   return lines;
 }
+
+/** Data transfer between AWS regions, per GB (EC2 on-demand pricing page, Data Transfer). */
+export const INTER_REGION_GB = 0.02;
 
 /**
  * `monitor`'s lines, from its schedules (runs a month: hours x 60 / minutes per schedule; one

@@ -72,3 +72,23 @@ describe('planner: consumers in another region', () => {
       );
   });
 });
+
+describe('cost: consumers in another region', () => {
+  it('adds inter-region data for their share of the traffic, $0.02/GB, and shows pattern 3 and 0 refused', async () => {
+    const { estimateCost } = await import('../../src/cost/estimate.js');
+    const config = configOf({ pattern: 2, consumers: [consumerInput('analytics', '222222222222'), west] });
+    const r = estimateCost(planInputOf(config, inventoryOf(brokersFor([1, 2, 3]))), { gbPerMonth: 1000 });
+    for (const id of ['pattern1', 'pattern2']) {
+      const o = r.options.find((x) => x.id === id);
+      const l = o?.lines.find((x) => x.item === 'inter-region-data');
+      // Half the consumers are in us-west-2: 500 GB x $0.02 = $10.00.
+      assert.deepEqual([l?.quantity, l?.unitUsd, l?.monthlyUsd], [500, 0.02, 10], id);
+    }
+    assert.match(r.options.find((x) => x.id === 'pattern3')?.reason ?? '', /another region/);
+    assert.match(r.options.find((x) => x.id === 'pattern0')?.reason ?? '', /consumer west is in us-west-2/);
+    const none = estimateCost(planInputOf(configOf({ pattern: 2 }), inventoryOf(brokersFor([1, 2, 3]))), {
+      gbPerMonth: 1000,
+    });
+    assert.ok(!none.options.some((o) => o.lines.some((l) => l.item === 'inter-region-data')));
+  });
+});
