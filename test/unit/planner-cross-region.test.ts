@@ -61,7 +61,7 @@ describe('planner: consumers in another region', () => {
         { pattern: 1 as const, consumers: [{ ...west, endpointLayout: 'broker-az' as const }] },
         /broker-az places an endpoint/,
       ],
-    ] as const)
+    ] satisfies Array<[Parameters<typeof configOf>[0], RegExp]>)
       assert.throws(
         () => planStack(planInputOf(configOf(over), inventoryOf(brokersFor([1, 2, 3])))),
         (e: unknown) =>
