@@ -268,36 +268,29 @@ function priceOption(
   gb: number | undefined,
   hours: number,
 ): CostOption {
+  const out = (reason: string, reasonCode: string): CostOption => ({
+    id,
+    label: LABELS[id],
+    viable: false,
+    monthlyUsd: 0,
+    lines: [],
+    reason,
+    reasonCode,
+  });
   let resources: Resource[];
   try {
     resources = planStack(input).resources;
   } catch (e) {
-    if (e instanceof PlanRefused) {
-      return {
-        id,
-        label: LABELS[id],
-        viable: false,
-        monthlyUsd: 0,
-        lines: [],
-        reason: e.message,
-        reasonCode: e.code,
-      };
-    }
+    if (e instanceof PlanRefused) return out(e.message, e.code);
     throw e;
   }
-  if (input.config.pattern === 0) {
-    // Eligible, but MSK bills it (per VPC connection-hour and per GB: https://aws.amazon.com/msk/pricing/)
-    // at rates this table does not hold: said, not guessed.
-    return {
-      id,
-      label: LABELS[id],
-      viable: false,
-      monthlyUsd: 0,
-      lines: [],
-      reason: `eligible, not priced: MSK bills multi-VPC connectivity per VPC connection-hour and per GB processed (Amazon MSK pricing page); those rates are not in the price table of ${PRICE_TABLE_DATE}`,
-      reasonCode: 'NOT_PRICED',
-    };
-  }
+  // Eligible, but MSK bills it (per VPC connection-hour and per GB: https://aws.amazon.com/msk/pricing/)
+  // at rates this table does not hold: said, not guessed.
+  if (input.config.pattern === 0)
+    return out(
+      `eligible, not priced: MSK bills multi-VPC connectivity per VPC connection-hour and per GB processed (Amazon MSK pricing page); those rates are not in the price table of ${PRICE_TABLE_DATE}`,
+      'NOT_PRICED',
+    );
   const topology = topologyOf(input, resources);
   const lines = costLines(resources, topology, input, prices, gb, hours);
   return {
