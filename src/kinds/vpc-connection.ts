@@ -86,14 +86,20 @@ function observe(ctx: HandlerCtx, c: Conn, like: Partial<Props> | undefined): Li
   };
 }
 
-async function byTags(ctx: HandlerCtx, id: string): Promise<Conn | undefined> {
+/** The caller's connections that still serve (ListVpcConnections, then each described for its tags). */
+async function liveConnections(ctx: HandlerCtx): Promise<Conn[]> {
+  const out: Conn[] = [];
   for await (const page of paginateListVpcConnections({ client: ctx.aws.kafka }, {}))
     for (const v of page.VpcConnections ?? []) {
       if (v.VpcConnectionArn === undefined || GONE.has(v.State ?? '')) continue;
       const c = await orGone(label({}), () => describe(ctx, v.VpcConnectionArn as string));
-      if (c?.Tags?.[TAG_STACK] === ctx.stack && c.Tags[TAG_ID] === id) return c;
+      if (c) out.push(c);
     }
-  return undefined;
+  return out;
+}
+
+async function byTags(ctx: HandlerCtx, id: string): Promise<Conn | undefined> {
+  return (await liveConnections(ctx)).find((c) => c.Tags?.[TAG_STACK] === ctx.stack && c.Tags[TAG_ID] === id);
 }
 
 export const vpcConnection = defineKind({
@@ -151,13 +157,7 @@ export const vpcConnection = defineKind({
     tags: kafkaTags,
   }),
   async scan(ctx, found) {
-    const conns: Conn[] = [];
-    for await (const page of paginateListVpcConnections({ client: ctx.aws.kafka }, {}))
-      for (const v of page.VpcConnections ?? []) {
-        if (v.VpcConnectionArn === undefined || GONE.has(v.State ?? '')) continue;
-        const c = await orGone(label({}), () => describe(ctx, v.VpcConnectionArn as string));
-        if (c) conns.push(c);
-      }
+    const conns = await liveConnections(ctx);
     const mine = await ofStack(
       ctx,
       'vpc-connection',

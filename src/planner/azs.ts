@@ -37,10 +37,10 @@ export function providerSubnetFor(broker: Broker, providerSubnets: Subnet[], whe
   return match;
 }
 
-/** All of a consumer's subnets, each of which must be in an AZ ID the NLB covers. */
-/** The region prefix of the first subnet's AZ ID (`use2` of `use2-az1`). */
-const s0 = (subnets: Subnet[]): string => subnets[0]?.azId.split('-')[0] ?? '';
-
+/**
+ * All of a consumer's subnets, each of which must be in an AZ ID the NLB covers; a consumer in
+ * another region (`crossRegion`) takes any of its own AZs, since no AZ ID of its region is the NLB's.
+ */
 export function consumerSubnetsAllAzs(
   consumer: ConsumerConfig,
   index: number,
@@ -48,6 +48,7 @@ export function consumerSubnetsAllAzs(
   nlbAzIds: Set<string>,
   configFile: string,
   via: 'nlb' | 'resource-gateway' = 'nlb',
+  crossRegion = false,
 ): Subnet[] {
   // Pattern 3 takes the safer reading of "the AZs must overlap": every endpoint subnet in a gateway AZ.
   const [where, why] =
@@ -57,10 +58,8 @@ export function consumerSubnetsAllAzs(
           'the resource gateway',
           'a resource endpoint reaches the resources through gateway AZs, so each of its AZ IDs must have one',
         ];
-  // Another region's AZ IDs are never the NLB's: cross-region endpoints take any of their own AZs.
-  const here = consumer.region === undefined || [...nlbAzIds].some((az) => az.split('-')[0] === s0(subnets));
   subnets.forEach((s, i) => {
-    if (here && !nlbAzIds.has(s.azId)) {
+    if (!crossRegion && !nlbAzIds.has(s.azId)) {
       throw new PlanRefused(
         'CONSUMER_AZ_NOT_SERVED',
         `subnet ${s.id} is in ${s.azId}, where ${where} has no subnet (it has ${[...nlbAzIds].sort().join(', ')}); ${why}`,

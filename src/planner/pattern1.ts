@@ -15,6 +15,7 @@ import {
   addLoadBalancer,
   addRecord,
   addTargetGroupAndListener,
+  regionOf,
   type Ctx,
 } from './stack-parts.js';
 
@@ -70,7 +71,15 @@ export function planPattern1(ctx: Ctx): void {
       const subnets =
         c.endpointLayout === 'broker-az'
           ? [consumerSubnetForBroker(c, ci, ctx.consumerSubnets[c.name] ?? [], b, configFile)]
-          : consumerSubnetsAllAzs(c, ci, ctx.consumerSubnets[c.name] ?? [], azs, configFile);
+          : consumerSubnetsAllAzs(
+              c,
+              ci,
+              ctx.consumerSubnets[c.name] ?? [],
+              azs,
+              configFile,
+              'nlb',
+              regionOf(ctx, c) !== config.region,
+            );
       const epId = addEndpoint(ctx, c, services.get(b.id) as LogicalId<'endpoint-service'>, subnets, csg, b);
       addRecord(ctx, c, zone, b, epId);
     }

@@ -40,6 +40,7 @@ import {
   addRecord,
   addTargetGroupAndListener,
   provider,
+  regionOf,
   type Ctx,
 } from './stack-parts.js';
 
@@ -175,7 +176,15 @@ export function planPattern2(ctx: Ctx): Record<string, number> {
     // A custom domain: the consumers' zone is that domain, holding only the brokers' new names
     // (clients bootstrap with them on the client port); otherwise the cluster's sub-domain.
     const zone = addConsumerZone(ctx, c, names.kind === 'domain' ? names.domain : ctx.domain);
-    const subnets = consumerSubnetsAllAzs(c, ci, ctx.consumerSubnets[c.name] ?? [], nlbAzIds, configFile);
+    const subnets = consumerSubnetsAllAzs(
+      c,
+      ci,
+      ctx.consumerSubnets[c.name] ?? [],
+      nlbAzIds,
+      configFile,
+      'nlb',
+      regionOf(ctx, c) !== config.region,
+    );
     const epId = addEndpoint(ctx, c, svcId, subnets, csg);
     for (const b of brokers) {
       if (names.kind === 'domain') {
