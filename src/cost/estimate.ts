@@ -12,6 +12,7 @@ import {
   MONITOR_RUN_SECONDS,
   PRICE_TABLE_DATE,
   WRITE_UP_HOURS_PER_MONTH,
+  interRegionOutGb,
   pricesFor,
   splitTiers,
   type RegionPrices,
@@ -388,8 +389,7 @@ export function costLines(
     ),
   );
   // Consumers in another region: their share of the traffic crosses regions, billed once by the
-  // sending side (EC2 pricing, "Data Transfer OUT From Amazon EC2 To" another AWS Region: $0.02/GB
-  // from the US regions priced here; assumed the same elsewhere: see docs/cost-model.md).
+  // sending side, priced at the cluster region's rate (prices.ts, interRegionOutGb).
   const away = input.config.consumers.filter(
     (c) => c.region !== undefined && c.region !== input.config.region,
   );
@@ -398,16 +398,13 @@ export function costLines(
       line(
         'inter-region-data',
         (gb * away.length) / input.config.consumers.length,
-        INTER_REGION_GB,
+        interRegionOutGb(input.config.region).usd,
         'GB',
         hours,
       ),
     );
   return lines;
 }
-
-/** Data transfer between AWS regions, per GB (EC2 on-demand pricing page, Data Transfer). */
-export const INTER_REGION_GB = 0.02;
 
 /**
  * `monitor`'s lines, from its schedules (runs a month: hours x 60 / minutes per schedule; one

@@ -26,6 +26,7 @@ export const PRICE_SOURCES = {
   privatelink: 'https://aws.amazon.com/privatelink/pricing/',
   route53: 'https://aws.amazon.com/route53/pricing/',
   dataTransfer: 'https://aws.amazon.com/ec2/pricing/on-demand/#Data_Transfer_within_the_same_AWS_Region',
+  interRegion: 'https://aws.amazon.com/ec2/pricing/on-demand/#Data_Transfer',
   lambda: 'https://aws.amazon.com/lambda/pricing/',
   cloudwatch: 'https://aws.amazon.com/cloudwatch/pricing/',
   eventbridge: 'https://aws.amazon.com/eventbridge/pricing/',
@@ -133,6 +134,29 @@ const TABLE: Record<string, RegionPrices> = {
       'corroborated by a public per-region load balancer table, the endpoint hour and the NLCU were not ' +
       're-checked against the live page; the 4 PB and 5 PB data tiers are assumed equal to US East.',
   },
+  // US West (Oregon) is priced as US East on these pages; the Price List API's USW2-VpcEndpoint-Hours
+  // ($0.01) and USW2-LoadBalancerUsage (730 h = $16.43, i.e. $0.0225) were seen in public cost reports.
+  'us-west-2': {
+    ...usEast('us-west-2'),
+    provenance:
+      'AWS pricing pages for US West (Oregon), which list the US East figures for NLB hours, NLCUs, interface ' +
+      'endpoint hours and PrivateLink data; corroborated by Price List API usage types USW2-VpcEndpoint-Hours ' +
+      '($0.01) and USW2-LoadBalancerUsage ($0.0225) quoted in public cost reports; the NLCU was not re-checked.',
+  },
+  'eu-central-1': {
+    region: 'eu-central-1',
+    nlbHour: { usd: 0.027, source: PRICE_SOURCES.elb },
+    nlcuHour: { usd: 0.006, source: PRICE_SOURCES.elb },
+    endpointAzHour: { usd: 0.012, source: PRICE_SOURCES.privatelink },
+    privateLinkData: { tiers: PRIVATELINK_TIERS, source: PRICE_SOURCES.privatelink },
+    hostedZoneMonth: ROUTE53,
+    crossAzGbEachDirection: CROSS_AZ,
+    provenance:
+      'AWS pricing pages for EU (Frankfurt) as best known on the table date; the endpoint hour ($0.012, ' +
+      'EUC1-VpcEndpoint-Hours) and the first data tier ($0.01, EUC1-VpcEndpoint-Bytes) are Price List API figures ' +
+      'quoted in a public cost report, the NLB hour ($0.027) matches a public bill (720 h of EUC1-LoadBalancerUsage ' +
+      '= $19.44); the NLCU ($0.006) was not re-checked; the 4 PB and 5 PB data tiers are assumed equal to US East.',
+  },
   'ap-southeast-2': {
     region: 'ap-southeast-2',
     nlbHour: { usd: 0.0252, source: PRICE_SOURCES.elb },
@@ -228,6 +252,36 @@ export function pricesFor(region: string): RegionPrices {
     );
   }
   return p;
+}
+
+// Data transfer OUT from a region to another AWS region, per GB (EC2 on-demand pricing page, "Data
+// Transfer OUT From Amazon EC2 To" another AWS Region). Regions within the US and Europe charge $0.02;
+// Sydney $0.098 (not re-checked against the live page; AWS's own cost report fixtures of earlier years
+// show Sydney far above the US rate). A pair such as us-east-1 <-> us-east-2 ($0.01) is cheaper than
+// this: the figure is an upper bound for such pairs.
+const INTER_REGION_OUT_GB: Record<string, number> = {
+  'us-east-1': 0.02,
+  'us-east-2': 0.02,
+  'us-west-2': 0.02,
+  'eu-west-1': 0.02,
+  'eu-central-1': 0.02,
+  'ap-southeast-2': 0.098,
+};
+
+/** What a GB sent from `region` to another AWS region costs; an unpriced region is COST_REGION_UNPRICED. */
+export function interRegionOutGb(region: string): Price {
+  const usd = INTER_REGION_OUT_GB[region];
+  if (usd === undefined) {
+    throw new MplError(
+      'COST_REGION_UNPRICED',
+      `no inter-region data transfer price for ${region}: the price table (${PRICE_TABLE_DATE}) has it for ${Object.keys(INTER_REGION_OUT_GB).sort().join(', ')}`,
+      {
+        detail:
+          'add the region to INTER_REGION_OUT_GB in src/cost/prices.ts from the EC2 on-demand pricing page',
+      },
+    );
+  }
+  return { usd, source: PRICE_SOURCES.interRegion };
 }
 
 /** Splits a monthly volume over the tiers: GB charged in each tier, in tier order (zeros included). */

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ConfigSchema, InventorySchema, type ConfigInput } from '../../src/config/schema.js';
-import { estimateCost, type CostOption, type CostReport } from '../../src/cost/estimate.js';
+import { ConfigSchema } from '../../src/config/schema.js';
+import { estimateCost } from '../../src/cost/estimate.js';
 import { PRICED_REGIONS, pricesFor } from '../../src/cost/prices.js';
 import { MplError } from '../../src/errors.js';
-import { EMPTY_PRIOR, resolveSubnets, type PlanInput } from '../../src/planner/input.js';
+import { build, lineOf, option, qty, type Fixture } from '../support/cost-fixture.js';
 
 // Prices restated here from AWS's pricing pages (us-east-2; docs/cost-model.md "Prices"), so the tests
 // do not trust the table.
@@ -18,89 +18,6 @@ const CROSS_AZ_EACH_WAY = 0.01;
 const HOURS = 720;
 const GB_PER_PB = 1_048_576;
 const cents = (x: number) => Math.round(x * 100) / 100;
-
-// ---------------------------------------------------------------- fixtures
-
-const AZ = (n: number, prefix = 'use2') => `${prefix}-az${n}`;
-
-interface Fixture {
-  brokers: number;
-  /** AZ number (1-3) of each broker; default round-robin. */
-  brokerAzs?: number[];
-  consumers: { azs: number[]; layout?: 'all-azs' | 'broker-az'; account?: string }[];
-  pattern?: 1 | 2;
-  kraft?: boolean;
-  mode?: 'rewrite' | 'additive';
-  region?: string;
-  azPrefix?: string;
-}
-
-function build(f: Fixture): PlanInput {
-  const region = f.region ?? 'us-east-2';
-  const prefix = f.azPrefix ?? 'use2';
-  const brokerAz = (i: number) => f.brokerAzs?.[i - 1] ?? ((i - 1) % 3) + 1;
-  const inventory = InventorySchema.parse({
-    clusterName: 'payments',
-    region,
-    kafkaVersion: f.kraft ? '3.7.x.kraft' : '3.6.0',
-    metadataMode: f.kraft ? 'kraft' : 'zookeeper',
-    brokerType: 'standard',
-    vpcId: 'vpc-0a1b2c3d',
-    brokers: Array.from({ length: f.brokers }, (_, k) => {
-      const i = k + 1;
-      return {
-        id: i,
-        host: `b-${i}.payments.abc123.c2.kafka.${region}.amazonaws.com`,
-        ip: `10.0.${Math.floor(i / 200)}.${(i % 200) + 10}`,
-        subnetId: `subnet-0p${brokerAz(i)}`,
-        availabilityZoneId: AZ(brokerAz(i), prefix),
-      };
-    }),
-  });
-  const config: ConfigInput = {
-    name: 'payments',
-    region,
-    pattern: f.pattern ?? 1,
-    cluster: { brokersFile: 'inventory.json', listeners: ['tls'] },
-    provider: {
-      account: '111111111111',
-      vpcId: 'vpc-0a1b2c3d',
-      // The NLB may span all three AZs even when brokers sit in fewer (a one-broker cluster).
-      subnets: [1, 2, 3].map((n) => ({ id: `subnet-0p${n}`, azId: AZ(n, prefix) })),
-    },
-    pattern2: { portBase: 9001, mode: f.mode ?? 'rewrite' },
-    consumers: f.consumers.map((c, ci) => ({
-      name: `c${ci}`,
-      account: c.account ?? String(222222222222 + ci),
-      vpcId: `vpc-0c${ci}`,
-      subnets: c.azs.map((n) => ({ id: `subnet-0c${ci}x${n}`, azId: AZ(n, prefix) })),
-      allowedCidrs: ['10.20.0.0/16'],
-      endpointLayout: c.layout ?? 'all-azs',
-    })),
-  };
-  const parsed = ConfigSchema.parse(config);
-  return {
-    config: parsed,
-    configFile: 'test.yaml',
-    inventory,
-    ...resolveSubnets(parsed, inventory, 'test.yaml'),
-    prior: EMPTY_PRIOR,
-  };
-}
-
-function option(r: CostReport, id: string): CostOption {
-  const o = r.options.find((x) => x.id === id);
-  assert.ok(o, `option ${id} in ${r.options.map((x) => x.id).join(', ')}`);
-  return o;
-}
-
-function lineOf(o: CostOption, item: string) {
-  return o.lines.find((l) => l.item === item);
-}
-
-function qty(o: CostOption, item: string): number {
-  return lineOf(o, item)?.quantity ?? 0;
-}
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
@@ -327,8 +244,8 @@ describe('cost: estimateCost', () => {
     );
   });
 
-  it('covers at least us-east-1, us-east-2, eu-west-1 and ap-southeast-2, each figure with an AWS source', () => {
-    for (const r of ['us-east-1', 'us-east-2', 'eu-west-1', 'ap-southeast-2'])
+  it('covers us-east-1, us-east-2, us-west-2, eu-west-1, eu-central-1 and ap-southeast-2, each figure with an AWS source', () => {
+    for (const r of ['us-east-1', 'us-east-2', 'us-west-2', 'eu-west-1', 'eu-central-1', 'ap-southeast-2'])
       assert.ok(PRICED_REGIONS.includes(r));
     for (const r of PRICED_REGIONS) {
       const p = pricesFor(r);
