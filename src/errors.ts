@@ -417,6 +417,12 @@ export const ERRORS = {
     retriable: false,
     hint: "Give pattern2.certificateArn (an ACM certificate for *.<domain> in the provider account and region), a domain outside the cluster's, and leave pattern2.mode and pattern2.names out.",
   },
+  BOOTSTRAP_PARAMETER_TOO_LONG: {
+    summary:
+      "A consumer's bootstrapParameter value (every broker's host:port) is longer than SSM's advanced tier holds (8,192 characters).",
+    retriable: false,
+    hint: 'Leave bootstrapParameter out for this consumer and hand clients a few brokers of the plan instead: Kafka clients need only some bootstrap servers.',
+  },
   CUSTOM_LISTENERS_INVALID: {
     summary: 'The custom.advertised.listeners value the plan would set is one MSK refuses.',
     retriable: false,

@@ -1,6 +1,6 @@
 /** Every lint rule's stable code and title (the checks are in src/planner/lint.ts). */
 export const LINT_RULES = {
-  MPL001: 'endpoint service allows every AWS principal ("*")',
+  MPL001: 'endpoint service allows a wildcard principal ("*", an account or name with *)',
   MPL002: 'endpoint service accepts connections without review',
   MPL003: 'pattern 2 rewrite mode without the provider VPC zone',
   MPL101: 'plaintext listener',

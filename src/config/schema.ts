@@ -86,6 +86,21 @@ const ClusterSection = z
       'give exactly one of cluster.arn (read with the MSK API) or cluster.brokersFile (an inventory file)',
   });
 
+/**
+ * An endpoint service's allowed principal, as AddAllowedPrincipals takes it: "*" or the ARN of an
+ * account (:root), IAM role or IAM user (Amazon VPC API reference, ModifyVpcEndpointServicePermissions;
+ * IAM identifiers: names of [\w+=,.@-], paths of /-separated segments). "*" in place of the account or
+ * a name parses here so that lint (MPL001) names it as a wildcard rather than as a malformed value.
+ */
+const IAM_PRINCIPAL =
+  /^(\*|arn:aws(-cn|-us-gov)?:iam::(\d{12}|\*):(root|\*|(role|user)\/([\w+=,.@*-]+\/)*[\w+=,.@*-]+))$/;
+const AllowedPrincipal = z
+  .string()
+  .regex(
+    IAM_PRINCIPAL,
+    'must be an IAM principal ARN: arn:aws:iam::<12-digit account>:root, ...:role/<name> or ...:user/<name> (no spaces)',
+  );
+
 const ProviderSection = z.strictObject({
   account: AccountId,
   roleArn: RoleArn.optional(),
@@ -96,8 +111,8 @@ const ProviderSection = z.strictObject({
     .strictObject({
       /** Turning acceptance off is a lint error unless its code is listed in lint.allow. */
       acceptanceRequired: z.boolean().default(true),
-      /** Principals allowed besides the consumer accounts (e.g. a role ARN); "*" is a lint error. */
-      extraAllowedPrincipals: z.array(z.string().min(1)).default([]),
+      /** Principals allowed besides the consumer accounts (e.g. a role ARN); a wildcard is a lint error. */
+      extraAllowedPrincipals: z.array(AllowedPrincipal).default([]),
     })
     .default({ acceptanceRequired: true, extraAllowedPrincipals: [] }),
 });
@@ -301,7 +316,19 @@ export const ConfigSchema = z
         path: ['monitor', 'listener'],
         message: `${watched} is not monitored: the function would need ${watched === 'iam' ? 'kafka-cluster permissions' : 'the SCRAM secret'}; set monitor.listener to tls or plaintext (a listener the cluster has)`,
       });
+    // One consumer per VPC: two would each associate a private zone of the same name with it, which
+    // Route 53 refuses (ConflictingDomainExists) half way through an apply.
+    const vpcOwner = new Map<string, number>();
     c.consumers.forEach((k, i) => {
+      const key = `${k.account}/${k.region ?? c.region}/${k.vpcId}`;
+      const first = vpcOwner.get(key);
+      if (first !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['consumers', i, 'vpcId'],
+          message: `is also the VPC of consumer ${c.consumers[first]?.name} (consumers[${first}]): one VPC needs one consumer (two would need two private zones of one name on it, which Route 53 refuses); list its subnets under one consumer`,
+        });
+      else vpcOwner.set(key, i);
       if (k.vpcId === c.provider.vpcId && k.account === c.provider.account) {
         ctx.addIssue({
           code: 'custom',

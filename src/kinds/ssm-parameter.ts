@@ -1,9 +1,12 @@
 // The bootstrap string published in a consumer account (optional, `bootstrapParameter`), so clients need not
 // know broker names. Values are never logged or put in messages: a parameter could hold a secret.
 // Found by name (its identity); another stack's parameter is never adopted, overwritten or deleted.
+// Tier: standard up to 4 KB, advanced up to 8 KB ("Managing parameter tiers", AWS Systems Manager User
+// Guide); an advanced parameter cannot become standard again, so a tier change replaces it.
 import {
   AddTagsToResourceCommand,
   DeleteParameterCommand,
+  DescribeParametersCommand,
   GetParameterCommand,
   ListTagsForResourceCommand,
   PutParameterCommand,
@@ -32,6 +35,8 @@ const Props = z.strictObject({
   name: z.string(),
   type: z.literal('String'),
   value: z.string(),
+  /** Standard holds 4,096 characters, Advanced 8,192 ($0.05 a month, AWS Systems Manager pricing). */
+  tier: z.enum(['Standard', 'Advanced']).default('Standard'),
   tags: Tags,
 });
 type Props = z.infer<typeof Props>;
@@ -110,17 +115,31 @@ async function putValue(
   code: ErrorCode,
   what: string,
 ): Promise<void> {
-  if (existing && existing.Value === p.value && existing.Type === p.type) return;
+  if (
+    existing &&
+    existing.Value === p.value &&
+    existing.Type === p.type &&
+    (await tierOf(ctx, p.name)) === p.tier
+  )
+    return;
   try {
     // Overwrite cannot be combined with Tags in one PutParameter (SSM API reference), so tags follow.
     await ctx.aws.ssm.send(
-      new PutParameterCommand({ Name: p.name, Value: p.value, Type: p.type, Overwrite: true }),
+      new PutParameterCommand({ Name: p.name, Value: p.value, Type: p.type, Tier: p.tier, Overwrite: true }),
     );
   } catch (e) {
     const f = awsFailure(code, what, e);
     if (f.code !== code) throw f;
     throw new MplError(code, `${what}: ${errorName(e) || 'error'}`, { cause: e, retriable: f.retriable });
   }
+}
+
+/** A parameter's tier: GetParameter does not answer it, DescribeParameters does. */
+async function tierOf(ctx: HandlerCtx, name: string): Promise<Props['tier']> {
+  const out = await ctx.aws.ssm.send(
+    new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Name', Option: 'Equals', Values: [name] }] }),
+  );
+  return out.Parameters?.[0]?.Tier === 'Advanced' ? 'Advanced' : 'Standard';
 }
 
 /** Props as SSM answers them (values are never logged). */
@@ -133,6 +152,7 @@ async function observe(ctx: HandlerCtx, p: Parameter): Promise<Live<Props>> {
       // The schema has only String; anything else shows as a change (and type forces a replace).
       type: p.Type as 'String',
       value: p.Value ?? '',
+      tier: await tierOf(ctx, name),
       tags: await ssmTags.read(ctx, name),
     },
     outputs: { name, version: p.Version ?? 0 },
@@ -169,8 +189,10 @@ export const ssmParameter = defineKind({
   kind: 'ssm-parameter',
   props: Props,
   // The name is the parameter's identity. The schema has only String; a type that differs is a
-  // parameter made otherwise (StringList, SecureString), which is replaced, not overwritten.
-  replaceOn: ['name', 'type'],
+  // parameter made otherwise (StringList, SecureString), which is replaced, not overwritten. An
+  // advanced parameter cannot be made standard, and a standard one grows into advanced only with a
+  // value it could not hold before: either way the tier replaces (delete, then PutParameter).
+  replaceOn: ['name', 'type', 'tier'],
   hidden: ['tags'],
   label,
   handler: resourceHandler<Props, Parameter>({

@@ -28,11 +28,15 @@ export function lint(
 
   const clientPorts = config.cluster.listeners.map((l) => LISTENER_PORTS[l]);
   const svc = config.provider.endpointService;
-  if (svc.extraAllowedPrincipals.includes('*')) {
+  // A wildcard anywhere widens the service: "*" is every AWS principal, arn:aws:iam::*:root every
+  // account, role/* every role of the account.
+  const wild = svc.extraAllowedPrincipals.filter((p) => p.includes('*'));
+  if (wild.length > 0) {
     add(
       'MPL001',
       'error',
-      'provider.endpointService.extraAllowedPrincipals has "*": any AWS account could connect to the brokers; name the accounts instead',
+      `provider.endpointService.extraAllowedPrincipals has a wildcard (${wild.map((p) => `"${p}"`).join(', ')}): ` +
+        'principals it does not name could connect to the brokers; name each account, role or user instead',
     );
   }
   if (!svc.acceptanceRequired) {

@@ -21,6 +21,12 @@ export const QUOTAS = {
   elbNameMaxLength: 32,
   /** EC2 ClientToken. */
   clientTokenMaxLength: 64,
+  /**
+   * SSM parameter values: 4,096 characters in the standard tier, 8,192 in the advanced tier
+   * ("Managing parameter tiers", AWS Systems Manager User Guide).
+   */
+  ssmStandardValueMax: 4096,
+  ssmAdvancedValueMax: 8192,
 } as const;
 
 /**

@@ -1,12 +1,14 @@
 // What the pattern planners share: the planning context, and the parts several patterns build
 // (NLB, target group and listener, endpoint service, security groups, zones, records, parameters).
 import type { Broker, ConsumerConfig, ListenerType } from '../config/schema.js';
+import { PlanRefused } from '../errors.js';
 import { ResourceSet } from './builder.js';
 import { ids, type BrokerRef, type LogicalId } from './ids.js';
 import type { PlanInput, Subnet } from './input.js';
 import { clientToken, elbName, LISTENER_LABEL, tagsFor } from './names.js';
 import { TLS_POLICY } from './pattern2-domain.js';
 import { portRanges } from './ports.js';
+import { QUOTAS } from './quotas.js';
 export interface Ctx extends PlanInput {
   set: ResourceSet;
   brokers: Broker[];
@@ -287,10 +289,19 @@ export function addRecord(
 export function addBootstrapParameter(ctx: Ctx, c: ConsumerConfig, hostPorts: string[]): void {
   if (c.bootstrapParameter === undefined) return;
   const id = ids.bootstrapParameter(c.name);
+  const value = hostPorts.join(',');
+  if (value.length > QUOTAS.ssmAdvancedValueMax)
+    throw new PlanRefused(
+      'BOOTSTRAP_PARAMETER_TOO_LONG',
+      `consumer ${c.name}: the bootstrap string of ${hostPorts.length} brokers is ${value.length} characters; an SSM parameter holds at most ${QUOTAS.ssmAdvancedValueMax} (advanced tier)`,
+      `${ctx.configFile}: consumers[${ctx.config.consumers.indexOf(c)}].bootstrapParameter`,
+    );
   ctx.set.add('ssm-parameter', id, c.account, regionOf(ctx, c), {
     name: c.bootstrapParameter,
     type: 'String',
-    value: hostPorts.join(','),
+    value,
+    // Over 4,096 characters (about 70 brokers) needs the advanced tier ("Managing parameter tiers").
+    tier: value.length > QUOTAS.ssmStandardValueMax ? 'Advanced' : 'Standard',
     tags: tagsFor(ctx.config.name, id, c.bootstrapParameter),
   });
 }

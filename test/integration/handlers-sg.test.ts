@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import {
   AddTagsToResourceCommand,
+  DeleteParameterCommand,
   GetParameterCommand,
   ListTagsForResourceCommand,
   PutParameterCommand,
@@ -451,6 +452,70 @@ describe('EC2 security group handlers on the AWS twin', function () {
       assert.equal(await ssmParameter.handler.read(ctx, r, undefined), undefined);
       await ssmParameter.handler.delete(ctx, known);
       assert.ok(!t.messages.some((m) => m.includes(r.props.value) || m.includes(changed.props.value)));
+    });
+
+    it('the twin enforces the tiers: 4,096 characters standard, 8,192 advanced, no way back to standard', async () => {
+      const name = '/msk/sgtest/tiers';
+      const long = 'x'.repeat(4097);
+      await assert.rejects(
+        ssm.send(new PutParameterCommand({ Name: name, Value: long, Type: 'String' })),
+        (e: Error) =>
+          e.name === 'ValidationException' && /maximum parameter value of 4096 characters/.test(e.message),
+      );
+      await ssm.send(new PutParameterCommand({ Name: name, Value: 'x'.repeat(4096), Type: 'String' }));
+      await ssm.send(
+        new PutParameterCommand({
+          Name: name,
+          Value: long,
+          Type: 'String',
+          Tier: 'Advanced',
+          Overwrite: true,
+        }),
+      );
+      await assert.rejects(
+        ssm.send(
+          new PutParameterCommand({ Name: name, Value: 'x'.repeat(8193), Type: 'String', Overwrite: true }),
+        ),
+        (e: Error) => e.name === 'ValidationException' && /less than or equal to 8192/.test(e.message),
+      );
+      await assert.rejects(
+        ssm.send(
+          new PutParameterCommand({
+            Name: name,
+            Value: 'short',
+            Type: 'String',
+            Tier: 'Standard',
+            Overwrite: true,
+          }),
+        ),
+        (e: Error) => e.name === 'ValidationException' && /can't downgrade/.test(e.message),
+      );
+      await ssm.send(new DeleteParameterCommand({ Name: name }));
+    });
+
+    it('a bootstrap string over 4 KB is an advanced parameter; back under 4 KB it is replaced by a standard one', async () => {
+      const ctx = t.ctx(CONSUMER);
+      const base = param('/msk/sgtest/large');
+      const value = Array.from(
+        { length: 80 },
+        (_, i) => `b-${i + 1}-pl.payments.abc123.c2.kafka.us-east-2.amazonaws.com:9094`,
+      ).join(',');
+      assert.ok(value.length > 4096);
+      const big: typeof base = { ...base, props: { ...base.props, value, tier: 'Advanced' } };
+      const made = await ssmParameter.handler.create(ctx, big);
+      assertNoop(ssmParameter, big, made);
+      assert.equal(made.props.tier, 'Advanced');
+      const small: typeof base = { ...base, props: { ...base.props, tier: 'Standard' } };
+      const before = await ssmParameter.handler.read(ctx, small, instanceOf(big, made));
+      assert.ok(before);
+      assert.deepEqual(compareProps(ssmParameter, small.props, before.props).forcing, ['tier']);
+      // A replace: delete, then create.
+      await ssmParameter.handler.delete(ctx, instanceOf(big, made));
+      const again = await ssmParameter.handler.create(ctx, small);
+      assertNoop(ssmParameter, small, again);
+      assert.equal(again.props.tier, 'Standard');
+      await ssmParameter.handler.delete(ctx, instanceOf(small, again));
+      assert.ok(!t.messages.some((m) => m.includes(value)));
     });
 
     it("refuses another stack's parameter: never adopted, overwritten or deleted, and values never in messages", async () => {

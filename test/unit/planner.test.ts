@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { PlanRefused } from '../../src/errors.js';
+import { ConfigSchema } from '../../src/config/schema.js';
 import { lint } from '../../src/planner/lint.js';
 import { planStack } from '../../src/planner/plan-stack.js';
 import { elbName } from '../../src/planner/names.js';
@@ -133,6 +134,40 @@ describe('planner: pattern 1', () => {
     assert.equal(p.account, '222222222222');
     assert.equal(p.props.value.split(',').length, 3);
     assert.match(p.props.value, /^b-1\.payments\..*:9094,/);
+    assert.equal(p.props.tier, 'Standard');
+  });
+
+  it('makes the bootstrap parameter advanced over 4,096 characters, and refuses it over 8,192 naming the field', () => {
+    const c = {
+      ...consumerInput('analytics', '222222222222'),
+      bootstrapParameter: '/msk/payments/bootstrap',
+    };
+    const cfg = configOf({ pattern: 3, pattern3: { childrenPerGroupQuota: 300 }, consumers: [c] });
+    const paramOf = (n: number) => {
+      const p = byId(
+        planStack(planInputOf(cfg, inventoryOf(brokersFor(Array.from({ length: n }, (_, i) => i + 1)))))
+          .resources,
+        'analytics/ssm-parameter',
+      );
+      assert.ok(p.kind === 'ssm-parameter');
+      return p.props;
+    };
+    const small = paramOf(60);
+    assert.ok(small.value.length <= 4096, String(small.value.length));
+    assert.equal(small.tier, 'Standard');
+    const big = paramOf(90);
+    assert.ok(big.value.length > 4096, String(big.value.length));
+    assert.equal(big.tier, 'Advanced');
+    assert.throws(
+      () => paramOf(200),
+      (e: unknown) =>
+        e instanceof PlanRefused &&
+        e.code === 'BOOTSTRAP_PARAMETER_TOO_LONG' &&
+        e.where === 'test.yaml: consumers[0].bootstrapParameter' &&
+        /consumer analytics: the bootstrap string of 200 brokers is \d+ characters; an SSM parameter holds at most 8192/.test(
+          e.message,
+        ),
+    );
   });
 });
 
@@ -580,6 +615,72 @@ describe('lint', () => {
       lint: { allow: ['MPL001'] },
     });
     assert.ok(codes(allowed).includes('warning:MPL001'));
+  });
+
+  it('refuses a wildcard anywhere in an allowed principal (MPL001), and names each', () => {
+    const withPrincipals = (extraAllowedPrincipals: string[]) =>
+      configOf({
+        provider: {
+          account: '111111111111',
+          vpcId: 'vpc-0a1b2c3d',
+          endpointService: { extraAllowedPrincipals },
+        },
+      });
+    for (const p of [
+      'arn:aws:iam::*:root',
+      'arn:aws:iam::555555555555:role/*',
+      'arn:aws:iam::555555555555:*',
+    ]) {
+      const found = lintOf(withPrincipals(['arn:aws:iam::555555555555:role/ops', p])).find(
+        (f) => f.code === 'MPL001',
+      );
+      assert.equal(found?.severity, 'error', p);
+      assert.ok(found?.message.includes(`"${p}"`), found?.message);
+      assert.ok(!found?.message.includes('role/ops"'), 'only the wildcard is named');
+    }
+    const named = withPrincipals([
+      'arn:aws:iam::555555555555:root',
+      'arn:aws:iam::555555555555:role/team/ops-reader',
+      'arn:aws:iam::555555555555:user/ci@example.com',
+    ]);
+    assert.ok(!codes(named).includes('error:MPL001'));
+  });
+
+  it('refuses two consumers in one VPC offline, naming both; the same VPC id in another account is another VPC', () => {
+    const a = consumerInput('analytics', '222222222222');
+    const b = { ...consumerInput('billing', '222222222222'), vpcId: a.vpcId };
+    const r = ConfigSchema.safeParse({ ...configOf({}), consumers: [a, b] });
+    assert.equal(r.success, false);
+    const issue = r.error?.issues[0];
+    assert.deepEqual(issue?.path, ['consumers', 1, 'vpcId']);
+    assert.match(issue?.message ?? '', /is also the VPC of consumer analytics \(consumers\[0\]\)/);
+    const elsewhere = { ...b, account: '333333333333' };
+    assert.equal(ConfigSchema.safeParse({ ...configOf({}), consumers: [a, elsewhere] }).success, true);
+  });
+
+  it('refuses an allowed principal that is not an IAM principal ARN, naming the field', () => {
+    for (const bad of [
+      ' *',
+      '* ',
+      '555555555555',
+      'arn:aws:iam::5555:root',
+      'arn:aws:s3:::bucket',
+      'role/ops',
+      'arn:aws:iam::555555555555:group/x',
+    ]) {
+      const r = ConfigSchema.safeParse({
+        ...configOf({}),
+        provider: {
+          account: '111111111111',
+          vpcId: 'vpc-0a1b2c3d',
+          endpointService: { extraAllowedPrincipals: [bad] },
+        },
+      });
+      assert.equal(r.success, false, JSON.stringify(bad));
+      const issue = r.error?.issues[0];
+      assert.deepEqual(issue?.path, ['provider', 'endpointService', 'extraAllowedPrincipals', 0], bad);
+      assert.match(issue?.message ?? '', /must be an IAM principal ARN/);
+    }
   });
 
   it('warns on plaintext, idle timeout, cross-zone, a one-AZ consumer; the idle warning goes once clients say so', () => {

@@ -49,6 +49,7 @@ import twin_pricing  # noqa: E402
 import twin_ram  # noqa: E402
 import twin_route53  # noqa: E402
 import twin_scheduler  # noqa: E402
+import twin_ssm  # noqa: E402
 from twin_state import STATE  # noqa: E402
 
 # Services this project calls; their flask apps are built in the background at startup.
@@ -263,6 +264,7 @@ def install_all() -> None:
     twin_ram.install()
     twin_lambda.install()
     twin_scheduler.install()
+    twin_ssm.install()
     twin_cloudwatch.install()
 
 
