@@ -40,6 +40,7 @@ import twin_cloudwatch  # noqa: E402
 import twin_core  # noqa: E402
 import twin_ec2  # noqa: E402
 import twin_elbv2  # noqa: E402
+import twin_elbv2_sg  # noqa: E402
 import twin_lambda  # noqa: E402
 import twin_lattice  # noqa: E402
 import twin_msk  # noqa: E402
@@ -258,6 +259,7 @@ def install_all() -> None:
     twin_msk_vpc.install()  # after twin_msk_config: wraps its DescribeCluster(V2)
     twin_ec2.install()
     twin_elbv2.install()
+    twin_elbv2_sg.install()  # after twin_elbv2: wraps its CreateLoadBalancer
     twin_acm.install()  # after twin_elbv2: wraps its CreateListener
     twin_route53.install()
     twin_lattice.install()
