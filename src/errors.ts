@@ -24,6 +24,18 @@ export const ERRORS = {
     retriable: false,
     hint: 'Fix the file or flag at the path the message names; `msk-privatelink schema` prints the config schema.',
   },
+  PLAN_TAMPERED: {
+    summary:
+      'A saved plan file was changed after msk-privatelink wrote it: its checksum does not match its content.',
+    retriable: false,
+    hint: 'Make the plan again (`plan --out FILE`); review a plan with `plan` or its JSON, never by editing the file.',
+  },
+  STATE_TAMPERED: {
+    summary:
+      'A state file (local or S3) was changed after msk-privatelink wrote it: its checksum does not match its content.',
+    retriable: false,
+    hint: "Restore the state from a copy (S3 versioning), or move it aside and run `state pull`: AWS is the truth, and the stack's tags find what it made.",
+  },
   USAGE: {
     summary: 'The command was called without what it needs (e.g. apply without a plan file or --config).',
     retriable: false,

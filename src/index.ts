@@ -16,7 +16,7 @@ export {
   type PlanJson,
   type PlanJsonChange,
 } from './plan/plan-json.js';
-export { toPlanFile, type PlanFile, type PlanResult } from './plan/plan-file.js';
+export { planFileText, toPlanFile, type PlanFile, type PlanResult } from './plan/plan-file.js';
 export type { Change, Action, Summary } from './plan/diff.js';
 export type { Config, Inventory } from './config/schema.js';
 export { loadConfig, loadInventory } from './config/load.js';

@@ -1,5 +1,5 @@
 import { hasChanges } from '../plan/diff.js';
-import { toPlanFile, type PlanResult } from '../plan/plan-file.js';
+import { planFileText, type PlanResult } from '../plan/plan-file.js';
 import { planJson } from '../plan/plan-json.js';
 import { renderPlan } from '../plan/render.js';
 import { planLive, planOffline } from '../ops/plan.js';
@@ -41,7 +41,7 @@ export async function planCommand(opts: PlanOptions, global: GlobalOptions, io: 
     return 1;
   }
   if (opts.out !== undefined) {
-    await writeOutputFile('--out', opts.out, `${JSON.stringify(toPlanFile(plan, opts.out), null, 2)}\n`);
+    await writeOutputFile('--out', opts.out, planFileText(plan, opts.out));
     if (!opts.json)
       io.out(`Saved the plan to ${opts.out}${plan.offline ? ' (offline: for review, not for apply)' : ''}\n`);
   }

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDocument, validate } from '../config/load.js';
+import { unseal } from '../integrity.js';
 import { MplError } from '../errors.js';
 import { execute, type ExecResult } from '../executor/engine.js';
 import { handlerCtx } from '../executor/context.js';
@@ -142,7 +143,7 @@ export async function readPlanFile(file: string): Promise<PlanFile> {
   } catch {
     throw new MplError('INVALID_INPUT', 'plan file not found', { where: file });
   }
-  const saved = validate(PlanFileSchema, file, parseDocument(file, text));
+  const saved = validate(PlanFileSchema, file, unseal(parseDocument(file, text), file, 'plan'));
   if (saved.offline)
     throw new MplError(
       'OFFLINE_PLAN',

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { MplError } from '../errors.js';
+import { canonicalJson } from '../integrity.js';
 import { silent } from '../events.js';
 import { localStateFile, LocalStateBackend } from '../state/local.js';
 import type { LockInfo } from '../state/lock.js';
@@ -36,18 +37,6 @@ async function withConfig<T>(
   } finally {
     pool.destroy();
   }
-}
-
-/** JSON with object keys sorted: two states are the same when their canonical texts are. */
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v !== null && typeof v === 'object') {
-    const entries = Object.entries(v as Record<string, unknown>)
-      .filter(([, x]) => x !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonical(x)}`).join(',')}}`;
-  }
-  return JSON.stringify(v);
 }
 
 export interface PushResult {
@@ -140,7 +129,7 @@ export async function statePush(
           if (current.serial > state.serial)
             throw pushConflict(remote.location, `it holds ${theirs}, newer than the local ${ours}`);
           if (current.serial === state.serial) {
-            if (canonical(current) !== canonical(state))
+            if (canonicalJson(current) !== canonicalJson(state))
               throw pushConflict(remote.location, `it holds ${theirs} with other content than the local one`);
             alreadyThere = true;
           }

@@ -1,3 +1,4 @@
+import { seal } from '../integrity.js';
 import path from 'node:path';
 import { z } from 'zod';
 import { MplError } from '../errors.js';
@@ -47,6 +48,8 @@ export const PlanFileSchema = z.strictObject({
   portAssignments: z.record(z.string(), z.number().int()),
   changes: z.array(ChangeSchema),
   warnings: z.array(z.strictObject({ code: z.string(), message: z.string() })),
+  /** `sha256:<hex>` of the rest of the file (src/integrity.ts); checked, then dropped, when read. */
+  checksum: z.string().optional(),
 });
 export type PlanFile = z.infer<typeof PlanFileSchema>;
 
@@ -81,6 +84,11 @@ export function toPlanFile(p: PlanResult, file: string, now = new Date()): PlanF
     changes: p.changes,
     warnings: p.findings.map(({ code, message }) => ({ code, message })),
   };
+}
+
+/** The plan file's text as `plan --out` writes it: sealed with its checksum (src/integrity.ts). */
+export function planFileText(p: PlanResult, file: string, now = new Date()): string {
+  return `${JSON.stringify(seal(toPlanFile(p, file, now)), null, 2)}\n`;
 }
 
 /** Refuses a plan made from another state than the current one (Terraform's stale plan). */

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { access, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDocument, validate } from '../config/load.js';
+import { seal, unseal } from '../integrity.js';
 import { InputError, MplError } from '../errors.js';
 import { StateSchema, type State } from './schema.js';
 import { LocalStateLock, type ForceUnlocked, type Lock } from './lock.js';
@@ -115,7 +116,11 @@ export class LocalStateBackend implements StateBackend {
       }
       throw new InputError(this.file, `cannot read state: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
     }
-    const state = validate(StateSchema, this.file, parseDocument(this.file, text));
+    const state = validate(
+      StateSchema,
+      this.file,
+      unseal(parseDocument(this.file, text), this.file, 'state'),
+    );
     const old = this.opts.movedFrom;
     if (old !== undefined && (await exists(old)))
       this.opts.log?.(
@@ -148,7 +153,7 @@ export class LocalStateBackend implements StateBackend {
   async writeExact(state: State): Promise<State> {
     await mkdir(path.dirname(this.file), { recursive: true });
     const tmp = `${this.file}.${process.pid}.tmp`;
-    await writeFile(tmp, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+    await writeFile(tmp, `${JSON.stringify(seal(state), null, 2)}\n`, { mode: 0o600 });
     await rename(tmp, this.file);
     return state;
   }

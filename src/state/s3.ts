@@ -4,6 +4,7 @@
 // a run that died and is taken over by the next one.
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { parseDocument, validate } from '../config/load.js';
+import { seal, unseal } from '../integrity.js';
 import { errorName } from '../aws/errors.js';
 import { InputError, MplError } from '../errors.js';
 import {
@@ -114,7 +115,11 @@ export class S3StateBackend implements StateBackend {
       }
       throw new InputError(this.location, `cannot read state: ${errorName(e) || String(e)}`);
     }
-    const state = validate(StateSchema, this.location, parseDocument(this.location, text));
+    const state = validate(
+      StateSchema,
+      this.location,
+      unseal(parseDocument(this.location, text), this.location, 'state'),
+    );
     this.etag = etag ?? undefined;
     return state;
   }
@@ -157,7 +162,7 @@ export class S3StateBackend implements StateBackend {
         new PutObjectCommand({
           Bucket: this.bucket,
           Key: this.key,
-          Body: `${JSON.stringify(state, null, 2)}\n`,
+          Body: `${JSON.stringify(seal(state), null, 2)}\n`,
           ContentType: 'application/json',
           ...condition,
         }),

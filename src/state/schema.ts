@@ -34,5 +34,7 @@ export const StateSchema = z.strictObject({
   resources: z.record(z.string(), StateResourceSchema),
   /** Pattern 2: `<brokerId>/<listener>` -> port, never pruned so a port is never reused. */
   portAssignments: z.record(z.string(), z.number().int()).default({}),
+  /** `sha256:<hex>` of the rest of the file (src/integrity.ts); checked, then dropped, when read. */
+  checksum: z.string().optional(),
 });
 export type State = z.output<typeof StateSchema>;
