@@ -1,7 +1,8 @@
-// A security group: ingress exactly as props.ingress (IPv4 CIDR, TCP). Egress is left as AWS makes
-// it (allow all) unless props.egress is given (`monitor`'s probe functions): then it is exactly
-// those TCP ports, towards the VPC's own IPv4 CIDR blocks (`to: 'vpc'`) or a CIDR. Found by name in
-// its VPC (names are unique per VPC).
+// A security group: ingress exactly as props.ingress (TCP, from an IPv4 CIDR or from the VPC's own
+// IPv4 CIDR blocks, `cidr: 'vpc'`). Egress is left as AWS makes it (allow all) unless props.egress
+// is given (`monitor`'s probe functions, the NLBs' group): then it is exactly those TCP ports,
+// towards the VPC's own IPv4 CIDR blocks (`to: 'vpc'`) or a CIDR. Found by name in its VPC (names
+// are unique per VPC).
 import {
   AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
@@ -36,6 +37,7 @@ const Props = z.strictObject({
       protocol: z.literal('tcp'),
       fromPort: Port,
       toPort: Port,
+      /** 'vpc': every IPv4 CIDR block of the group's VPC (read when applied); else one CIDR. */
       cidr: z.string(),
       description: z.string(),
     }),
@@ -61,6 +63,8 @@ type EgressRule = NonNullable<Props['egress']>[number];
 
 /** A rule's identity in EC2 (protocol, ports, source); the description is a property of it. */
 const ruleKey = (r: Rule) => `${r.protocol}|${r.fromPort}|${r.toPort}|${r.cidr}`;
+/** The source (ingress) or destination (egress) that stands for the group's VPC's IPv4 CIDR blocks. */
+const VPC = 'vpc';
 const label = (p: Partial<Props>) => `security group ${p.name ?? '?'}`;
 
 async function describe(
@@ -114,9 +118,52 @@ function permission(r: Rule): IpPermission {
   };
 }
 
+/**
+ * Ingress as EC2 holds it: each `cidr: 'vpc'` rule once per VPC CIDR block. A rule whose key comes
+ * twice (a consumer's CIDR that is also a block of this VPC: PrivateLink allows overlapping address
+ * ranges) is one rule in EC2 (AuthorizeSecurityGroupIngress refuses a duplicate): the first is kept.
+ */
+function expandIngress(desired: readonly Rule[], cidrs: readonly string[]): Rule[] {
+  const out = new Map<string, Rule>();
+  for (const r of desired)
+    for (const cidr of r.cidr === VPC ? cidrs : [r.cidr]) {
+      const x = { ...r, cidr };
+      if (!out.has(ruleKey(x))) out.set(ruleKey(x), x);
+    }
+  return [...out.values()];
+}
+
+const wantsVpc = (rules: readonly Rule[] | undefined) => (rules ?? []).some((r) => r.cidr === VPC);
+
+/** The same rules (keys and descriptions), whatever their order. */
+function sameRules(a: readonly Rule[], b: readonly Rule[]): boolean {
+  const m = new Map(a.map((r) => [ruleKey(r), r.description]));
+  return m.size === a.length && a.length === b.length && b.every((r) => m.get(ruleKey(r)) === r.description);
+}
+
+/**
+ * Ingress in props' shape without a plan to go by: the TCP rules of one port range and description
+ * that reach exactly the VPC's CIDR blocks read as one `cidr: 'vpc'` rule (as egressOf reads egress).
+ */
+function ingressVpcForm(rules: readonly Rule[], cidrs: readonly string[]): Rule[] {
+  if (cidrs.length === 0) return [...rules];
+  const byPorts = new Map<string, Rule[]>();
+  for (const r of rules) {
+    const key = `${r.fromPort}-${r.toPort}|${r.description}`;
+    byPorts.set(key, [...(byPorts.get(key) ?? []), r]);
+  }
+  return [...byPorts.values()].flatMap((same) => {
+    const got = new Set(same.map((r) => r.cidr));
+    const first = same[0] as Rule;
+    if (!cidrs.every((c) => got.has(c))) return same;
+    return [{ ...first, cidr: VPC }, ...same.filter((r) => !cidrs.includes(r.cidr))];
+  });
+}
+
 /** Authorizes missing rules first, then revokes extra ones (never less access than planned on the way). */
-async function syncIngress(ctx: HandlerCtx, sg: SecurityGroup, desired: Rule[], what: string): Promise<void> {
+async function syncIngress(ctx: HandlerCtx, sg: SecurityGroup, planned: Rule[], what: string): Promise<void> {
   const groupId = sg.GroupId as string;
+  const desired = wantsVpc(planned) ? expandIngress(planned, await vpcCidrs(ctx, sg.VpcId ?? '')) : planned;
   const actual = ingressOf(ctx, sg);
   const have = new Map(actual.map((r) => [ruleKey(r), r]));
   const want = new Set(desired.map(ruleKey));
@@ -310,7 +357,19 @@ async function observe(
   const groupId = sg.GroupId as string;
   // Egress is read only where it is managed (the plan gives it, or a scan finds it narrowed).
   const managed = like?.egress !== undefined || (like === undefined && !allowsAll(sg));
-  const egress = managed ? egressOf(sg, await vpcCidrs(ctx, sg.VpcId ?? '')) : undefined;
+  const actual = ingressOf(ctx, sg);
+  // Without a plan (a scan), VPC blocks read as 'vpc' only in groups with managed egress: the stack's
+  // groups that name their own VPC (the NLBs'); a consumer's endpoint group lists its clients' CIDRs,
+  // often exactly its VPC's block, and must read back as written.
+  const vpcIngress = wantsVpc(like?.ingress) || (like === undefined && managed && actual.length > 0);
+  const cidrs = managed || vpcIngress ? await vpcCidrs(ctx, sg.VpcId ?? '') : [];
+  const egress = managed ? egressOf(sg, cidrs) : undefined;
+  // With a plan: its own form when EC2 holds exactly what it expands to, else the VPC form (a difference).
+  const ingress = !vpcIngress
+    ? actual
+    : like?.ingress !== undefined && sameRules(expandIngress(like.ingress, cidrs), actual)
+      ? like.ingress.map((r) => ({ ...r }))
+      : ingressVpcForm(actual, cidrs);
   return {
     physicalId: groupId,
     props: {
@@ -319,7 +378,7 @@ async function observe(
       vpcId: sg.VpcId ?? '',
       // The planner lists rules by CIDR in config order, then port range: follow its order.
       ingress: orderLike(
-        ingressOf(ctx, sg),
+        ingress,
         like?.ingress,
         ruleKey,
         (a, b) => compareStrings(a.cidr, b.cidr) || a.fromPort - b.fromPort || a.toPort - b.toPort,

@@ -3,8 +3,10 @@
 // from the real planner (pattern 2).
 import assert from 'node:assert/strict';
 import {
+  AssociateVpcCidrBlockCommand,
   AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
+  CreateVpcCommand,
   DeleteSecurityGroupCommand,
   DescribeSecurityGroupRulesCommand,
   DescribeSecurityGroupsCommand,
@@ -220,6 +222,102 @@ describe('EC2 security group handlers on the AWS twin', function () {
       assert.equal(await securityGroup.handler.read(ctx, sg, known), undefined);
       assert.equal(await securityGroup.handler.read(ctx, sg, undefined), undefined);
       await securityGroup.handler.delete(ctx, known);
+    });
+
+    it("ingress from 'vpc': one rule per VPC CIDR block, read back as 'vpc' (planned and scanned); a block associated later is a change; a CIDR that is also a block is one rule", async () => {
+      const vpcId = (await provider.ec2.send(new CreateVpcCommand({ CidrBlock: '10.50.0.0/16' }))).Vpc
+        ?.VpcId as string;
+      const port = (p: number, cidr: string, description: string) => ({
+        protocol: 'tcp' as const,
+        fromPort: p,
+        toPort: p,
+        cidr,
+        description,
+      });
+      const sg: ResourceOf<'security-group'> = {
+        kind: 'security-group',
+        id: 'provider/security-group',
+        account: PROVIDER,
+        region: twin.region,
+        dependsOn: [],
+        props: {
+          name: 'mpl-sgtest-vpc-ingress',
+          description: 'vpc ingress',
+          vpcId,
+          // 10.50.0.0/16 is a consumer's CIDR too (overlapping ranges): EC2 holds it once, the first.
+          ingress: [
+            port(9094, '10.50.0.0/16', 'Kafka clients'),
+            port(9094, '10.20.0.0/16', 'Kafka clients'),
+            port(9094, 'vpc', 'Kafka clients in the MSK VPC'),
+            port(9001, 'vpc', 'Kafka clients in the MSK VPC'),
+          ],
+          egress: [{ protocol: 'tcp', fromPort: 9094, toPort: 9094, to: 'vpc', description: 'to brokers' }],
+          tags: { [TAG_STACK]: 'sgtest', [TAG_ID]: 'provider/security-group' },
+        },
+      };
+      const rows = async (groupId: string) =>
+        (await ingressOf(provider, groupId))
+          .map((r) => `${r.FromPort} ${r.CidrIpv4} ${r.Description ?? ''}`)
+          .sort();
+      const ctx = t.ctx(PROVIDER);
+      const made = await securityGroup.handler.create(ctx, sg);
+      assertNoop(securityGroup, sg, made);
+      assert.deepEqual(made.props.ingress, sg.props.ingress);
+      assert.deepEqual(await rows(made.physicalId), [
+        '9001 10.50.0.0/16 Kafka clients in the MSK VPC',
+        '9094 10.20.0.0/16 Kafka clients',
+        '9094 10.50.0.0/16 Kafka clients',
+      ]);
+      const known = instanceOf(sg, made);
+      assertNoop(securityGroup, sg, await securityGroup.handler.read(ctx, sg, known));
+      assertNoop(securityGroup, sg, await securityGroup.handler.read(ctx, undefined, known));
+
+      // A second block: the planned 'vpc' rules lack it, a change the update makes.
+      await provider.ec2.send(new AssociateVpcCidrBlockCommand({ VpcId: vpcId, CidrBlock: '10.51.0.0/16' }));
+      const before = await securityGroup.handler.read(ctx, sg, known);
+      assert.ok(before);
+      assert.deepEqual(compareProps(securityGroup, sg.props, before.props).changed, ['egress', 'ingress']);
+      assertNoop(securityGroup, sg, await securityGroup.handler.update!(ctx, sg, before));
+      assert.deepEqual(await rows(made.physicalId), [
+        '9001 10.50.0.0/16 Kafka clients in the MSK VPC',
+        '9001 10.51.0.0/16 Kafka clients in the MSK VPC',
+        '9094 10.20.0.0/16 Kafka clients',
+        '9094 10.50.0.0/16 Kafka clients',
+        '9094 10.51.0.0/16 Kafka clients in the MSK VPC',
+      ]);
+
+      // Found without a plan (a scan): the blocks of one port range and description read as 'vpc'.
+      const scanned = (await securityGroup.scan!(ctx, new Map())).find((x) => x.id === sg.id);
+      assert.ok(scanned);
+      assert.deepEqual(
+        scanned.live.props.ingress.map((r) => `${r.fromPort} ${r.cidr} ${r.description}`).sort(),
+        [
+          '9001 vpc Kafka clients in the MSK VPC',
+          '9094 10.20.0.0/16 Kafka clients',
+          '9094 10.50.0.0/16 Kafka clients',
+          '9094 10.51.0.0/16 Kafka clients in the MSK VPC',
+        ],
+      );
+      assert.deepEqual(scanned.live.props.egress, sg.props.egress);
+
+      // A rule of one block revoked out of band: no longer 'vpc', a change the update repairs.
+      const lost = (await ingressOf(provider, made.physicalId)).find(
+        (r) => r.FromPort === 9001 && r.CidrIpv4 === '10.51.0.0/16',
+      )?.SecurityGroupRuleId as string;
+      await provider.ec2.send(
+        new RevokeSecurityGroupIngressCommand({ GroupId: made.physicalId, SecurityGroupRuleIds: [lost] }),
+      );
+      const drifted = await securityGroup.handler.read(ctx, sg, known);
+      assert.ok(drifted);
+      assert.ok(
+        drifted.props.ingress.some((r) => r.fromPort === 9001 && r.cidr === '10.50.0.0/16'),
+        JSON.stringify(drifted.props.ingress),
+      );
+      assert.deepEqual(compareProps(securityGroup, sg.props, drifted.props).changed, ['ingress']);
+      assertNoop(securityGroup, sg, await securityGroup.handler.update!(ctx, sg, drifted));
+
+      await securityGroup.handler.delete(ctx, known);
+      assert.equal(await securityGroup.handler.read(ctx, sg, known), undefined);
     });
 
     it('retries DeleteSecurityGroup while an endpoint still holds it (DependencyViolation), up to the wait timeout', async () => {
