@@ -1,7 +1,9 @@
-// Ingress on a group the stack does not own (the brokers' group): one rule per CIDR of the NLB's
-// subnets. The rules carry the stack and logical-id tags, which is how read finds them; the
-// physical id is their sorted rule ids joined with ','. Not a tagged resource of its own (the group
-// is someone else's), so this kind implements Handler directly, on the shared helpers.
+// Ingress on a group the stack does not own (the brokers' group): from the NLBs' security group (one
+// rule whose source is that group), or, where there is no such group (pattern 3's resource gateway,
+// NLBs made by earlier versions without one), one rule per CIDR of the NLB's subnets. The rules
+// carry the stack and logical-id tags, which is how read finds them; the physical id is their
+// sorted rule ids joined with ','. Not a tagged resource of its own (the group is someone else's),
+// so this kind implements Handler directly, on the shared helpers.
 import {
   AuthorizeSecurityGroupIngressCommand,
   ModifySecurityGroupRulesCommand,
@@ -24,19 +26,33 @@ import {
   type Live,
 } from './kind.js';
 import { describeSubnets, tagMap, tagSpec } from './shared/ec2.js';
-import { foundIn, stackTagFilter, taggedId } from './shared/scan.js';
-import { Port } from './shared/schema.js';
+import { logicalOf, refId, tryRef } from './shared/ec2-endpoint.js';
+import { foundIn, foundRefs, stackTagFilter, taggedId } from './shared/scan.js';
+import { Port, Ref } from './shared/schema.js';
 
-/** A rule on a group the stack does not own (the brokers' group): traffic from the NLB's subnets. */
-const Props = z.strictObject({
-  groupId: z.string(),
-  protocol: z.literal('tcp'),
-  fromPort: Port,
-  toPort: Port,
-  sourceSubnetIds: z.array(z.string()),
-  description: z.string(),
-});
+/** A rule on a group the stack does not own (the brokers' group): traffic from the NLBs. */
+const Props = z
+  .strictObject({
+    groupId: z.string(),
+    protocol: z.literal('tcp'),
+    fromPort: Port,
+    toPort: Port,
+    /** The source's subnets: one rule per subnet CIDR. */
+    sourceSubnetIds: z.array(z.string()).optional(),
+    /**
+     * A security group of the plan (its logical id, resolved when applied): one rule whose source is
+     * that group, so only what carries the group (the NLBs) is admitted, not everything in their
+     * subnets (EC2 user guide, "Security group rules": "Security group referencing").
+     */
+    sourceGroup: Ref.optional(),
+    description: z.string(),
+  })
+  .refine((p) => (p.sourceSubnetIds === undefined) !== (p.sourceGroup === undefined), {
+    message: 'exactly one of sourceSubnetIds and sourceGroup',
+  });
 type Props = z.infer<typeof Props>;
+/** What a rule admits: a CIDR, or the traffic of a security group (by its AWS id). */
+type Source = { cidr: string } | { group: string };
 
 /** How a source CIDR that matches none of the planned subnets shows in observed sourceSubnetIds. */
 const UNMATCHED = 'cidr:';
@@ -64,15 +80,28 @@ function isOwn(ctx: HandlerCtx, id: string, r: SecurityGroupRule, knownIds: Read
   return ownedBy(ctx, id, tagMap(r.Tags)) || knownIds.has(r.SecurityGroupRuleId ?? '');
 }
 
+/** The security group a rule admits (DescribeSecurityGroupRules' ReferencedGroupInfo), if any. */
+const referencedGroup = (r: SecurityGroupRule): string | undefined => r.ReferencedGroupInfo?.GroupId;
+
 /** Same protocol, ports and source as a planned rule (whoever made it). */
 function covers(
   r: SecurityGroupRule,
   p: Pick<Props, 'protocol' | 'fromPort' | 'toPort'>,
-  cidr: string,
+  source: Source,
 ): boolean {
   return (
-    r.IpProtocol === p.protocol && r.FromPort === p.fromPort && r.ToPort === p.toPort && r.CidrIpv4 === cidr
+    r.IpProtocol === p.protocol &&
+    r.FromPort === p.fromPort &&
+    r.ToPort === p.toPort &&
+    ('cidr' in source ? r.CidrIpv4 === source.cidr : referencedGroup(r) === source.group)
   );
+}
+
+/** The planned source group's AWS id, when it is made (undefined before: nothing can reference it yet). */
+function sourceGroupId(ctx: HandlerCtx, props: Partial<Props>): string | undefined {
+  if (props.sourceGroup === undefined) return undefined;
+  const v = tryRef(ctx, props.sourceGroup)?.outputs.groupId;
+  return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
 function knownRuleIds(known: Pick<Instance, 'physicalId'> | undefined): Set<string> {
@@ -82,22 +111,23 @@ function knownRuleIds(known: Pick<Instance, 'physicalId'> | undefined): Set<stri
 /**
  * The rules as props. EC2 knows CIDRs, not subnets: each source CIDR is mapped back to the planned
  * subnets with that CIDR (`cidr:<block>` when none has it), so a missing or extra CIDR shows as a
- * sourceSubnetIds difference. A planned CIDR already allowed by a rule the stack did not make
- * (e.g. the operator's own) counts as present but is never owned, so destroy leaves it alone.
+ * sourceSubnetIds difference; a source group is named by its logical id (its AWS id when the stack
+ * does not know it). Rules of the other form than planned show as that prop, a difference too. A
+ * planned source already allowed by a rule the stack did not make (e.g. the operator's own) counts
+ * as present but is never owned, so destroy leaves it alone. `subnetHint`: the subnets to name
+ * CIDRs by when the plan gives none (the state's, for a rule planned with a group now).
  */
 async function look(
   ctx: HandlerCtx,
   id: string,
   props: Partial<Props>,
   knownIds: ReadonlySet<string>,
+  subnetHint: readonly string[] = [],
 ): Promise<Live<Props> | undefined> {
   const groupId = props.groupId;
   if (groupId === undefined) return undefined;
   const what = whatOf(id, groupId);
-  const [rules, subnets] = await Promise.all([
-    ingressRules(ctx, groupId, what),
-    describeSubnets(ctx.aws.ec2, props.sourceSubnetIds ?? [], what),
-  ]);
+  const rules = await ingressRules(ctx, groupId, what);
   const own = rules.filter((r) => isOwn(ctx, id, r, knownIds));
   const first = own[0];
   const shape = {
@@ -105,32 +135,44 @@ async function look(
     fromPort: first?.FromPort ?? props.fromPort ?? 0,
     toPort: first?.ToPort ?? props.toPort ?? 0,
   };
-  const cidrs = new Set(own.flatMap((r) => (r.CidrIpv4 === undefined ? [] : [r.CidrIpv4])));
   const planned = {
     protocol: props.protocol ?? 'tcp',
     fromPort: props.fromPort ?? 0,
     toPort: props.toPort ?? 0,
   };
-  const borrowed = subnets.filter(
-    (s) =>
-      !cidrs.has(s.cidr) && rules.some((r) => !isOwn(ctx, id, r, knownIds) && covers(r, planned, s.cidr)),
-  );
-  for (const s of borrowed) cidrs.add(s.cidr);
-  if (cidrs.size === 0) return undefined;
+  const borrowedBy = (source: Source) =>
+    rules.some((r) => !isOwn(ctx, id, r, knownIds) && covers(r, planned, source));
+
+  const cidrs = new Set(own.flatMap((r) => (r.CidrIpv4 === undefined ? [] : [r.CidrIpv4])));
+  const subnetIds = props.sourceSubnetIds ?? (cidrs.size > 0 ? subnetHint : []);
+  const subnets = await describeSubnets(ctx.aws.ec2, subnetIds, what);
+  for (const s of subnets) if (!cidrs.has(s.cidr) && borrowedBy({ cidr: s.cidr })) cidrs.add(s.cidr);
+
+  const groups = new Set(own.flatMap((r) => referencedGroup(r) ?? []));
+  const wanted = sourceGroupId(ctx, props);
+  if (wanted !== undefined && !groups.has(wanted) && borrowedBy({ group: wanted })) groups.add(wanted);
+
+  if (cidrs.size === 0 && groups.size === 0) return undefined;
   const sourceSubnetIds = [...cidrs]
     .flatMap((c) => {
       const match = subnets.filter((s) => s.cidr === c).map((s) => s.id);
       return match.length > 0 ? match : [`${UNMATCHED}${c}`];
     })
     .sort();
+  // One group is the planned shape; several (rules added by hand under this id's tags) never compare equal.
+  const sourceGroup = [...groups]
+    .map((g) => logicalOf(ctx, g))
+    .sort()
+    .join(',');
   const ruleIds = own.map((r) => r.SecurityGroupRuleId ?? '').sort();
   return {
-    // All planned CIDRs allowed by others' rules: nothing of ours exists, the group stands in.
+    // All planned sources allowed by others' rules: nothing of ours exists, the group stands in.
     physicalId: ruleIds.length > 0 ? ruleIds.join(',') : groupId,
     props: {
       groupId,
       ...shape,
-      sourceSubnetIds: [...new Set(sourceSubnetIds)],
+      ...(cidrs.size > 0 ? { sourceSubnetIds: [...new Set(sourceSubnetIds)] } : {}),
+      ...(groups.size > 0 ? { sourceGroup } : {}),
       description: first?.Description ?? props.description ?? '',
     },
     outputs: { groupId, ruleIds },
@@ -145,7 +187,7 @@ async function look(
 async function scan(
   ctx: HandlerCtx,
   found: ReadonlyMap<string, Instance>,
-): Promise<Array<{ id: string; live: Live<Props> }>> {
+): Promise<Array<{ id: string; live: Live<Props>; dependsOn: string[] }>> {
   const byId = new Map<string, SecurityGroupRule[]>();
   for await (const page of paginateDescribeSecurityGroupRules(
     { client: ctx.aws.ec2 },
@@ -164,7 +206,7 @@ async function scan(
   }
   const nlbSubnets = [
     ...new Set(
-      // The source of the traffic the brokers see: the NLBs' subnets, or pattern 3's resource gateway's.
+      // A CIDR source is the NLBs' subnets, or pattern 3's resource gateway's.
       [...foundIn(ctx, found, 'load-balancer'), ...foundIn(ctx, found, 'resource-gateway')].flatMap((lb) => {
         const ids: unknown = lb.props.subnetIds;
         return Array.isArray(ids) ? ids.filter((s): s is string => typeof s === 'string') : [];
@@ -178,16 +220,26 @@ async function scan(
         ctx.log(`${id}: rules on ${groups.join(', ')} carry this id's tags; using ${groups[0]}`);
       const own = rules.filter((r) => r.GroupId === groups[0]);
       const first = own[0] as SecurityGroupRule;
+      // A rule whose source is a group names it by the logical id of the group found (the NLBs').
+      const source = own.map(referencedGroup).find((g) => g !== undefined);
       const props: Props = {
         groupId: first.GroupId ?? '',
         protocol: 'tcp',
         fromPort: first.FromPort ?? 0,
         toPort: first.ToPort ?? 0,
-        sourceSubnetIds: nlbSubnets,
+        ...(source === undefined ? { sourceSubnetIds: nlbSubnets } : { sourceGroup: logicalOf(ctx, source) }),
         description: first.Description ?? '',
       };
-      const live = await look(ctx, id, props, new Set(own.map((r) => r.SecurityGroupRuleId ?? '')));
-      return live === undefined ? [] : [{ id, live }];
+      const live = await look(
+        ctx,
+        id,
+        props,
+        new Set(own.map((r) => r.SecurityGroupRuleId ?? '')),
+        nlbSubnets,
+      );
+      if (live === undefined) return [];
+      const refs = live.props.sourceGroup === undefined ? [] : live.props.sourceGroup.split(',');
+      return [{ id, live, dependsOn: foundRefs(found, refs) }];
     }),
   );
   return out.flat();
@@ -199,24 +251,33 @@ export const securityGroupRule = defineKind({
   // A rule's protocol, ports and source are its identity in EC2 (and the group is where it lives):
   // everything but the description forces a replacement; the description is changed in place
   // with ModifySecurityGroupRules.
-  replaceOn: ['groupId', 'protocol', 'fromPort', 'toPort', 'sourceSubnetIds'],
+  replaceOn: ['groupId', 'protocol', 'fromPort', 'toPort', 'sourceSubnetIds', 'sourceGroup'],
   label,
   handler: {
     async read(ctx, desired, known) {
       const id = desired?.id ?? known?.id;
       if (id === undefined) throw new MplError('INTERNAL', 'read needs a desired resource or a state entry');
-      return look(ctx, id, desired?.props ?? known?.props ?? {}, knownRuleIds(known));
+      const was = known?.props as Partial<Props> | undefined;
+      return look(ctx, id, desired?.props ?? was ?? {}, knownRuleIds(known), was?.sourceSubnetIds ?? []);
     },
 
     async create(ctx, r) {
       const p = r.props;
       const what = whatOf(r.id, p.groupId);
-      const subnets = await describeSubnets(ctx.aws.ec2, p.sourceSubnetIds, what);
+      const sources: Source[] =
+        p.sourceGroup !== undefined
+          ? [{ group: refId(ctx, p.sourceGroup, 'groupId') }]
+          : [
+              ...new Set(
+                (await describeSubnets(ctx.aws.ec2, p.sourceSubnetIds ?? [], what)).map((s) => s.cidr),
+              ),
+            ].map((cidr) => ({ cidr }));
       const tags = { [TAG_STACK]: ctx.stack, [TAG_ID]: r.id };
-      // One call per CIDR: EC2 refuses a whole call when one permission already exists, and a
-      // retried create must skip only the CIDRs already done.
-      for (const cidr of [...new Set(subnets.map((s) => s.cidr))]) {
-        const duplicate = await attempt('CREATE_FAILED', `${what}: ${cidr}`, async () => {
+      // One call per source: EC2 refuses a whole call when one permission already exists, and a
+      // retried create must skip only the sources already done.
+      for (const source of sources) {
+        const named = 'cidr' in source ? source.cidr : source.group;
+        const duplicate = await attempt('CREATE_FAILED', `${what}: ${named}`, async () => {
           try {
             await ctx.aws.ec2.send(
               new AuthorizeSecurityGroupIngressCommand({
@@ -226,7 +287,9 @@ export const securityGroupRule = defineKind({
                     IpProtocol: p.protocol,
                     FromPort: p.fromPort,
                     ToPort: p.toPort,
-                    IpRanges: [{ CidrIp: cidr, Description: p.description }],
+                    ...('cidr' in source
+                      ? { IpRanges: [{ CidrIp: source.cidr, Description: p.description }] }
+                      : { UserIdGroupPairs: [{ GroupId: source.group, Description: p.description }] }),
                   },
                 ],
                 TagSpecifications: tagSpec('security-group-rule', tags),
@@ -239,10 +302,10 @@ export const securityGroupRule = defineKind({
           }
         });
         if (!duplicate) continue;
-        const rule = (await ingressRules(ctx, p.groupId, what)).find((x) => covers(x, p, cidr));
+        const rule = (await ingressRules(ctx, p.groupId, what)).find((x) => covers(x, p, source));
         if (rule && !isOwn(ctx, r.id, rule, new Set())) {
           ctx.log(
-            `${what}: ${cidr} is already allowed by ${rule.SecurityGroupRuleId}, which this stack did not make; kept, not owned`,
+            `${what}: ${named} is already allowed by ${rule.SecurityGroupRuleId}, which this stack did not make; kept, not owned`,
           );
         }
       }
@@ -273,7 +336,10 @@ export const securityGroupRule = defineKind({
                   IpProtocol: x.IpProtocol,
                   FromPort: x.FromPort,
                   ToPort: x.ToPort,
-                  CidrIpv4: x.CidrIpv4,
+                  // The rule's own source, as it is (exactly one of them: ModifySecurityGroupRules).
+                  ...(referencedGroup(x) !== undefined
+                    ? { ReferencedGroupId: referencedGroup(x) }
+                    : { CidrIpv4: x.CidrIpv4 }),
                   Description: p.description,
                 },
               })),
@@ -306,5 +372,5 @@ export const securityGroupRule = defineKind({
     },
   },
   scan,
-  scanAfter: ['load-balancer', 'resource-gateway'],
+  scanAfter: ['security-group', 'load-balancer', 'resource-gateway'],
 });

@@ -23,6 +23,7 @@ import {
 import { MplError } from '../../src/errors.js';
 import type { Kind, ResourceOf } from '../../src/kinds/index.js';
 import { TAG_ID, TAG_STACK, compareProps } from '../../src/kinds/kind.js';
+import type { Instance } from '../../src/state/instance.js';
 import { securityGroupRule } from '../../src/kinds/security-group-rule.js';
 import { securityGroup } from '../../src/kinds/security-group.js';
 import { ssmParameter } from '../../src/kinds/ssm-parameter.js';
@@ -489,6 +490,122 @@ describe('EC2 security group handlers on the AWS twin', function () {
       await securityGroupRule.handler.delete(ctx, instanceOf(rule, fresh));
       assert.equal(await securityGroupRule.handler.read(ctx, rule, undefined), undefined);
       assert.deepEqual(await ingressOf(provider, brokerSg), []);
+    });
+
+    it("admits the NLBs' security group: one tagged rule referencing it, read back by its logical id, adopted, relabelled, scanned, deleted; the group is held while referenced", async () => {
+      const brokerSg = await newGroup(provider, pnet.vpcId, `msk-brokers-ref-${Date.now()}`);
+      const nlbSg = await newGroup(provider, pnet.vpcId, `mpl-sgtest-nlb-${Date.now()}`);
+      const SOURCE = 'provider/security-group';
+      const planned = pick(plan(brokerSg), 'security-group-rule');
+      const { sourceSubnetIds: _subnets, ...rest } = planned.props;
+      const rule: ResourceOf<'security-group-rule'> = {
+        ...planned,
+        props: { ...rest, sourceGroup: SOURCE },
+        dependsOn: [SOURCE],
+      };
+      const ctx = t.ctx(PROVIDER);
+      // Not made yet: nothing can reference it, so nothing is found (no REF_MISSING from a read).
+      assert.equal(await securityGroupRule.handler.read(ctx, rule, undefined), undefined);
+      t.pretend(SOURCE, 'security-group', PROVIDER, nlbSg, { groupId: nlbSg });
+
+      const made = await securityGroupRule.handler.create(ctx, rule);
+      assertNoop(securityGroupRule, rule, made);
+      assert.equal(made.props.sourceGroup, SOURCE);
+      assert.equal(made.props.sourceSubnetIds, undefined);
+      const rows = await ingressOf(provider, brokerSg);
+      assert.equal(rows.length, 1);
+      const [row] = rows as [NonNullable<(typeof rows)[number]>];
+      assert.equal(row.ReferencedGroupInfo?.GroupId, nlbSg);
+      assert.equal(row.CidrIpv4, undefined);
+      assert.equal(row.Description, rule.props.description);
+      assert.equal(made.physicalId, row.SecurityGroupRuleId);
+      assert.deepEqual(Object.fromEntries((row.Tags ?? []).map((x) => [x.Key, x.Value])), {
+        [TAG_STACK]: 'sgtest',
+        [TAG_ID]: rule.id,
+      });
+
+      const known = instanceOf(rule, made);
+      assertNoop(securityGroupRule, rule, await securityGroupRule.handler.read(ctx, rule, known));
+      assertNoop(securityGroupRule, rule, await securityGroupRule.handler.read(ctx, undefined, known));
+      const byTag = await securityGroupRule.handler.read(ctx, rule, undefined);
+      assert.equal(byTag?.physicalId, made.physicalId, 'found by tags without state');
+      const again = await securityGroupRule.handler.create(ctx, rule);
+      assert.equal(again.physicalId, made.physicalId, 'no duplicate');
+      assert.equal((await ingressOf(provider, brokerSg)).length, 1);
+      assert.deepEqual(t.messages, [], 'its own rule is no one else’s');
+
+      // Planned with the NLBs' subnets instead (an NLB without a group): a replacement.
+      assert.deepEqual(compareProps(securityGroupRule, planned.props, made.props), {
+        action: 'replace',
+        changed: ['sourceGroup', 'sourceSubnetIds'],
+        forcing: ['sourceGroup', 'sourceSubnetIds'],
+      });
+
+      // The description changes in place, on the rule and on the group pair (one rule in EC2).
+      const relabelled = { ...rule, props: { ...rule.props, description: 'NLBs to brokers' } };
+      const before = await securityGroupRule.handler.read(ctx, relabelled, known);
+      assert.ok(before);
+      assert.deepEqual(compareProps(securityGroupRule, relabelled.props, before.props).changed, [
+        'description',
+      ]);
+      assertNoop(
+        securityGroupRule,
+        relabelled,
+        await securityGroupRule.handler.update!(ctx, relabelled, before),
+      );
+      const pairs = (
+        await provider.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [brokerSg] }))
+      ).SecurityGroups?.[0]?.IpPermissions?.flatMap((x) => x.UserIdGroupPairs ?? []);
+      assert.deepEqual(
+        pairs?.map((x) => [x.GroupId, x.Description]),
+        [[nlbSg, 'NLBs to brokers']],
+      );
+
+      // Found from nothing: named by the group found, which it depends on.
+      const found = new Map([[SOURCE, t.known.get(SOURCE) as Instance]]);
+      const scanned = await securityGroupRule.scan!(ctx, found);
+      assert.deepEqual(
+        scanned.map((x) => [x.id, x.live.physicalId, x.dependsOn]),
+        [[rule.id, made.physicalId, [SOURCE]]],
+      );
+      assertNoop(securityGroupRule, relabelled, scanned[0]?.live);
+
+      // EC2 keeps a group that another group's rule references (DependencyViolation).
+      await assert.rejects(
+        provider.ec2.send(new DeleteSecurityGroupCommand({ GroupId: nlbSg })),
+        (e: Error) => e.name === 'DependencyViolation',
+      );
+
+      await securityGroupRule.handler.delete(ctx, known);
+      assert.deepEqual(await ingressOf(provider, brokerSg), []);
+      assert.equal(await securityGroupRule.handler.read(ctx, rule, known), undefined);
+
+      // The operator's rule admitting the group on the same port: present, never owned.
+      await provider.ec2.send(
+        new AuthorizeSecurityGroupIngressCommand({
+          GroupId: brokerSg,
+          IpPermissions: [
+            { IpProtocol: 'tcp', FromPort: 9094, ToPort: 9094, UserIdGroupPairs: [{ GroupId: nlbSg }] },
+          ],
+        }),
+      );
+      const borrowed = await securityGroupRule.handler.read(ctx, rule, undefined);
+      assert.equal(borrowed?.props.sourceGroup, SOURCE);
+      assert.equal(borrowed?.physicalId, brokerSg);
+      const kept = await securityGroupRule.handler.create(ctx, rule);
+      assert.equal(kept.physicalId, brokerSg);
+      assert.match(t.messages.join('\n'), /is already allowed by sgr-\w+, which this stack did not make/);
+      await securityGroupRule.handler.delete(ctx, instanceOf(rule, kept));
+      assert.equal((await ingressOf(provider, brokerSg)).length, 1, "the operator's rule stays");
+      await provider.ec2.send(
+        new RevokeSecurityGroupIngressCommand({
+          GroupId: brokerSg,
+          SecurityGroupRuleIds: (await ingressOf(provider, brokerSg)).map(
+            (x) => x.SecurityGroupRuleId as string,
+          ),
+        }),
+      );
+      await provider.ec2.send(new DeleteSecurityGroupCommand({ GroupId: nlbSg }));
     });
 
     it('answers undefined when the group is gone, and deleting then succeeds', async () => {

@@ -39,6 +39,7 @@ import twin_acm  # noqa: E402
 import twin_cloudwatch  # noqa: E402
 import twin_core  # noqa: E402
 import twin_ec2  # noqa: E402
+import twin_ec2_sg_refs  # noqa: E402
 import twin_elbv2  # noqa: E402
 import twin_elbv2_sg  # noqa: E402
 import twin_lambda  # noqa: E402
@@ -260,6 +261,7 @@ def install_all() -> None:
     twin_ec2.install()
     twin_elbv2.install()
     twin_elbv2_sg.install()  # after twin_elbv2: wraps its CreateLoadBalancer
+    twin_ec2_sg_refs.install()  # after twin_elbv2_sg: wraps its DeleteSecurityGroup
     twin_acm.install()  # after twin_elbv2: wraps its CreateListener
     twin_route53.install()
     twin_lattice.install()
