@@ -175,6 +175,8 @@ describe('e2e: probe and pattern 2 over SASL/SCRAM', function () {
     let statePath: string;
     let originals: Map<number, BrokerListeners>;
     let applied = false;
+    // Everything the tool printed while the SCRAM admin client was in use: checked for the password.
+    const printed: string[] = [];
 
     before(async function () {
       this.timeout(180_000);
@@ -205,7 +207,8 @@ describe('e2e: probe and pattern 2 over SASL/SCRAM', function () {
     it('apply rewrites CLIENT_SASL_SCRAM to each broker port through the SCRAM admin client', async function () {
       this.timeout(180_000);
       applied = true;
-      await run(['apply', '--config', file, '--auto-approve'], 0);
+      const out = await run(['apply', '--config', file, '--auto-approve', '--verbose'], 0);
+      printed.push(out.out, out.err);
       await tb.network.reconcileNow();
       const state = JSON.parse(await readFile(statePath, 'utf8')) as StateFile;
       const now = await brokerListeners(tb);
@@ -230,6 +233,32 @@ describe('e2e: probe and pattern 2 over SASL/SCRAM', function () {
       timings.push(
         `pattern 2, consumer c2, 3 brokers + canary: ${r.ms} ms (canary ${r.report.canary?.ms} ms)`,
       );
+    });
+
+    it('the SCRAM password is in no saved plan, state, log line, JSON event or report', async function () {
+      this.timeout(120_000);
+      const secret = tb.scram.password;
+      assert.ok(secret.length >= 8, 'a password worth looking for');
+      const planFile = `${statePath}.plan.json`;
+      const plan = await run(['plan', '--config', file, '--out', planFile, '--verbose'], 0);
+      const again = await run(['apply', '--config', file, '--auto-approve', '--json', '--verbose'], 0);
+      const status = await run(['status', '--config', file, '--json'], 0);
+      const probed = await probe(file, 1, 0);
+      const texts: Array<[string, string]> = [
+        ['apply output', printed.join('\n')],
+        ['plan output', plan.out + plan.err],
+        ['saved plan', await readFile(planFile, 'utf8')],
+        ['apply --json events', again.out + again.err],
+        ['status', status.out + status.err],
+        ['state', await readFile(statePath, 'utf8')],
+        ['probe report', JSON.stringify(probed.report)],
+      ];
+      for (const [what, text] of texts) {
+        assert.ok(text.length > 0, `${what} is not empty`);
+        assert.ok(!text.includes(secret), `${what} holds the SCRAM password`);
+      }
+      // The verbose apply did use the SCRAM admin client (the password was in play).
+      assert.match(printed.join('\n'), /sasl_scram|SCRAM/i);
     });
 
     it("destroy puts the brokers' listener settings back", async function () {

@@ -95,15 +95,22 @@ export interface ChildRun {
   events: StepEvent[];
   /** The event after which the child was killed (when it was). */
   killedAt?: StepEvent;
+  /** `service:Action` of the AWS call after which the twin killed the child (afterMutatingCalls). */
+  killedAfterCall?: string;
   out: string;
   err: string;
   ms: number;
 }
 
-export interface KillRule {
-  /** Decides, per event, whether to kill; may first wait (e.g. for a resource to appear in AWS). */
-  at: (e: StepEvent, seen: readonly StepEvent[]) => boolean | Promise<boolean>;
-}
+export type KillRule =
+  | {
+      /** Decides, per event, whether to kill; may first wait (e.g. for a resource to appear in AWS). */
+      at: (e: StepEvent, seen: readonly StepEvent[]) => boolean | Promise<boolean>;
+    }
+  | {
+      /** The AWS twin kills the child right after its k-th successful mutating call (twin_crash.py). */
+      afterMutatingCalls: number;
+    };
 
 function isStepEvent(v: unknown): v is StepEvent {
   if (typeof v !== 'object' || v === null) return false;
@@ -122,11 +129,15 @@ export async function runChild(
   timeoutMs = 120_000,
 ): Promise<ChildRun> {
   const t0 = Date.now();
+  const byTwin = kill !== undefined && 'afterMutatingCalls' in kill;
+  if (byTwin) await tb.control.armCrash(kill.afterMutatingCalls);
   const child = spawn(process.execPath, [...cliCommand().argv, ...args, '--no-color'], {
     cwd: ROOT,
     env: childEnv(tb),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // The child starts Node before its first AWS call: the pid is registered long before it is needed.
+  if (byTwin) await tb.control.crashPid(child.pid as number);
   const run: ChildRun = { code: null, signal: null, events: [], out: '', err: '', ms: 0 };
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (d: string) => void (run.err += d));
@@ -145,7 +156,7 @@ export async function runChild(
     if (!isStepEvent(parsed)) return;
     const e = parsed;
     run.events.push(e);
-    if (!kill || decided) return;
+    if (!kill || !('at' in kill) || decided) return;
     const seen = [...run.events];
     // Decisions run one after another, in event order; the first "yes" kills.
     pending = pending.then(async () => {
@@ -162,6 +173,14 @@ export async function runChild(
   );
   clearTimeout(timer);
   await pending.catch(() => undefined);
+  if (byTwin) {
+    const crash = await tb.control.crashState();
+    await tb.control.disarmCrash();
+    if (crash.fired) {
+      decided = true;
+      run.killedAfterCall = crash.fired;
+    }
+  }
   run.code = code;
   run.signal = signal;
   run.ms = Date.now() - t0;
@@ -720,6 +739,38 @@ export async function crashAndResume(
   if (Object.keys(stateAfter).length > 0)
     problems.push(`state after destroy still has ${Object.keys(stateAfter).join(', ')}`);
   return { planned, killed, stateAtKill, resumed, redone, problems, destroyed, leftovers, names, timings };
+}
+
+export interface DestroyScenarioResult {
+  killed: ChildRun;
+  resumed: ChildRun;
+  problems: string[];
+  leftovers: Inventory;
+}
+
+/**
+ * apply (to completion); destroy killed by `kill`; destroy again (to completion): nothing of the
+ * stack may be left in any account (by tag or name), and the state must be empty.
+ */
+export async function crashDestroyAndResume(
+  tb: Testbed,
+  s: StackUnderTest,
+  kill: KillRule,
+): Promise<DestroyScenarioResult> {
+  const applied = await runChild(tb, ['apply', '--config', s.file, '--auto-approve', '--json']);
+  if (applied.code !== 0) throw new Error(`${s.name}: apply exited ${String(applied.code)}: ${applied.err}`);
+  const names = namesFromState(await readState(s));
+  const killed = await runChild(tb, ['destroy', '--config', s.file, '--auto-approve', '--json'], kill);
+  const resumed = await runChild(tb, ['destroy', '--config', s.file, '--auto-approve', '--json']);
+  const problems: string[] = [];
+  if (resumed.code !== 0)
+    problems.push(`resumed destroy exited ${String(resumed.code)}: ${resumed.err.trim()}`);
+  const leftovers = await inventory(tb, s.name, names);
+  if (leftovers.size > 0) problems.push(`left after destroy:\n${describeInventory(leftovers)}`);
+  const stateAfter = await readState(s);
+  if (Object.keys(stateAfter).length > 0)
+    problems.push(`state after destroy still has ${Object.keys(stateAfter).join(', ')}`);
+  return { killed, resumed, problems, leftovers };
 }
 
 /**

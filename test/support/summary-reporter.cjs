@@ -27,11 +27,13 @@ class SummaryReporter extends Mocha.reporters.Spec {
       process.stdout.write(`\n${line}\n`);
       const dir = path.join(process.cwd(), '.cache');
       fs.mkdirSync(dir, { recursive: true });
-      fs.writeFileSync(path.join(dir, 'test-summary.txt'), `${line}\n`);
+      // `npm run test:all` runs two lanes at once (test/support/run-all.mjs): each writes its own files.
+      const lane = process.env.MPL_TEST_LANE ? `-${process.env.MPL_TEST_LANE}` : '';
+      fs.writeFileSync(path.join(dir, `test-summary${lane}.txt`), `${line}\n`);
       const rows = [...times]
         .sort((a, b) => b[1] - a[1])
         .map(([f, ms]) => `${(ms / 1000).toFixed(1).padStart(7)} s  ${f}`);
-      fs.writeFileSync(path.join(dir, 'test-times.txt'), `${rows.join('\n')}\n`);
+      fs.writeFileSync(path.join(dir, `test-times${lane}.txt`), `${rows.join('\n')}\n`);
     });
   }
 }

@@ -1,26 +1,32 @@
-// Crash sweep: kills `apply` with SIGKILL at every step of a plan, one fresh stack per kill point,
-// and checks each time that the next apply finishes it (no change left, no duplicate, every id in
-// state) and that destroy leaves nothing (and, for pattern 2, the brokers' listener settings are the
-// originals). Too slow for CI (about 25 s per kill point; pattern 2's msk-configuration mode about a
-// minute, two rolling restarts); run by hand:
+// Crash sweep: kills `apply` (or `destroy`) with SIGKILL, one fresh stack per kill point, and checks
+// each time that the next run finishes it (no change left, no duplicate, every id in state) and that
+// destroy leaves nothing (and, for pattern 2, the brokers' listener settings are the originals). Too
+// slow for CI (about 25 s per kill point; pattern 2's msk-configuration mode about a minute, two
+// rolling restarts); run by hand:
 //
-//   npx tsx test/sweep/crash-sweep.ts [--pattern 1|2|2c|3|both|all] [--at done|start|both] [--only <id-substring>] [--max N]
+//   npx tsx test/sweep/crash-sweep.ts [--pattern 1|2|2c|3|both|all] [--by steps|calls]
+//       [--phase apply|destroy|both] [--stride N] [--at done|start|both] [--only <id-substring>] [--max N]
 //
 // 2 is pattern 2's legacy rewrite mode, 2c its msk-configuration mode (custom.advertised.listeners:
 // a kill while MSK restarts the brokers resumes by waiting for that operation); both = 1 and 2.
 //
-// Kill points are the executor's events of a reference apply (`done` events by default: "after
-// every step"; `start` kills land while a step runs, mostly in the middle of a create). Exit 1 when
-// any kill point fails. The testbed moves with TESTBED_KAFKA_IP_PREFIX / TESTBED_ENDPOINT_IP_PREFIX.
+// --by steps (default): kill points are the executor's events of a reference apply (`done` events by
+// default: "after every step"; `start` kills land while a step runs, mostly in the middle of a create).
+// --by calls: the AWS twin kills the process right after its k-th successful mutating AWS call, before
+// the answer arrives (twin_crash.py), for every k of a reference run (every --stride-th k), in apply,
+// destroy or both (--phase). Prints each point, then the count and the pass rate. Exit 1 when any kill
+// point fails. The testbed moves with TESTBED_KAFKA_IP_PREFIX / TESTBED_ENDPOINT_IP_PREFIX.
 import { parseArgs } from 'node:util';
 import {
   brokerSnapshot,
   cleanupStack,
   cliCommand,
   crashAndResume,
+  crashDestroyAndResume,
   newStack,
   runChild,
   type KillRule,
+  type StackUnderTest,
   type StepEvent,
 } from '../support/crash.js';
 import { getTestbed, stopSharedTestbed } from '../testbed/shared.js';
@@ -31,6 +37,9 @@ const { values } = parseArgs({
     at: { type: 'string', default: 'done' },
     only: { type: 'string' },
     max: { type: 'string' },
+    by: { type: 'string', default: 'steps' },
+    phase: { type: 'string', default: 'apply' },
+    stride: { type: 'string', default: '1' },
   },
 });
 type Sweep = '1' | '2' | '2c' | '3';
@@ -61,8 +70,105 @@ const originals = await brokerSnapshot(tb);
 const failures: string[] = [];
 let points = 0;
 
+function report(label: string, started: number, problems: string[], detail: string): boolean {
+  points++;
+  const line = `${label}: ${detail}; ${((Date.now() - started) / 1000).toFixed(1)} s`;
+  if (problems.length > 0) {
+    failures.push(`${label}:\n  ${problems.join('\n  ')}`);
+    console.log(`FAIL ${line}\n  ${problems.join('\n  ')}`);
+    return false;
+  }
+  console.log(`ok   ${line}`);
+  return true;
+}
+
+/** One apply kill point: killed, resumed, checked, destroyed. */
+async function applyPoint(pattern: Sweep, s: StackUnderTest, kill: KillRule, label: string): Promise<void> {
+  const started = Date.now();
+  try {
+    const r = await crashAndResume(tb, s, kill);
+    const problems = [...r.problems];
+    if (r.killed.signal !== 'SIGKILL') problems.push('the apply ended before the kill point');
+    if ('at' in kill && r.redone.length > 0) problems.push(`redone after the kill: ${r.redone.join(', ')}`);
+    if (pattern === '2' || pattern === '2c') {
+      const now = await brokerSnapshot(tb);
+      if (JSON.stringify(now) !== JSON.stringify(originals))
+        problems.push(`broker settings after destroy: ${JSON.stringify(now)}`);
+    }
+    const done = r.killed.events.filter((e) => e.type === 'done').length;
+    const after = r.killed.killedAfterCall === undefined ? '' : ` (after ${r.killed.killedAfterCall})`;
+    const ok = report(
+      label,
+      started,
+      problems,
+      `${done} step(s) done at the kill${after}, resumed with ${r.resumed.events.filter((e) => e.type === 'done').length}`,
+    );
+    if (!ok) await cleanupStack(tb, s);
+  } catch (e) {
+    report(label, started, [e instanceof Error ? e.message : String(e)], 'error');
+    await cleanupStack(tb, s);
+  }
+}
+
+/** One destroy kill point: applied, destroy killed, destroy again, nothing left. */
+async function destroyPoint(pattern: Sweep, s: StackUnderTest, k: number, label: string): Promise<void> {
+  const started = Date.now();
+  try {
+    const r = await crashDestroyAndResume(tb, s, { afterMutatingCalls: k });
+    const problems = [...r.problems];
+    if (r.killed.signal !== 'SIGKILL') problems.push('the destroy ended before the kill point');
+    if (pattern === '2' || pattern === '2c') {
+      const now = await brokerSnapshot(tb);
+      if (JSON.stringify(now) !== JSON.stringify(originals))
+        problems.push(`broker settings after destroy: ${JSON.stringify(now)}`);
+    }
+    const ok = report(label, started, problems, `killed after ${r.killed.killedAfterCall ?? '?'}`);
+    if (!ok) await cleanupStack(tb, s);
+  } catch (e) {
+    report(label, started, [e instanceof Error ? e.message : String(e)], 'error');
+    await cleanupStack(tb, s);
+  }
+}
+
+/** Successful mutating calls so far (STS and pricing excluded, as twin_crash.py counts). */
+async function mutatingCalls(): Promise<number> {
+  const rows = await tb.control.counters({ mutating: true });
+  return rows.filter((r) => r.service !== 'sts' && r.service !== 'pricing').reduce((n, r) => n + r.calls, 0);
+}
+
+/** --by calls: every (stride-th) k of a reference apply and destroy. */
+async function sweepCalls(pattern: Sweep): Promise<void> {
+  const stride = Math.max(1, Number(values.stride));
+  const ref = await stackOf(pattern, `swref${pattern}`);
+  const c0 = await mutatingCalls();
+  const refRun = await runChild(tb, ['apply', '--config', ref.file, '--auto-approve', '--json']);
+  if (refRun.code !== 0) throw new Error(`reference apply failed: ${refRun.err}`);
+  const c1 = await mutatingCalls();
+  const refDestroy = await runChild(tb, ['destroy', '--config', ref.file, '--auto-approve', '--json']);
+  if (refDestroy.code !== 0) throw new Error(`reference destroy failed: ${refDestroy.err}`);
+  const c2 = await mutatingCalls();
+  const phases = values.phase === 'both' ? ['apply', 'destroy'] : [values.phase ?? 'apply'];
+  for (const phase of phases) {
+    const n = phase === 'apply' ? c1 - c0 : c2 - c1;
+    const ks = Array.from({ length: n }, (_, i) => i + 1).filter((k) => (k - 1) % stride === 0 || k === n);
+    console.log(
+      `pattern ${pattern}, ${phase}: ${n} mutating calls, ${Math.min(ks.length, max)} kill points (stride ${stride})`,
+    );
+    for (const k of ks.slice(0, max)) {
+      const s = await stackOf(pattern, `sc${pattern}${phase[0]}-${k}`);
+      const label = `p${pattern} ${phase} killed after mutating call ${k}/${n}`;
+      if (phase === 'apply') await applyPoint(pattern, s, { afterMutatingCalls: k }, label);
+      else await destroyPoint(pattern, s, k, label);
+    }
+  }
+}
+
 try {
   for (const pattern of patterns) {
+    if (values.by === 'calls') {
+      await sweepCalls(pattern);
+      continue;
+    }
     // A reference apply gives the kill points (the order varies between runs; the ids do not).
     const ref = await stackOf(pattern, `swref${pattern}`);
     const refRun = await runChild(tb, ['apply', '--config', ref.file, '--auto-approve', '--json']);
@@ -73,33 +179,9 @@ try {
       .slice(0, max);
     console.log(`pattern ${pattern}: ${killPoints.length} kill points (reference apply ${refRun.ms} ms)`);
     for (const [i, point] of killPoints.entries()) {
-      points++;
       const s = await stackOf(pattern, `sw${pattern}-${i}`);
       const kill: KillRule = { at: (e) => e.type === point.type && e.id === point.id };
-      const label = `p${pattern} #${i} kill at ${point.type} ${point.id}`;
-      const started = Date.now();
-      try {
-        const r = await crashAndResume(tb, s, kill);
-        const problems = [...r.problems];
-        if (r.killed.signal !== 'SIGKILL') problems.push('the apply ended before the kill point');
-        if (r.redone.length > 0) problems.push(`redone after the kill: ${r.redone.join(', ')}`);
-        if (pattern === '2' || pattern === '2c') {
-          const now = await brokerSnapshot(tb);
-          if (JSON.stringify(now) !== JSON.stringify(originals))
-            problems.push(`broker settings after destroy: ${JSON.stringify(now)}`);
-        }
-        const done = r.killed.events.filter((e) => e.type === 'done').length;
-        const line = `${label}: ${done} step(s) done at the kill, resumed with ${r.resumed.events.filter((e) => e.type === 'done').length}; ${((Date.now() - started) / 1000).toFixed(1)} s`;
-        if (problems.length > 0) {
-          failures.push(`${label}:\n  ${problems.join('\n  ')}`);
-          console.log(`FAIL ${line}\n  ${problems.join('\n  ')}`);
-          await cleanupStack(tb, s);
-        } else console.log(`ok   ${line}`);
-      } catch (e) {
-        failures.push(`${label}: ${e instanceof Error ? e.message : String(e)}`);
-        console.log(`FAIL ${label}: ${e instanceof Error ? e.message : String(e)}`);
-        await cleanupStack(tb, s);
-      }
+      await applyPoint(pattern, s, kill, `p${pattern} #${i} kill at ${point.type} ${point.id}`);
     }
   }
 } finally {
@@ -107,7 +189,7 @@ try {
 }
 
 console.log(
-  `\n${points - failures.length}/${points} kill points ok in ${((Date.now() - t0) / 60_000).toFixed(1)} min`,
+  `\n${points - failures.length}/${points} kill points ok (${((100 * (points - failures.length)) / Math.max(1, points)).toFixed(1)}%) in ${((Date.now() - t0) / 60_000).toFixed(1)} min`,
 );
 if (failures.length > 0) {
   console.log(`failures:\n${failures.join('\n')}`);

@@ -38,6 +38,7 @@ except ImportError as exc:
 import twin_acm  # noqa: E402
 import twin_cloudwatch  # noqa: E402
 import twin_core  # noqa: E402
+import twin_crash  # noqa: E402
 import twin_ec2  # noqa: E402
 import twin_ec2_sg_refs  # noqa: E402
 import twin_elbv2  # noqa: E402
@@ -78,6 +79,8 @@ CONTROL_HELP = {
     "...}]} "
     "waiting for the driver",
     "POST /_twin/msk/restarts": "{operationArn, brokerId, status: started|done|failed, message?}",
+    "POST|GET|DELETE /_twin/crash": "{afterMutating: k} arms, {pid} names the process: SIGKILL right after the "
+    "k-th successful mutating call (STS excluded), before its answer; GET {after, pid, seen, fired, calls}",
     "POST /_twin/faults": "{service, action, account?, kind: error|throttle|5xx, code?, status?, count?, probability?}",
     "POST /_twin/latency": "{service, action, account?, ms, count?, probability?}",
     "DELETE /_twin/faults": "clear faults and latency rules",
@@ -116,6 +119,7 @@ def reset_all() -> None:
         twin_msk_config.reset()
         twin_msk_vpc.reset()
         twin_scheduler.reset()
+    twin_crash.reset()
     STATE.reset()
     twin_route53.reset()
     twin_pricing.reset()
@@ -157,6 +161,13 @@ def control(method: str, path: str, query: dict[str, str], body: Any) -> Respons
             if method == "POST":
                 return 200, twin_msk_config.report_restart(body)
             return 200, twin_msk_config.pending_restarts(query)
+    if route == "/crash":
+        if method == "POST":
+            return 200, twin_crash.arm(body)
+        if method == "DELETE":
+            twin_crash.reset()
+            return 200, {"ok": True}
+        return 200, twin_crash.state()
     if route == "/faults" and method == "POST":
         STATE.add_rule("fault", body)
         return 200, {"ok": True}

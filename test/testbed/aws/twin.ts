@@ -36,6 +36,17 @@ export interface DelaysMs {
   schedulerMinuteMs?: number;
 }
 
+/** GET /_twin/crash: the armed crash (after null when disarmed). */
+export interface CrashState {
+  after: number | null;
+  pid?: number | null;
+  /** Successful mutating calls counted since arming. */
+  seen?: number;
+  /** `service:Action` of the call after which the process was killed; null until then. */
+  fired?: string | null;
+  calls?: string[];
+}
+
 export interface StartAwsTwinOptions {
   region?: string;
   delaysMs?: DelaysMs;
@@ -374,6 +385,26 @@ export class TwinControl {
   /** Sum of calls matching the filter (e.g. { account, mutating: true } for "no-change plan makes no writes"). */
   async callCount(filter: CounterFilter = {}): Promise<number> {
     return (await this.counters(filter)).reduce((sum, row) => sum + row.calls, 0);
+  }
+
+  /**
+   * Crash injection: after `afterMutating` successful mutating calls (STS excluded) the twin SIGKILLs
+   * the process named by `crashPid`, before the k-th call's answer reaches it (twin_crash.py).
+   */
+  async armCrash(afterMutating: number): Promise<void> {
+    await this.call('POST', '/crash', { afterMutating });
+  }
+
+  async crashPid(pid: number): Promise<void> {
+    await this.call('POST', '/crash', { pid });
+  }
+
+  async crashState(): Promise<CrashState> {
+    return this.call<CrashState>('GET', '/crash');
+  }
+
+  async disarmCrash(): Promise<void> {
+    await this.call('DELETE', '/crash');
   }
 
   async resetCounters(): Promise<void> {

@@ -17,6 +17,7 @@ from xml.sax.saxutils import escape
 from moto.core.responses import BaseResponse
 
 from twin_state import STATE
+import twin_crash
 
 # Wire protocol per moto service name (from the botocore models' metadata.protocol).
 PROTOCOLS = {
@@ -168,12 +169,16 @@ def _call_action(self: BaseResponse) -> Any:
         return throttle_response(service)
 
     if (service, action) in UNLOCKED_ACTIONS:
-        return _original_call_action(self)
-
-    # moto is not thread-safe and some twin patches swap state for one call: run moto's
-    # work one call at a time (latency injection above sleeps outside the lock).
-    with MOTO_LOCK:
-        return _original_call_action(self)
+        result = _original_call_action(self)
+    else:
+        # moto is not thread-safe and some twin patches swap state for one call: run moto's
+        # work one call at a time (latency injection above sleeps outside the lock).
+        with MOTO_LOCK:
+            result = _original_call_action(self)
+    # Crash injection (twin_crash.py): may kill the caller now, before it gets this answer.
+    status = result[0] if isinstance(result, tuple) and result and isinstance(result[0], int) else 200
+    twin_crash.observe(service, action, status)
+    return result
 
 
 # Static test credentials that name their account: "AKIA" + 12-digit account + "TWIN".

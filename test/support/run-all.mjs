@@ -1,0 +1,106 @@
+// `npm run test:all`: the whole mocha suite in two lanes at once, so CI fits its budget on two cores.
+// Lane "testbed": e2e and every integration test that binds fixed loopback addresses (the shared
+// Kafka testbed, the network twin); its files run one after another, as they must. Lane "twins":
+// unit tests and the integration tests that only start an AWS twin on a free port (listed below:
+// a new file goes to the testbed lane unless it is added here). The twins lane's output is kept and
+// printed after the testbed lane's; the last line sums both, in the form CI reads.
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const CACHE = path.join(ROOT, '.cache');
+const list = (dir) =>
+  readdirSync(path.join(ROOT, dir), { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.test.ts'))
+    .map((f) => path.join(dir, f))
+    .sort();
+
+// Integration tests that start only an AWS twin on a free port and bind no fixed loopback address.
+const TWINS_ONLY = new Set(
+  [
+    'aws-twin-crash',
+    'aws-twin-msk-config',
+    'aws-twin-nlb-security-groups',
+    'aws-twin-pricing',
+    'aws-twin-resources',
+    'aws-twin',
+    'cost-html-chromium',
+    'cost-live-prices',
+    'discovery',
+    'engine-retry',
+    'fuzz-files',
+    'handlers-cluster-configuration',
+    'handlers-dns',
+    'handlers-elbv2',
+    'handlers-endpoints',
+    'handlers-monitor',
+    'handlers-resources',
+    'handlers-sg',
+    'library',
+    'price-snapshot-script',
+    'scan',
+    'state-lock-race',
+    'state-push',
+    'state-s3',
+  ].map((n) => path.join('test/integration', `${n}.test.ts`)),
+);
+
+const integration = list('test/integration');
+const lanes = {
+  twins: [...list('test/unit'), ...integration.filter((f) => TWINS_ONLY.has(f))],
+  testbed: [...integration.filter((f) => !TWINS_ONLY.has(f)), ...list('test/e2e')],
+};
+
+mkdirSync(CACHE, { recursive: true });
+// A lane that dies before its reporter writes must not be counted from an earlier run.
+for (const lane of Object.keys(lanes))
+  for (const f of [`test-summary-${lane}.txt`, `test-times-${lane}.txt`])
+    rmSync(path.join(CACHE, f), { force: true });
+function run(lane, files, out) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'node_modules/mocha/bin/mocha.js'), ...files], {
+      cwd: ROOT,
+      env: { ...process.env, MPL_TEST_LANE: lane },
+      stdio: ['ignore', out === 'inherit' ? 'inherit' : 'pipe', out === 'inherit' ? 'inherit' : 'pipe'],
+    });
+    const chunks = [];
+    child.stdout?.on('data', (d) => chunks.push(d));
+    child.stderr?.on('data', (d) => chunks.push(d));
+    child.on('close', (code) => resolve({ code: code ?? 1, output: Buffer.concat(chunks).toString() }));
+  });
+}
+
+const t0 = Date.now();
+const twins = run('twins', lanes.twins, 'pipe');
+const testbed = await run('testbed', lanes.testbed, 'inherit');
+const twinsDone = await twins;
+process.stdout.write(
+  `\n---- lane "twins" (unit and AWS-twin integration tests, run beside the above) ----\n`,
+);
+process.stdout.write(twinsDone.output);
+
+const counts = { passed: 0, failed: 0, skipped: 0 };
+const times = [];
+for (const lane of ['twins', 'testbed']) {
+  const read = (f) => {
+    try {
+      return readFileSync(path.join(CACHE, f), 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  const m = /^(\d+) passed, (\d+) failed, (\d+) skipped/m.exec(read(`test-summary-${lane}.txt`));
+  if (m) {
+    counts.passed += Number(m[1]);
+    counts.failed += Number(m[2]);
+    counts.skipped += Number(m[3]);
+  } else counts.failed += 1;
+  times.push(...read(`test-times-${lane}.txt`).split('\n').filter(Boolean));
+}
+times.sort((a, b) => parseFloat(b) - parseFloat(a));
+writeFileSync(path.join(CACHE, 'test-times.txt'), `${times.join('\n')}\n`);
+const line = `${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`;
+writeFileSync(path.join(CACHE, 'test-summary.txt'), `${line}\n`);
+process.stdout.write(`\nboth lanes: ${((Date.now() - t0) / 1000).toFixed(0)} s\n${line}\n`);
+process.exit(testbed.code !== 0 || twinsDone.code !== 0 ? 1 : 0);
