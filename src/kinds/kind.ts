@@ -86,6 +86,12 @@ export interface KindDef<S extends z.ZodType = z.ZodType> {
   props: S;
   /** Props AWS cannot change in place (from each API's Modify/Set calls): a change replaces. */
   replaceOn: readonly string[];
+  /**
+   * Props AWS can change in place except for some changes: a change replaces when the prop's
+   * function answers true for (desired, actual) values (an NLB's security groups: between none and
+   * some, while one list of groups can replace another in place).
+   */
+  replaceWhen?: Readonly<Record<string, (desired: unknown, actual: unknown) => boolean>>;
   /** Props that are inputs to a create call, never kept by AWS: never a reason to change. */
   ignored?: readonly string[];
   /** Props a rendered diff leaves out (tags, tokens): they are in the JSON. */
@@ -328,10 +334,11 @@ export function resourceHandler<P extends object, L>(ops: ResourceOps<P, L>): Ha
 
 /**
  * Desired props against actual props of one kind: noop, an in-place update, or a replace when a
- * prop in the kind's `replaceOn` differs. `ignored` props never count.
+ * prop in the kind's `replaceOn` differs (or one in `replaceWhen` differs the way it names).
+ * `ignored` props never count.
  */
 export function compareProps(
-  def: Pick<KindDef, 'replaceOn' | 'ignored'>,
+  def: Pick<KindDef, 'replaceOn' | 'ignored'> & Partial<Pick<KindDef, 'replaceWhen'>>,
   desired: Record<string, unknown>,
   actual: Record<string, unknown>,
 ): { action: 'noop' | 'update' | 'replace'; changed: string[]; forcing: string[] } {
@@ -340,7 +347,9 @@ export function compareProps(
   const changed = [...keys]
     .filter((k) => !ignored.has(k) && !isDeepStrictEqual(desired[k], actual[k]))
     .sort();
-  const forcing = changed.filter((k) => def.replaceOn.includes(k));
+  const forcing = changed.filter(
+    (k) => def.replaceOn.includes(k) || def.replaceWhen?.[k]?.(desired[k], actual[k]) === true,
+  );
   const action = changed.length === 0 ? 'noop' : forcing.length > 0 ? 'replace' : 'update';
   return { action, changed, forcing };
 }

@@ -1,12 +1,16 @@
 // Internal network load balancer: CreateLoadBalancer (idempotent by name and settings), cross-zone
 // as an attribute, polled until active (the SDK's waitUntilLoadBalancerAvailable retries on every
-// state but `active`, `failed` included).
+// state but `active`, `failed` included). Security groups can be given only when an NLB is created:
+// one made without any cannot get one later, one made with some can change them (and the PrivateLink
+// enforcement setting) at any time with SetSecurityGroups (ELB user guide, "Update the security
+// groups for your Network Load Balancer"; ELBv2 API reference, SetSecurityGroups).
 import {
   CreateLoadBalancerCommand,
   DeleteLoadBalancerCommand,
   DescribeLoadBalancerAttributesCommand,
   DescribeLoadBalancersCommand,
   ModifyLoadBalancerAttributesCommand,
+  SetSecurityGroupsCommand,
   paginateDescribeLoadBalancers,
   type LoadBalancer,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -22,10 +26,12 @@ import {
   type HandlerCtx,
   type Live,
 } from './kind.js';
-import { compareStrings, describeSubnets, orderLike, tagList } from './shared/ec2.js';
+import { compareStrings, describeSubnets, orderLike, orderStringsLike, tagList } from './shared/ec2.js';
+import { logicalOf, refId } from './shared/ec2-endpoint.js';
 import { elbTags, stackTagged } from './shared/elbv2.js';
 import { poll } from './shared/poll.js';
-import { Tags } from './shared/schema.js';
+import { foundRefs } from './shared/scan.js';
+import { Ref, Tags } from './shared/schema.js';
 
 const Props = z.strictObject({
   name: z.string(),
@@ -34,6 +40,14 @@ const Props = z.strictObject({
   subnetIds: z.array(z.string()),
   azIds: z.array(z.string()),
   crossZone: z.boolean(),
+  /** Security groups of the plan (logical ids, resolved when applied); [] for an NLB made without. */
+  securityGroups: z.array(Ref).default([]),
+  /**
+   * EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic: 'on' makes the inbound rules apply to
+   * PrivateLink traffic, whose source they then see as the client's private IP address. Only with
+   * security groups (absent without: AWS answers no setting then).
+   */
+  enforcePrivateLinkInboundRules: z.enum(['on', 'off']).optional(),
   tags: Tags,
 });
 type Props = z.infer<typeof Props>;
@@ -51,6 +65,36 @@ async function describe(ctx: HandlerCtx, q: { LoadBalancerArns: string[] } | { N
 async function crossZoneOf(ctx: HandlerCtx, arn: string): Promise<boolean> {
   const out = await ctx.aws.elbv2.send(new DescribeLoadBalancerAttributesCommand({ LoadBalancerArn: arn }));
   return out.Attributes?.find((a) => a.Key === CROSS_ZONE)?.Value === 'true';
+}
+
+/**
+ * Makes the NLB's security groups and PrivateLink enforcement the desired ones (SetSecurityGroups
+ * replaces the list and sets the enforcement). An NLB made without groups cannot take any, and one
+ * made with some cannot lose them all: the diff replaces it instead (replaceWhen).
+ */
+async function setGroups(ctx: HandlerCtx, arn: string, p: Props, what: string): Promise<void> {
+  await attempt('UPDATE_FAILED', `${what}: security groups`, async () => {
+    const lb = await describe(ctx, { LoadBalancerArns: [arn] });
+    const have = lb?.SecurityGroups ?? [];
+    const want = p.securityGroups.map((sg) => refId(ctx, sg, 'groupId'));
+    // Between none and some: not possible in place (AWS refuses both ways); the diff replaces.
+    if (have.length === 0 || want.length === 0) {
+      if (have.length !== want.length)
+        ctx.log(`${what}: security groups between none and some need a new NLB`);
+      return;
+    }
+    const enforce = p.enforcePrivateLinkInboundRules;
+    const sameGroups = [...have].sort().join(',') === [...want].sort().join(',');
+    const current = lb?.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic;
+    if (sameGroups && (enforce === undefined || enforce === current)) return;
+    await ctx.aws.elbv2.send(
+      new SetSecurityGroupsCommand({
+        LoadBalancerArn: arn,
+        SecurityGroups: want,
+        ...(enforce === undefined ? {} : { EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic: enforce }),
+      }),
+    );
+  });
 }
 
 async function setCrossZone(ctx: HandlerCtx, arn: string, on: boolean, what: string): Promise<void> {
@@ -90,6 +134,9 @@ async function observe(
     (s) => s.id,
     (a, b) => compareStrings(a.azId, b.azId) || compareStrings(a.id, b.id),
   );
+  // DescribeLoadBalancers answers both members only for an NLB made with security groups.
+  const groups = (lb.SecurityGroups ?? []).map((sg) => logicalOf(ctx, sg));
+  const enforce = lb.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic;
   return {
     physicalId: arn,
     props: {
@@ -99,6 +146,8 @@ async function observe(
       subnetIds: ordered.map((s) => s.id),
       azIds: ordered.map((s) => s.azId),
       crossZone,
+      securityGroups: orderStringsLike(groups, like?.securityGroups),
+      ...(enforce === 'on' || enforce === 'off' ? { enforcePrivateLinkInboundRules: enforce } : {}),
       tags,
     },
     outputs: {
@@ -108,6 +157,9 @@ async function observe(
     },
   };
 }
+
+/** No security groups (a state written before the prop existed has none either). */
+const isEmptyList = (v: unknown): boolean => !Array.isArray(v) || v.length === 0;
 
 /** A failed NLB serves nothing: read reports it gone, and create replaces it. */
 const isGone = (lb: LoadBalancer): boolean => lb.State?.Code === 'failed';
@@ -127,7 +179,10 @@ function waitActive(ctx: HandlerCtx, arn: string, what: string): Promise<LoadBal
 }
 
 /** The stack's NLBs in ctx's account and region, by their tags; a failed one reads as gone, as in read. */
-async function scan(ctx: HandlerCtx): Promise<Array<{ id: string; live: Live<Props> }>> {
+async function scan(
+  ctx: HandlerCtx,
+  found: ReadonlyMap<string, Instance>,
+): Promise<Array<{ id: string; live: Live<Props>; dependsOn: string[] }>> {
   const lbs: LoadBalancer[] = [];
   for await (const page of paginateDescribeLoadBalancers({ client: ctx.aws.elbv2 }, {}))
     lbs.push(...(page.LoadBalancers ?? []).filter((lb) => !isGone(lb)));
@@ -139,10 +194,10 @@ async function scan(ctx: HandlerCtx): Promise<Array<{ id: string; live: Live<Pro
     (lb) => label({ name: lb.LoadBalancerName }),
   );
   return Promise.all(
-    mine.map(async ({ id, item }) => ({
-      id,
-      live: await observe(ctx, item, undefined),
-    })),
+    mine.map(async ({ id, item }) => {
+      const live = await observe(ctx, item, undefined);
+      return { id, live, dependsOn: foundRefs(found, live.props.securityGroups) };
+    }),
   );
 }
 
@@ -187,25 +242,36 @@ const handler: Handler<Props> = resourceHandler<Props, LoadBalancer>({
             Type: p.type,
             Scheme: p.scheme,
             Subnets: p.subnetIds,
+            // Only at creation (ELB user guide): none given, the NLB can never have any.
+            ...(p.securityGroups.length > 0
+              ? { SecurityGroups: p.securityGroups.map((sg) => refId(ctx, sg, 'groupId')) }
+              : {}),
             Tags: tagList(p.tags),
           }),
         ),
       (e) =>
         /^DuplicateLoadBalancerName/.test(errorName(e))
-          ? 'a load balancer with this name exists with other settings (subnets, scheme or type)'
+          ? 'a load balancer with this name exists with other settings (subnets, scheme, type or security groups)'
           : undefined,
     );
     return out.LoadBalancers?.[0];
   },
 
-  // Cross-zone is an attribute, set after the create (and after the owner check of an adopted NLB).
-  configure: (ctx, r, lb) =>
-    setCrossZone(ctx, lb.LoadBalancerArn as string, r.props.crossZone, `${label(r.props)} (${r.id})`),
+  // Cross-zone is an attribute, set after the create (and after the owner check of an adopted NLB);
+  // so is an enforcement other than the default "on" (CreateLoadBalancer has no parameter for it).
+  async configure(ctx, r, lb) {
+    const what = `${label(r.props)} (${r.id})`;
+    await setCrossZone(ctx, lb.LoadBalancerArn as string, r.props.crossZone, what);
+    await setGroups(ctx, lb.LoadBalancerArn as string, r.props, what);
+  },
 
   ready: (ctx, lb, what) => waitActive(ctx, lb.LoadBalancerArn as string, what),
 
-  update: (ctx, r, before) =>
-    setCrossZone(ctx, before.physicalId, r.props.crossZone, `${label(r.props)} (${r.id})`),
+  async update(ctx, r, before) {
+    const what = `${label(r.props)} (${r.id})`;
+    await setCrossZone(ctx, before.physicalId, r.props.crossZone, what);
+    await setGroups(ctx, before.physicalId, r.props, what);
+  },
 
   async remove(ctx, arn, p, id) {
     const what = `${label(p)} (${id})`;
@@ -226,12 +292,19 @@ export const loadBalancer = defineKind({
   kind: 'load-balancer',
   props: Props,
   // Name, type and scheme are fixed by CreateLoadBalancer; other subnets (and so AZs) make a new
-  // NLB. Cross-zone (ModifyLoadBalancerAttributes) and tags change in place.
+  // NLB. Cross-zone (ModifyLoadBalancerAttributes), security groups and the PrivateLink enforcement
+  // (SetSecurityGroups) and tags change in place, except security groups between none and some: an
+  // NLB made without cannot get any, and one made with some cannot lose them all (ELB user guide,
+  // "Update the security groups for your Network Load Balancer").
   replaceOn: ['name', 'type', 'scheme', 'subnetIds', 'azIds'],
+  replaceWhen: {
+    securityGroups: (desired, actual) => isEmptyList(desired) !== isEmptyList(actual),
+  },
   hidden: ['tags'],
   // Each NLB is billed per hour it runs (Elastic Load Balancing pricing).
   billing: () => ({ meter: 'nlb-hours', quantity: 1 }),
   label,
   handler,
   scan,
+  scanAfter: ['security-group'],
 });

@@ -28,7 +28,8 @@ const propsOfInstance = (i: Instance): Record<string, unknown> => i.props;
 /**
  * The plan as data: desired against what exists. Creates and updates come in dependency order,
  * deletes in reverse dependency order (what AWS accepts: records before zones, listeners before
- * target groups, services before NLBs). What forces a replace is each kind's `replaceOn`.
+ * target groups, services before NLBs). What forces a replace is each kind's `replaceOn` and
+ * `replaceWhen`.
  */
 export function diff(desired: Resource[], observed: ReadonlyMap<string, Instance>): Change[] {
   const changes: Change[] = [];

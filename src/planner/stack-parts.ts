@@ -58,6 +58,7 @@ export function addLoadBalancer(
     subnetIds: subnets.map((s) => s.id),
     azIds: subnets.map((s) => s.azId),
     crossZone,
+    securityGroups: [],
     tags: tagsFor(ctx.config.name, id, name),
   });
   return name;

@@ -2,13 +2,16 @@
 // Desired resources come from the real planner (pattern 2: a shared cross-zone NLB over three
 // subnets, a bootstrap target group of every broker, one target group and listener per broker).
 import assert from 'node:assert/strict';
+import { CreateSecurityGroupCommand, DeleteSecurityGroupCommand } from '@aws-sdk/client-ec2';
 import {
   CreateLoadBalancerCommand,
   CreateTargetGroupCommand,
   DescribeLoadBalancerAttributesCommand,
+  DescribeLoadBalancersCommand,
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
   RegisterTargetsCommand,
+  SetSecurityGroupsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { MplError } from '../../src/errors.js';
 import type { Kind, ResourceOf } from '../../src/kinds/index.js';
@@ -258,6 +261,129 @@ describe('ELBv2 handlers (target group, load balancer, listener) on the AWS twin
       assert.equal(await loadBalancer.handler.read(ctx, lb, known), undefined);
       assert.equal(await loadBalancer.handler.read(ctx, lb, undefined), undefined);
       await loadBalancer.handler.delete(ctx, known);
+    });
+
+    it('creates with the NLBs’ security group (enforcement on), reads it back by its logical id, sets the enforcement and the groups in place; none to some is a replace', async () => {
+      const SG = 'provider/security-group';
+      const group = async (name: string) =>
+        (
+          await aws.ec2.send(
+            new CreateSecurityGroupCommand({ GroupName: name, Description: name, VpcId: net.vpcId }),
+          )
+        ).GroupId as string;
+      const sg = await group(`mpl-elbtest-nlb-${Date.now()}`);
+      t.pretend(SG, 'security-group', PROVIDER, sg, { groupId: sg });
+      const planned = pick('load-balancer', 'shared/load-balancer');
+      const lb = {
+        ...planned,
+        props: { ...planned.props, securityGroups: [SG], enforcePrivateLinkInboundRules: 'on' as const },
+        dependsOn: [SG],
+      };
+      const ctx = t.ctx(PROVIDER);
+      const described = async (arn: string) =>
+        (await aws.elbv2.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [arn] })))
+          .LoadBalancers?.[0];
+
+      const made = await make(loadBalancer.handler, lb);
+      assertNoop(loadBalancer, lb, made);
+      assert.deepEqual(made.props.securityGroups, [SG]);
+      assert.equal(made.props.enforcePrivateLinkInboundRules, 'on');
+      const live = await described(made.physicalId);
+      assert.deepEqual(live?.SecurityGroups, [sg]);
+      assert.equal(live?.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic, 'on');
+
+      const known = instanceOf(lb, made);
+      assertNoop(loadBalancer, lb, await loadBalancer.handler.read(ctx, lb, known));
+      assertNoop(loadBalancer, lb, await loadBalancer.handler.read(ctx, undefined, known));
+      assertNoop(loadBalancer, lb, await loadBalancer.handler.read(ctx, lb, undefined));
+      // Found from nothing: the group found names it, and it depends on the group.
+      const found = new Map([[SG, t.known.get(SG) as Instance]]);
+      const scanned = (await loadBalancer.scan!(ctx, found)).find((x) => x.id === lb.id);
+      assert.deepEqual(scanned?.dependsOn, [SG]);
+      assert.deepEqual(scanned?.live.props.securityGroups, [SG]);
+
+      // Enforcement off: SetSecurityGroups in place, the groups kept.
+      const off = { ...lb, props: { ...lb.props, enforcePrivateLinkInboundRules: 'off' as const } };
+      assert.deepEqual(compareProps(loadBalancer, off.props, made.props), {
+        action: 'update',
+        changed: ['enforcePrivateLinkInboundRules'],
+        forcing: [],
+      });
+      assertNoop(loadBalancer, off, await loadBalancer.handler.update!(ctx, off, made));
+      assert.equal(
+        (await described(made.physicalId))?.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic,
+        'off',
+      );
+
+      // Another group set out of band: shown by its AWS id, put back in place (one list for another).
+      const other = await group(`mpl-elbtest-other-${Date.now()}`);
+      await aws.elbv2.send(
+        new SetSecurityGroupsCommand({ LoadBalancerArn: made.physicalId, SecurityGroups: [sg, other] }),
+      );
+      const drifted = await loadBalancer.handler.read(ctx, lb, known);
+      assert.ok(drifted);
+      assert.deepEqual(drifted.props.securityGroups, [SG, other]);
+      assert.deepEqual(compareProps(loadBalancer, lb.props, drifted.props), {
+        action: 'update',
+        changed: ['enforcePrivateLinkInboundRules', 'securityGroups'],
+        forcing: [],
+      });
+      assertNoop(loadBalancer, lb, await loadBalancer.handler.update!(ctx, lb, drifted));
+      const back = await described(made.physicalId);
+      assert.deepEqual(back?.SecurityGroups, [sg]);
+      assert.equal(back?.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic, 'on');
+      await aws.ec2.send(new DeleteSecurityGroupCommand({ GroupId: other }));
+
+      // The group is held while the NLB uses it.
+      await assert.rejects(
+        aws.ec2.send(new DeleteSecurityGroupCommand({ GroupId: sg })),
+        (e: Error) => e.name === 'DependencyViolation',
+      );
+      await loadBalancer.handler.delete(ctx, known);
+      assert.equal(await loadBalancer.handler.read(ctx, lb, known), undefined);
+
+      // An NLB made without groups (by an earlier version): a group is a replace, not an update,
+      // because AWS refuses SetSecurityGroups on it.
+      const bare = await make(loadBalancer.handler, planned);
+      assertNoop(loadBalancer, planned, bare);
+      assert.deepEqual(bare.props.securityGroups, []);
+      assert.equal(bare.props.enforcePrivateLinkInboundRules, undefined);
+      const plain = await described(bare.physicalId);
+      assert.equal(plain?.SecurityGroups, undefined);
+      assert.equal(plain?.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic, undefined);
+      assert.deepEqual(compareProps(loadBalancer, lb.props, bare.props), {
+        action: 'replace',
+        changed: ['enforcePrivateLinkInboundRules', 'securityGroups'],
+        forcing: ['securityGroups'],
+      });
+      await assert.rejects(
+        aws.elbv2.send(
+          new SetSecurityGroupsCommand({ LoadBalancerArn: bare.physicalId, SecurityGroups: [sg] }),
+        ),
+        (e: Error) =>
+          /^InvalidConfigurationRequest/.test(e.name) &&
+          /created without any security groups/.test(e.message),
+      );
+      // So is the way back (AWS refuses removing every group).
+      assert.deepEqual(compareProps(loadBalancer, planned.props, made.props).forcing, ['securityGroups']);
+      // A state written before the prop existed reads as no groups: planned so, no change.
+      const { securityGroups: _none, ...legacy } = planned.props;
+      assert.equal(
+        compareProps(loadBalancer, planned.props, { ...legacy, securityGroups: [] }).action,
+        'noop',
+      );
+      assert.deepEqual(compareProps(loadBalancer, lb.props, legacy).forcing, ['securityGroups']);
+      await loadBalancer.handler.delete(ctx, instanceOf(planned, bare));
+
+      // Made with enforcement off from the start: set right after the create.
+      const offFromStart = await make(loadBalancer.handler, off);
+      assertNoop(loadBalancer, off, offFromStart);
+      assert.equal(
+        (await described(offFromStart.physicalId))?.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic,
+        'off',
+      );
+      await loadBalancer.handler.delete(ctx, instanceOf(off, offFromStart));
+      await aws.ec2.send(new DeleteSecurityGroupCommand({ GroupId: sg }));
     });
 
     it('turns ResourceInUse on delete into RESOURCE_IN_USE with the hint', async () => {

@@ -43,11 +43,12 @@ describe('kind registry', () => {
     for (const k of KINDS) assert.equal(kindDef(k).kind, k);
   });
 
-  it('names only props its schema has in replaceOn, ignored, hidden and sensitive', () => {
+  it('names only props its schema has in replaceOn, replaceWhen, ignored, hidden and sensitive', () => {
     for (const k of KINDS) {
       const def = kindDef(k);
       const shape = (def.props as unknown as z.ZodObject).shape as Record<string, unknown>;
-      for (const list of [def.replaceOn, def.ignored ?? [], def.hidden ?? [], def.sensitive ?? []])
+      const when = Object.keys(def.replaceWhen ?? {});
+      for (const list of [def.replaceOn, when, def.ignored ?? [], def.hidden ?? [], def.sensitive ?? []])
         for (const p of list) assert.ok(p in shape, `${k}: ${p} is not a prop`);
     }
   });
