@@ -61,7 +61,7 @@ export async function refresh(desired: Resource[], deps: RunDeps): Promise<Refre
       dependsOn: known?.dependsOn ?? item.dependsOn,
       // Outputs a read cannot see again (pattern 2's original broker settings) are kept.
       outputs: { ...known?.outputs, ...live.outputs },
-      status: known?.status ?? 'ready',
+      status: live.unusable ? 'tainted' : (known?.status ?? 'ready'),
     };
     out.observed.set(item.id, instance);
     // State keeps the props last applied (what delete and later reads start from); the diff compares live ones.

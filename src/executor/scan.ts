@@ -101,7 +101,7 @@ export async function scanStack(deps: RunDeps, accounts: ScanPlace[]): Promise<M
         props: live.props,
         dependsOn: dependsOn ?? [],
         outputs: live.outputs,
-        status: 'ready',
+        status: live.unusable ? 'tainted' : 'ready',
       });
       if (!byPhysicalId.has(live.physicalId)) byPhysicalId.set(live.physicalId, id);
       perAccount.set(place.account, (perAccount.get(place.account) ?? 0) + 1);

@@ -30,6 +30,11 @@ export interface Live<P> {
   physicalId: string;
   props: P;
   outputs: Outputs;
+  /**
+   * It exists but will never work again (a rejected or failed VPC endpoint): the plan replaces it
+   * (it reads as tainted), and destroy deletes it, rather than leave it behind as if it were gone.
+   */
+  unusable?: boolean;
 }
 
 /** Polling for provisioning (NLB active, endpoint available, Route 53 INSYNC). */

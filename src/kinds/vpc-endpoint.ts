@@ -56,13 +56,18 @@ const Props = z.strictObject({
 type Props = z.infer<typeof Props>;
 
 /**
- * Endpoint states that count as gone, so the next plan makes a new one: a rejected or failed endpoint
- * never carries traffic again (EC2 State enum: pendingAcceptance, pending, available, deleting, deleted,
- * rejected, failed, expired, partial).
+ * Endpoint states that never carry traffic again (EC2 State enum: pendingAcceptance, pending,
+ * available, deleting, deleted, rejected, failed, expired, partial). Deleting and deleted ones are
+ * gone; rejected, failed and expired ones still exist in the consumer account until deleted ("Such
+ * VPC endpoints cannot be reused, you should delete them", AWS PrivateLink pricing): they read as
+ * unusable, so the plan replaces them and destroy deletes them (a destroy killed right after it
+ * rejected the connection must not leave the endpoint behind).
  */
 export const ENDPOINT_GONE_STATES = new Set(['deleting', 'deleted', 'rejected', 'failed', 'expired']);
+const DEAD_STATES = new Set(['rejected', 'failed', 'expired']);
 const stateOf = (e: VpcEndpoint): string => (e.State ?? '').toLowerCase();
 const isGone = (e: VpcEndpoint): boolean => ENDPOINT_GONE_STATES.has(stateOf(e));
+const isDeleted = (e: VpcEndpoint): boolean => stateOf(e) === 'deleting' || stateOf(e) === 'deleted';
 const label = (p: Partial<Props>) => `VPC endpoint ${p.name ?? '?'}`;
 
 /** The endpoint by id; EC2 answers NotFound for an id it does not know (deleted endpoints are dropped after a while). */
@@ -88,7 +93,9 @@ async function findAllByTags(ctx: HandlerCtx, id: string): Promise<VpcEndpoint[]
 }
 
 async function findLiveByTags(ctx: HandlerCtx, id: string): Promise<VpcEndpoint | undefined> {
-  const live = (await findAllByTags(ctx, id)).filter((e) => !isGone(e));
+  const all = (await findAllByTags(ctx, id)).filter((e) => !isDeleted(e));
+  // A working endpoint first; else a dead one (read as unusable, so it is replaced or deleted).
+  const live = all.some((e) => !isGone(e)) ? all.filter((e) => !isGone(e)) : all;
   if (live.length > 1) {
     ctx.log(
       `${id}: ${live.length} endpoints carry this id's tags (${live.map((e) => e.VpcEndpointId).join(', ')}); using the oldest`,
@@ -163,6 +170,7 @@ async function observe(
       tags,
     },
     outputs: endpointOutputs(e),
+    ...(DEAD_STATES.has(stateOf(e)) ? { unusable: true } : {}),
   };
 }
 
@@ -185,12 +193,17 @@ async function scan(
       // Resource endpoints (pattern 3) are their own kind.
       if (
         tagMap(e.Tags)[TAG_STACK] === ctx.stack &&
-        !isGone(e) &&
+        !isDeleted(e) &&
         (e.VpcEndpointType ?? 'Interface') === 'Interface'
       )
         live.push(e);
   }
-  live.sort((a, b) => (a.CreationTimestamp?.getTime() ?? 0) - (b.CreationTimestamp?.getTime() ?? 0));
+  // Per id, a working endpoint before a dead one (remove deletes the dead siblings too), then the oldest.
+  live.sort(
+    (a, b) =>
+      Number(isGone(a)) - Number(isGone(b)) ||
+      (a.CreationTimestamp?.getTime() ?? 0) - (b.CreationTimestamp?.getTime() ?? 0),
+  );
   const mine = await ofStack(
     ctx,
     'vpc-endpoint',
@@ -292,7 +305,8 @@ export const vpcEndpoint = defineKind({
     label,
     byId: (ctx, endpointId) => describeEndpoint(ctx, endpointId),
     byIdentity: (ctx, id) => findLiveByTags(ctx, id),
-    isGone,
+    // Rejected, failed and expired endpoints still exist: observe marks them unusable.
+    isGone: isDeleted,
     physicalIdOf: (e) => e.VpcEndpointId ?? '',
 
     observe,
@@ -379,14 +393,18 @@ export const vpcEndpoint = defineKind({
 
     async remove(ctx, endpointId, props, id) {
       const e = await describeEndpoint(ctx, endpointId);
-      if (e?.VpcEndpointId === undefined || stateOf(e) === 'deleted') return;
-      const deleting = stateOf(e) === 'deleting';
-      await deleteAndWait(
-        ctx,
-        `${label(props)} (${id})`,
-        deleting ? [] : [e.VpcEndpointId],
-        deleting ? [e.VpcEndpointId] : [],
+      // Dead endpoints with this id's tags (a run replaced one, then died) go with it.
+      const dead = (await findAllByTags(ctx, id)).filter(
+        (x) => DEAD_STATES.has(stateOf(x)) && x.VpcEndpointId !== undefined && x.VpcEndpointId !== endpointId,
       );
+      const ids = dead.map((x) => x.VpcEndpointId as string);
+      const deleting: string[] = [];
+      if (e?.VpcEndpointId !== undefined && stateOf(e) !== 'deleted') {
+        if (stateOf(e) === 'deleting') deleting.push(e.VpcEndpointId);
+        else ids.push(e.VpcEndpointId);
+      }
+      if (ids.length + deleting.length === 0) return;
+      await deleteAndWait(ctx, `${label(props)} (${id})`, ids, deleting);
     },
     tags: ec2Tags,
   }),

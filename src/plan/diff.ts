@@ -49,7 +49,7 @@ export function diff(desired: Resource[], observed: ReadonlyMap<string, Instance
       continue;
     }
     if (o.status === 'tainted') {
-      const reason = 'tainted: a failed apply left it half-made';
+      const reason = 'tainted: half-made by a failed apply, or unusable in AWS (a rejected endpoint)';
       changes.push({ ...base, action: 'replace', reason, before, after: props });
       continue;
     }

@@ -47,6 +47,8 @@ let snet: AccountNetwork;
 let sgA: string;
 let sgB: string;
 let sgStranger: string;
+/** The NLBs' security group, made outside the handlers too. */
+let sgNlb: string;
 let t: TestCtx;
 
 /** The planner's pattern 1 resources for one broker and one consumer over the seeded VPCs. */
@@ -82,9 +84,10 @@ function pick<K extends Kind>(resources: Array<ResourceOf<Kind>>, kind: K, id: s
   return r as ResourceOf<K>;
 }
 
-/** A fresh context per test, with the consumer security groups made outside the handlers. */
+/** A fresh context per test, with the security groups made outside the handlers. */
 function ctxFor(stack: string): TestCtx {
   const c = new TestCtx(twin, stack);
+  c.pretend('provider/security-group', 'security-group', PROVIDER, sgNlb, { groupId: sgNlb });
   c.pretend('analytics/security-group', 'security-group', CONSUMER, sgA, { groupId: sgA });
   c.pretend('analytics/security-group-2', 'security-group', CONSUMER, sgB, { groupId: sgB });
   c.pretend('stranger/security-group', 'security-group', STRANGER, sgStranger, { groupId: sgStranger });
@@ -179,6 +182,7 @@ describe('PrivateLink handlers (endpoint service, permissions, VPC endpoint, acc
     sgA = await sg(consumer, cnet.vpcId, 'endpoints-a');
     sgB = await sg(consumer, cnet.vpcId, 'endpoints-b');
     sgStranger = await sg(stranger, snet.vpcId, 'endpoints-s');
+    sgNlb = await sg(provider, pnet.vpcId, 'nlbs');
   });
 
   after(async () => {
@@ -336,7 +340,7 @@ describe('PrivateLink handlers (endpoint service, permissions, VPC endpoint, acc
     );
   });
 
-  it('vpc-endpoint: made in the consumer account without waiting, DNS outputs, adopt, update subnets and groups, rejected counts as gone', async () => {
+  it('vpc-endpoint: made in the consumer account without waiting, DNS outputs, adopt, update subnets and groups, a rejected one reads as unusable and is replaced', async () => {
     const stack = 'ep';
     t = ctxFor(stack);
     const { res } = await providerSide(stack);
@@ -384,17 +388,24 @@ describe('PrivateLink handlers (endpoint service, permissions, VPC endpoint, acc
     assert.deepEqual([...(aws?.SubnetIds ?? [])].sort(), [...changed.props.subnetIds].sort());
     assert.deepEqual((aws?.Groups ?? []).map((g) => g.GroupId).sort(), [sgA, sgB].sort());
 
-    // Rejected by the provider: gone for the plan; a create replaces it and removes the dead one.
+    // Rejected by the provider: it still exists (and must be deleted), but never works again: it
+    // reads as unusable, found by id and by tags, so the plan replaces it and destroy deletes it.
     const svcId = String(stateOf('endpoint-service', 'b-1/endpoint-service').physicalId);
     await provider.ec2.send(
       new RejectVpcEndpointConnectionsCommand({ ServiceId: svcId, VpcEndpointIds: [o.physicalId] }),
     );
-    assert.equal(await vpcEndpoint.handler.read(ctx, changed, instanceOf(changed, u)), undefined);
-    assert.equal(await vpcEndpoint.handler.read(ctx, changed, undefined), undefined);
+    const dead = await vpcEndpoint.handler.read(ctx, changed, instanceOf(changed, u));
+    assert.equal(dead?.physicalId, o.physicalId);
+    assert.equal(dead?.unusable, true);
+    const deadByTags = await vpcEndpoint.handler.read(ctx, changed, undefined);
+    assert.equal(deadByTags?.physicalId, o.physicalId);
+    assert.equal(deadByTags?.unusable, true);
     const fresh = await make(vpcEndpoint.handler, changed);
     assert.notEqual(fresh.physicalId, o.physicalId);
     assert.equal(await endpointState(o.physicalId), 'absent', 'the rejected endpoint was deleted');
-    assertNoop(vpcEndpoint, changed, await vpcEndpoint.handler.read(ctx, changed, undefined));
+    const working = await vpcEndpoint.handler.read(ctx, changed, undefined);
+    assertNoop(vpcEndpoint, changed, working);
+    assert.equal(working?.unusable, undefined);
 
     await vpcEndpoint.handler.delete(ctx, instanceOf(changed, fresh));
     assert.equal(await endpointState(fresh.physicalId), 'absent');
@@ -459,9 +470,9 @@ describe('PrivateLink handlers (endpoint service, permissions, VPC endpoint, acc
     assert.equal(await endpointState(ep.physicalId), 'rejected');
     assert.equal(await endpointConnectionAcceptance.handler.read(ctx, r, instanceOf(r, o)), undefined);
     assert.equal(
-      await vpcEndpoint.handler.read(t.ctx(CONSUMER), epR, instanceOf(epR, ep)),
-      undefined,
-      'a rejected endpoint is gone',
+      (await vpcEndpoint.handler.read(t.ctx(CONSUMER), epR, instanceOf(epR, ep)))?.unusable,
+      true,
+      'a rejected endpoint is still there, unusable',
     );
     await endpointConnectionAcceptance.handler.delete(ctx, instanceOf(r, o));
     // A rejected endpoint cannot be accepted again: a clear failure, not a wait.
@@ -471,7 +482,10 @@ describe('PrivateLink handlers (endpoint service, permissions, VPC endpoint, acc
       /rejected/,
     );
 
+    // Destroy killed right after the rejection, then run again: the rejected endpoint is deleted.
     await vpcEndpoint.handler.delete(t.ctx(CONSUMER), instanceOf(epR, ep));
+    assert.equal(await endpointState(ep.physicalId), 'absent', 'the rejected endpoint was deleted');
+    assert.equal(await vpcEndpoint.handler.read(t.ctx(CONSUMER), epR, undefined), undefined);
     await endpointConnectionAcceptance.handler.delete(ctx, instanceOf(r, o));
   });
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ClientPool } from '../../src/aws/clients.js';
 import { execute, type EngineOptions } from '../../src/executor/engine.js';
+import { refresh } from '../../src/executor/refresh.js';
 import { CollectingReporter, silent, type RunEvent } from '../../src/events.js';
 import type { Handler } from '../../src/kinds/kind.js';
 import type { Resource } from '../../src/kinds/index.js';
@@ -215,6 +216,45 @@ describe('executor graph walk', () => {
     const lb = next.find((c) => c.id === 'b-2/load-balancer');
     assert.equal(lb?.action, 'replace');
     assert.match(lb?.reason ?? '', /tainted/);
+  });
+
+  it('a read that finds a resource unusable (a rejected endpoint) marks it tainted: apply replaces it, destroy deletes it', async () => {
+    const { deps, store } = await setup();
+    const desired = desiredOf();
+    const fake = fakeHandlers([]);
+    const dead = desired.find((r) => r.kind === 'vpc-endpoint');
+    assert.ok(dead);
+    const handler = fake.handlerFor();
+    const reading: Handler<Record<string, unknown>> = {
+      ...handler,
+      read: async (_ctx, r, k) => {
+        const id = r?.id ?? k?.id;
+        const found = desired.find((x) => x.id === id);
+        if (found === undefined) return undefined;
+        const live = {
+          physicalId: `phys-${found.id}`,
+          props: found.props as Record<string, unknown>,
+          outputs: {},
+        };
+        return found.id === dead.id ? { ...live, unusable: true } : live;
+      },
+    };
+    const opts = deps({ ...fake, handlerFor: () => reading });
+    const refreshed = await refresh(desired, opts);
+    assert.equal(refreshed.observed.get(dead.id)?.status, 'tainted');
+    assert.equal(store.get(dead.id)?.status, 'tainted');
+    const plan = diff(desired, refreshed.observed);
+    const change = plan.find((c) => c.id === dead.id);
+    assert.equal(change?.action, 'replace');
+    assert.match(change?.reason ?? '', /unusable in AWS/);
+    // Nothing else is created or deleted: only the endpoint and what hangs off it change.
+    assert.ok(
+      plan.filter((c) => c.id !== dead.id).every((c) => c.action !== 'create' && c.action !== 'delete'),
+      plan.map((c) => `${c.action} ${c.id}`).join(', '),
+    );
+    // Destroy: nothing desired, the unusable endpoint is still deleted.
+    const teardown = diff([], refreshed.observed);
+    assert.equal(teardown.find((c) => c.id === dead.id)?.action, 'delete');
   });
 
   it('replaces what depends on a replaced resource, and repoints DNS records in place', () => {
