@@ -12,6 +12,7 @@ export const LINT_RULES = {
   MPL107: 'pattern 3: custom domain names under amazonaws.com (unverified with AWS)',
   MPL108: 'pattern 3: a resource endpoint needs free addresses in every subnet (unverified size)',
   MPL109: 'pattern 2 msk-configuration: MSK restarts every broker',
+  MPL110: 'NLB made by an earlier version without a security group, kept without one',
   MPL201: 'NLBs per region quota',
   MPL202: 'interface endpoints per VPC quota',
   MPL203: 'target groups per region quota',

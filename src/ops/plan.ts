@@ -7,6 +7,7 @@ import { execute, type ExecResult } from '../executor/engine.js';
 import { handlerCtx } from '../executor/context.js';
 import { refresh, type Refreshed } from '../executor/refresh.js';
 import { scanPlaces, scanStack } from '../executor/scan.js';
+import { loadBalancersWithoutGroups } from '../planner/input.js';
 import { planStack } from '../planner/plan-stack.js';
 import { portAssignmentsFrom } from '../planner/ports-found.js';
 import { kindDef, KINDS } from '../kinds/index.js';
@@ -27,9 +28,10 @@ export async function planOffline(configFile: string): Promise<PlanResult> {
 
 /**
  * AWS is the truth, state a cache: everything tagged with the stack (or hanging off what is) in
- * every account of the config joins the run's state (in memory), and pattern 2's port table takes
- * the ports the shared NLB listens on. So a lost or partial state never leads to a duplicate, a
- * moved port, or a destroy that forgets what exists. Answers the ids the state did not know.
+ * every account of the config joins the run's state (in memory), pattern 2's port table takes
+ * the ports the shared NLB listens on, and NLBs found without a security group are kept so. So a
+ * lost or partial state never leads to a duplicate, a moved port, a replaced NLB, or a destroy that
+ * forgets what exists. Answers the ids the state did not know.
  */
 async function findByTags(stack: Stack): Promise<string[]> {
   const found = await scanStack(stack.engine, scanPlaces(stack.config));
@@ -41,6 +43,17 @@ async function findByTags(stack: Stack): Promise<string[]> {
   }
   const ports = portAssignmentsFrom(found.values());
   stack.input.prior.portAssignments = { ...ports, ...stack.input.prior.portAssignments };
+  // The state's NLBs without a group, unless AWS now shows one with groups; and those found so.
+  const bare = new Set(loadBalancersWithoutGroups(found.values()));
+  const grouped = new Set(
+    [...found.values()].filter((i) => i.kind === 'load-balancer' && !bare.has(i.id)).map((i) => i.id),
+  );
+  stack.input.prior.loadBalancersWithoutGroups = [
+    ...new Set([
+      ...(stack.input.prior.loadBalancersWithoutGroups ?? []).filter((id) => !grouped.has(id)),
+      ...bare,
+    ]),
+  ].sort();
   return added;
 }
 

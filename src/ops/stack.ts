@@ -9,7 +9,12 @@ import { DEFAULT_RETRY, type EngineOptions, type RetryOptions } from '../executo
 import type { AdminSource } from '../kafka/admin.js';
 import type { WaitOptions } from '../kinds/kind.js';
 import { loadMonitor, planInputs, type PlanInputs } from '../plan/inputs.js';
-import { resolveSubnets, unresolvedSubnetIds, type PlanInput } from '../planner/input.js';
+import {
+  loadBalancersWithoutGroups,
+  resolveSubnets,
+  unresolvedSubnetIds,
+  type PlanInput,
+} from '../planner/input.js';
 import { localStateFile, LocalStateBackend } from '../state/local.js';
 import { S3StateBackend } from '../state/s3.js';
 import { StateStore, type StateBackend } from '../state/store.js';
@@ -166,7 +171,11 @@ export async function withStack<T>(
         inventory,
         configFile,
         ...subnets,
-        prior: { portAssignments: store.state.portAssignments },
+        prior: {
+          portAssignments: store.state.portAssignments,
+          // NLBs an earlier version made without a security group: kept so (planner/input.ts).
+          loadBalancersWithoutGroups: loadBalancersWithoutGroups(store.instances()),
+        },
         ...(monitor ? { monitor } : {}),
       };
       let kafka: Promise<AdminSource> | undefined;

@@ -86,7 +86,7 @@ export type ParsedId =
   // Pattern 1: one endpoint (and acceptance) per broker; pattern 2: one per consumer, no third part.
   | Shape<ConsumerOwner, 'vpc-endpoint' | 'endpoint-connection-acceptance', never, 'broker'>
   | Shape<ConsumerOwner, 'ssm-parameter'>
-  // Pattern 3 adds the resource gateway's own group in the provider account.
+  // The provider account's own group: the NLBs' (patterns 1 and 2) or the resource gateway's (3).
   | Shape<ProviderOwner, 'security-group'>
   // A consumer's endpoint group, and `monitor`'s probe group: `<consumer>/security-group/probe`.
   | Shape<ConsumerOwner, 'security-group', never, 'role'>
@@ -343,9 +343,13 @@ export const ids = {
   /** `<consumer>/ssm-parameter`: the bootstrap-servers parameter. */
   bootstrapParameter: (name: ConsumerName) => join(consumer(name), 'ssm-parameter'),
 
+  /**
+   * `provider/security-group`: the provider's own group, one per stack: the NLBs' (patterns 1 and 2)
+   * or the resource gateway's (pattern 3, which has no NLB).
+   */
+  providerSecurityGroup: () => join('provider', 'security-group'),
+
   // Pattern 3 (PrivateLink VPC resources).
-  /** `provider/security-group`: the resource gateway's security group. */
-  gatewaySecurityGroup: () => join('provider', 'security-group'),
   /** `provider/resource-gateway`. */
   resourceGateway: () => join('provider', 'resource-gateway'),
   /** `shared/resource-configuration` (the group) or `b-<n>/resource-configuration` (a broker's child). */

@@ -1,5 +1,6 @@
 import type { Config, Inventory, SubnetRef } from '../config/schema.js';
 import { InputError } from '../errors.js';
+import type { Instance } from '../state/instance.js';
 
 export interface Subnet {
   id: string;
@@ -31,9 +32,33 @@ export interface MonitorFiles {
 export interface PriorState {
   /** `<brokerId>/<listenerType>` -> advertised port; never pruned, so a port is never reused. */
   portAssignments: Record<string, number>;
+  /**
+   * Logical ids of load balancers that exist without a security group (made by versions before
+   * the NLBs had one). AWS cannot add a group to such an NLB, and replacing it would replace its
+   * endpoint service and every consumer endpoint: the planner keeps them as they are. Absent or
+   * empty: none known (an offline plan shows every NLB with its group).
+   */
+  loadBalancersWithoutGroups?: readonly string[];
 }
 
 export const EMPTY_PRIOR: PriorState = { portAssignments: {} };
+
+/**
+ * The load balancers among `instances` (state entries, or what a scan found) that have no security
+ * group: `props.securityGroups` missing (state written before the prop existed) or empty. Sorted.
+ * A tainted one is left out: it is replaced anyway, so the new one can have its group.
+ */
+export function loadBalancersWithoutGroups(
+  instances: Iterable<Pick<Instance, 'id' | 'kind' | 'props'> & Partial<Pick<Instance, 'status'>>>,
+): string[] {
+  const out = new Set<string>();
+  for (const i of instances) {
+    if (i.kind !== 'load-balancer' || i.status === 'tainted') continue;
+    const groups: unknown = i.props.securityGroups;
+    if (!Array.isArray(groups) || groups.length === 0) out.add(i.id);
+  }
+  return [...out].sort();
+}
 
 /** AZ IDs the tool already knows: from the inventory's brokers and subnets. */
 export function knownAzIds(inventory: Inventory): Map<string, string> {

@@ -117,6 +117,13 @@ export function lint(
         `(connections.max.idle.ms): set connections.max.idle.ms below ${NLB_IDLE_TIMEOUT_MS} on clients (e.g. 300000) and declare it in clients.connectionsMaxIdleMs`,
     );
   }
+  // NLBs planned without a security group: only those an earlier version made so (planner/input.ts).
+  const bareNlbs = resources.filter((r) => r.kind === 'load-balancer' && r.props.securityGroups.length === 0);
+  const nlbGroup = resources.flatMap((r) =>
+    r.kind === 'security-group' && r.id === 'provider/security-group' && config.pattern !== 3
+      ? [r.props.name]
+      : [],
+  )[0];
   const crossZone = resources.filter(
     (r) => r.kind === 'load-balancer' && r.props.crossZone && r.props.azIds.length > 1,
   );
@@ -152,11 +159,29 @@ export function lint(
         ),
       ),
     ].sort((a, b) => a - b);
-    const source = config.pattern === 3 ? "the resource gateway's subnets" : "the NLB's subnets";
+    // Where every NLB has the stack's group, a rule with that group as source admits exactly them.
+    const source =
+      config.pattern === 3
+        ? "the resource gateway's subnets"
+        : nlbGroup !== undefined && bareNlbs.length === 0
+          ? `the NLBs' security group ${nlbGroup} (or the NLBs' subnets)`
+          : "the NLB's subnets";
     add(
       'MPL106',
       'warning',
       `provider.brokerSecurityGroupId is not set: the brokers' security group must allow TCP ${ports.join(', ')} from ${source}, or every connection times out`,
+    );
+  }
+  if (bareNlbs.length > 0) {
+    // ELB user guide, "Update the security groups for your Network Load Balancer": a group can be
+    // associated only when the NLB is made; one made without cannot get one later.
+    add(
+      'MPL110',
+      'warning',
+      `${bareNlbs.map((r) => r.id).join(', ')}: made by an earlier version without a security group, which AWS cannot ` +
+        'add to an existing NLB. Kept as is (a new NLB would replace its endpoint service and every consumer endpoint), so ' +
+        "PrivateLink traffic is not held to inbound rules and the brokers' group keeps admitting the NLBs' subnets. To get " +
+        'the group (clients only from allowedCidrs, on the listener ports), destroy and apply the stack in a quiet hour',
     );
   }
   if (config.pattern === 3 && config.pattern3.dns === 'managed') {

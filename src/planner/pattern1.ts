@@ -13,8 +13,10 @@ import {
   addEndpoint,
   addEndpointService,
   addLoadBalancer,
+  addNlbSecurityGroup,
   addRecord,
   addTargetGroupAndListener,
+  keptWithoutGroup,
   regionOf,
   type Ctx,
 } from './stack-parts.js';
@@ -35,6 +37,12 @@ export function planPattern1(ctx: Ctx): void {
   const listeners = config.cluster.listeners;
   const services = new Map<number, LogicalId<'endpoint-service'>>();
   const nlbAzIds = new Map<number, Set<string>>();
+  // The NLBs' group: clients on their brokers' client ports, the NLBs to those same ports (each NLB
+  // listens on and forwards to its broker's ports). Not made when every NLB is kept without one.
+  const ports = listeners.map(clientPort);
+  const kept = brokers.filter((b) => keptWithoutGroup(ctx, ids.loadBalancer(b)));
+  const sgId =
+    kept.length < brokers.length ? addNlbSecurityGroup(ctx, { consumers: ports, targets: ports }) : undefined;
 
   for (const b of brokers) {
     const own = providerSubnetFor(b, ctx.providerSubnets, `${configFile}: provider.subnets`);
@@ -42,7 +50,7 @@ export function planPattern1(ctx: Ctx): void {
     const subnets: Subnet[] = anyAllAzs ? allProviderSubnets : [own];
     nlbAzIds.set(b.id, new Set(subnets.map((s) => s.azId)));
     const nlbId = ids.loadBalancer(b);
-    const nlbName = addLoadBalancer(ctx, nlbId, `b${b.id}`, subnets, anyAllAzs);
+    const nlbName = addLoadBalancer(ctx, nlbId, `b${b.id}`, subnets, anyAllAzs, sgId);
     for (const l of listeners) {
       addTargetGroupAndListener(
         ctx,
@@ -55,16 +63,23 @@ export function planPattern1(ctx: Ctx): void {
     const svcId = addEndpointService(ctx, b, [nlbId], nlbName);
     services.set(b.id, svcId);
   }
+  // An NLB kept without a group is admitted by its subnets, which admit the others' traffic too.
   addBrokerSecurityGroupRules(
     ctx,
-    listeners.map(clientPort),
-    anyAllAzs
-      ? allProviderSubnets
-      : brokers.map((b) => providerSubnetFor(b, ctx.providerSubnets, `${configFile}: provider.subnets`)),
+    ports,
+    sgId !== undefined && kept.length === 0
+      ? { group: sgId }
+      : {
+          subnets: anyAllAzs
+            ? allProviderSubnets
+            : brokers.map((b) =>
+                providerSubnetFor(b, ctx.providerSubnets, `${configFile}: provider.subnets`),
+              ),
+        },
   );
 
   config.consumers.forEach((c, ci) => {
-    const csg = addConsumerSecurityGroup(ctx, c, listeners.map(clientPort));
+    const csg = addConsumerSecurityGroup(ctx, c, ports);
     const zone = addConsumerZone(ctx, c);
     for (const b of brokers) {
       const azs = nlbAzIds.get(b.id) as Set<string>;

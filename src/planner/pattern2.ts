@@ -37,8 +37,10 @@ import {
   addEndpoint,
   addEndpointService,
   addLoadBalancer,
+  addNlbSecurityGroup,
   addRecord,
   addTargetGroupAndListener,
+  keptWithoutGroup,
   provider,
   regionOf,
   type Ctx,
@@ -88,7 +90,24 @@ export function planPattern2(ctx: Ctx): Record<string, number> {
         );
   const nlbSubnets = onePerAz(ctx.providerSubnets, `${configFile}: provider.subnets`);
   const nlbId = ids.loadBalancer('shared');
-  const nlbName = addLoadBalancer(ctx, nlbId, 'shared', nlbSubnets, true);
+  // Clients inside the MSK VPC reach the NLB through the provider VPC's zones (not in additive mode).
+  const providerZones = mode !== 'additive' && config.pattern2.providerZone;
+  // Consumers reach only the listeners they were configured for.
+  const consumerListeners = config.cluster.listeners;
+  const listenPorts = (ls: ListenerType[]) => [
+    ...ls.map(clientPort),
+    ...brokers.flatMap((b) => ls.map((l) => ports[portKey(b.id, l)] as number)),
+  ];
+  const endpointPorts = listenPorts(consumerListeners);
+  const targetPorts = listeners.map((l) => brokerPort(l, legacyMode));
+  const sgId = keptWithoutGroup(ctx, nlbId)
+    ? undefined
+    : addNlbSecurityGroup(ctx, {
+        consumers: endpointPorts,
+        ...(providerZones ? { vpc: listenPorts(listeners) } : {}),
+        targets: targetPorts,
+      });
+  const nlbName = addLoadBalancer(ctx, nlbId, 'shared', nlbSubnets, true, sgId);
   const tgAndListener = (
     owner: BrokerRef | 'bootstrap',
     suffix: string,
@@ -125,7 +144,6 @@ export function planPattern2(ctx: Ctx): Record<string, number> {
     ...listeners.map((l) => ids.listener('bootstrap', l)),
     ...brokers.flatMap((b) => listeners.map((l) => ids.listener(b, l))),
   ];
-  const providerZones = mode !== 'additive' && config.pattern2.providerZone;
   if (mode === 'msk-configuration') {
     // Sibling and custom-domain names are new: their provider-VPC zones come first and go last, so
     // every name a broker advertises answers from the moment MSK restarts it until it is restored.
@@ -161,16 +179,10 @@ export function planPattern2(ctx: Ctx): Record<string, number> {
   const svcId = addEndpointService(ctx, 'shared', [nlbId], nlbName);
   addBrokerSecurityGroupRules(
     ctx,
-    listeners.map((l) => brokerPort(l, legacyMode)),
-    nlbSubnets,
+    targetPorts,
+    sgId === undefined ? { subnets: nlbSubnets } : { group: sgId },
   );
   const nlbAzIds = new Set(nlbSubnets.map((s) => s.azId));
-  // Consumers reach only the listeners they were configured for.
-  const consumerListeners = config.cluster.listeners;
-  const endpointPorts = [
-    ...consumerListeners.map(clientPort),
-    ...brokers.flatMap((b) => consumerListeners.map((l) => ports[portKey(b.id, l)] as number)),
-  ];
   config.consumers.forEach((c, ci) => {
     const csg = addConsumerSecurityGroup(ctx, c, endpointPorts);
     // A custom domain: the consumers' zone is that domain, holding only the brokers' new names

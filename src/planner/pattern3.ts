@@ -54,7 +54,7 @@ export function planPattern3(ctx: Ctx): void {
 
   // The gateway's own group: no ingress (nothing connects to the gateway from its VPC), AWS's default
   // egress; the brokers' group admits the gateway's subnets (the source the brokers see).
-  const sgId = ids.gatewaySecurityGroup();
+  const sgId = ids.providerSecurityGroup();
   const sgName = `mpl-${stack}-resource-gateway`;
   set.add('security-group', sgId, account, region, {
     name: sgName,
@@ -81,7 +81,7 @@ export function planPattern3(ctx: Ctx): void {
     },
     [sgId],
   );
-  addBrokerSecurityGroupRules(ctx, ports, gwSubnets, 'resource gateway');
+  addBrokerSecurityGroupRules(ctx, ports, { subnets: gwSubnets }, 'resource gateway');
 
   const groupId = ids.resourceConfiguration('shared');
   const groupName = `mpl-${stack}-brokers`;

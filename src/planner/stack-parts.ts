@@ -41,27 +41,96 @@ export function allowedPrincipals(ctx: Ctx): string[] {
 
 // ---------------------------------------------------------------- shared parts
 
-/** An internal NLB; returns its physical name. */
+/** Whether the NLB `id` exists without a security group (made by an earlier version): kept so. */
+export function keptWithoutGroup(ctx: Pick<Ctx, 'prior'>, id: LogicalId<'load-balancer'>): boolean {
+  return ctx.prior.loadBalancersWithoutGroups?.includes(id) ?? false;
+}
+
+/**
+ * An internal NLB; returns its physical name. With `securityGroup`, the NLB is made with it and
+ * PrivateLink traffic is held to its inbound rules ("on", AWS's default, set explicitly), unless it
+ * already exists without one (keptWithoutGroup): AWS cannot add a group to it.
+ */
 export function addLoadBalancer(
   ctx: Ctx,
   id: LogicalId<'load-balancer'>,
   suffix: string,
   subnets: Subnet[],
   crossZone: boolean,
+  securityGroup: LogicalId<'security-group'> | undefined,
 ): string {
   const { account, region } = provider(ctx);
   const name = elbName(ctx.config.name, suffix);
-  ctx.set.add('load-balancer', id, account, region, {
-    name,
-    type: 'network',
-    scheme: 'internal',
-    subnetIds: subnets.map((s) => s.id),
-    azIds: subnets.map((s) => s.azId),
-    crossZone,
-    securityGroups: [],
-    tags: tagsFor(ctx.config.name, id, name),
-  });
+  const sg = keptWithoutGroup(ctx, id) ? undefined : securityGroup;
+  ctx.set.add(
+    'load-balancer',
+    id,
+    account,
+    region,
+    {
+      name,
+      type: 'network',
+      scheme: 'internal',
+      subnetIds: subnets.map((s) => s.id),
+      azIds: subnets.map((s) => s.azId),
+      crossZone,
+      securityGroups: sg === undefined ? [] : [sg],
+      ...(sg === undefined ? {} : { enforcePrivateLinkInboundRules: 'on' as const }),
+      tags: tagsFor(ctx.config.name, id, name),
+    },
+    sg === undefined ? [] : [sg],
+  );
   return name;
+}
+
+/** Ports as the rules of one source: one TCP rule per contiguous range. */
+function tcpRules(ports: number[], cidr: string, description: string) {
+  return portRanges(ports).map(([fromPort, toPort]) => ({
+    protocol: 'tcp' as const,
+    fromPort,
+    toPort,
+    cidr,
+    description,
+  }));
+}
+
+/**
+ * The NLBs' security group (`provider/security-group`, `mpl-<stack>-nlb`). Inbound: TCP on the ports
+ * the consumers reach from each consumer's allowedCidrs: with PrivateLink enforcement on, the rules
+ * see a consumer's traffic as coming from the client's private IP address, not from the endpoint
+ * (ELB user guide, "Update the security groups for your Network Load Balancer"); and, where clients
+ * inside the MSK VPC go through the NLB (`vpcPorts`), from the VPC's own CIDR blocks. Outbound: TCP
+ * to the VPC on the brokers' target ports only (AWS's allow-all revoked): traffic to the targets and
+ * the health checks, which outbound rules govern (same page). The name and description stay as they
+ * are: EC2 changes neither in place, and a new group would mean new NLBs.
+ */
+export function addNlbSecurityGroup(
+  ctx: Ctx,
+  ports: { consumers: number[]; vpc?: number[]; targets: number[] },
+): LogicalId<'security-group'> {
+  const { account, region } = provider(ctx);
+  const stack = ctx.config.name;
+  const id = ids.providerSecurityGroup();
+  const name = `mpl-${stack}-nlb`;
+  const cidrs = [...new Set(ctx.config.consumers.flatMap((c) => c.allowedCidrs))].sort();
+  ctx.set.add('security-group', id, account, region, {
+    name,
+    description: `msk-privatelink ${stack}: Kafka clients to the NLBs, the NLBs to the brokers`,
+    vpcId: ctx.config.provider.vpcId,
+    ingress: [
+      ...cidrs.flatMap((cidr) => tcpRules(ports.consumers, cidr, 'Kafka clients through PrivateLink')),
+      ...(ports.vpc === undefined ? [] : tcpRules(ports.vpc, 'vpc', 'Kafka clients in the MSK VPC')),
+    ],
+    egress: portRanges(ports.targets).map(([fromPort, toPort]) => ({
+      protocol: 'tcp' as const,
+      fromPort,
+      toPort,
+      to: 'vpc',
+      description: 'NLB to the brokers: traffic and health checks',
+    })),
+    tags: tagsFor(stack, id, name),
+  });
+  return id;
 }
 
 /**
@@ -149,24 +218,40 @@ export function addEndpointService(
   return svcId;
 }
 
+/**
+ * The brokers' group admits the NLBs by their security group (a group source admits only what
+ * carries it, not everything in the NLBs' subnets; ELB user guide: a target's group may reference
+ * the load balancer's), or by the subnets' CIDRs where there is no such group: pattern 3's resource
+ * gateway (VPC Lattice documents its source as the gateway's IP addresses and its group for outbound
+ * rules only, not as a source to reference) and NLBs kept without one.
+ */
 export function addBrokerSecurityGroupRules(
   ctx: Ctx,
   ports: number[],
-  nlbSubnets: Subnet[],
+  from: { group: LogicalId<'security-group'> } | { subnets: Subnet[] },
   source: 'NLB' | 'resource gateway' = 'NLB',
 ): void {
   const groupId = ctx.config.provider.brokerSecurityGroupId;
   if (groupId === undefined) return;
   const { account, region } = provider(ctx);
-  for (const [from, to] of portRanges(ports)) {
-    ctx.set.add('security-group-rule', ids.securityGroupRule(from, to), account, region, {
-      groupId,
-      protocol: 'tcp',
-      fromPort: from,
-      toPort: to,
-      sourceSubnetIds: nlbSubnets.map((s) => s.id).sort(),
-      description: `msk-privatelink ${ctx.config.name}: ${source} to brokers`,
-    });
+  for (const [fromPort, toPort] of portRanges(ports)) {
+    ctx.set.add(
+      'security-group-rule',
+      ids.securityGroupRule(fromPort, toPort),
+      account,
+      region,
+      {
+        groupId,
+        protocol: 'tcp',
+        fromPort,
+        toPort,
+        ...('group' in from
+          ? { sourceGroup: from.group }
+          : { sourceSubnetIds: from.subnets.map((s) => s.id).sort() }),
+        description: `msk-privatelink ${ctx.config.name}: ${source} to brokers`,
+      },
+      'group' in from ? [from.group] : [],
+    );
   }
 }
 

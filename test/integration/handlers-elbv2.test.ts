@@ -1,6 +1,7 @@
 // Handlers for target groups, NLBs and listeners against the AWS twin through real SDK clients.
 // Desired resources come from the real planner (pattern 2: a shared cross-zone NLB over three
-// subnets, a bootstrap target group of every broker, one target group and listener per broker).
+// subnets with the NLBs' security group, a bootstrap target group of every broker, one target group
+// and listener per broker).
 import assert from 'node:assert/strict';
 import { CreateSecurityGroupCommand, DeleteSecurityGroupCommand } from '@aws-sdk/client-ec2';
 import {
@@ -18,6 +19,7 @@ import type { Kind, ResourceOf } from '../../src/kinds/index.js';
 import { compareProps, type Desired, type Handler, type Live } from '../../src/kinds/kind.js';
 import { listener } from '../../src/kinds/listener.js';
 import { loadBalancer } from '../../src/kinds/load-balancer.js';
+import { securityGroup } from '../../src/kinds/security-group.js';
 import { targetGroup } from '../../src/kinds/target-group.js';
 import { planStack } from '../../src/planner/plan-stack.js';
 import type { Instance } from '../../src/state/instance.js';
@@ -28,6 +30,7 @@ import { clientsFor, seedVpc, type AccountNetwork, type Clients } from '../testb
 
 const PROVIDER = '111111111111';
 const CONSUMER = '222222222222';
+const SG = 'provider/security-group';
 
 let twin: AwsTwin;
 let aws: Clients;
@@ -104,9 +107,12 @@ describe('ELBv2 handlers (target group, load balancer, listener) on the AWS twin
     await twin?.stop();
   });
 
-  beforeEach(() => {
+  beforeEach(async () => {
     t?.destroy();
     t = new TestCtx(twin, 'elbtest');
+    // The NLBs' security group as planned (made once, found by name afterwards): the NLB refers to it.
+    const sg = pick('security-group', SG);
+    t.remember(sg, await securityGroup.handler.create(t.ctx(PROVIDER), sg));
   });
 
   describe('target-group', () => {
@@ -264,21 +270,18 @@ describe('ELBv2 handlers (target group, load balancer, listener) on the AWS twin
     });
 
     it('creates with the NLBs’ security group (enforcement on), reads it back by its logical id, sets the enforcement and the groups in place; none to some is a replace', async () => {
-      const SG = 'provider/security-group';
+      const lb = pick('load-balancer', 'shared/load-balancer');
+      assert.deepEqual(lb.props.securityGroups, [SG]);
+      assert.equal(lb.props.enforcePrivateLinkInboundRules, 'on');
+      assert.deepEqual(lb.dependsOn, [SG]);
+      const sg = t.known.get(SG)?.physicalId as string;
+      assert.match(sg, /^sg-/);
       const group = async (name: string) =>
         (
           await aws.ec2.send(
             new CreateSecurityGroupCommand({ GroupName: name, Description: name, VpcId: net.vpcId }),
           )
         ).GroupId as string;
-      const sg = await group(`mpl-elbtest-nlb-${Date.now()}`);
-      t.pretend(SG, 'security-group', PROVIDER, sg, { groupId: sg });
-      const planned = pick('load-balancer', 'shared/load-balancer');
-      const lb = {
-        ...planned,
-        props: { ...planned.props, securityGroups: [SG], enforcePrivateLinkInboundRules: 'on' as const },
-        dependsOn: [SG],
-      };
       const ctx = t.ctx(PROVIDER);
       const described = async (arn: string) =>
         (await aws.elbv2.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [arn] })))
@@ -342,8 +345,10 @@ describe('ELBv2 handlers (target group, load balancer, listener) on the AWS twin
       await loadBalancer.handler.delete(ctx, known);
       assert.equal(await loadBalancer.handler.read(ctx, lb, known), undefined);
 
-      // An NLB made without groups (by an earlier version): a group is a replace, not an update,
-      // because AWS refuses SetSecurityGroups on it.
+      // An NLB made without groups (by an earlier version, or kept so by the planner): a group is a
+      // replace, not an update, because AWS refuses SetSecurityGroups on it.
+      const { enforcePrivateLinkInboundRules: _on, ...bareProps } = lb.props;
+      const planned: typeof lb = { ...lb, props: { ...bareProps, securityGroups: [] }, dependsOn: [] };
       const bare = await make(loadBalancer.handler, planned);
       assertNoop(loadBalancer, planned, bare);
       assert.deepEqual(bare.props.securityGroups, []);
@@ -364,6 +369,9 @@ describe('ELBv2 handlers (target group, load balancer, listener) on the AWS twin
           /^InvalidConfigurationRequest/.test(e.name) &&
           /created without any security groups/.test(e.message),
       );
+      // An update asked anyway changes nothing (and says why): the diff never asks it.
+      assertNoop(loadBalancer, planned, await loadBalancer.handler.update!(ctx, lb, bare));
+      assert.match(t.messages.join('\n'), /security groups between none and some need a new NLB/);
       // So is the way back (AWS refuses removing every group).
       assert.deepEqual(compareProps(loadBalancer, planned.props, made.props).forcing, ['securityGroups']);
       // A state written before the prop existed reads as no groups: planned so, no change.
@@ -383,7 +391,6 @@ describe('ELBv2 handlers (target group, load balancer, listener) on the AWS twin
         'off',
       );
       await loadBalancer.handler.delete(ctx, instanceOf(off, offFromStart));
-      await aws.ec2.send(new DeleteSecurityGroupCommand({ GroupId: sg }));
     });
 
     it('turns ResourceInUse on delete into RESOURCE_IN_USE with the hint', async () => {
@@ -414,6 +421,8 @@ describe('ELBv2 handlers (target group, load balancer, listener) on the AWS twin
           Type: 'network',
           Scheme: 'internal',
           Subnets: lb.props.subnetIds,
+          // The same settings as planned, so CreateLoadBalancer answers it (idempotent) and the owner check refuses it.
+          SecurityGroups: [t.known.get(SG)?.physicalId as string],
           Tags: [
             { Key: 'msk-privatelink:stack', Value: 'other' },
             { Key: 'msk-privatelink:id', Value: lb.id },

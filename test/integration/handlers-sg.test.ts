@@ -1,6 +1,6 @@
-// Handlers for the consumer endpoint's security group, the rule on the brokers' group and the
-// bootstrap SSM parameter, against the AWS twin through real SDK clients. Desired resources come
-// from the real planner (pattern 2).
+// Handlers for the consumer endpoint's security group, the NLBs' security group, the rule on the
+// brokers' group and the bootstrap SSM parameter, against the AWS twin through real SDK clients.
+// Desired resources come from the real planner (pattern 2).
 import assert from 'node:assert/strict';
 import {
   AssociateVpcCidrBlockCommand,
@@ -45,8 +45,11 @@ let pnet: AccountNetwork;
 let cnet: AccountNetwork;
 let t: TestCtx;
 
-/** The planner's pattern 2 resources over the seeded VPCs, with the brokers' group `brokerSg`. */
-function plan(brokerSg: string): Array<ResourceOf<Kind>> {
+/**
+ * The planner's pattern 2 resources over the seeded VPCs, with the brokers' group `brokerSg`;
+ * `legacy`: the shared NLB exists without a security group (made by an earlier version).
+ */
+function plan(brokerSg: string, legacy = false): Array<ResourceOf<Kind>> {
   const brokers = brokersFor([1, 2, 3]).map((b, i) => {
     const s = pnet.subnets[i % 3] as AccountNetwork['subnets'][number];
     return { ...b, subnetId: s.id, availabilityZoneId: s.availabilityZoneId };
@@ -69,13 +72,14 @@ function plan(brokerSg: string): Array<ResourceOf<Kind>> {
       },
     ],
   });
-  return planStack(planInputOf(config, inventoryOf(brokers, { region: twin.region, vpcId: pnet.vpcId })))
-    .resources as Array<ResourceOf<Kind>>;
+  const input = planInputOf(config, inventoryOf(brokers, { region: twin.region, vpcId: pnet.vpcId }));
+  if (legacy) input.prior.loadBalancersWithoutGroups = ['shared/load-balancer'];
+  return planStack(input).resources as Array<ResourceOf<Kind>>;
 }
 
-function pick<K extends Kind>(resources: Array<ResourceOf<Kind>>, kind: K): ResourceOf<K> {
-  const r = resources.filter((x) => x.kind === kind);
-  assert.equal(r.length, 1, `planner emits one ${kind}`);
+function pick<K extends Kind>(resources: Array<ResourceOf<Kind>>, kind: K, id?: string): ResourceOf<K> {
+  const r = resources.filter((x) => x.kind === kind && (id === undefined || x.id === id));
+  assert.equal(r.length, 1, `planner emits one ${kind}${id === undefined ? '' : ` ${id}`}`);
   return r[0] as ResourceOf<K>;
 }
 
@@ -142,7 +146,7 @@ describe('EC2 security group handlers on the AWS twin', function () {
 
   describe('security-group', () => {
     it('creates with the planned ingress, reads back in planner order (by id and by name), adopts, updates the difference, deletes', async () => {
-      const sg = pick(plan('sg-0123456789abcdef0'), 'security-group');
+      const sg = pick(plan('sg-0123456789abcdef0'), 'security-group', 'analytics/security-group');
       assert.equal(sg.account, CONSUMER);
       assert.deepEqual(
         sg.props.ingress.map((r) => `${r.cidr} ${r.fromPort}-${r.toPort}`),
@@ -322,7 +326,7 @@ describe('EC2 security group handlers on the AWS twin', function () {
     });
 
     it('retries DeleteSecurityGroup while an endpoint still holds it (DependencyViolation), up to the wait timeout', async () => {
-      const sg = pick(plan('sg-0123456789abcdef0'), 'security-group');
+      const sg = pick(plan('sg-0123456789abcdef0'), 'security-group', 'analytics/security-group');
       const ctx = t.ctx(CONSUMER);
       const made = await securityGroup.handler.create(ctx, sg);
       const known = instanceOf(sg, made);
@@ -352,7 +356,7 @@ describe('EC2 security group handlers on the AWS twin', function () {
   });
 
   describe('security-group-rule', () => {
-    it('authorizes one tagged rule per NLB subnet CIDR, finds them by tag, keeps others’ rules, reports drift, deletes', async () => {
+    it('authorizes one tagged rule per NLB subnet CIDR (an NLB kept without a group), finds them by tag, keeps others’ rules, reports drift, deletes', async () => {
       const brokerSg = await newGroup(provider, pnet.vpcId, `msk-brokers-${Date.now()}`);
       const [s1, s2, s3] = pnet.subnets as [
         AccountNetwork['subnets'][number],
@@ -372,7 +376,7 @@ describe('EC2 security group handlers on the AWS twin', function () {
       const operatorRules = (await ingressOf(provider, brokerSg)).map((r) => r.SecurityGroupRuleId).sort();
       assert.equal(operatorRules.length, 2);
 
-      const rule = pick(plan(brokerSg), 'security-group-rule');
+      const rule = pick(plan(brokerSg, true), 'security-group-rule');
       assert.deepEqual(rule.props.sourceSubnetIds, [s1.id, s2.id, s3.id].sort());
       assert.equal(rule.props.fromPort, 9094);
       const ctx = t.ctx(PROVIDER);
@@ -494,19 +498,43 @@ describe('EC2 security group handlers on the AWS twin', function () {
 
     it("admits the NLBs' security group: one tagged rule referencing it, read back by its logical id, adopted, relabelled, scanned, deleted; the group is held while referenced", async () => {
       const brokerSg = await newGroup(provider, pnet.vpcId, `msk-brokers-ref-${Date.now()}`);
-      const nlbSg = await newGroup(provider, pnet.vpcId, `mpl-sgtest-nlb-${Date.now()}`);
       const SOURCE = 'provider/security-group';
-      const planned = pick(plan(brokerSg), 'security-group-rule');
-      const { sourceSubnetIds: _subnets, ...rest } = planned.props;
-      const rule: ResourceOf<'security-group-rule'> = {
-        ...planned,
-        props: { ...rest, sourceGroup: SOURCE },
-        dependsOn: [SOURCE],
-      };
+      const rule = pick(plan(brokerSg), 'security-group-rule');
+      assert.equal(rule.props.sourceGroup, SOURCE);
+      assert.deepEqual(rule.dependsOn, [SOURCE]);
       const ctx = t.ctx(PROVIDER);
       // Not made yet: nothing can reference it, so nothing is found (no REF_MISSING from a read).
       assert.equal(await securityGroupRule.handler.read(ctx, rule, undefined), undefined);
-      t.pretend(SOURCE, 'security-group', PROVIDER, nlbSg, { groupId: nlbSg });
+
+      // The NLBs' group as planned: the consumers' CIDRs and the VPC in, the VPC out, read back equal.
+      const nlbGroup = pick(plan(brokerSg), 'security-group', SOURCE);
+      assert.deepEqual(
+        nlbGroup.props.ingress.map((r) => `${r.cidr} ${r.fromPort}-${r.toPort}`),
+        [
+          '10.20.0.0/16 9001-9003',
+          '10.20.0.0/16 9094-9094',
+          '10.30.0.0/16 9001-9003',
+          '10.30.0.0/16 9094-9094',
+          'vpc 9001-9003',
+          'vpc 9094-9094',
+        ],
+      );
+      const g = await securityGroup.handler.create(ctx, nlbGroup);
+      assertNoop(securityGroup, nlbGroup, g);
+      const nlbSg = g.physicalId;
+      assert.deepEqual(
+        (await ingressOf(provider, nlbSg)).map((r) => `${r.CidrIpv4} ${r.FromPort}-${r.ToPort}`).sort(),
+        [
+          '10.0.0.0/16 9001-9003',
+          '10.0.0.0/16 9094-9094',
+          '10.20.0.0/16 9001-9003',
+          '10.20.0.0/16 9094-9094',
+          '10.30.0.0/16 9001-9003',
+          '10.30.0.0/16 9094-9094',
+        ],
+      );
+      const groupKnown = t.remember(nlbGroup, g);
+      assertNoop(securityGroup, nlbGroup, await securityGroup.handler.read(ctx, nlbGroup, groupKnown));
 
       const made = await securityGroupRule.handler.create(ctx, rule);
       assertNoop(securityGroupRule, rule, made);
@@ -534,7 +562,8 @@ describe('EC2 security group handlers on the AWS twin', function () {
       assert.equal((await ingressOf(provider, brokerSg)).length, 1);
       assert.deepEqual(t.messages, [], 'its own rule is no one else’s');
 
-      // Planned with the NLBs' subnets instead (an NLB without a group): a replacement.
+      // Planned with the NLBs' subnets instead (an NLB kept without a group): a replacement.
+      const planned = pick(plan(brokerSg, true), 'security-group-rule');
       assert.deepEqual(compareProps(securityGroupRule, planned.props, made.props), {
         action: 'replace',
         changed: ['sourceGroup', 'sourceSubnetIds'],
@@ -605,12 +634,13 @@ describe('EC2 security group handlers on the AWS twin', function () {
           ),
         }),
       );
-      await provider.ec2.send(new DeleteSecurityGroupCommand({ GroupId: nlbSg }));
+      await securityGroup.handler.delete(ctx, groupKnown);
+      assert.equal(await securityGroup.handler.read(ctx, nlbGroup, undefined), undefined);
     });
 
     it('answers undefined when the group is gone, and deleting then succeeds', async () => {
       const brokerSg = await newGroup(provider, pnet.vpcId, `msk-brokers-gone-${Date.now()}`);
-      const rule = pick(plan(brokerSg), 'security-group-rule');
+      const rule = pick(plan(brokerSg, true), 'security-group-rule');
       const made = await securityGroupRule.handler.create(t.ctx(PROVIDER), rule);
       const known = instanceOf(rule, made);
       await provider.ec2.send(new DeleteSecurityGroupCommand({ GroupId: brokerSg }));

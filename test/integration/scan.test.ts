@@ -31,6 +31,8 @@ import { scanPlaces, scanStack } from '../../src/executor/scan.js';
 import type { Resource } from '../../src/kinds/index.js';
 import { TAG_ID, TAG_STACK } from '../../src/kinds/kind.js';
 import { diff } from '../../src/plan/diff.js';
+import { loadBalancersWithoutGroups } from '../../src/planner/input.js';
+import { lint } from '../../src/planner/lint.js';
 import { planStack } from '../../src/planner/plan-stack.js';
 import { portAssignmentsFrom } from '../../src/planner/ports-found.js';
 import type { Instance } from '../../src/state/instance.js';
@@ -97,7 +99,13 @@ function subnetsOf(net: AccountNetwork) {
 }
 
 /** The planner's stack over the seeded VPCs: three brokers in the provider subnets, consumers in two accounts. */
-function planOf(config: Config, domain: string, ipBase: number, ports: Record<string, number> = {}) {
+function planOf(
+  config: Config,
+  domain: string,
+  ipBase: number,
+  ports: Record<string, number> = {},
+  withoutGroups: string[] = [],
+) {
   const brokers = brokersFor([1, 2, 3], 3, domain).map((b, i) => {
     const s = pnet.subnets[i % 3] as AccountNetwork['subnets'][number];
     return {
@@ -107,9 +115,9 @@ function planOf(config: Config, domain: string, ipBase: number, ports: Record<st
       availabilityZoneId: s.availabilityZoneId,
     };
   });
-  return planStack(
-    planInputOf(config, inventoryOf(brokers, { region: twin.region, vpcId: pnet.vpcId }), ports),
-  );
+  const input = planInputOf(config, inventoryOf(brokers, { region: twin.region, vpcId: pnet.vpcId }), ports);
+  input.prior.loadBalancersWithoutGroups = withoutGroups;
+  return planStack(input);
 }
 
 /**
@@ -121,8 +129,9 @@ async function make(
   domain: string,
   ipBase: number,
   ports: Record<string, number> = {},
+  withoutGroups: string[] = [],
 ): Promise<Made> {
-  const planned = planOf(config, domain, ipBase, ports);
+  const planned = planOf(config, domain, ipBase, ports, withoutGroups);
   const desired = planned.resources.filter((r) => r.kind !== 'broker-listener-config');
   const store = await storeAt(`${config.name}.json`, config.name);
   const result = await execute(diff(desired, new Map()), desired, {
@@ -198,6 +207,46 @@ function countsOf(state: Instance[], stack: string, accounts: string[]): string[
   );
 }
 
+/** A group for the brokers in the provider VPC (each stack's rules go on its own). */
+async function brokerGroup(name: string): Promise<string> {
+  return (
+    await provider.ec2.send(
+      new CreateSecurityGroupCommand({ GroupName: name, Description: 'brokers', VpcId: pnet.vpcId }),
+    )
+  ).GroupId as string;
+}
+
+/** The two consumers every stack here has, with the stack's own bootstrap parameters. */
+function consumers(p: { analytics: string; billing: string }, billingLayout: 'all-azs' | 'broker-az') {
+  return [
+    {
+      name: 'analytics',
+      account: ANALYTICS,
+      vpcId: anet.vpcId,
+      subnets: subnetsOf(anet),
+      allowedCidrs: ['10.20.0.0/16'],
+      bootstrapParameter: p.analytics,
+    },
+    {
+      name: 'billing',
+      account: BILLING,
+      vpcId: bnet.vpcId,
+      subnets: subnetsOf(bnet),
+      allowedCidrs: ['10.30.0.0/16'],
+      endpointLayout: billingLayout,
+      bootstrapParameter: p.billing,
+    },
+  ];
+}
+
+/** Refreshes the found instances against `desired` and diffs (what a plan after a state loss shows). */
+async function changesAfterScan(made: Made, desired: Resource[], found: Map<string, Instance>) {
+  const store = await storeAt(`refresh-${made.config.name}-${Date.now()}.json`, made.config.name);
+  for (const i of found.values()) store.putInMemory(i);
+  const refreshed = await refresh(desired, deps(made.config.name, store));
+  return diff(desired, refreshed.observed).filter((c) => c.action !== 'noop');
+}
+
 /** A no-change plan: the found instances, refreshed against the desired resources, diff to noops only. */
 async function assertNoChangePlan(made: Made, found: Map<string, Instance>): Promise<void> {
   const store = await storeAt(`refresh-${made.config.name}-${Date.now()}.json`, made.config.name);
@@ -226,31 +275,6 @@ describe('scanStack: a stack found from AWS alone', function () {
     bnet = await seedVpc(billing, '10.30.0.0/16');
     pool = new ClientPool({ roleArns: {}, maxAttempts: 3, configFor: (a) => clientConfigFor(twin, a) });
     dir = await mkdtemp(path.join(tmpdir(), 'mpl-scan-'));
-    const brokerGroup = async (name: string) =>
-      (
-        await provider.ec2.send(
-          new CreateSecurityGroupCommand({ GroupName: name, Description: 'brokers', VpcId: pnet.vpcId }),
-        )
-      ).GroupId as string;
-    const consumers = (p: { analytics: string; billing: string }, billingLayout: 'all-azs' | 'broker-az') => [
-      {
-        name: 'analytics',
-        account: ANALYTICS,
-        vpcId: anet.vpcId,
-        subnets: subnetsOf(anet),
-        allowedCidrs: ['10.20.0.0/16'],
-        bootstrapParameter: p.analytics,
-      },
-      {
-        name: 'billing',
-        account: BILLING,
-        vpcId: bnet.vpcId,
-        subnets: subnetsOf(bnet),
-        allowedCidrs: ['10.30.0.0/16'],
-        endpointLayout: billingLayout,
-        bootstrapParameter: p.billing,
-      },
-    ];
     // Pattern 1: an NLB, service and endpoint per broker; billing's endpoints in the broker's AZ.
     pay = await make(
       configOf({
@@ -344,6 +368,14 @@ describe('scanStack: a stack found from AWS alone', function () {
       'ssm-parameter',
     ])
       assert.ok(kinds.has(k as Instance['kind']), `pay has a ${k}`);
+    // The NLBs' security group: every NLB made with it, the brokers' rule admitting it.
+    assert.ok(pay.state.some((i) => i.id === 'provider/security-group'));
+    for (const i of pay.state.filter((x) => x.kind === 'load-balancer' || x.kind === 'security-group-rule'))
+      assert.ok(i.dependsOn.includes('provider/security-group'), i.id);
+    assert.equal(
+      pay.state.find((i) => i.kind === 'security-group-rule')?.props.sourceGroup,
+      'provider/security-group',
+    );
     const { found, reporter } = await scanFromNothing('pay', pay.config);
     assertFoundAsWritten(found, pay.state);
     assert.deepEqual(countsLogged(reporter), countsOf(pay.state, 'pay', [PROVIDER, ANALYTICS, BILLING]));
@@ -354,6 +386,14 @@ describe('scanStack: a stack found from AWS alone', function () {
     assert.ok(
       ord.state.some((i) => i.id === 'provider/dns-record/b-1'),
       'ord has a provider zone record',
+    );
+    // Its NLB group admits the MSK VPC's clients (the provider zone sends them to the NLB): 'vpc',
+    // which the scan reads back from the VPC's CIDR blocks.
+    const group = ord.state.find((i) => i.id === 'provider/security-group');
+    const ingress = (group?.props.ingress ?? []) as Array<{ cidr: string }>;
+    assert.ok(
+      ingress.some((r) => r.cidr === 'vpc'),
+      JSON.stringify(ingress),
     );
     const { found, reporter } = await scanFromNothing('ord', ord.config);
     assertFoundAsWritten(found, ord.state);
@@ -421,6 +461,56 @@ describe('scanStack: a stack found from AWS alone', function () {
       assert.deepEqual([...none.keys()], [], stack);
       assert.deepEqual(countsLogged(reporter), countsOf([], stack, [PROVIDER, ANALYTICS, BILLING]));
     }
+  });
+
+  it('finds a stack an earlier version made (its NLB without a security group) and keeps the NLB so: no change planned; without that, a cascade of replacements', async () => {
+    const domain = `legacy.fff000.c2.kafka.${twin.region}.amazonaws.com`;
+    const config = configOf({
+      name: 'old',
+      region: twin.region,
+      pattern: 2,
+      cluster: { brokersFile: 'brokers.json', listeners: ['tls'] },
+      pattern2: { mode: 'rewrite', providerZone: true, portBase: 9301 },
+      provider: {
+        account: PROVIDER,
+        vpcId: pnet.vpcId,
+        subnets: subnetsOf(pnet),
+        brokerSecurityGroupId: await brokerGroup('old-brokers'),
+      },
+      consumers: consumers({ analytics: '/msk/old/bootstrap', billing: '/msk/old/billing' }, 'all-azs'),
+    });
+    // As an earlier version left it: the NLB without a group, the brokers admitting its subnets.
+    const old = await make(config, domain, 50, {}, ['shared/load-balancer']);
+    assert.ok(!old.state.some((i) => i.id === 'provider/security-group'));
+    assert.deepEqual(old.state.find((i) => i.id === 'shared/load-balancer')?.props.securityGroups, []);
+    const { found } = await scanFromNothing('old', config);
+    assertFoundAsWritten(found, old.state);
+    const kept = loadBalancersWithoutGroups(found.values());
+    assert.deepEqual(kept, ['shared/load-balancer']);
+    const replanned = planOf(config, domain, 50, portAssignmentsFrom(found.values()), kept);
+    assert.deepEqual(
+      replanned.resources.filter((r) => r.kind !== 'broker-listener-config'),
+      old.desired,
+    );
+    await assertNoChangePlan(old, found);
+    const input = planInputOf(config, inventoryOf([], { region: twin.region, vpcId: pnet.vpcId }));
+    assert.match(
+      lint(input, replanned.resources).find((f) => f.code === 'MPL110')?.message ?? '',
+      /^shared\/load-balancer: made by an earlier version without a security group/,
+    );
+    // Planned as for a new stack instead: the NLB replaced, and with it the service and every endpoint.
+    const fresh = planOf(config, domain, 50, portAssignmentsFrom(found.values())).resources.filter(
+      (r) => r.kind !== 'broker-listener-config',
+    );
+    const changes = await changesAfterScan(old, fresh, found);
+    const replaced = changes.filter((c) => c.action === 'replace').map((c) => c.id);
+    for (const id of [
+      'shared/load-balancer',
+      'shared/endpoint-service',
+      'analytics/vpc-endpoint',
+      'billing/vpc-endpoint',
+    ])
+      assert.ok(replaced.includes(id), `${id} in ${replaced.join(', ')}`);
   });
 
   it("finds nothing through a parent that is not the stack's, nor what went with a parent that is gone", async () => {

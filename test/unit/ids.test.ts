@@ -84,6 +84,11 @@ const SHAPES: Array<[string, () => string, ParsedId]> = [
     { scope: 'provider', owner: 'provider', kind: 'security-group-rule', ports: { from: 9001, to: 9003 } },
   ],
   [
+    'provider/security-group',
+    () => ids.providerSecurityGroup(),
+    { scope: 'provider', owner: 'provider', kind: 'security-group' },
+  ],
+  [
     'provider/hosted-zone',
     () => ids.providerZone(),
     { scope: 'provider', owner: 'provider', kind: 'hosted-zone' },
@@ -498,6 +503,7 @@ describe('logical ids: what the planner emits', () => {
       'b-1/endpoint-service',
       'b-1/endpoint-service-permissions',
       'provider/security-group-rule/9094',
+      'provider/security-group',
       'analytics/security-group',
       'analytics/hosted-zone',
       'analytics/vpc-endpoint/b-3',
@@ -532,6 +538,7 @@ describe('logical ids: what the planner emits', () => {
     const byId = new Map(resources.map((r) => [r.id, r]));
     for (const id of [
       'shared/load-balancer',
+      'provider/security-group',
       'shared/endpoint-service',
       'shared/endpoint-service-permissions',
       'bootstrap/target-group/tls',

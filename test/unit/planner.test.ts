@@ -82,7 +82,7 @@ describe('planner: pattern 1', () => {
     assert.equal(e.code, 'ZONE_TOO_WIDE');
   });
 
-  it('opens the endpoint group to allowedCidrs on the plan ports only, and the broker group to the NLB subnets', () => {
+  it("opens the endpoint group to allowedCidrs on the plan ports only, and the broker group to the NLBs' security group", () => {
     const cfg = configOf({
       cluster: { brokersFile: 'b.json', listeners: ['tls', 'sasl_scram'] },
       provider: { account: '111111111111', vpcId: 'vpc-0a1b2c3d', brokerSecurityGroupId: 'sg-0123' },
@@ -102,7 +102,9 @@ describe('planner: pattern 1', () => {
     for (const r of rules) {
       assert.ok(r.kind === 'security-group-rule');
       assert.equal(r.props.groupId, 'sg-0123');
-      assert.deepEqual(r.props.sourceSubnetIds, ['subnet-p1', 'subnet-p2', 'subnet-p3']);
+      assert.equal(r.props.sourceGroup, 'provider/security-group');
+      assert.equal(r.props.sourceSubnetIds, undefined);
+      assert.deepEqual(r.dependsOn, ['provider/security-group']);
     }
   });
 
