@@ -7,7 +7,7 @@ import { execute, type ExecResult } from '../executor/engine.js';
 import { handlerCtx } from '../executor/context.js';
 import { refresh, type Refreshed } from '../executor/refresh.js';
 import { scanPlaces, scanStack } from '../executor/scan.js';
-import { loadBalancersWithoutGroups } from '../planner/input.js';
+import { withFoundLoadBalancers } from '../planner/input.js';
 import { planStack } from '../planner/plan-stack.js';
 import { portAssignmentsFrom } from '../planner/ports-found.js';
 import { kindDef, KINDS } from '../kinds/index.js';
@@ -43,17 +43,10 @@ async function findByTags(stack: Stack): Promise<string[]> {
   }
   const ports = portAssignmentsFrom(found.values());
   stack.input.prior.portAssignments = { ...ports, ...stack.input.prior.portAssignments };
-  // The state's NLBs without a group, unless AWS now shows one with groups; and those found so.
-  const bare = new Set(loadBalancersWithoutGroups(found.values()));
-  const grouped = new Set(
-    [...found.values()].filter((i) => i.kind === 'load-balancer' && !bare.has(i.id)).map((i) => i.id),
+  stack.input.prior.loadBalancersWithoutGroups = withFoundLoadBalancers(
+    stack.input.prior.loadBalancersWithoutGroups,
+    found.values(),
   );
-  stack.input.prior.loadBalancersWithoutGroups = [
-    ...new Set([
-      ...(stack.input.prior.loadBalancersWithoutGroups ?? []).filter((id) => !grouped.has(id)),
-      ...bare,
-    ]),
-  ].sort();
   return added;
 }
 

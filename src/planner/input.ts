@@ -60,6 +60,21 @@ export function loadBalancersWithoutGroups(
   return [...out].sort();
 }
 
+/**
+ * The state's list (`known`) brought up to what a scan found (AWS is the truth): an NLB found with
+ * groups leaves it, one found without joins it (a lost state). An NLB the scan did not find stays
+ * as the state has it. Sorted.
+ */
+export function withFoundLoadBalancers(
+  known: readonly string[] | undefined,
+  found: Iterable<Pick<Instance, 'id' | 'kind' | 'props'>>,
+): string[] {
+  const all = [...found];
+  const bare = new Set(loadBalancersWithoutGroups(all));
+  const grouped = new Set(all.filter((i) => i.kind === 'load-balancer' && !bare.has(i.id)).map((i) => i.id));
+  return [...new Set([...(known ?? []).filter((id) => !grouped.has(id)), ...bare])].sort();
+}
+
 /** AZ IDs the tool already knows: from the inventory's brokers and subnets. */
 export function knownAzIds(inventory: Inventory): Map<string, string> {
   const m = new Map<string, string>();

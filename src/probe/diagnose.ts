@@ -137,7 +137,7 @@ export function tcpFailure(f: {
     return {
       step: 'tcp',
       error: `${f.host}: connecting to ${at} timed out after ${f.timeoutMs} ms`,
-      hint: `nothing answers on port ${f.port}: a security group (the endpoint's, or the brokers' for the NLB's subnets) or a NACL drops it, the endpoint proxy is down, or the endpoint is not available`,
+      hint: `nothing answers on port ${f.port}: a security group (the endpoint's, the NLB's for a client outside allowedCidrs, or the brokers' for the NLB) or a NACL drops it, the endpoint proxy is down, or the endpoint is not available`,
     };
   }
   if (f.code === 'ECONNREFUSED') {

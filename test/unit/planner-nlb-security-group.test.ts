@@ -4,7 +4,11 @@
 import assert from 'node:assert/strict';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { kindDef, type Resource, type ResourceOf } from '../../src/kinds/index.js';
-import { loadBalancersWithoutGroups, type PlanInput } from '../../src/planner/input.js';
+import {
+  loadBalancersWithoutGroups,
+  withFoundLoadBalancers,
+  type PlanInput,
+} from '../../src/planner/input.js';
 import { lint } from '../../src/planner/lint.js';
 import { planStack } from '../../src/planner/plan-stack.js';
 import type { Instance } from '../../src/state/instance.js';
@@ -250,6 +254,22 @@ describe("planner: the NLBs' security group", () => {
         all.find((r) => r.id === SG),
         undefined,
       );
+    });
+
+    it('a scan corrects the state’s list: found with a group leaves it, found without joins it, not found stays', () => {
+      const lb = (id: string, securityGroups: string[]) => ({
+        id,
+        kind: 'load-balancer' as const,
+        props: { securityGroups },
+      });
+      assert.deepEqual(
+        withFoundLoadBalancers(
+          ['b-1/load-balancer', 'b-3/load-balancer'],
+          [lb('b-1/load-balancer', [SG]), lb('b-2/load-balancer', []), lb('b-4/load-balancer', [SG])],
+        ),
+        ['b-2/load-balancer', 'b-3/load-balancer'],
+      );
+      assert.deepEqual(withFoundLoadBalancers(undefined, []), []);
     });
 
     it('are the state’s or found load balancers with no (or an empty) securityGroups, not tainted ones', () => {
