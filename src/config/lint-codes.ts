@@ -16,6 +16,7 @@ export const LINT_RULES = {
   MPL201: 'NLBs per region quota',
   MPL202: 'interface endpoints per VPC quota',
   MPL203: 'target groups per region quota',
+  MPL204: 'rules per security group quota',
   MPL301: 'pattern 2: the mode chosen and why (information)',
 } as const;
 export type LintCode = keyof typeof LINT_RULES;

@@ -220,6 +220,24 @@ export function lint(
       `${tgs} target groups: above the default quota of ${QUOTAS.targetGroupsPerRegion} per region`,
     );
   }
+  for (const r of resources) {
+    if (r.kind !== 'security-group') continue;
+    // 'vpc' becomes one rule per CIDR block of the VPC when applied: at least one.
+    const inbound = r.props.ingress.length;
+    const outbound = r.props.egress?.length ?? 0;
+    const over = [
+      ...(inbound > QUOTAS.rulesPerSecurityGroup ? [`${inbound} inbound`] : []),
+      ...(outbound > QUOTAS.rulesPerSecurityGroup ? [`${outbound} outbound`] : []),
+    ];
+    if (over.length > 0) {
+      add(
+        'MPL204',
+        'warning',
+        `${r.id} (${r.props.name}) needs at least ${over.join(' and ')} rules: above the default quota of ${QUOTAS.rulesPerSecurityGroup} ` +
+          'per security group (adjustable: ask AWS before applying, or merge allowedCidrs into fewer, wider blocks)',
+      );
+    }
+  }
   const perVpc = new Map<string, number>();
   for (const r of resources) {
     if (r.kind === 'vpc-endpoint') perVpc.set(r.props.vpcId, (perVpc.get(r.props.vpcId) ?? 0) + 1);

@@ -17,6 +17,11 @@ export const QUOTAS = {
   recordsPerHostedZone: 10000,
   vpcsPerPrivateHostedZone: 300,
   tagsPerResource: 50,
+  /**
+   * Inbound (and, separately, outbound) IPv4 rules per security group: 60 by default, adjustable
+   * (Amazon VPC user guide, "Amazon VPC quotas", Security groups). Each CIDR and port range is one rule.
+   */
+  rulesPerSecurityGroup: 60,
   /** NLB and target group names: letters, digits and hyphens. */
   elbNameMaxLength: 32,
   /** EC2 ClientToken. */

@@ -197,6 +197,27 @@ describe("planner: the NLBs' security group", () => {
     );
   });
 
+  it('lint MPL204 when the group would hold more rules than the default quota of 60 inbound', () => {
+    // 31 consumers, one CIDR each, on two port ranges (9001-9003 and 9094): 62 rules (and 2 for the VPC).
+    const many = Array.from({ length: 31 }, (_, n) => ({
+      ...consumerInput(`c${n}`, '222222222222'),
+      vpcId: `vpc-c${n}`,
+      allowedCidrs: [`10.${100 + n}.0.0/16`],
+    }));
+    const i = input({ pattern: 2, consumers: many });
+    const f = lint(i, plan(i)).filter((x) => x.code === 'MPL204');
+    assert.deepEqual(
+      f.map((x) => x.message.split(':')[0]),
+      ['provider/security-group (mpl-payments-nlb) needs at least 64 inbound rules'],
+    );
+    const fewer = input({ pattern: 2, consumers: many.slice(0, 29) });
+    assert.equal(
+      lint(fewer, plan(fewer)).filter((x) => x.code === 'MPL204').length,
+      0,
+      '58 + 2 = 60 is within',
+    );
+  });
+
   describe('NLBs an earlier version made without a group', () => {
     const legacy = (i: PlanInput, ids: string[]): PlanInput => ({
       ...i,
