@@ -97,6 +97,8 @@ export interface ChildRun {
   killedAt?: StepEvent;
   /** `service:Action` of the AWS call after which the twin killed the child (afterMutatingCalls). */
   killedAfterCall?: string;
+  /** With afterMutatingCalls: the successful mutating calls the twin counted, in order. */
+  mutatingCalls?: string[];
   out: string;
   err: string;
   ms: number;
@@ -176,6 +178,7 @@ export async function runChild(
   if (byTwin) {
     const crash = await tb.control.crashState();
     await tb.control.disarmCrash();
+    run.mutatingCalls = crash.calls ?? [];
     if (crash.fired) {
       decided = true;
       run.killedAfterCall = crash.fired;
