@@ -293,14 +293,30 @@ describe('e2e: lifecycle across three accounts (issue 4 acceptance)', function (
         }
         checked.add('endpoint-service-permissions');
 
-        // Security groups (consumer side): the planned ingress, ports and CIDRs.
+        // Security groups: the consumers' endpoint groups and the provider's group of the NLBs, with
+        // the planned ingress ('vpc' is the MSK VPC's CIDR block).
         for (const r of kinds('security-group')) {
           const sg = account(r.account).securityGroups.get(r.id);
           assert.ok(sg, `security group ${r.id}`);
           const want = (
             r.props.ingress as Array<{ protocol: string; fromPort: number; toPort: number; cidr: string }>
-          ).map((i) => `${i.protocol}:${i.fromPort}-${i.toPort}:${i.cidr}`);
-          assert.deepEqual(sg.ingress, want.sort(), `${r.id} ingress`);
+          ).map(
+            (i) =>
+              `${i.protocol}:${i.fromPort}-${i.toPort}:${i.cidr === 'vpc' ? tb.scenario.provider.cidr : i.cidr}`,
+          );
+          assert.deepEqual(sg.ingress, [...new Set(want)].sort(), `${r.id} ingress`);
+        }
+        // Every NLB was made with the provider's group, PrivateLink inbound rules enforced.
+        const nlbGroup = account(tb.accounts.provider).securityGroups.get('provider/security-group');
+        assert.ok(nlbGroup, 'the NLBs security group');
+        for (const nlbRes of kinds('load-balancer')) {
+          const nlb = live.nlbs.get(nameOf(nlbRes.id));
+          assert.deepEqual(nlb?.securityGroups, [nlbGroup.groupId], `${nlbRes.id} security groups`);
+          assert.equal(
+            nlb?.enforcePrivateLink,
+            'on',
+            `${nlbRes.id} enforces inbound rules on PrivateLink traffic`,
+          );
         }
         checked.add('security-group');
 
@@ -565,6 +581,7 @@ describe('e2e: lifecycle across three accounts (issue 4 acceptance)', function (
                 'c1/ssm-parameter',
                 'c2/security-group',
                 'c2/ssm-parameter',
+                'provider/security-group', // and on the NLBs' group
               ];
         assert.deepEqual(
           updates,

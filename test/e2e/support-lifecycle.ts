@@ -142,6 +142,9 @@ export interface LiveNlb {
   subnetIds: string[];
   /** port -> target group ARN */
   listeners: Map<number, string>;
+  securityGroups: string[];
+  /** EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic, as DescribeLoadBalancers answers it. */
+  enforcePrivateLink: string | undefined;
 }
 export interface LiveTargetGroup {
   name: string;
@@ -240,6 +243,8 @@ export async function readBack(tb: Testbed, stack: string, parameterNames: strin
         dnsName: dnsName(String(l.DNSName)),
         subnetIds: (l.AvailabilityZones as Array<{ SubnetId: string }>).map((z) => z.SubnetId).sort(),
         listeners,
+        securityGroups: [...((l.SecurityGroups as string[] | undefined) ?? [])].sort(),
+        enforcePrivateLink: l.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic as string | undefined,
       });
     }),
   );
@@ -284,7 +289,7 @@ export async function readBack(tb: Testbed, stack: string, parameterNames: strin
   const accounts = new Map<string, LiveAccount>();
   await Promise.all(
     [provider, ...tb.accounts.consumers].map(async (account) => {
-      // The provider holds no endpoints, endpoint groups or parameters: only its zone (pattern 2).
+      // The provider holds no endpoints or parameters: its zones (pattern 2) and the NLBs' group.
       const consumer = account !== provider;
       accounts.set(account, await readAccount(tb, account, stack, consumer ? parameterNames : [], consumer));
     }),
@@ -299,7 +304,7 @@ async function readAccount(
   parameterNames: string[],
   consumer: boolean,
 ): Promise<LiveAccount> {
-  const none = { VpcEndpoints: [], SecurityGroups: [] };
+  const none = { VpcEndpoints: [] };
   const [eps, zones, sgs, params] = await Promise.all([
     consumer
       ? awsCli<{ VpcEndpoints: Array<Record<string, unknown> & Tagged> }>(tb, account, [
@@ -311,12 +316,11 @@ async function readAccount(
       'route53',
       'list-hosted-zones',
     ]),
-    consumer
-      ? awsCli<{ SecurityGroups: Array<Record<string, unknown> & Tagged> }>(tb, account, [
-          'ec2',
-          'describe-security-groups',
-        ])
-      : none,
+    // Consumers' endpoint groups, and the provider's group of the NLBs.
+    awsCli<{ SecurityGroups: Array<Record<string, unknown> & Tagged> }>(tb, account, [
+      'ec2',
+      'describe-security-groups',
+    ]),
     parameterNames.length === 0
       ? Promise.resolve({ Parameters: [] })
       : awsCli<{ Parameters: Array<{ Name: string; Value: string }> }>(tb, account, [
