@@ -24,6 +24,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { stringify } from 'yaml';
+import { unseal } from '../../src/integrity.js';
 import { loadConfig } from '../../src/config/load.js';
 import { planLive } from '../../src/ops/plan.js';
 import { backendFor, poolFor, withStack } from '../../src/ops/stack.js';
@@ -197,7 +198,8 @@ describe('state location, state push and force-unlock (AWS twin)', function () {
   async function s3State(key: string): Promise<State | undefined> {
     try {
       const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      return JSON.parse((await out.Body?.transformToString()) ?? '') as State;
+      // As the tool reads it: the seal checked (a mismatch throws), then dropped.
+      return unseal(JSON.parse((await out.Body?.transformToString()) ?? ''), key, 'state') as State;
     } catch {
       return undefined;
     }

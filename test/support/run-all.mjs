@@ -1,8 +1,8 @@
 // `npm run test:all`: the whole mocha suite in two lanes at once, so CI fits its budget on two cores.
-// Lane "testbed": e2e and every integration test that binds fixed loopback addresses (the shared
-// Kafka testbed, the network twin); its files run one after another, as they must. Lane "twins":
-// unit tests and the integration tests that only start an AWS twin on a free port (listed below:
-// a new file goes to the testbed lane unless it is added here). The twins lane's output is kept and
+// Lane "testbed": e2e and the integration tests that use the shared testbed (Kafka on 127.0.2.x,
+// endpoints on 127.0.1.x); its files run one after another, as they must. Lane "twins": unit tests
+// and the integration tests listed below (an AWS twin on a free port, or a private testbed on
+// prefixes of their own); a new file goes to the testbed lane unless it is added here. The twins lane's output is kept and
 // printed after the testbed lane's; the last line sums both, in the form CI reads.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,10 +16,22 @@ const list = (dir) =>
     .map((f) => path.join(dir, f))
     .sort();
 
-// Integration tests that start only an AWS twin on a free port and bind no fixed loopback address.
+// Integration tests that start only an AWS twin on a free port, or their own private testbed on
+// loopback prefixes no test of the other lane uses (docs/testing.md, Addresses): they may run beside
+// the shared testbed. Within this lane files still run one after another (some share prefixes).
 const TWINS_ONLY = new Set(
   [
     'aws-twin-crash',
+    'aws-twin-lambda',
+    'aws-twin-msk-connectivity',
+    'aws-twin-scheduler',
+    'kafka-cluster-kraft',
+    'network-twin',
+    'network-twin-accounts',
+    'network-twin-cross-region',
+    'network-twin-nlb',
+    'network-twin-nlb-tls',
+    'network-twin-resources',
     'aws-twin-msk-config',
     'aws-twin-nlb-security-groups',
     'aws-twin-pricing',
