@@ -372,9 +372,10 @@ export const ERRORS = {
     hint: 'Ask AWS to raise "Child resource configurations per group" (VPC Lattice quotas) and set pattern3.childrenPerGroupQuota, or use pattern 1.',
   },
   PROBE_IN_VPC_FAILED: {
-    summary: "The in-VPC probe's function, role or security group could not be made, run or removed.",
+    summary:
+      "The in-VPC probe's function, role, security group or temporary SCRAM secret could not be made, run or removed.",
     retriable: false,
-    hint: "Read the AWS error in the message (often missing lambda:*, iam:CreateRole/PassRole or ec2 security group permissions in the consumer's role); a run that stopped half-way is cleaned up by the next run.",
+    hint: "Read the AWS error in the message (often missing lambda:*, iam:CreateRole/PassRole, secretsmanager:* or ec2 security group permissions in the consumer's role; over SCRAM, a function that cannot read its secret says why); a run that stopped half-way is cleaned up by the next run.",
   },
   PROBE_BUNDLE_MISSING: {
     summary: 'The in-VPC probe bundle (dist/probe-lambda.zip) is missing.',

@@ -9,6 +9,7 @@ import { RAMClient } from '@aws-sdk/client-ram';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { VPCLatticeClient } from '@aws-sdk/client-vpc-lattice';
 import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
@@ -35,6 +36,8 @@ export interface AccountClients {
   cloudwatch: CloudWatchClient;
   /** ACM: pattern 2's custom-domain certificate, checked before its TLS listeners are made. */
   acm: ACMClient;
+  /** Secrets Manager: the in-VPC probe's temporary SCRAM secret (--sasl-password-env). */
+  secrets: SecretsManagerClient;
 }
 
 export interface ClientPoolOptions {
@@ -156,6 +159,7 @@ export class ClientPool {
       scheduler: new SchedulerClient(common),
       cloudwatch: new CloudWatchClient(common),
       acm: new ACMClient(common),
+      secrets: new SecretsManagerClient(common),
     };
     const scope = `${account}|${region}`;
     for (const [service, client] of Object.entries(clients)) {
@@ -210,6 +214,7 @@ export class ClientPool {
         c.scheduler,
         c.cloudwatch,
         c.acm,
+        c.secrets,
       ])
         client.destroy();
     }

@@ -201,6 +201,10 @@ export async function main(argv: string[], ioIn?: Io): Promise<number> {
     .option('--key <file>', 'client key (mutual TLS)')
     .option('--sasl-username <name>', 'SASL/SCRAM user name')
     .option('--sasl-password-env <NAME>', 'environment variable holding the SASL/SCRAM password')
+    .option(
+      '--sasl-secret-arn <arn>',
+      'with --in-vpc: a Secrets Manager secret holding {"username", "password"} (as MSK\'s SCRAM secrets), read by the function',
+    )
     .option('--canary', 'produce and consume one message on a temporary topic (deleted afterwards)')
     .option(
       '--in-vpc',

@@ -12,15 +12,25 @@ export type ProbeFlags = ProbeRequest & {
   inVpc?: boolean;
   allConsumers?: boolean;
   keep?: boolean;
+  saslSecretArn?: string;
 };
 
 /** `probe`: exit 0 when every broker passes (and the canary, when asked), 1 otherwise. */
 export async function probeCommand(f: ProbeFlags, global: GlobalOptions, io: Io): Promise<number> {
   const reporter = viewReporter(io, { json: f.json === true, verbose: global.verbose, jsonTo: 'err' });
   if (f.inVpc) return inVpcCommand(f, global, io, reporter);
-  for (const flag of ['allConsumers', 'keep'] as const)
-    if (f[flag])
-      throw new InputError(flag === 'keep' ? '--keep' : '--all-consumers', 'applies only with --in-vpc');
+  for (const [flag, name] of [
+    ['allConsumers', '--all-consumers'],
+    ['keep', '--keep'],
+    ['saslSecretArn', '--sasl-secret-arn'],
+  ] as const)
+    if (f[flag] !== undefined && f[flag] !== false)
+      throw new InputError(
+        name,
+        flag === 'saslSecretArn'
+          ? 'applies only with --in-vpc (the local probe reads the password with --sasl-password-env)'
+          : 'applies only with --in-vpc',
+      );
   const report = await probe(f, stackOptions(global, reporter));
   io.out(
     f.json

@@ -4,6 +4,9 @@
 // endpoints' ports; each runs the local probe's steps and answers the same report. Failures are
 // then explained from here, where Route 53 and EC2 can be read. The function, role and group are
 // deleted afterwards (waiting out Lambda's release of its network interfaces) unless --keep.
+// Over SASL/SCRAM the invocation names a Secrets Manager secret, never the password: the user's
+// (--sasl-secret-arn) or one made for the run from --sasl-username/--sasl-password-env and deleted
+// afterwards whatever --keep says; the role may read that one secret only.
 import { readFile } from 'node:fs/promises';
 import { InputError, MplError } from '../errors.js';
 import { onePerAz } from '../planner/azs.js';
@@ -11,14 +14,17 @@ import { recordStatus } from '../probe/aws.js';
 import { probeBundle } from '../probe/in-vpc/bundle.js';
 import { dnsFailure } from '../probe/diagnose.js';
 import {
+  deleteScramSecret,
   ensureFunction,
   ensureRole,
+  ensureScramSecret,
   ensureSecurityGroup,
   invoke,
   removeProbe,
+  scramSecretName,
   type ProbeSite,
 } from '../probe/in-vpc/aws.js';
-import type { InVpcEventInput } from '../probe/in-vpc/event.js';
+import { SecretArn, type InVpcEventInput } from '../probe/in-vpc/event.js';
 import { finishReport } from '../probe/shape.js';
 import { pickConsumer, pickListener, targetsFromState } from '../probe/targets.js';
 import type { BrokerResult, ProbeReport } from '../probe/types.js';
@@ -30,7 +36,15 @@ export interface InVpcRequest extends ProbeRequest {
   keep?: boolean;
   /** Every consumer of the config, not only --consumer (or the first). */
   allConsumers?: boolean;
+  /** SASL/SCRAM: an existing Secrets Manager secret holding {"username", "password"} (MSK's form). */
+  saslSecretArn?: string;
 }
+
+/**
+ * Where the function gets the SCRAM credentials: the user's secret, or the user name and password
+ * for a temporary secret (they go to Secrets Manager, never into the invocation).
+ */
+type ScramSource = { secretArn: string } | { username: string; password: string };
 
 /** Where one AZ's function ran. */
 export interface InVpcSite {
@@ -73,6 +87,18 @@ export async function probeInVpc(
   );
   if ((cert === undefined) !== (key === undefined))
     throw new InputError('--cert/--key', 'give both for mutual TLS');
+  let secretArn: string | undefined;
+  if (f.saslSecretArn !== undefined) {
+    if (f.saslUsername !== undefined || f.saslPasswordEnv !== undefined)
+      throw new InputError(
+        '--sasl-secret-arn',
+        'give either --sasl-secret-arn or --sasl-username with --sasl-password-env, not both',
+      );
+    const arn = SecretArn.safeParse(f.saslSecretArn);
+    if (!arn.success)
+      throw new InputError('--sasl-secret-arn', arn.error.issues[0]?.message ?? 'not a secret ARN');
+    secretArn = arn.data;
+  }
   const zip = await probeBundle();
   return withStack(f.config, global, async (stack) => {
     const consumers = f.allConsumers ? stack.config.consumers : [pickConsumer(stack.config, f.consumer)];
@@ -82,10 +108,17 @@ export async function probeInVpc(
         '--listener',
         'iam is not probed from inside the VPC yet: the function would need kafka-cluster permissions; probe iam locally',
       );
-    let scram: InVpcEventInput['scram'];
-    if (listener === 'sasl_scram') {
+    let scram: ScramSource | undefined;
+    if (listener !== 'sasl_scram' && secretArn !== undefined)
+      throw new InputError('--sasl-secret-arn', 'applies to the sasl_scram listener only');
+    if (listener === 'sasl_scram' && secretArn !== undefined) {
+      scram = { secretArn };
+    } else if (listener === 'sasl_scram') {
       if (f.saslUsername === undefined)
-        throw new InputError('--sasl-username', 'is required for the sasl_scram listener');
+        throw new InputError(
+          '--sasl-username',
+          'is required for the sasl_scram listener (with --sasl-password-env), or give --sasl-secret-arn',
+        );
       const password = f.saslPasswordEnv === undefined ? undefined : process.env[f.saslPasswordEnv];
       if (f.saslPasswordEnv === undefined || password === undefined || password === '')
         throw new InputError(
@@ -111,8 +144,8 @@ export async function probeInVpc(
               ...(cert === undefined ? {} : { cert }),
               ...(key === undefined ? {} : { key }),
             },
-            ...(scram ? { scram } : {}),
           },
+          ...(scram ? { scram } : {}),
         }),
       );
     }
@@ -123,7 +156,7 @@ export async function probeInVpc(
 async function probeConsumer(
   stack: Stack,
   consumer: string,
-  o: { zip: Uint8Array; keep: boolean; event: InVpcEventInput },
+  o: { zip: Uint8Array; keep: boolean; event: InVpcEventInput; scram?: ScramSource },
 ): Promise<InVpcReport> {
   const c = pickConsumer(stack.config, consumer);
   const aws = stack.pool.for(c.account, c.region ?? stack.config.region);
@@ -148,7 +181,23 @@ async function probeConsumer(
     log(
       `in-VPC probe of ${c.name}: a function in each of ${subnets.map((s) => s.azId).join(', ')} in ${c.vpcId}`,
     );
-    const roleArn = await ensureRole(aws, site);
+    let secretArn: string | undefined;
+    if (o.scram !== undefined && 'secretArn' in o.scram) {
+      secretArn = o.scram.secretArn;
+      const owner = secretArn.split(':')[4];
+      if (owner !== c.account)
+        log(
+          `the SCRAM secret is in account ${owner}, not ${c.account}: its resource policy must let the probe's role read it, and it must be encrypted with a customer managed KMS key whose policy lets the role decrypt (docs/probe.md)`,
+        );
+    } else if (o.scram !== undefined) {
+      secretArn = await ensureScramSecret(aws, site, o.scram, wait);
+      log(`SCRAM credentials in the temporary secret ${scramSecretName(site)} (deleted after the run)`);
+    }
+    const roleArn = await ensureRole(aws, site, secretArn);
+    const event: InVpcEventInput = {
+      ...o.event,
+      ...(secretArn === undefined ? {} : { scram: { secretArn } }),
+    };
     const groupId = await ensureSecurityGroup(aws, site, ports);
     // Each function's invocation is bounded by its probe (steps in parallel per broker, a canary).
     const timeoutS = Math.min(900, Math.ceil((o.event.timeoutMs * 8) / 1000) + 30);
@@ -167,7 +216,7 @@ async function probeConsumer(
       subnets.map(async (s, i) => {
         const started = Date.now();
         // One canary is enough: from the first AZ.
-        const out = await invoke(aws, functionOf(s.azId), { ...o.event, canary: o.event.canary && i === 0 });
+        const out = await invoke(aws, functionOf(s.azId), { ...event, canary: event.canary && i === 0 });
         const report = out.result as ProbeReport | undefined;
         sites.push({
           azId: s.azId,
@@ -180,9 +229,13 @@ async function probeConsumer(
       }),
     );
   } finally {
-    if (!o.keep) {
-      const t1 = Date.now();
-      await removeProbe(aws, site, functions, wait);
+    const t1 = Date.now();
+    try {
+      // The temporary secret holds a password: it goes after every run, --keep or not (also one a
+      // run that died left behind, found by name and tags).
+      if (o.scram !== undefined && 'password' in o.scram) await deleteScramSecret(aws, site);
+    } finally {
+      if (!o.keep) await removeProbe(aws, site, functions, wait);
       cleanupMs = Date.now() - t1;
     }
   }

@@ -1,17 +1,42 @@
 // SASL/SCRAM end to end against the shared testbed (its Kafka cluster listens on 9096 like MSK's
 // CLIENT_SASL_SCRAM, with a user made at start): the MSK twin answers the SCRAM bootstrap string;
 // pattern 1 over sasl_scram from both consumer accounts passes the probe's auth step and the canary,
-// a wrong password fails at auth with the credentials hint; pattern 2 (rewrite) reaches the brokers'
-// admin API over SCRAM (the legacy AlterConfigs path), the probe passes on the advertised ports, and
-// destroy puts the brokers' listener settings back.
+// a wrong password fails at auth with the credentials hint; `probe --in-vpc` over SCRAM passes with
+// the credentials in a Secrets Manager secret, both the user's (--sasl-secret-arn) and a temporary
+// one (--sasl-username/--sasl-password-env): the Lambda invocation payloads (the twin's log of them)
+// name the secret and never hold the password, the function's role may read that one ARN, and the
+// temporary secret is gone afterwards, also one a run that died left; pattern 2 (rewrite) reaches
+// the brokers' admin API over SCRAM (the legacy AlterConfigs path), the probe passes on the
+// advertised ports, and destroy puts the brokers' listener settings back.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { GetBootstrapBrokersCommand } from '@aws-sdk/client-kafka';
+import {
+  CreateSecretCommand,
+  DeleteSecretCommand,
+  DescribeSecretCommand,
+  ListSecretsCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
+import { TAG_STACK } from '../../src/kinds/kind.js';
+import { TAG_PROBE } from '../../src/probe/in-vpc/aws.js';
 import type { ProbeReport } from '../../src/probe/types.js';
-import { cliExpect, writeStackConfig } from '../support/e2e.js';
+import { clientConfigFor, type LambdaInvocation } from '../testbed/aws/twin.js';
+import { cli, cliExpect, writeStackConfig } from '../support/e2e.js';
 import { getTestbed } from '../testbed/shared.js';
 import type { Testbed } from '../testbed/testbed.js';
 import { brokerListeners, type BrokerListeners, type StateFile } from './support-lifecycle.js';
+
+interface InVpcReport extends ProbeReport {
+  brokers: Array<ProbeReport['brokers'][number] & { azId: string }>;
+  inVpc: {
+    sites: Array<{ azId: string; function: string }>;
+    setupMs: number;
+    cleanupMs: number;
+    kept: boolean;
+  };
+}
 
 const PASSWORD_ENV = 'E2E_SCRAM_PASSWORD';
 const WRONG_PASSWORD_ENV = 'E2E_SCRAM_WRONG_PASSWORD';
@@ -152,6 +177,228 @@ describe('e2e: probe and pattern 2 over SASL/SCRAM', function () {
           `pattern 1, consumer c${i + 1}, 3 brokers + canary: ${r.ms} ms (canary ${r.report.canary?.ms} ms)`,
         );
       }
+    });
+
+    describe('probe --in-vpc from c1: the credentials in a Secrets Manager secret, never in the payload', () => {
+      let account: string;
+      let sm: SecretsManagerClient;
+      let iam: IAMClient;
+      const TEMP = 'mpl-scram1-c1-probe-scram';
+      // Everything the in-VPC runs printed (stdout and stderr, --json --verbose): checked for the password.
+      const printed: string[] = [];
+
+      before(() => {
+        account = tb.accounts.consumers[0] as string;
+        sm = new SecretsManagerClient(clientConfigFor(tb.aws, account, { maxAttempts: 2 }));
+        iam = new IAMClient(clientConfigFor(tb.aws, account, { maxAttempts: 2 }));
+      });
+
+      after(() => {
+        sm?.destroy();
+        iam?.destroy();
+      });
+
+      async function inVpc(
+        extra: string[],
+      ): Promise<{ report: InVpcReport; ms: number; invocations: LambdaInvocation[] }> {
+        await tb.control.clearLambdaInvocations();
+        const t0 = Date.now();
+        const r = await cli(tb, [
+          'probe',
+          '--config',
+          file,
+          '--consumer',
+          'c1',
+          '--in-vpc',
+          '--ca',
+          tb.caPath,
+          '--canary',
+          '--json',
+          '--verbose',
+          ...extra,
+        ]);
+        const ms = Date.now() - t0;
+        printed.push(r.out, r.err);
+        assert.equal(r.code, 0, `${r.out}\n${r.err}`);
+        const report = JSON.parse(r.out) as InVpcReport;
+        return { report, ms, invocations: await tb.control.lambdaInvocations({ account }) };
+      }
+
+      /** Every broker from every AZ passes each step, auth included, and the canary went through. */
+      function assertInVpcPass(report: InVpcReport): void {
+        assert.equal(report.ok, true, JSON.stringify(report, null, 2));
+        assert.equal(report.listener, 'sasl_scram');
+        const azs = report.inVpc.sites.length;
+        assert.ok(azs >= 2, `functions in ${azs} AZs`);
+        assert.equal(report.brokers.length, 3 * azs, 'every broker from every AZ');
+        for (const b of report.brokers)
+          assert.deepEqual(
+            b.steps,
+            { dns: 'ok', tcp: 'ok', tls: 'ok', auth: 'ok', kafka: 'ok' },
+            JSON.stringify(b),
+          );
+        assert.equal(report.canary?.produced, 1);
+        assert.equal(report.canary?.consumed, 1);
+      }
+
+      /**
+       * One invocation per AZ, each naming `arn` and nothing of the password; each function's role
+       * had the network-interface policy and GetSecretValue on exactly that ARN when it ran.
+       */
+      function assertPayloads(invocations: LambdaInvocation[], report: InVpcReport, arn: string): void {
+        assert.deepEqual(
+          invocations.map((i) => i.function).sort(),
+          report.inVpc.sites.map((s) => s.function).sort(),
+          'one invocation per function',
+        );
+        for (const inv of invocations) {
+          assert.ok(!inv.payload.includes(tb.scram.password), `${inv.function}'s payload holds the password`);
+          const event = JSON.parse(inv.payload) as { scram?: unknown; listener: string };
+          assert.equal(event.listener, 'sasl_scram');
+          assert.deepEqual(event.scram, { secretArn: arn });
+          assert.deepEqual(Object.keys(inv.role.inlinePolicies).sort(), [
+            'scram-secret',
+            'vpc-network-interfaces',
+          ]);
+          assert.deepEqual(inv.role.inlinePolicies['scram-secret'], {
+            Version: '2012-10-17',
+            Statement: [{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: arn }],
+          });
+          assert.ok(!JSON.stringify(inv.role).includes('secretsmanager:*'));
+        }
+      }
+
+      async function secretNames(): Promise<string[]> {
+        const out = await sm.send(new ListSecretsCommand({ IncludePlannedDeletion: true }));
+        return (out.SecretList ?? []).map((x) => x.Name ?? '').sort();
+      }
+
+      async function assertGone(arn: string): Promise<void> {
+        await assert.rejects(sm.send(new DescribeSecretCommand({ SecretId: arn })), {
+          name: 'ResourceNotFoundException',
+        });
+        assert.ok(!(await secretNames()).includes(TEMP), 'no temporary secret left');
+      }
+
+      async function probeRoles(): Promise<string[]> {
+        const roles = await iam.send(new ListRolesCommand({}));
+        return (roles.Roles ?? []).map((r) => r.RoleName ?? '').filter((n) => n.includes('-probe'));
+      }
+
+      it('(b) --sasl-username/--sasl-password-env: a temporary secret read by the functions, deleted after the run', async function () {
+        this.timeout(180_000);
+        await tb.control.resetCounters();
+        const { report, ms, invocations } = await inVpc([
+          '--sasl-username',
+          tb.scram.username,
+          '--sasl-password-env',
+          PASSWORD_ENV,
+        ]);
+        timings.push(
+          `in-VPC, temporary secret, ${report.inVpc.sites.length} AZs + canary: ${ms} ms (setup ${report.inVpc.setupMs} ms, cleanup ${report.inVpc.cleanupMs} ms)`,
+        );
+        assertInVpcPass(report);
+        const arn =
+          (JSON.parse(invocations[0]?.payload ?? '{}') as { scram?: { secretArn?: string } }).scram
+            ?.secretArn ?? '';
+        assert.match(
+          arn,
+          new RegExp(
+            `^arn:aws:secretsmanager:${tb.scenario.region}:${account}:secret:${TEMP}-[A-Za-z0-9]{6}$`,
+          ),
+        );
+        assertPayloads(invocations, report, arn);
+        // Each function read the secret itself; the tool made it and deleted it without a recovery window.
+        const calls = async (action: string) =>
+          tb.control.callCount({ account, service: 'secretsmanager', action });
+        assert.equal(await calls('GetSecretValue'), report.inVpc.sites.length);
+        assert.equal(await calls('CreateSecret'), 1);
+        assert.equal(await calls('DeleteSecret'), 1);
+        await assertGone(arn);
+        assert.deepEqual(await probeRoles(), [], 'the role went too');
+      });
+
+      it('(b) a secret a dead run left is taken over and deleted, also with --keep (the role and functions stay)', async function () {
+        this.timeout(180_000);
+        const left = await sm.send(
+          new CreateSecretCommand({
+            Name: TEMP,
+            SecretString: JSON.stringify({ username: tb.scram.username, password: 'stale-password' }),
+            Tags: [
+              { Key: TAG_STACK, Value: 'scram1' },
+              { Key: TAG_PROBE, Value: 'c1' },
+            ],
+          }),
+        );
+        try {
+          const { report, invocations } = await inVpc([
+            '--sasl-username',
+            tb.scram.username,
+            '--sasl-password-env',
+            PASSWORD_ENV,
+            '--keep',
+          ]);
+          // The stale password was replaced (auth passes) and the same secret used.
+          assertInVpcPass(report);
+          assertPayloads(invocations, report, left.ARN ?? '');
+          assert.equal(report.inVpc.kept, true);
+          await assertGone(left.ARN ?? '');
+          assert.deepEqual(await probeRoles(), ['mpl-scram1-c1-probe'], '--keep kept the role');
+        } finally {
+          // The next run (without --keep) removes what --keep left; its secret is new and goes too.
+          const last = await inVpc([
+            '--sasl-username',
+            tb.scram.username,
+            '--sasl-password-env',
+            PASSWORD_ENV,
+          ]);
+          assertInVpcPass(last.report);
+          assert.deepEqual(await probeRoles(), []);
+          assert.ok(!(await secretNames()).includes(TEMP));
+        }
+      });
+
+      it("(a) --sasl-secret-arn: the user's secret is read by the functions, the only one the role may read, and left in place", async function () {
+        this.timeout(180_000);
+        // As MSK wants SCRAM secrets: a name starting AmazonMSK_, SecretString {"username", "password"}.
+        const own = await sm.send(
+          new CreateSecretCommand({
+            Name: 'AmazonMSK_probe-user',
+            SecretString: JSON.stringify({ username: tb.scram.username, password: tb.scram.password }),
+          }),
+        );
+        const arn = own.ARN ?? '';
+        try {
+          await tb.control.resetCounters();
+          const { report, ms, invocations } = await inVpc(['--sasl-secret-arn', arn]);
+          timings.push(`in-VPC, --sasl-secret-arn, ${report.inVpc.sites.length} AZs + canary: ${ms} ms`);
+          assertInVpcPass(report);
+          assertPayloads(invocations, report, arn);
+          assert.equal(
+            await tb.control.callCount({ account, service: 'secretsmanager', action: 'CreateSecret' }),
+            0,
+          );
+          assert.equal(
+            await tb.control.callCount({ account, service: 'secretsmanager', action: 'DeleteSecret' }),
+            0,
+          );
+          assert.deepEqual(
+            await secretNames(),
+            ['AmazonMSK_probe-user'],
+            "the user's secret stays; no other was made",
+          );
+          assert.deepEqual(await probeRoles(), []);
+        } finally {
+          await sm.send(new DeleteSecretCommand({ SecretId: arn, ForceDeleteWithoutRecovery: true }));
+        }
+      });
+
+      it('the password is in nothing the in-VPC runs printed (--json --verbose)', () => {
+        assert.ok(printed.length >= 8, 'the runs above printed');
+        const text = printed.join('\n');
+        assert.match(text, /in-VPC probe of c1/, 'the verbose log is there');
+        assert.ok(!text.includes(tb.scram.password), 'the in-VPC runs printed the SCRAM password');
+      });
     });
 
     it('a wrong password fails every broker at the auth step with the credentials hint', async () => {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { ACMClient } from '@aws-sdk/client-acm';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { KafkaClient } from '@aws-sdk/client-kafka';
@@ -42,6 +43,7 @@ function accountClients(twin: AwsTwin, account: string, region = twin.region): A
     scheduler: new SchedulerClient(cfg),
     cloudwatch: new CloudWatchClient(cfg),
     acm: new ACMClient(cfg),
+    secrets: new SecretsManagerClient(cfg),
   };
 }
 

@@ -26,6 +26,7 @@ const TWINS_ONLY = new Set(
     'aws-twin-crash',
     'aws-twin-lambda',
     'aws-twin-scheduler',
+    'aws-twin-secrets',
     'kafka-cluster-kraft',
     'network-twin',
     'network-twin-accounts',

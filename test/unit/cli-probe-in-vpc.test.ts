@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { runCli } from '../support/run-cli.js';
 
 const CONFIG = 'plans/pattern1-one-consumer.yaml';
+const ARN = 'arn:aws:secretsmanager:us-east-1:222222222222:secret:AmazonMSK_probe-AbC123';
 
 describe('cli: probe --in-vpc flags', () => {
   for (const [argv, flag, text] of [
@@ -11,6 +12,23 @@ describe('cli: probe --in-vpc flags', () => {
     [['probe', '--config', CONFIG, '--in-vpc', '--dns-server', '127.0.0.1'], '--dns-server', /VPC resolver/],
     [['probe', '--config', CONFIG, '--keep'], '--keep', /only with --in-vpc/],
     [['probe', '--config', CONFIG, '--all-consumers'], '--all-consumers', /only with --in-vpc/],
+    [['probe', '--config', CONFIG, '--sasl-secret-arn', ARN], '--sasl-secret-arn', /only with --in-vpc/],
+    [
+      ['probe', '--config', CONFIG, '--in-vpc', '--sasl-secret-arn', ARN, '--sasl-username', 'u'],
+      '--sasl-secret-arn',
+      /either --sasl-secret-arn or --sasl-username/,
+    ],
+    [
+      // A partial ARN (no random suffix): the role's grant must name the exact secret.
+      ['probe', '--config', CONFIG, '--in-vpc', '--sasl-secret-arn', ARN.slice(0, -7)],
+      '--sasl-secret-arn',
+      /full Secrets Manager secret ARN/,
+    ],
+    [
+      ['probe', '--config', CONFIG, '--in-vpc', '--sasl-secret-arn', 'my-secret'],
+      '--sasl-secret-arn',
+      /full Secrets Manager secret ARN/,
+    ],
   ] as const) {
     it(`${argv.slice(1).join(' ')}: refused at ${flag}`, async () => {
       const r = await runCli([...argv]);

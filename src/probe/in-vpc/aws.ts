@@ -1,6 +1,7 @@
 // The AWS calls of `probe --in-vpc`: the probe's temporary execution role, security group and one
-// function per AZ in a consumer VPC, their invocation, and their removal. None of it is a stack
-// resource: it lives only while the probe runs (or until the next run with --keep).
+// function per AZ in a consumer VPC, their invocation, and their removal; over SASL/SCRAM with
+// --sasl-password-env, the temporary secret holding the credentials. None of it is a stack
+// resource: it lives only while the probe runs (or until the next run with --keep; never the secret).
 import {
   AuthorizeSecurityGroupEgressCommand,
   CreateSecurityGroupCommand,
@@ -24,6 +25,14 @@ import {
   UpdateFunctionCodeCommand,
   type FunctionConfiguration,
 } from '@aws-sdk/client-lambda';
+import {
+  CreateSecretCommand,
+  DeleteSecretCommand,
+  DescribeSecretCommand,
+  PutSecretValueCommand,
+  RestoreSecretCommand,
+  TagResourceCommand,
+} from '@aws-sdk/client-secrets-manager';
 import type { AccountClients } from '../../aws/clients.js';
 import { awsFailure, classify, errorName } from '../../aws/errors.js';
 import { MplError } from '../../errors.js';
@@ -49,6 +58,20 @@ const TRUST = JSON.stringify({
   Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
 });
 const POLICY_NAME = 'vpc-network-interfaces';
+/** The role's second inline policy, over SASL/SCRAM only: GetSecretValue on the one secret's ARN. */
+export const SECRET_POLICY_NAME = 'scram-secret';
+
+/**
+ * GetSecretValue on exactly one secret ARN: all the function needs to read the SCRAM credentials
+ * (Secrets Manager user guide, "Authentication and access control": GetSecretValue; a customer
+ * managed KMS key's kms:Decrypt is the key policy's to allow).
+ */
+export function secretPolicy(secretArn: string): string {
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secretArn }],
+  });
+}
 
 export interface ProbeSite {
   stack: string;
@@ -72,46 +95,182 @@ async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** The execution role (made once; IAM is global, so it is eventually consistent: see makeFunction). */
-export async function ensureRole(c: AccountClients, site: ProbeSite): Promise<string> {
+/**
+ * The execution role (made once; IAM is global, so it is eventually consistent: see makeFunction),
+ * with the network-interface policy and, over SASL/SCRAM, GetSecretValue on `secretArn` only (a
+ * grant a kept role had from an earlier run is replaced, or removed when there is no secret).
+ */
+export async function ensureRole(c: AccountClients, site: ProbeSite, secretArn?: string): Promise<string> {
+  let arn: string | undefined;
   try {
-    const got = await c.iam.send(new GetRoleCommand({ RoleName: site.name }));
-    if (got.Role?.Arn) {
-      await call(`the probe role ${site.name}`, () =>
-        c.iam.send(
-          new PutRolePolicyCommand({
-            RoleName: site.name,
-            PolicyName: POLICY_NAME,
-            PolicyDocument: ENI_POLICY,
-          }),
-        ),
-      );
-      return got.Role.Arn;
-    }
+    arn = (await c.iam.send(new GetRoleCommand({ RoleName: site.name }))).Role?.Arn;
   } catch (e) {
     if (classify(e) !== 'not-found')
       throw awsFailure('PROBE_IN_VPC_FAILED', `the probe role ${site.name}`, e);
   }
-  const made = await call(`creating the probe role ${site.name}`, () =>
-    c.iam.send(
-      new CreateRoleCommand({
-        RoleName: site.name,
-        AssumeRolePolicyDocument: TRUST,
-        Description: `msk-privatelink ${site.stack}: the in-VPC probe of ${site.consumer}`,
-        Tags: Object.entries(tagsOf(site)).map(([Key, Value]) => ({ Key, Value })),
-      }),
-    ),
-  );
+  if (!arn) {
+    const made = await call(`creating the probe role ${site.name}`, () =>
+      c.iam.send(
+        new CreateRoleCommand({
+          RoleName: site.name,
+          AssumeRolePolicyDocument: TRUST,
+          Description: `msk-privatelink ${site.stack}: the in-VPC probe of ${site.consumer}`,
+          Tags: Object.entries(tagsOf(site)).map(([Key, Value]) => ({ Key, Value })),
+        }),
+      ),
+    );
+    arn = made.Role?.Arn;
+    if (!arn)
+      throw new MplError('PROBE_IN_VPC_FAILED', `creating the probe role ${site.name}: no ARN returned`);
+  }
   await call(`the probe role ${site.name}`, () =>
     c.iam.send(
       new PutRolePolicyCommand({ RoleName: site.name, PolicyName: POLICY_NAME, PolicyDocument: ENI_POLICY }),
     ),
   );
-  const arn = made.Role?.Arn;
-  if (!arn)
-    throw new MplError('PROBE_IN_VPC_FAILED', `creating the probe role ${site.name}: no ARN returned`);
+  if (secretArn !== undefined)
+    await call(`the probe role ${site.name}: reading ${secretArn}`, () =>
+      c.iam.send(
+        new PutRolePolicyCommand({
+          RoleName: site.name,
+          PolicyName: SECRET_POLICY_NAME,
+          PolicyDocument: secretPolicy(secretArn),
+        }),
+      ),
+    );
+  else await dropSecretPolicy(c, site);
   return arn;
 }
+
+/** Removes the role's GetSecretValue grant, if any. */
+export async function dropSecretPolicy(c: AccountClients, site: ProbeSite): Promise<void> {
+  try {
+    await c.iam.send(new DeleteRolePolicyCommand({ RoleName: site.name, PolicyName: SECRET_POLICY_NAME }));
+  } catch (e) {
+    if (classify(e) !== 'not-found')
+      throw awsFailure('PROBE_IN_VPC_FAILED', `the probe role ${site.name}: removing its secret grant`, e);
+  }
+}
+
+/** The temporary secret's name: the probe's, plus -scram. */
+export const scramSecretName = (site: ProbeSite): string => `${site.name}-scram`;
+
+/**
+ * The temporary secret holding --sasl-username and the password (SecretString JSON as MSK's SCRAM
+ * secrets hold it), made for this run in the consumer account and tagged like the probe's other
+ * resources; answers its ARN. A secret of that name left by a run that died is ours when it carries
+ * the probe's tags: it gets the new value (PutSecretValue), restored first if it was scheduled for
+ * deletion. One without them is not touched. CreateSecret right after a forced delete of the same
+ * name is refused for a short while (DeleteSecret API reference, ForceDeleteWithoutRecovery: "use
+ * appropriate back off and retry logic"): retried until `wait` runs out.
+ */
+export async function ensureScramSecret(
+  c: AccountClients,
+  site: ProbeSite,
+  creds: { username: string; password: string },
+  wait: WaitOptions,
+): Promise<string> {
+  const name = scramSecretName(site);
+  const value = JSON.stringify({ username: creds.username, password: creds.password });
+  const tags = Object.entries(tagsOf(site)).map(([Key, Value]) => ({ Key, Value }));
+  const existing = await describeSecret(c, name);
+  if (existing !== undefined) {
+    const own = new Map((existing.Tags ?? []).map((t) => [t.Key, t.Value]));
+    if (own.get(TAG_STACK) !== site.stack || own.get(TAG_PROBE) !== site.consumer)
+      throw new MplError(
+        'PROBE_IN_VPC_FAILED',
+        `a secret named ${name} exists in ${c.account} without the probe's tags (${TAG_STACK}=${site.stack}, ${TAG_PROBE}=${site.consumer}): not the probe's, left as it is`,
+        { detail: 'delete or rename it, or give the credentials with --sasl-secret-arn' },
+      );
+    const arn = existing.ARN;
+    if (!arn) throw new MplError('PROBE_IN_VPC_FAILED', `the secret ${name}: no ARN`);
+    if (existing.DeletedDate !== undefined)
+      await call(`restoring the probe's secret ${name}`, () =>
+        c.secrets.send(new RestoreSecretCommand({ SecretId: arn })),
+      );
+    await withValue(`the probe's secret ${name}: PutSecretValue`, () =>
+      c.secrets.send(new PutSecretValueCommand({ SecretId: arn, SecretString: value })),
+    );
+    await call(`tagging the probe's secret ${name}`, () =>
+      c.secrets.send(new TagResourceCommand({ SecretId: arn, Tags: tags })),
+    );
+    return arn;
+  }
+  return poll(`the probe's secret ${name} to be created`, wait, async () => {
+    try {
+      const made = await c.secrets.send(
+        new CreateSecretCommand({
+          Name: name,
+          Description: `msk-privatelink ${site.stack}: SASL/SCRAM credentials for the in-VPC probe of ${site.consumer}, deleted after the run`,
+          SecretString: value,
+          Tags: tags,
+        }),
+      );
+      if (!made.ARN)
+        throw new MplError('PROBE_IN_VPC_FAILED', `creating the secret ${name}: no ARN returned`);
+      return { done: true, value: made.ARN };
+    } catch (e) {
+      if (errorName(e) === 'InvalidRequestException' && /scheduled for deletion/i.test(messageOf(e)))
+        return { done: false, state: 'a secret of this name is still being deleted' };
+      throw valueFailure(`creating the probe's secret ${name}`, e);
+    }
+  });
+}
+
+/**
+ * A failed call that carried the password: the error's name and HTTP status only, without its
+ * message or the error itself as the cause, so nothing of the request can reach a log or report.
+ */
+function valueFailure(what: string, e: unknown): MplError {
+  if (e instanceof MplError) return e;
+  const cls = classify(e);
+  const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return new MplError(
+    cls === 'credentials' ? 'AWS_CREDENTIALS' : 'PROBE_IN_VPC_FAILED',
+    `${what}: ${errorName(e) || 'error'}${status === undefined ? '' : ` (HTTP ${status})`}`,
+    { retriable: cls === 'throttled' || cls === 'transient' },
+  );
+}
+
+async function withValue<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw valueFailure(what, e);
+  }
+}
+
+async function describeSecret(
+  c: AccountClients,
+  name: string,
+): Promise<{ ARN?: string; DeletedDate?: Date; Tags?: Array<{ Key?: string; Value?: string }> } | undefined> {
+  try {
+    return await c.secrets.send(new DescribeSecretCommand({ SecretId: name }));
+  } catch (e) {
+    if (classify(e) === 'not-found') return undefined;
+    throw awsFailure('PROBE_IN_VPC_FAILED', `the probe's secret ${name}`, e);
+  }
+}
+
+/**
+ * Deletes the temporary secret at once, without a recovery window (it holds a password and is
+ * made anew by each run). Forcing the delete of a secret already gone is no error (DeleteSecret API
+ * reference). By name: also what a run that died before its cleanup left.
+ */
+export async function deleteScramSecret(c: AccountClients, site: ProbeSite): Promise<void> {
+  const name = scramSecretName(site);
+  const existing = await describeSecret(c, name);
+  if (existing === undefined) return;
+  const own = new Map((existing.Tags ?? []).map((t) => [t.Key, t.Value]));
+  if (own.get(TAG_STACK) !== site.stack || own.get(TAG_PROBE) !== site.consumer) return;
+  await call(`deleting the probe's secret ${name}`, () =>
+    c.secrets.send(
+      new DeleteSecretCommand({ SecretId: existing.ARN ?? name, ForceDeleteWithoutRecovery: true }),
+    ),
+  );
+}
+
+const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /** The VPC's IPv4 CIDR blocks: where the endpoints are. */
 async function vpcCidrs(c: AccountClients, vpcId: string): Promise<string[]> {
@@ -339,6 +498,7 @@ export async function removeProbe(
   }
   for (const step of [
     () => c.iam.send(new DeleteRolePolicyCommand({ RoleName: site.name, PolicyName: POLICY_NAME })),
+    () => c.iam.send(new DeleteRolePolicyCommand({ RoleName: site.name, PolicyName: SECRET_POLICY_NAME })),
     () => c.iam.send(new DeleteRoleCommand({ RoleName: site.name })),
   ]) {
     try {

@@ -1,7 +1,9 @@
 // The in-VPC probe: the Lambda function `probe --in-vpc` bundles (scripts/build-probe-lambda.mjs)
 // and runs in a consumer VPC. It resolves names with the VPC's own resolver (the system one there),
 // runs the same steps as the local probe and answers the same report. `handler` (probe --in-vpc)
-// makes no AWS calls: the operator's side explains failures with Route 53 and EC2 reads afterwards.
+// makes one AWS call at most: over SASL/SCRAM it reads the credentials from the Secrets Manager
+// secret the event names (GetSecretValue, with the SDK the runtime provides); the operator's side
+// explains failures with Route 53 and EC2 reads afterwards.
 // `monitor` (a schedule's run) also publishes the run's metrics to CloudWatch with the SDK the
 // Lambda Node.js runtime provides (the bundle leaves @aws-sdk/* out).
 import { systemResolver } from '../net.js';
@@ -9,6 +11,7 @@ import { probe } from '../run.js';
 import type { ProbeReport, ProbeTarget } from '../types.js';
 import { InVpcEvent, MonitorEvent } from './event.js';
 import { batches, monitorData } from './metrics.js';
+import { scramSasl } from './scram.js';
 
 export async function handler(event: unknown): Promise<ProbeReport> {
   const e = InVpcEvent.parse(event);
@@ -22,16 +25,7 @@ export async function handler(event: unknown): Promise<ProbeReport> {
       ...(e.tls.cert === undefined ? {} : { cert: e.tls.cert }),
       ...(e.tls.key === undefined ? {} : { key: e.tls.key }),
     },
-    ...(scram
-      ? {
-          sasl: () =>
-            Promise.resolve({
-              mechanism: 'scram-sha-512' as const,
-              username: scram.username,
-              password: scram.password,
-            }),
-        }
-      : {}),
+    ...(scram ? { sasl: () => scramSasl(scram.secretArn) } : {}),
     canary: e.canary,
     mode: 'config',
     consumer: e.consumer,

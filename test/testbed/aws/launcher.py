@@ -52,6 +52,7 @@ import twin_pricing  # noqa: E402
 import twin_ram  # noqa: E402
 import twin_route53  # noqa: E402
 import twin_scheduler  # noqa: E402
+import twin_secrets  # noqa: E402
 import twin_ssm  # noqa: E402
 from twin_state import STATE  # noqa: E402
 
@@ -59,7 +60,7 @@ from twin_state import STATE  # noqa: E402
 # Names are moto's backend names (VPC Lattice is "vpclattice").
 WARM_SERVICES = (
     "ec2", "elbv2", "kafka", "route53", "ssm", "sts", "iam", "vpclattice", "ram", "awslambda", "scheduler", "cloudwatch",
-    "acm",
+    "acm", "secretsmanager",
 )
 
 CONTROL_HELP = {
@@ -93,6 +94,8 @@ CONTROL_HELP = {
     "POST /_twin/lambda/resolvers": "{account, dns: 'ip:port', vpcId?}: the DNS server Lambda functions in that "
     "account's (or VPC's) VPCs resolve names with",
     "GET|DELETE /_twin/lambda/resolvers": "list or clear them (a reset clears them too)",
+    "GET|DELETE /_twin/lambda/invocations": "?account=&name=: every Invoke so far (newest last: account, region, "
+    "function, invocationType, payload as sent, the execution role's ARN and inline policies then), or clear them",
     "POST /_twin/scheduler/fire": "{account, region?, name?, groupName?}: delivers matching ENABLED schedules to their "
     "Lambda targets now; answers {invocations: [...], skipped: [...]} once the runs end",
     "GET|POST /_twin/scheduler/auto": "{enabled}: rate() schedules fire by themselves, a minute being schedulerMinuteMs",
@@ -199,6 +202,11 @@ def control(method: str, path: str, query: dict[str, str], body: Any) -> Respons
             twin_lambda.clear_resolvers()
             return 200, {"ok": True}
         return 200, {"resolvers": twin_lambda.list_resolvers()}
+    if route == "/lambda/invocations":
+        if method == "DELETE":
+            twin_lambda.clear_invocations()
+            return 200, {"ok": True}
+        return 200, {"invocations": twin_lambda.invocations(query)}
     if route == "/scheduler/fire" and method == "POST":
         # No MOTO_LOCK here: the functions run meanwhile and call the twin (twin_scheduler takes it).
         return 200, twin_scheduler.fire(body)
@@ -281,6 +289,7 @@ def install_all() -> None:
     twin_scheduler.install()
     twin_ssm.install()
     twin_cloudwatch.install()
+    twin_secrets.install()
 
 
 def main() -> None:

@@ -34,6 +34,21 @@ export interface DelaysMs {
   mskVpcConnectionMs?: number;
   /** One minute of a rate() schedule when auto-firing is on (default 60000; e.g. 500 in tests). */
   schedulerMinuteMs?: number;
+  /** A secret deleted with ForceDeleteWithoutRecovery: its name cannot be created again for this long. */
+  secretDeleteMs?: number;
+}
+
+/** GET /_twin/lambda/invocations: one Invoke as the twin received it. */
+export interface LambdaInvocation {
+  at: string;
+  account: string;
+  region: string;
+  function: string;
+  invocationType: 'RequestResponse' | 'Event' | 'DryRun';
+  /** The request's payload as sent (text). */
+  payload: string;
+  /** The function's execution role and its inline policies (name -> document) when it was invoked. */
+  role: { arn: string; inlinePolicies: Record<string, unknown> };
 }
 
 /** GET /_twin/crash: the armed crash (after null when disarmed). */
@@ -447,6 +462,24 @@ export class TwinControl {
         '/lambda/resolvers',
       )
     ).resolvers;
+  }
+
+  /**
+   * Every Lambda Invoke the twin received (newest last, at most 500; a reset clears them): the payload
+   * exactly as sent and the execution role's inline policies at that moment.
+   */
+  async lambdaInvocations(filter: { account?: string; name?: string } = {}): Promise<LambdaInvocation[]> {
+    const query = new URLSearchParams();
+    if (filter.account !== undefined) query.set('account', filter.account);
+    if (filter.name !== undefined) query.set('name', filter.name);
+    const qs = query.toString();
+    return (
+      await this.call<{ invocations: LambdaInvocation[] }>('GET', `/lambda/invocations${qs ? `?${qs}` : ''}`)
+    ).invocations;
+  }
+
+  async clearLambdaInvocations(): Promise<void> {
+    await this.call('DELETE', '/lambda/invocations');
   }
 
   /**

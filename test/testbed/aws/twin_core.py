@@ -34,6 +34,7 @@ PROTOCOLS = {
     "scheduler": "rest-json",
     # CloudWatch answers the SDK for JavaScript v3 in awsJson1_0 (its client's protocol).
     "cloudwatch": "json",
+    "secretsmanager": "json",
 }
 
 # moto's service names that differ from AWS's (moto calls Lambda "awslambda"); counters, faults
@@ -70,6 +71,7 @@ THROTTLE_ERRORS: dict[str, tuple[str, int]] = {
     "lambda": ("TooManyRequestsException", 429),
     "scheduler": ("ThrottlingException", 429),  # botocore scheduler/2021-06-30
     "cloudwatch": ("Throttling", 400),  # "Throttling: Rate exceeded", as its query API has it
+    "secretsmanager": ("ThrottlingException", 400),  # Secrets Manager quotas: "ThrottlingException"
 }
 
 # Server-side error codes per service for injected 5xx faults (each model's 500 error shape).
@@ -82,6 +84,7 @@ INTERNAL_ERRORS: dict[str, str] = {
     "lambda": "ServiceException",
     "scheduler": "InternalServerException",
     "cloudwatch": "InternalServiceFault",  # botocore monitoring/2010-08-01
+    "secretsmanager": "InternalServiceError",  # botocore secretsmanager/2017-10-17
 }
 
 

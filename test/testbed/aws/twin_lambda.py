@@ -12,6 +12,8 @@ VpcConfig (GetFunction says VpcId "vpc-123abc") and makes functions Active at on
   server registered for the function's VPC (POST /_twin/lambda/resolvers), calls the twin's APIs
   in its own account (AWS_ENDPOINT_URL and the account's key) and finds the AWS SDK as in Lambda's
   Node.js runtime. twin_scheduler.py runs functions the same way for EventBridge Scheduler.
+* Every Invoke is logged with its payload as sent and the execution role's inline policies at that
+  moment (GET /_twin/lambda/invocations): what a test reads to see what a caller sent a function.
 * DeleteFunction removes the function at once; its network interfaces stay in use for
   `lambdaEniReleaseMs`, so deleting their security group or subnet meanwhile fails with
   DependencyViolation, as with Lambda's Hyperplane ENIs.
@@ -35,6 +37,7 @@ import threading
 import time
 import uuid
 import zipfile
+from collections import deque
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -148,6 +151,7 @@ def reset() -> None:
     global _GENERATION
     with _LOCK:
         _RESOLVERS.clear()
+        _INVOCATIONS.clear()
         _GENERATION += 1
 
 
@@ -553,6 +557,7 @@ class Snapshot:
     env: dict[str, str]
     code: bytes
     vpc_id: str | None
+    role: str = ""
 
 
 @dataclass
@@ -784,7 +789,58 @@ def snapshot_for_invoke(backend: LambdaBackend, function_name: str, qualifier: s
         env=dict(fn.environment_vars or {}),
         code=bytes(fn.code_bytes),
         vpc_id=fn.__dict__.get("_tw_vpc_id"),
+        role=str(fn.role or ""),
     )
+
+
+# --- what Invoke was sent (control route) ----------------------------------------------------
+
+# Every Invoke so far, newest last (GET /_twin/lambda/invocations): what a test reads to see what a
+# caller sent a function, and what the function's execution role allowed when it ran.
+_INVOCATIONS: deque[dict[str, Any]] = deque(maxlen=500)
+
+
+def _role_policies(account: str, region: str, role_arn: str) -> dict[str, Any]:
+    """The execution role's inline policies (name -> document) now; the caller holds MOTO_LOCK."""
+    try:
+        role = iam_backends[account][get_partition(region)].get_role_by_arn(role_arn)
+    except Exception:  # noqa: BLE001 - IAM's NotFound: the role went after the function was made
+        return {}
+    out: dict[str, Any] = {}
+    for name, document in sorted(role.policies.items()):
+        try:
+            out[name] = json.loads(document) if isinstance(document, str) else document
+        except ValueError:
+            out[name] = document
+    return out
+
+
+def _record_invocation(snap: Snapshot, invocation_type: str, body: bytes) -> None:
+    entry = {
+        "at": _now_iso(),
+        "account": snap.account,
+        "region": snap.region,
+        "function": snap.name,
+        "invocationType": invocation_type,
+        "payload": body.decode("utf-8", "replace"),
+        "role": {"arn": snap.role, "inlinePolicies": _role_policies(snap.account, snap.region, snap.role)},
+    }
+    with _LOCK:
+        _INVOCATIONS.append(entry)
+
+
+def invocations(query: dict[str, str]) -> list[dict[str, Any]]:
+    with _LOCK:
+        rows = list(_INVOCATIONS)
+    for key, field in (("account", "account"), ("name", "function"), ("region", "region")):
+        if query.get(key):
+            rows = [r for r in rows if r[field] == query[key]]
+    return rows
+
+
+def clear_invocations() -> None:
+    with _LOCK:
+        _INVOCATIONS.clear()
 
 
 # The twin's own endpoint (launcher.py sets it once it listens): what AWS_ENDPOINT_URL names for a
@@ -817,6 +873,7 @@ def invoke(self: LambdaResponse) -> tuple[int, dict[str, str], str | bytes]:
             raise LambdaError("InvalidRequestContentException", f"Could not parse request body into json: {exc}") from None
     with twin_core.MOTO_LOCK:
         snap = snapshot_for_invoke(self.backend, function_name, qualifier)
+        _record_invocation(snap, invocation_type, body)
     # moto takes the HTTP status from the "status" header (API reference, Invoke: StatusCode 200 for
     # RequestResponse, 202 for Event, 204 for DryRun).
     headers = {"X-Amz-Executed-Version": snap.version}

@@ -28,6 +28,7 @@ DEFAULT_DELAYS_MS: dict[str, int] = {
     "lambdaEniReleaseMs": 1000,  # a deleted VPC function's network interfaces in use -> deleted
     "mskBrokerRestartMs": 300,  # one broker's restart in an MSK rolling restart when no driver does it
     "mskVpcConnectionMs": 300,  # MSK managed VPC connection CREATING -> AVAILABLE, REJECTING -> REJECTED, DELETING -> gone
+    "secretDeleteMs": 300,  # a secret force-deleted (no recovery window): its name taken -> free (twin_secrets.py)
     "schedulerMinuteMs": 60000,  # one minute of a rate() schedule when auto-firing (twin_scheduler.py)
 }
 
