@@ -51,7 +51,7 @@ export function isNotFound(e: unknown): boolean {
   return classify(e) === 'not-found';
 }
 
-function messageOf(e: unknown): string {
+export function messageOf(e: unknown): string {
   return (e as { message?: string } | undefined)?.message ?? String(e);
 }
 

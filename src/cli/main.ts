@@ -10,6 +10,7 @@ import type { GlobalOptions } from './io.js';
 import { planCommand } from './plan.js';
 import { probeCommand, type ProbeFlags } from './probe.js';
 import { statusCommand } from './status.js';
+import { iamPolicyCommand } from './iam-policy.js';
 import { forceUnlockCommand, statePullCommand, statePushCommand } from './state.js';
 import { schemaCommand } from './schema.js';
 import { addCompletionCommand } from './completion.js';
@@ -126,6 +127,15 @@ export async function main(argv: string[], ioIn?: Io): Promise<number> {
     .option('--json', 'machine-readable output')
     .action(async (o: { config: string; json?: boolean }) => {
       code = await statusCommand(o, global(), io);
+    });
+
+  program
+    .command('iam-policy')
+    .description('least-privilege IAM policies of the provider role, each consumer role and the in-VPC probe')
+    .requiredOption('--config <file>', 'config file (no AWS call with cluster.brokersFile)')
+    .option('--json', 'machine-readable output')
+    .action(async (o: { config: string; json?: boolean }) => {
+      code = await iamPolicyCommand(o, global(), io);
     });
 
   program

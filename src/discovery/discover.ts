@@ -12,7 +12,7 @@ import {
 import type { AccountClients } from '../aws/clients.js';
 import { InventorySchema, type Broker, type Inventory, type ListenerType } from '../config/schema.js';
 import { MplError } from '../errors.js';
-import { errorName, isNotFound } from '../aws/errors.js';
+import { awsFailure, errorName, isNotFound } from '../aws/errors.js';
 
 /** `arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>` -> its region (or undefined when not an ARN). */
 function arnRegion(arn: string): string | undefined {
@@ -189,11 +189,8 @@ export async function discover(clients: AccountClients, clusterArn: string): Pro
     if (e instanceof MplError) {
       throw new MplError(e.code, `MSK cluster ${name}: ${e.message}`, { cause: e });
     }
-    throw new MplError(
-      'DISCOVERY_FAILED',
-      `MSK cluster ${name}: cannot describe its subnets: ${errorName(e)}`,
-      { cause: e },
-    );
+    // AWS's message names what was refused (an action the role lacks, for one).
+    throw awsFailure('DISCOVERY_FAILED', `MSK cluster ${name}: cannot describe its subnets`, e);
   }
 
   const brokers: Broker[] = nodes.map((n) => {

@@ -411,6 +411,9 @@ const handler: Handler<Props> = {
 
 export const brokerListenerConfig = defineKind({
   kind: 'broker-listener-config',
+  // Broker settings are changed through Kafka's admin API, not AWS (with SASL/IAM the admin
+  // client's role needs kafka-cluster actions, which the MSK developer guide lists).
+  iam: { reads: [], writes: () => [] },
   props: Props,
   // One resource per broker: another broker is another resource. Listener changes are dynamic
   // broker configs, written in place (AlterConfigs).

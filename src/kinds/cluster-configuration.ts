@@ -36,6 +36,7 @@ import {
 } from './shared/msk.js';
 import { poll } from './shared/poll.js';
 import { logicalIds } from './shared/scan.js';
+import { arn } from '../iam/scope.js';
 
 const Props = z.strictObject({
   clusterArn: z.string().min(1),
@@ -280,6 +281,32 @@ const handler: Handler<Props> = {
 
 export const clusterConfiguration = defineKind({
   kind: 'cluster-configuration',
+  iam: {
+    reads: [
+      'kafka:DescribeConfigurationRevision',
+      'kafka:ListConfigurations',
+      'kafka:DescribeClusterOperationV2',
+      'kafka:ListClusterOperationsV2',
+      'kafka:DescribeClusterV2',
+      'kafka:ListClustersV2',
+      'elasticloadbalancing:DescribeTargetHealth',
+    ],
+    writes: (s) => [
+      { sid: 'MskConfigurationCreate', actions: ['kafka:CreateConfiguration'], resources: ['*'] },
+      {
+        sid: 'MskConfiguration',
+        actions: [
+          'kafka:UpdateConfiguration',
+          'kafka:DeleteConfiguration',
+          'kafka:UpdateClusterConfiguration',
+        ],
+        resources: [
+          arn(s, 'kafka', `configuration/mpl-${s.stack}/*`),
+          ...(s.clusterArn !== undefined ? [s.clusterArn] : [arn(s, 'kafka', 'cluster/*/*')]),
+        ],
+      },
+    ],
+  },
   props: Props,
   // Another cluster or another configuration name is another resource; a new property value is a
   // new revision applied in place.

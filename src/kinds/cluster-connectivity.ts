@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { MplError } from '../errors.js';
 import { defineKind, type HandlerCtx, type Live } from './kind.js';
 import { describeCluster, waitOperation, waitRunning } from './shared/msk.js';
+import { arn } from '../iam/scope.js';
 
 const Scheme = z.enum(['iam', 'scram', 'tls']);
 type Scheme = z.infer<typeof Scheme>;
@@ -93,6 +94,16 @@ async function read(
 
 export const clusterConnectivity = defineKind({
   kind: 'cluster-connectivity',
+  iam: {
+    reads: ['kafka:DescribeClusterV2'],
+    writes: (s) => [
+      {
+        sid: 'MskCluster',
+        actions: ['kafka:UpdateConnectivity'],
+        resources: [s.clusterArn ?? arn(s, 'kafka', 'cluster/*/*')],
+      },
+    ],
+  },
   props: Props,
   replaceOn: ['clusterArn'],
   label,

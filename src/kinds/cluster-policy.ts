@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { classify } from '../aws/errors.js';
 import { MplError } from '../errors.js';
 import { defineKind, type HandlerCtx, type Live } from './kind.js';
+import { arn } from '../iam/scope.js';
 
 /** What a consumer account needs on the cluster (the guide's example policy). */
 export const CLUSTER_POLICY_ACTIONS = [
@@ -104,6 +105,16 @@ async function put(ctx: HandlerCtx, p: Props, version: string | undefined): Prom
 
 export const clusterPolicy = defineKind({
   kind: 'cluster-policy',
+  iam: {
+    reads: ['kafka:GetClusterPolicy'],
+    writes: (s) => [
+      {
+        sid: 'MskCluster',
+        actions: ['kafka:PutClusterPolicy', 'kafka:DeleteClusterPolicy'],
+        resources: [s.clusterArn ?? arn(s, 'kafka', 'cluster/*/*')],
+      },
+    ],
+  },
   props: Props,
   replaceOn: ['clusterArn'],
   label,

@@ -359,6 +359,16 @@ async function scan(
 
 export const dnsRecord = defineKind({
   kind: 'dns-record',
+  iam: {
+    reads: ['route53:ListResourceRecordSets', 'route53:GetChange'],
+    writes: (s) => [
+      {
+        sid: 'HostedZones',
+        actions: ['route53:ChangeResourceRecordSets'],
+        resources: [`arn:${s.partition}:route53:::hostedzone/*`],
+      },
+    ],
+  },
   props: Props,
   // A record's identity is its zone, name and type (ChangeResourceRecordSets names it by them);
   // its alias target changes in place with an UPSERT.

@@ -16,6 +16,7 @@ import { checkUnsuccessful, logicalOf, refId, rejectConnections, tryRef } from '
 import { poll } from './shared/poll.js';
 import { foundIn, logicalIds } from './shared/scan.js';
 import { Ref } from './shared/schema.js';
+import { ec2StackTagged } from '../iam/scope.js';
 
 const Props = z.strictObject({
   service: Ref,
@@ -155,6 +156,13 @@ async function scan(
 
 export const endpointConnectionAcceptance = defineKind({
   kind: 'endpoint-connection-acceptance',
+  iam: {
+    reads: ['ec2:DescribeVpcEndpointConnections', 'ec2:DescribeVpcEndpoints'],
+    // Authorized on the endpoint service, which carries the stack's tag.
+    writes: (s) => [
+      ec2StackTagged(s, ['ec2:AcceptVpcEndpointConnections', 'ec2:RejectVpcEndpointConnections']),
+    ],
+  },
   props: Props,
   // A connection is one endpoint on one service: another service, endpoint or owner is another
   // connection, and an acceptance cannot be undone but by a rejection. Nothing changes in place.

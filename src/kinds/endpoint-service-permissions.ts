@@ -13,6 +13,7 @@ import { orderStringsLike } from './shared/ec2.js';
 import { logicalOf, refId, tryRef, unlessGone } from './shared/ec2-endpoint.js';
 import { foundIn, logicalIds } from './shared/scan.js';
 import { Ref } from './shared/schema.js';
+import { ec2StackTagged } from '../iam/scope.js';
 
 const Props = z.strictObject({
   service: Ref,
@@ -121,6 +122,10 @@ async function scan(
 
 export const endpointServicePermissions = defineKind({
   kind: 'endpoint-service-permissions',
+  iam: {
+    reads: ['ec2:DescribeVpcEndpointServicePermissions'],
+    writes: (s) => [ec2StackTagged(s, ['ec2:ModifyVpcEndpointServicePermissions'])],
+  },
   props: Props,
   // ModifyVpcEndpointServicePermissions adds and removes principals in place; the service is what
   // the permissions belong to, so another service means other permissions.

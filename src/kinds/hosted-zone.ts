@@ -194,6 +194,36 @@ async function syncComment(
 
 export const hostedZone = defineKind({
   kind: 'hosted-zone',
+  iam: {
+    reads: [
+      'route53:GetHostedZone',
+      'route53:ListHostedZones',
+      'route53:ListHostedZonesByName',
+      'route53:ListTagsForResource',
+      'route53:ListTagsForResources',
+      'route53:GetChange',
+    ],
+    // Route 53 has no tag conditions and zone ids are AWS's: any zone of the account. A private
+    // zone's create also needs AssociateVPCWithHostedZone and ec2:DescribeVpcs (Route 53 developer
+    // guide, "Amazon Route 53 API permissions reference").
+    writes: (s) => [
+      {
+        sid: 'HostedZoneCreate',
+        actions: ['route53:CreateHostedZone', 'route53:AssociateVPCWithHostedZone', 'ec2:DescribeVpcs'],
+        resources: ['*'],
+      },
+      {
+        sid: 'HostedZones',
+        actions: [
+          'route53:DeleteHostedZone',
+          'route53:UpdateHostedZoneComment',
+          'route53:ChangeTagsForResource',
+          'route53:AssociateVPCWithHostedZone',
+        ],
+        resources: [`arn:${s.partition}:route53:::hostedzone/*`],
+      },
+    ],
+  },
   props: Props,
   // Route 53 has no call that renames a zone; UpdateHostedZoneComment changes the comment in place.
   // The zone's VPC is the one given to CreateHostedZone: the tool does not re-associate VPCs, so a

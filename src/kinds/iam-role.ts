@@ -24,6 +24,7 @@ import { errorName } from '../aws/errors.js';
 import { defineKind, orGone, resourceHandler, type HandlerCtx, type Live, type TagApi } from './kind.js';
 import { ofStack } from './shared/scan.js';
 import { Tags } from './shared/schema.js';
+import { arn } from '../iam/scope.js';
 
 const Props = z.strictObject({
   /** 64 characters at most (IAM API reference, CreateRole RoleName). */
@@ -156,6 +157,35 @@ async function putPolicy(ctx: HandlerCtx, p: Props): Promise<void> {
 
 export const iamRole = defineKind({
   kind: 'iam-role',
+  iam: {
+    reads: ['iam:GetRole', 'iam:GetRolePolicy', 'iam:ListRolePolicies', 'iam:ListRoleTags', 'iam:ListRoles'],
+    writes: (s) => [
+      {
+        sid: 'MonitorRoles',
+        actions: [
+          'iam:CreateRole',
+          'iam:DeleteRole',
+          'iam:PutRolePolicy',
+          'iam:DeleteRolePolicy',
+          'iam:TagRole',
+          'iam:UntagRole',
+          'iam:UpdateAssumeRolePolicy',
+          'iam:UpdateRole',
+        ],
+        resources: [arn(s, 'iam', `role/mpl-${s.stack}-*`, { global: true })],
+      },
+      // The function and the schedule take these roles (iam:PassRole, IAM user guide "Grant a user
+      // permissions to pass a role to an AWS service"), only to those two services.
+      {
+        sid: 'MonitorRolesPass',
+        actions: ['iam:PassRole'],
+        resources: [arn(s, 'iam', `role/mpl-${s.stack}-*`, { global: true })],
+        condition: {
+          StringEquals: { 'iam:PassedToService': ['lambda.amazonaws.com', 'scheduler.amazonaws.com'] },
+        },
+      },
+    ],
+  },
   props: Props,
   replaceOn: ['name'],
   hidden: ['tags'],

@@ -10,6 +10,7 @@ import { MplError, type ErrorCode } from '../errors.js';
 import type { AdminSource } from '../kafka/admin.js';
 import type { Instance, Outputs } from '../state/instance.js';
 import type { Kind } from './index.js';
+import type { KindPermissions } from '../iam/scope.js';
 
 /** Tag keys every taggable resource carries, so a crashed run (or a lost state) finds what it made. */
 export const TAG_STACK = 'msk-privatelink:stack';
@@ -113,6 +114,11 @@ export interface KindDef<S extends z.ZodType = z.ZodType> {
    * an NLB hour, an endpoint's hour per AZ, a hosted zone's month. Absent: no charge of its own.
    */
   billing?(props: z.infer<S>): { meter: BilledMeter; quantity: number };
+  /**
+   * What IAM must allow for this kind: its describe calls and its scoped changes (`iam-policy`
+   * prints them; the twin's IAM enforcement checks apply and destroy against them).
+   */
+  iam: KindPermissions<z.infer<S>>;
   /** A short human label of one resource ("target group mpl-pay-b1-tls"). */
   label(props: Partial<z.infer<S>>): string;
   handler: Handler<z.infer<S>>;

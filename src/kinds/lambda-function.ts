@@ -23,6 +23,7 @@ import { defineKind, orGone, resourceHandler, type HandlerCtx, type Live, type T
 import { poll } from './shared/poll.js';
 import { foundRefs, ofStack } from './shared/scan.js';
 import { Ref, Tags } from './shared/schema.js';
+import { arn } from '../iam/scope.js';
 
 const Props = z.strictObject({
   /** 64 characters at most (Lambda API reference, CreateFunction FunctionName). */
@@ -124,6 +125,30 @@ async function code(p: Props, what: string): Promise<Uint8Array> {
 
 export const lambdaFunction = defineKind({
   kind: 'lambda-function',
+  iam: {
+    reads: ['lambda:GetFunctionConfiguration', 'lambda:ListFunctions', 'lambda:ListTags'],
+    writes: (s) => [
+      {
+        sid: 'MonitorFunctions',
+        actions: [
+          'lambda:CreateFunction',
+          'lambda:DeleteFunction',
+          'lambda:UpdateFunctionCode',
+          'lambda:UpdateFunctionConfiguration',
+          'lambda:TagResource',
+          'lambda:UntagResource',
+        ],
+        resources: [arn(s, 'lambda', `function:mpl-${s.stack}-*`)],
+      },
+      // A function in a VPC: Lambda checks its creator may read the VPC, subnets and groups (Lambda
+      // developer guide, "Giving Lambda functions access to resources in an Amazon VPC").
+      {
+        sid: 'Read',
+        actions: ['ec2:DescribeSecurityGroups', 'ec2:DescribeSubnets', 'ec2:DescribeVpcs'],
+        resources: ['*'],
+      },
+    ],
+  },
   props: Props,
   replaceOn: ['name'],
   hidden: ['tags'],

@@ -19,6 +19,7 @@ import { tagList } from './shared/ec2.js';
 import { elbTags, stackTagged } from './shared/elbv2.js';
 import { foundIn, foundRefs } from './shared/scan.js';
 import { Port, Ref, Tags } from './shared/schema.js';
+import { arn } from '../iam/scope.js';
 
 const Props = z.strictObject({
   loadBalancer: Ref,
@@ -142,6 +143,31 @@ async function scan(
 
 export const listener = defineKind({
   kind: 'listener',
+  iam: {
+    reads: [
+      'elasticloadbalancing:DescribeListeners',
+      'elasticloadbalancing:DescribeListenerAttributes',
+      'acm:DescribeCertificate',
+    ],
+    writes: (s) => [
+      {
+        sid: 'LoadBalancing',
+        actions: [
+          'elasticloadbalancing:CreateListener',
+          'elasticloadbalancing:DeleteListener',
+          'elasticloadbalancing:ModifyListener',
+          'elasticloadbalancing:ModifyListenerAttributes',
+          'elasticloadbalancing:AddTags',
+          'elasticloadbalancing:RemoveTags',
+        ],
+        // CreateListener is authorized on the NLB, the others on the listener.
+        resources: s.elbNames.flatMap((n) => [
+          arn(s, 'elasticloadbalancing', `loadbalancer/net/${n}/*`),
+          arn(s, 'elasticloadbalancing', `listener/net/${n}/*/*`),
+        ]),
+      },
+    ],
+  },
   props: Props,
   // ModifyListener can change the port and the default action (the target group), never the NLB;
   // a change of protocol makes a new listener.

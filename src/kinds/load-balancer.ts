@@ -32,6 +32,7 @@ import { elbTags, stackTagged } from './shared/elbv2.js';
 import { poll } from './shared/poll.js';
 import { foundRefs } from './shared/scan.js';
 import { Ref, Tags } from './shared/schema.js';
+import { arn } from '../iam/scope.js';
 
 const Props = z.strictObject({
   name: z.string(),
@@ -290,6 +291,27 @@ const handler: Handler<Props> = resourceHandler<Props, LoadBalancer>({
 
 export const loadBalancer = defineKind({
   kind: 'load-balancer',
+  iam: {
+    reads: [
+      'elasticloadbalancing:DescribeLoadBalancers',
+      'elasticloadbalancing:DescribeLoadBalancerAttributes',
+      'elasticloadbalancing:DescribeTags',
+    ],
+    writes: (s) => [
+      {
+        sid: 'LoadBalancing',
+        actions: [
+          'elasticloadbalancing:CreateLoadBalancer',
+          'elasticloadbalancing:DeleteLoadBalancer',
+          'elasticloadbalancing:ModifyLoadBalancerAttributes',
+          'elasticloadbalancing:SetSecurityGroups',
+          'elasticloadbalancing:AddTags',
+          'elasticloadbalancing:RemoveTags',
+        ],
+        resources: s.elbNames.map((n) => arn(s, 'elasticloadbalancing', `loadbalancer/net/${n}/*`)),
+      },
+    ],
+  },
   props: Props,
   // Name, type and scheme are fixed by CreateLoadBalancer; other subnets (and so AZs) make a new
   // NLB. Cross-zone (ModifyLoadBalancerAttributes), security groups and the PrivateLink enforcement

@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { defineKind, resourceHandler, type HandlerCtx, type Live, type TagApi } from './kind.js';
 import { ofStack } from './shared/scan.js';
 import { Tags } from './shared/schema.js';
+import { arn } from '../iam/scope.js';
 
 const Props = z.strictObject({
   /** 255 characters at most (CloudWatch API reference, PutMetricAlarm AlarmName). */
@@ -123,6 +124,21 @@ async function put(ctx: HandlerCtx, p: Props, withTags: boolean): Promise<void> 
 
 export const metricAlarm = defineKind({
   kind: 'metric-alarm',
+  iam: {
+    reads: ['cloudwatch:DescribeAlarms', 'cloudwatch:ListTagsForResource'],
+    writes: (s) => [
+      {
+        sid: 'MonitorAlarms',
+        actions: [
+          'cloudwatch:PutMetricAlarm',
+          'cloudwatch:DeleteAlarms',
+          'cloudwatch:TagResource',
+          'cloudwatch:UntagResource',
+        ],
+        resources: [arn(s, 'cloudwatch', `alarm:mpl-${s.stack} *`)],
+      },
+    ],
+  },
   props: Props,
   replaceOn: ['name'],
   hidden: ['tags'],

@@ -20,6 +20,7 @@ import { deleteWhenFree, LATTICE_GONE, latticeTags, listConfigurations } from '.
 import { poll } from './shared/poll.js';
 import { foundRefs, ofStack } from './shared/scan.js';
 import { Ref, Tags } from './shared/schema.js';
+import { arn } from '../iam/scope.js';
 
 const Target = z.union([z.strictObject({ dns: z.string() }), z.strictObject({ ip: z.string() })]);
 
@@ -115,6 +116,30 @@ async function observe(ctx: HandlerCtx, c: Config, like: Partial<Props> | undefi
 
 export const resourceConfiguration = defineKind({
   kind: 'resource-configuration',
+  iam: {
+    reads: [
+      'vpc-lattice:GetResourceConfiguration',
+      'vpc-lattice:ListResourceConfigurations',
+      'vpc-lattice:ListTagsForResource',
+    ],
+    writes: (s) => [
+      {
+        sid: 'VpcResources',
+        actions: [
+          'vpc-lattice:CreateResourceConfiguration',
+          'vpc-lattice:UpdateResourceConfiguration',
+          'vpc-lattice:DeleteResourceConfiguration',
+          'vpc-lattice:TagResource',
+          'vpc-lattice:UntagResource',
+        ],
+        // A configuration is created on its resource gateway.
+        resources: [
+          arn(s, 'vpc-lattice', 'resourceconfiguration/*'),
+          arn(s, 'vpc-lattice', 'resourcegateway/*'),
+        ],
+      },
+    ],
+  },
   props: Props,
   replaceOn: ['type', 'name', 'gateway', 'group', 'groupDomain', 'customDomainName'],
   ignored: ['clientToken'],

@@ -18,6 +18,7 @@ import { deleteWhenFree, LATTICE_GONE, latticeTags, listGateways } from './share
 import { poll } from './shared/poll.js';
 import { foundRefs, ofStack } from './shared/scan.js';
 import { Ref, Tags } from './shared/schema.js';
+import { arn } from '../iam/scope.js';
 
 const Props = z.strictObject({
   name: z.string(),
@@ -63,6 +64,26 @@ async function observe(ctx: HandlerCtx, g: Gateway, like: Partial<Props> | undef
 
 export const resourceGateway = defineKind({
   kind: 'resource-gateway',
+  iam: {
+    reads: [
+      'vpc-lattice:GetResourceGateway',
+      'vpc-lattice:ListResourceGateways',
+      'vpc-lattice:ListTagsForResource',
+    ],
+    writes: (s) => [
+      {
+        sid: 'VpcResources',
+        actions: [
+          'vpc-lattice:CreateResourceGateway',
+          'vpc-lattice:UpdateResourceGateway',
+          'vpc-lattice:DeleteResourceGateway',
+          'vpc-lattice:TagResource',
+          'vpc-lattice:UntagResource',
+        ],
+        resources: [arn(s, 'vpc-lattice', 'resourcegateway/*')],
+      },
+    ],
+  },
   props: Props,
   replaceOn: ['name', 'vpcId', 'subnetIds', 'azIds'],
   ignored: ['clientToken'],

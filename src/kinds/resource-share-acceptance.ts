@@ -60,6 +60,17 @@ function live(r: { props: Props }, shareArn: string, inv: ResourceShareInvitatio
 
 export const resourceShareAcceptance = defineKind({
   kind: 'resource-share-acceptance',
+  iam: {
+    reads: ['ram:GetResourceShareInvitations', 'ram:GetResourceShares'],
+    writes: (s) => [
+      {
+        sid: 'ResourceShareInvitations',
+        actions: ['ram:AcceptResourceShareInvitation'],
+        // Invitations are ARNs of the sharing account.
+        resources: [`arn:${s.partition}:ram:${s.region}:*:resource-share-invitation/*`],
+      },
+    ],
+  },
   props: Props,
   // An acceptance is of one share: another share is another acceptance.
   replaceOn: ['share', 'sender'],

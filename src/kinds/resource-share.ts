@@ -23,6 +23,7 @@ import { childrenOf } from './shared/lattice.js';
 import { poll } from './shared/poll.js';
 import { foundRefs, ofStack } from './shared/scan.js';
 import { Ref, Tags } from './shared/schema.js';
+import { arn } from '../iam/scope.js';
 
 const Props = z.strictObject({
   name: z.string(),
@@ -128,6 +129,34 @@ const arnsOf = (ctx: HandlerCtx, refs: string[]) => refs.map((r) => ctx.ref(r).p
 
 export const resourceShare = defineKind({
   kind: 'resource-share',
+  iam: {
+    reads: ['ram:GetResourceShares', 'ram:GetResourceShareAssociations'],
+    writes: (s) => [
+      {
+        sid: 'ResourceShares',
+        actions: [
+          'ram:CreateResourceShare',
+          'ram:AssociateResourceShare',
+          'ram:DisassociateResourceShare',
+          'ram:DeleteResourceShare',
+          'ram:TagResource',
+          'ram:UntagResource',
+        ],
+        resources: [arn(s, 'ram', 'resource-share/*')],
+      },
+      // Sharing a resource configuration puts a resource policy on it (AWS RAM user guide,
+      // "Shareable AWS resources": VPC Lattice).
+      {
+        sid: 'VpcResourcesSharing',
+        actions: [
+          'vpc-lattice:PutResourcePolicy',
+          'vpc-lattice:GetResourcePolicy',
+          'vpc-lattice:DeleteResourcePolicy',
+        ],
+        resources: [arn(s, 'vpc-lattice', 'resourceconfiguration/*')],
+      },
+    ],
+  },
   props: Props,
   replaceOn: ['name', 'allowExternalPrincipals'],
   hidden: ['tags'],

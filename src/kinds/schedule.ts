@@ -24,6 +24,7 @@ import {
 } from './kind.js';
 import { foundRefs, logicalIds } from './shared/scan.js';
 import { Ref } from './shared/schema.js';
+import { arn } from '../iam/scope.js';
 
 const Props = z.strictObject({
   /** 64 characters at most (Scheduler API reference, CreateSchedule Name). */
@@ -117,6 +118,16 @@ function request(ctx: HandlerCtx, id: string, p: Props) {
 
 export const schedule = defineKind({
   kind: 'schedule',
+  iam: {
+    reads: ['scheduler:GetSchedule', 'scheduler:ListSchedules'],
+    writes: (s) => [
+      {
+        sid: 'MonitorSchedules',
+        actions: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule'],
+        resources: [arn(s, 'scheduler', `schedule/default/mpl-${s.stack}-*`)],
+      },
+    ],
+  },
   props: Props,
   replaceOn: ['name'],
   // The input is the function's event (targets, CA certificate): long; it is in the plan JSON.

@@ -29,6 +29,7 @@ import { describeSubnets, tagMap, tagSpec } from './shared/ec2.js';
 import { logicalOf, refId, tryRef } from './shared/ec2-endpoint.js';
 import { foundIn, foundRefs, stackTagFilter, taggedId } from './shared/scan.js';
 import { Port, Ref } from './shared/schema.js';
+import { arn, ec2TagOnCreate } from '../iam/scope.js';
 
 /** A rule on a group the stack does not own (the brokers' group): traffic from the NLBs. */
 const Props = z
@@ -247,6 +248,25 @@ async function scan(
 
 export const securityGroupRule = defineKind({
   kind: 'security-group-rule',
+  iam: {
+    reads: ['ec2:DescribeSecurityGroupRules', 'ec2:DescribeSubnets'],
+    // The brokers' groups are the cluster's, not the stack's: scoped to exactly those groups.
+    writes: (s, props) => [
+      {
+        sid: 'BrokerSecurityGroups',
+        actions: [
+          'ec2:AuthorizeSecurityGroupIngress',
+          'ec2:RevokeSecurityGroupIngress',
+          'ec2:ModifySecurityGroupRules',
+        ],
+        resources: [
+          ...new Set(props.map((p) => arn(s, 'ec2', `security-group/${p.groupId}`))),
+          arn(s, 'ec2', 'security-group-rule/*'),
+        ],
+      },
+      ec2TagOnCreate(s, ['ec2:AuthorizeSecurityGroupIngress']),
+    ],
+  },
   props: Props,
   // A rule's protocol, ports and source are its identity in EC2 (and the group is where it lives):
   // everything but the description forces a replacement; the description is changed in place

@@ -27,6 +27,7 @@ import { compareStrings, ec2Tags, orderLike, tagMap, tagSpec } from './shared/ec
 import { poll } from './shared/poll.js';
 import { ofStack, stackTagFilter } from './shared/scan.js';
 import { Port, Tags } from './shared/schema.js';
+import { ec2CreatesTagged, ec2StackTagged, ec2TagOnCreate } from '../iam/scope.js';
 
 const Props = z.strictObject({
   name: z.string(),
@@ -417,6 +418,24 @@ async function scan(ctx: HandlerCtx): Promise<Array<{ id: string; live: Live<Pro
 
 export const securityGroup = defineKind({
   kind: 'security-group',
+  iam: {
+    reads: ['ec2:DescribeSecurityGroups', 'ec2:DescribeVpcs', 'ec2:DescribeTags'],
+    writes: (s) => [
+      ec2CreatesTagged(s, ['ec2:CreateSecurityGroup']),
+      ec2TagOnCreate(s, ['ec2:CreateSecurityGroup']),
+      ec2StackTagged(s, [
+        'ec2:AuthorizeSecurityGroupIngress',
+        'ec2:AuthorizeSecurityGroupEgress',
+        'ec2:RevokeSecurityGroupIngress',
+        'ec2:RevokeSecurityGroupEgress',
+        'ec2:UpdateSecurityGroupRuleDescriptionsIngress',
+        'ec2:UpdateSecurityGroupRuleDescriptionsEgress',
+        'ec2:DeleteSecurityGroup',
+        'ec2:CreateTags',
+        'ec2:DeleteTags',
+      ]),
+    ],
+  },
   props: Props,
   // EC2 has no call that renames a group, changes its description or moves it to another VPC (its
   // API changes only rules and tags), so those replace; ingress and tags change in place.

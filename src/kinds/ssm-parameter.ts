@@ -15,7 +15,7 @@ import {
   type Parameter,
 } from '@aws-sdk/client-ssm';
 import { z } from 'zod';
-import { awsFailure, errorName } from '../aws/errors.js';
+import { awsFailure, errorName, messageOf } from '../aws/errors.js';
 import { MplError, type ErrorCode } from '../errors.js';
 import {
   TAG_ID,
@@ -30,6 +30,7 @@ import {
 } from './kind.js';
 import { firstPerId, taggedId } from './shared/scan.js';
 import { Tags } from './shared/schema.js';
+import { arn } from '../iam/scope.js';
 
 const Props = z.strictObject({
   name: z.string(),
@@ -130,7 +131,13 @@ async function putValue(
   } catch (e) {
     const f = awsFailure(code, what, e);
     if (f.code !== code) throw f;
-    throw new MplError(code, `${what}: ${errorName(e) || 'error'}`, { cause: e, retriable: f.retriable });
+    // SSM's validation messages can quote the whole value (thousands of characters): left out then.
+    const message = messageOf(e);
+    const shown = message.includes(p.value) ? '' : `: ${message}`;
+    throw new MplError(code, `${what}: ${errorName(e) || 'error'}${shown}`, {
+      cause: e,
+      retriable: f.retriable,
+    });
   }
 }
 
@@ -187,6 +194,22 @@ async function scan(ctx: HandlerCtx): Promise<Array<{ id: string; live: Live<Pro
 
 export const ssmParameter = defineKind({
   kind: 'ssm-parameter',
+  iam: {
+    reads: ['ssm:DescribeParameters', 'ssm:GetParameter', 'ssm:ListTagsForResource'],
+    // Exactly the parameters the config names.
+    writes: (s, props) => [
+      {
+        sid: 'BootstrapParameters',
+        actions: [
+          'ssm:PutParameter',
+          'ssm:DeleteParameter',
+          'ssm:AddTagsToResource',
+          'ssm:RemoveTagsFromResource',
+        ],
+        resources: [...new Set(props.map((p) => arn(s, 'ssm', `parameter/${p.name.replace(/^\//, '')}`)))],
+      },
+    ],
+  },
   props: Props,
   // The name is the parameter's identity. The schema has only String; a type that differs is a
   // parameter made otherwise (StringList, SecureString), which is replaced, not overwritten. An

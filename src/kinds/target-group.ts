@@ -17,6 +17,7 @@ import { Port, Tags } from './shared/schema.js';
 import { tagList } from './shared/ec2.js';
 import { elbTags, stackTagged } from './shared/elbv2.js';
 import { logicalIds } from './shared/scan.js';
+import { arn } from '../iam/scope.js';
 
 const Props = z.strictObject({
   name: z.string(),
@@ -152,6 +153,29 @@ async function syncTargets(ctx: HandlerCtx, arn: string, desired: Target[], what
 
 export const targetGroup = defineKind({
   kind: 'target-group',
+  iam: {
+    reads: [
+      'elasticloadbalancing:DescribeTargetGroups',
+      'elasticloadbalancing:DescribeTargetHealth',
+      'elasticloadbalancing:DescribeTags',
+    ],
+    // ELB names are the stack's (`mpl-<stack>-...`): ARNs by name prefix (ELB user guide, "Identity-based
+    // policies for Elastic Load Balancing"; tagging on create needs AddTags on the new resource).
+    writes: (s) => [
+      {
+        sid: 'LoadBalancing',
+        actions: [
+          'elasticloadbalancing:CreateTargetGroup',
+          'elasticloadbalancing:DeleteTargetGroup',
+          'elasticloadbalancing:RegisterTargets',
+          'elasticloadbalancing:DeregisterTargets',
+          'elasticloadbalancing:AddTags',
+          'elasticloadbalancing:RemoveTags',
+        ],
+        resources: s.elbNames.map((n) => arn(s, 'elasticloadbalancing', `targetgroup/${n}/*`)),
+      },
+    ],
+  },
   props: Props,
   // ModifyTargetGroup cannot change name, protocol, port, VPC or target type.
   replaceOn: ['name', 'protocol', 'port', 'vpcId', 'targetType'],

@@ -27,6 +27,7 @@ import {
 import { poll } from './shared/poll.js';
 import { foundRefs, ofStack } from './shared/scan.js';
 import { Ref, Tags } from './shared/schema.js';
+import { arn } from '../iam/scope.js';
 
 /** CreateVpcConnection's Authentication values (MSK API reference). */
 export const VPC_AUTH = { iam: 'SASL_IAM', scram: 'SASL_SCRAM', tls: 'TLS' } as const;
@@ -104,6 +105,42 @@ async function byTags(ctx: HandlerCtx, id: string): Promise<Conn | undefined> {
 
 export const vpcConnection = defineKind({
   kind: 'vpc-connection',
+  iam: {
+    reads: ['kafka:DescribeVpcConnection', 'kafka:ListVpcConnections', 'kafka:ListTagsForResource'],
+    writes: (s) => [
+      {
+        sid: 'MskVpcConnections',
+        actions: [
+          'kafka:CreateVpcConnection',
+          'kafka:DeleteVpcConnection',
+          'kafka:TagResource',
+          'kafka:UntagResource',
+        ],
+        // The connection is made for the provider's cluster (another account) in this one.
+        resources: [
+          `arn:${s.partition}:kafka:${s.region}:*:cluster/*/*`,
+          arn(s, 'kafka', 'vpc-connection/*/*/*'),
+        ],
+      },
+      // MSK makes the connection's endpoint with the caller's permissions (MSK developer guide,
+      // "Requirements and limitations for multi-VPC private connectivity").
+      {
+        sid: 'MskVpcConnectionEndpoints',
+        actions: ['ec2:CreateVpcEndpoint', 'ec2:DeleteVpcEndpoints', 'ec2:CreateTags'],
+        resources: ['*'],
+      },
+      {
+        sid: 'Read',
+        actions: [
+          'ec2:DescribeVpcEndpoints',
+          'ec2:DescribeVpcAttribute',
+          'ec2:DescribeSecurityGroups',
+          'ec2:DescribeVpcs',
+        ],
+        resources: ['*'],
+      },
+    ],
+  },
   props: Props,
   // MSK has no call that changes a connection: every setting but its tags makes a new one.
   replaceOn: ['clusterArn', 'authentication', 'vpcId', 'clientSubnets', 'securityGroups'],

@@ -25,3 +25,4 @@ export {
   type StateOptions,
   type LockInfo,
 } from './state.js';
+export { iamPolicy, type IamPolicyReport } from './iam-policy.js';

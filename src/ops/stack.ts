@@ -16,7 +16,7 @@ import {
   type PlanInput,
 } from '../planner/input.js';
 import { localStateFile, LocalStateBackend } from '../state/local.js';
-import { S3StateBackend } from '../state/s3.js';
+import { defaultS3StateKey, S3StateBackend } from '../state/s3.js';
 import { StateStore, type StateBackend } from '../state/store.js';
 import { kafkaAccessFor } from './kafka-access.js';
 
@@ -92,7 +92,7 @@ export function backendFor(
     return new S3StateBackend(
       s3,
       config.state.bucket as string,
-      config.state.key ?? `msk-privatelink/${config.name}.state.json`,
+      config.state.key ?? defaultS3StateKey(config.name),
       { configFile, log, ...(leaseSeconds === undefined ? {} : { leaseMs: leaseSeconds * 1000 }) },
     );
   }

@@ -21,6 +21,17 @@ export function elbName(stack: string, suffix: string): string {
   return `mpl-${head}${hash}-${suffix}`;
 }
 
+/**
+ * Patterns matching every ELB name elbName makes for the stack (for IAM resource ARNs): the plain
+ * `mpl-<stack>-*`, and when some suffix (the longest the planner uses, `bootstrap-scram`, has 15
+ * characters) would shorten the name, the shortened form, recognized by the stack name's hash.
+ */
+export function elbNamePatterns(stack: string): string[] {
+  const plain = `mpl-${stack}-*`;
+  if (`mpl-${stack}-`.length + 16 <= QUOTAS.elbNameMaxLength) return [plain];
+  return [plain, `mpl-${stack.slice(0, 1)}*${digest(stack, 4)}-*`];
+}
+
 /** Short listener labels used in names. */
 export const LISTENER_LABEL: Record<ListenerType, string> = {
   tls: 'tls',

@@ -5,7 +5,7 @@
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { parseDocument, validate } from '../config/load.js';
 import { seal, unseal } from '../integrity.js';
-import { errorName } from '../aws/errors.js';
+import { errorName, messageOf } from '../aws/errors.js';
 import { InputError, MplError } from '../errors.js';
 import {
   DEFAULT_LOCK_LEASE_SECONDS,
@@ -172,9 +172,13 @@ export class S3StateBackend implements StateBackend {
       // IfMatch on a deleted object answers 404 NoSuchKey: it changed too.
       if (isConditionFailed(e) || isMissing(e))
         throw this.conflict('another run wrote it since this one read it', e);
-      throw new MplError('STATE_WRITE_FAILED', `cannot write state ${this.location}: ${errorName(e)}`, {
-        cause: e,
-      });
+      throw new MplError(
+        'STATE_WRITE_FAILED',
+        `cannot write state ${this.location}: ${errorName(e)}: ${messageOf(e)}`,
+        {
+          cause: e,
+        },
+      );
     }
   }
 
@@ -193,7 +197,7 @@ export class S3StateBackend implements StateBackend {
       if (isMissing(e)) return undefined;
       throw new MplError(
         'STATE_LOCK_FAILED',
-        `cannot read the state lock ${this.lockLocation}: ${errorName(e)}`,
+        `cannot read the state lock ${this.lockLocation}: ${errorName(e)}: ${messageOf(e)}`,
         {
           cause: e,
         },
@@ -227,7 +231,7 @@ export class S3StateBackend implements StateBackend {
   private lockFailed(e: unknown, what: string): MplError {
     return new MplError(
       'STATE_LOCK_FAILED',
-      `cannot ${what} the state lock ${this.lockLocation}: ${errorName(e)}`,
+      `cannot ${what} the state lock ${this.lockLocation}: ${errorName(e)}: ${messageOf(e)}`,
       {
         cause: e,
       },
@@ -384,3 +388,6 @@ export class S3StateBackend implements StateBackend {
     throw this.locked((await this.readLock())?.info);
   }
 }
+
+/** The state object's key when the config names none. */
+export const defaultS3StateKey = (stack: string): string => `msk-privatelink/${stack}.state.json`;

@@ -27,6 +27,7 @@ const TWINS_ONLY = new Set(
     'aws-twin-lambda',
     'aws-twin-scheduler',
     'aws-twin-secrets',
+    'iam-least-privilege',
     'kafka-cluster-kraft',
     'network-twin',
     'network-twin-accounts',

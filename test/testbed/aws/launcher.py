@@ -43,6 +43,7 @@ import twin_ec2  # noqa: E402
 import twin_ec2_sg_refs  # noqa: E402
 import twin_elbv2  # noqa: E402
 import twin_elbv2_sg  # noqa: E402
+import twin_iam  # noqa: E402
 import twin_lambda  # noqa: E402
 import twin_lattice  # noqa: E402
 import twin_msk  # noqa: E402
@@ -82,6 +83,9 @@ CONTROL_HELP = {
     "POST /_twin/msk/restarts": "{operationArn, brokerId, status: started|done|failed, message?}",
     "POST|GET|DELETE /_twin/crash": "{afterMutating: k} arms, {pid} names the process: SIGKILL right after the "
     "k-th successful mutating call (STS excluded), before its answer; GET {after, pid, seen, fired, calls}",
+    "GET|POST /_twin/iam": "{enforce: bool, clearDenials?: bool}: authorize calls made with assumed-role "
+    "credentials against the role's inline policies (twin_iam.py); GET {enforce, denials: [{role, action, "
+    "resource, call}]}",
     "POST /_twin/faults": "{service, action, account?, kind: error|throttle|5xx, code?, status?, count?, probability?}",
     "POST /_twin/latency": "{service, action, account?, ms, count?, probability?}",
     "DELETE /_twin/faults": "clear faults and latency rules",
@@ -123,6 +127,7 @@ def reset_all() -> None:
         twin_msk_vpc.reset()
         twin_scheduler.reset()
     twin_crash.reset()
+    twin_iam.configure({"enforce": False, "clearDenials": True})
     STATE.reset()
     twin_route53.reset()
     twin_pricing.reset()
@@ -164,6 +169,8 @@ def control(method: str, path: str, query: dict[str, str], body: Any) -> Respons
             if method == "POST":
                 return 200, twin_msk_config.report_restart(body)
             return 200, twin_msk_config.pending_restarts(query)
+    if route == "/iam":
+        return 200, twin_iam.configure(body) if method == "POST" else twin_iam.status()
     if route == "/crash":
         if method == "POST":
             return 200, twin_crash.arm(body)

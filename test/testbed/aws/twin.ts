@@ -62,6 +62,12 @@ export interface CrashState {
   calls?: string[];
 }
 
+/** GET /_twin/iam: IAM enforcement for assumed-role callers, and the calls it refused. */
+export interface IamState {
+  enforce: boolean;
+  denials: Array<{ role: string; action: string; resource: string; call: string }>;
+}
+
 export interface StartAwsTwinOptions {
   region?: string;
   delaysMs?: DelaysMs;
@@ -420,6 +426,18 @@ export class TwinControl {
 
   async disarmCrash(): Promise<void> {
     await this.call('DELETE', '/crash');
+  }
+
+  /**
+   * IAM enforcement (twin_iam.py): calls made with assumed-role credentials are authorized against
+   * the role's inline policies; static twin keys stay unrestricted.
+   */
+  async setIamEnforcement(enforce: boolean, clearDenials = true): Promise<IamState> {
+    return this.call<IamState>('POST', '/iam', { enforce, clearDenials });
+  }
+
+  async iamState(): Promise<IamState> {
+    return this.call<IamState>('GET', '/iam');
   }
 
   async resetCounters(): Promise<void> {

@@ -18,6 +18,7 @@ from moto.core.responses import BaseResponse
 
 from twin_state import STATE
 import twin_crash
+import twin_iam
 
 # Wire protocol per moto service name (from the botocore models' metadata.protocol).
 PROTOCOLS = {
@@ -170,6 +171,11 @@ def _call_action(self: BaseResponse) -> Any:
     if not STATE.take_token(account, region, service, action):
         STATE.count(account, region, service, action, "throttled")
         return throttle_response(service)
+
+    # IAM enforcement (twin_iam.py, off unless asked): assumed-role callers need their policies.
+    denied = twin_iam.check(self, service, action, account, region)
+    if denied is not None:
+        return error_response(service, *denied)
 
     if (service, action) in UNLOCKED_ACTIONS:
         result = _original_call_action(self)

@@ -1,0 +1,272 @@
+// Least privilege (issue 14): `iam-policy` prints each role's policy; the AWS twin, with IAM
+// enforcement on (twin_iam.py), lets the roles do exactly what those policies allow. A pattern 1
+// stack with two consumer accounts is applied and destroyed with exactly those policies, with no
+// call refused; then every statement of every role is taken away in turn, and apply (or destroy)
+// must fail naming an action of that statement. The twin is this file's own (no Kafka: pattern 1
+// makes no Kafka call), so it runs beside the shared testbed.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { CreateSecurityGroupCommand } from '@aws-sdk/client-ec2';
+import {
+  CreateRoleCommand,
+  DeleteRolePolicyCommand,
+  IAMClient,
+  PutRolePolicyCommand,
+} from '@aws-sdk/client-iam';
+import { stringify } from 'yaml';
+import type { IamPolicyReport } from '../../src/ops/iam-policy.js';
+import type { PolicyDocument } from '../../src/iam/policy.js';
+import { runCli } from '../support/run-cli.js';
+import { clientConfigFor, envFor, startAwsTwin, type AwsTwin } from '../testbed/aws/twin.js';
+import { clientsFor, seedVpc, type AccountNetwork } from '../testbed/scenario.js';
+
+const PROVIDER = '111111111111';
+const CONSUMERS = ['222222222222', '333333333333'];
+const ROLE = 'msk-privatelink';
+const POLICY = 'mpl';
+
+let twin: AwsTwin;
+let dir: string;
+let configFile: string;
+let report: IamPolicyReport;
+
+async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const saved = { ...process.env };
+  Object.assign(process.env, envFor(twin, PROVIDER), {
+    MPL_POLL_INTERVAL_MS: '20',
+    MPL_WAIT_TIMEOUT_MS: '20000',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  });
+  try {
+    return await runCli([...argv, '--no-color']);
+  } finally {
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    Object.assign(process.env, saved);
+  }
+}
+
+async function putPolicy(account: string, doc: PolicyDocument | undefined): Promise<void> {
+  const iam = new IAMClient(clientConfigFor(twin, account));
+  try {
+    await iam
+      .send(new DeleteRolePolicyCommand({ RoleName: ROLE, PolicyName: POLICY }))
+      .catch(() => undefined);
+    if (doc)
+      await iam.send(
+        new PutRolePolicyCommand({ RoleName: ROLE, PolicyName: POLICY, PolicyDocument: JSON.stringify(doc) }),
+      );
+  } finally {
+    iam.destroy();
+  }
+}
+
+async function grantAll(): Promise<void> {
+  for (const r of report.roles) await putPolicy(r.account, r.policy);
+}
+
+/** Destroys whatever a failed run left, with enforcement off, and checks nothing is left to do. */
+async function cleanUp(): Promise<void> {
+  await twin.control.setIamEnforcement(false);
+  const d = await cli(['destroy', '--config', configFile, '--auto-approve']);
+  assert.equal(d.code, 0, `clean-up destroy failed:\n${d.err}`);
+}
+
+describe('least privilege: iam-policy against the twin with IAM enforcement on', function () {
+  this.timeout(600_000);
+
+  before(async () => {
+    twin = await startAwsTwin({
+      delaysMs: { nlbActiveMs: 30, endpointAvailableMs: 30, endpointDeleteMs: 30, route53ChangeMs: 20 },
+      ...(process.env.TWIN_LOG ? { logFile: process.env.TWIN_LOG } : {}),
+    });
+    const nets: AccountNetwork[] = [];
+    for (const [i, account] of [PROVIDER, ...CONSUMERS].entries()) {
+      const c = clientsFor(twin, account);
+      nets.push(await seedVpc(c, `10.${10 * i}.0.0/16`));
+      c.destroy();
+      const iam = new IAMClient(clientConfigFor(twin, account));
+      await iam.send(
+        new CreateRoleCommand({
+          RoleName: ROLE,
+          AssumeRolePolicyDocument: JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [
+              {
+                Effect: 'Allow',
+                Principal: { AWS: `arn:aws:iam::${PROVIDER}:root` },
+                Action: 'sts:AssumeRole',
+              },
+            ],
+          }),
+        }),
+      );
+      iam.destroy();
+    }
+    const [pnet, ...cnets] = nets as [AccountNetwork, ...AccountNetwork[]];
+    const p = clientsFor(twin, PROVIDER);
+    const sg = await p.ec2.send(
+      new CreateSecurityGroupCommand({
+        GroupName: 'orders-brokers',
+        Description: 'brokers',
+        VpcId: pnet.vpcId,
+      }),
+    );
+    p.destroy();
+    const cluster = await twin.control.seedMskClusterDetailed({
+      account: PROVIDER,
+      region: twin.region,
+      clusterName: 'orders',
+      shortId: 'abc123',
+      cell: 2,
+      kafkaVersion: '3.9.x',
+      metadataMode: 'KRAFT',
+      brokerType: 'standard',
+      clientBroker: 'TLS',
+      auth: { unauthenticated: false },
+      securityGroups: [sg.GroupId ?? ''],
+      brokers: [1, 2, 3].map((id, i) => ({
+        id,
+        endpoint: `b-${id}.orders.abc123.c2.kafka.${twin.region}.amazonaws.com`,
+        clientVpcIp: `10.0.${i + 1}.10`,
+        clientSubnet: pnet.subnets[i]?.id ?? '',
+      })),
+    });
+    dir = await mkdtemp(path.join(tmpdir(), 'mpl-iam-'));
+    configFile = path.join(dir, 'iam.yaml');
+    await writeFile(
+      configFile,
+      stringify({
+        name: 'iamtest',
+        region: twin.region,
+        pattern: 1,
+        cluster: { arn: cluster.clusterArn, listeners: ['tls'] },
+        provider: {
+          account: PROVIDER,
+          roleArn: `arn:aws:iam::${PROVIDER}:role/${ROLE}`,
+          vpcId: pnet.vpcId,
+          brokerSecurityGroupId: sg.GroupId,
+        },
+        consumers: cnets.map((n, i) => ({
+          name: `c${i + 1}`,
+          account: CONSUMERS[i],
+          roleArn: `arn:aws:iam::${CONSUMERS[i]}:role/${ROLE}`,
+          vpcId: n.vpcId,
+          subnets: n.subnets.map((s) => s.id),
+          allowedCidrs: [n.cidr],
+          bootstrapParameter: `/kafka/orders/c${i + 1}/bootstrap`,
+        })),
+        state: { path: path.join(dir, 'iam.state.json') },
+        clients: { connectionsMaxIdleMs: 300000 },
+      }),
+    );
+    // The policies come from the tool itself, with the static keys (the roles have none yet).
+    const r = await cli(['iam-policy', '--config', configFile, '--json']);
+    assert.equal(r.code, 0, r.err);
+    report = JSON.parse(r.out) as IamPolicyReport;
+  });
+
+  after(async () => {
+    await twin?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('names actions one by one and scopes what AWS lets it scope', () => {
+    assert.deepEqual(
+      report.roles.map((r) => [r.account, r.role]),
+      [
+        [PROVIDER, 'provider'],
+        [CONSUMERS[0], 'consumer'],
+        [CONSUMERS[1], 'consumer'],
+      ],
+    );
+    for (const r of report.roles) {
+      for (const s of r.policy.Statement) {
+        for (const a of s.Action) assert.match(a, /^[a-z0-9-]+:[A-Za-z0-9]+$/, `${r.account} ${s.Sid}: ${a}`);
+        // Only describe calls, and creates bound by a request-tag condition, go to every resource.
+        if (s.Resource === '*' && s.Sid !== 'Read' && s.Sid !== 'HostedZoneCreate')
+          assert.ok(s.Condition, `${r.account} ${s.Sid} allows ${s.Action.join(', ')} on every resource`);
+      }
+      assert.ok(r.size <= 10_240, `${r.account}: ${r.size} characters`);
+    }
+    const provider = report.roles[0];
+    const elb = provider?.policy.Statement.find((s) => s.Sid === 'LoadBalancing');
+    assert.ok(elb, 'the provider has a LoadBalancing statement');
+    for (const res of [elb.Resource].flat())
+      assert.match(res, /:(loadbalancer\/net|targetgroup|listener\/net)\/mpl-iamtest-\*\//);
+    const brokers = provider?.policy.Statement.find((s) => s.Sid === 'BrokerSecurityGroups');
+    assert.ok(
+      [brokers?.Resource].flat().some((x) => typeof x === 'string' && /:security-group\/sg-/.test(x)),
+      'broker security group rules are scoped to the brokers group',
+    );
+  });
+
+  it('apply and destroy succeed with exactly those policies, no call refused', async () => {
+    await grantAll();
+    await twin.control.setIamEnforcement(true);
+    const a = await cli(['apply', '--config', configFile, '--auto-approve']);
+    assert.equal(
+      a.code,
+      0,
+      `apply:\n${a.err}\ndenials: ${JSON.stringify((await twin.control.iamState()).denials)}`,
+    );
+    const plan = await cli(['plan', '--config', configFile]);
+    assert.equal(plan.code, 0, `no change left:\n${plan.out}${plan.err}`);
+    const d = await cli(['destroy', '--config', configFile, '--auto-approve']);
+    assert.equal(
+      d.code,
+      0,
+      `destroy:\n${d.err}\ndenials: ${JSON.stringify((await twin.control.iamState()).denials)}`,
+    );
+    const st = await twin.control.iamState();
+    assert.equal(st.enforce, true);
+    assert.deepEqual(st.denials, []);
+    // Enforcement was really on: the roles' calls went through it (a refused call is tried below).
+    const calls = await twin.control.callCount({ account: CONSUMERS[0], mutating: true });
+    assert.ok(calls > 0);
+  });
+
+  it('without any one statement, apply or destroy fails naming an action of that statement', async function () {
+    const results: string[] = [];
+    for (const role of report.roles) {
+      for (const statement of role.policy.Statement) {
+        await grantAll();
+        const without: PolicyDocument = {
+          ...role.policy,
+          Statement: role.policy.Statement.filter((s) => s !== statement),
+        };
+        await putPolicy(role.account, without);
+        await twin.control.setIamEnforcement(true);
+        let run = await cli(['apply', '--config', configFile, '--auto-approve']);
+        let phase = 'apply';
+        if (run.code === 0) {
+          run = await cli(['destroy', '--config', configFile, '--auto-approve']);
+          phase = 'destroy';
+        }
+        const denials = (await twin.control.iamState()).denials;
+        assert.notEqual(
+          run.code,
+          0,
+          `${role.account} without ${statement.Sid}: apply and destroy both succeeded`,
+        );
+        const named = statement.Action.filter((a) => run.err.includes(a));
+        assert.ok(
+          named.length > 0,
+          `${role.account} without ${statement.Sid}: ${phase} failed without naming any of ${statement.Action.join(', ')}:\n${run.err}`,
+        );
+        assert.ok(denials.some((d) => statement.Action.includes(d.action)));
+        results.push(`${role.account}/${statement.Sid}: ${phase} refused ${named.join(', ')}`);
+        await grantAll();
+        await cleanUp();
+      }
+    }
+    console.log(
+      `      ${results.length} statements taken away one at a time:\n        ${results.join('\n        ')}`,
+    );
+    assert.equal(
+      results.length,
+      report.roles.reduce((n, r) => n + r.policy.Statement.length, 0),
+    );
+  });
+});
