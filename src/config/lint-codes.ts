@@ -4,7 +4,8 @@ export const LINT_RULES = {
   MPL002: 'endpoint service accepts connections without review',
   MPL003: 'pattern 2 rewrite mode without the provider VPC zone',
   MPL101: 'plaintext listener',
-  MPL102: 'NLB idle timeout shorter than Kafka clients keep idle connections',
+  MPL102:
+    'an idle timeout on the way (NLB listener, resource gateway) shorter than Kafka clients keep idle connections',
   MPL103: 'cross-zone data charges',
   MPL104: 'consumer in a single AZ',
   MPL105: 'endpointLayout ignored by pattern 2',
@@ -18,5 +19,6 @@ export const LINT_RULES = {
   MPL203: 'target groups per region quota',
   MPL204: 'rules per security group quota',
   MPL301: 'pattern 2: the mode chosen and why (information)',
+  MPL302: "the NLB's TCP listeners' idle timeout set from clients.connectionsMaxIdleMs (information)",
 } as const;
 export type LintCode = keyof typeof LINT_RULES;

@@ -1,10 +1,16 @@
 // A listener on an NLB forwarding to one target group: TCP, or TLS presenting an ACM certificate
 // (pattern 2's custom domain). A listener is identified by its NLB and port: read without an ARN
-// looks for the port on the NLB, which is how a crashed run adopts it.
+// looks for the port on the NLB, which is how a crashed run adopts it. A TCP listener may carry an
+// idle timeout (listener attribute tcp.idle_timeout.seconds, 60-6000 s, default 350; ELB user guide,
+// "Update the TCP idle timeout for your Network Load Balancer listener"), set right after the create
+// and changed in place; it is read only where the plan (or the state) has one, so listeners
+// without cost no extra call.
 import {
   CreateListenerCommand,
   DeleteListenerCommand,
+  DescribeListenerAttributesCommand,
   DescribeListenersCommand,
+  ModifyListenerAttributesCommand,
   ModifyListenerCommand,
   paginateDescribeListeners,
   type Listener,
@@ -13,8 +19,17 @@ import { z } from 'zod';
 import { DescribeCertificateCommand } from '@aws-sdk/client-acm';
 import { awsFailure, classify, errorName } from '../aws/errors.js';
 import { MplError } from '../errors.js';
+import { NLB_IDLE_TIMEOUT_S } from '../planner/quotas.js';
 import type { Instance } from '../state/instance.js';
-import { attempt, defineKind, orGone, resourceHandler, type HandlerCtx, type Live } from './kind.js';
+import {
+  attempt,
+  defineKind,
+  orGone,
+  resourceHandler,
+  type Handler,
+  type HandlerCtx,
+  type Live,
+} from './kind.js';
 import { tagList } from './shared/ec2.js';
 import { elbTags, stackTagged } from './shared/elbv2.js';
 import { foundIn, foundRefs } from './shared/scan.js';
@@ -28,10 +43,24 @@ const Props = z.strictObject({
   /** TLS: the default certificate (ACM ARN) and the security policy. */
   certificateArn: z.string().optional(),
   sslPolicy: z.string().optional(),
+  /**
+   * TCP only: seconds a connection may be idle before the NLB drops it. Absent: not managed, AWS's
+   * default (350) or whatever the listener has; a listener that had one in state and no longer
+   * does goes back to the default.
+   */
+  idleTimeoutSeconds: z
+    .number()
+    .int()
+    .min(NLB_IDLE_TIMEOUT_S.tcpMin)
+    .max(NLB_IDLE_TIMEOUT_S.tcpMax)
+    .optional(),
   targetGroup: Ref,
   tags: Tags,
 });
 type Props = z.infer<typeof Props>;
+
+// The listener attribute behind props.idleTimeoutSeconds (ELBv2 ListenerAttribute keys).
+const IDLE_TIMEOUT = 'tcp.idle_timeout.seconds';
 
 const label = (p: Partial<Props>) => `listener ${p.port ?? '?'} on ${p.loadBalancer ?? '?'}`;
 
@@ -79,7 +108,47 @@ async function byPort(ctx: HandlerCtx, nlbArn: string, port: number): Promise<Li
   return undefined;
 }
 
-async function observe(ctx: HandlerCtx, l: Listener): Promise<Live<Props>> {
+/** A listener's TCP idle timeout in seconds (AWS's default when the attribute is not answered). */
+async function idleTimeoutOf(ctx: HandlerCtx, arn: string): Promise<number> {
+  const out = await ctx.aws.elbv2.send(new DescribeListenerAttributesCommand({ ListenerArn: arn }));
+  const value = out.Attributes?.find((a) => a.Key === IDLE_TIMEOUT)?.Value;
+  const seconds = value === undefined ? NaN : Number(value);
+  return Number.isInteger(seconds) ? seconds : NLB_IDLE_TIMEOUT_S.tcpDefault;
+}
+
+async function setIdleTimeout(ctx: HandlerCtx, arn: string, seconds: number): Promise<void> {
+  await ctx.aws.elbv2.send(
+    new ModifyListenerAttributesCommand({
+      ListenerArn: arn,
+      Attributes: [{ Key: IDLE_TIMEOUT, Value: String(seconds) }],
+    }),
+  );
+}
+
+/**
+ * The idle timeout as props carry it: read for a TCP listener when `like` (the plan's or the
+ * state's props) has one, or when `always` (a scan); reported when `like` has one or it is not
+ * AWS's default, so a listener the plan leaves alone reads the same as before.
+ */
+async function observedIdle(
+  ctx: HandlerCtx,
+  l: Listener,
+  like: Partial<Props> | undefined,
+  always: boolean,
+): Promise<{ idleTimeoutSeconds?: number }> {
+  if (l.Protocol !== 'TCP' || (like?.idleTimeoutSeconds === undefined && !always)) return {};
+  const seconds = await idleTimeoutOf(ctx, l.ListenerArn as string);
+  return like?.idleTimeoutSeconds !== undefined || seconds !== NLB_IDLE_TIMEOUT_S.tcpDefault
+    ? { idleTimeoutSeconds: seconds }
+    : {};
+}
+
+async function observe(
+  ctx: HandlerCtx,
+  l: Listener,
+  like: Partial<Props> | undefined,
+  readIdle = false,
+): Promise<Live<Props>> {
   const arn = l.ListenerArn as string;
   const nlb = l.LoadBalancerArn ?? '';
   const tg = forwardTarget(l) ?? '';
@@ -97,6 +166,7 @@ async function observe(ctx: HandlerCtx, l: Listener): Promise<Live<Props>> {
             sslPolicy: l.SslPolicy ?? '',
           }
         : {}),
+      ...(await observedIdle(ctx, l, like, readIdle)),
       targetGroup: ctx.idOf(tg) ?? tg,
       tags: await elbTags.read(ctx, arn),
     },
@@ -135,10 +205,36 @@ async function scan(
   );
   return Promise.all(
     mine.map(async ({ id, item }) => {
-      const live = await observe(ctx, item);
+      // No plan to compare with: the idle timeout is read, and shown where it is not the default.
+      const live = await observe(ctx, item, undefined, true);
       return { id, live, dependsOn: foundRefs(found, [live.props.loadBalancer, live.props.targetGroup]) };
     }),
   );
+}
+
+/**
+ * Reads the idle timeout of a listener whose state has one but whose plan no longer does (read
+ * skips it then): when it is not the default, the diff shows it going and the update resets it.
+ */
+function withIdleTimeoutInState(base: Handler<Props>): Handler<Props> {
+  return {
+    ...base,
+    async read(ctx, desired, known) {
+      const live = await base.read(ctx, desired, known);
+      if (
+        live === undefined ||
+        live.props.protocol !== 'TCP' ||
+        live.props.idleTimeoutSeconds !== undefined ||
+        known?.props.idleTimeoutSeconds === undefined
+      )
+        return live;
+      const seconds = await orGone(label(live.props), () => idleTimeoutOf(ctx, live.physicalId));
+      if (seconds === undefined) return undefined;
+      return seconds === NLB_IDLE_TIMEOUT_S.tcpDefault
+        ? live
+        : { ...live, props: { ...live.props, idleTimeoutSeconds: seconds } };
+    },
+  };
 }
 
 export const listener = defineKind({
@@ -174,84 +270,102 @@ export const listener = defineKind({
   replaceOn: ['loadBalancer', 'protocol'],
   hidden: ['tags'],
   label,
-  handler: resourceHandler<Props, Listener>({
-    label,
-    byId: (ctx, arn) => byArn(ctx, arn),
-    byIdentity(ctx, _id, p) {
-      // Not made when its NLB is not (a NotFound for a deleted NLB is read as gone by the skeleton).
-      const nlbArn = refArn(ctx, p.loadBalancer);
-      if (nlbArn === undefined || p.port === undefined) return Promise.resolve(undefined);
-      return byPort(ctx, nlbArn, p.port);
-    },
-    physicalIdOf: (l) => l.ListenerArn ?? '',
-    observe: (ctx, l) => observe(ctx, l),
+  handler: withIdleTimeoutInState(
+    resourceHandler<Props, Listener>({
+      label,
+      byId: (ctx, arn) => byArn(ctx, arn),
+      byIdentity(ctx, _id, p) {
+        // Not made when its NLB is not (a NotFound for a deleted NLB is read as gone by the skeleton).
+        const nlbArn = refArn(ctx, p.loadBalancer);
+        if (nlbArn === undefined || p.port === undefined) return Promise.resolve(undefined);
+        return byPort(ctx, nlbArn, p.port);
+      },
+      physicalIdOf: (l) => l.ListenerArn ?? '',
+      observe: (ctx, l, like) => observe(ctx, l, like),
 
-    async create(ctx, r) {
-      const p = r.props;
-      const what = `${label(p)} (${r.id})`;
-      const nlbArn = ctx.ref(p.loadBalancer).physicalId;
-      const tgArn = ctx.ref(p.targetGroup).physicalId;
-      let l: Listener | undefined;
-      try {
-        const out = await ctx.aws.elbv2.send(
-          new CreateListenerCommand({
-            LoadBalancerArn: nlbArn,
-            Protocol: p.protocol,
-            Port: p.port,
-            ...tlsSettings(p),
-            DefaultActions: [{ Type: 'forward', TargetGroupArn: tgArn }],
-            Tags: tagList(p.tags),
-          }),
-        );
-        l = out.Listeners?.[0];
-      } catch (e) {
-        if (!/^DuplicateListener/.test(errorName(e))) throw awsFailure('CREATE_FAILED', what, e);
-        // The port is taken: a retried create adopts its own listener (same target group); anything
-        // else on the port is not ours to take over.
-        const existing = await orGone(what, () => byPort(ctx, nlbArn, p.port));
-        if (!existing || forwardTarget(existing) !== tgArn) {
-          throw awsFailure(
-            'LISTENER_PORT_TAKEN',
-            what,
-            e,
-            `port ${p.port} forwards to ${existing ? (forwardTarget(existing) ?? 'something else') : 'an unknown target'}, not ${tgArn}`,
+      async create(ctx, r) {
+        const p = r.props;
+        const what = `${label(p)} (${r.id})`;
+        const nlbArn = ctx.ref(p.loadBalancer).physicalId;
+        const tgArn = ctx.ref(p.targetGroup).physicalId;
+        let l: Listener | undefined;
+        try {
+          const out = await ctx.aws.elbv2.send(
+            new CreateListenerCommand({
+              LoadBalancerArn: nlbArn,
+              Protocol: p.protocol,
+              Port: p.port,
+              ...tlsSettings(p),
+              DefaultActions: [{ Type: 'forward', TargetGroupArn: tgArn }],
+              Tags: tagList(p.tags),
+            }),
+          );
+          l = out.Listeners?.[0];
+        } catch (e) {
+          if (!/^DuplicateListener/.test(errorName(e))) throw awsFailure('CREATE_FAILED', what, e);
+          // The port is taken: a retried create adopts its own listener (same target group); anything
+          // else on the port is not ours to take over.
+          const existing = await orGone(what, () => byPort(ctx, nlbArn, p.port));
+          if (!existing || forwardTarget(existing) !== tgArn) {
+            throw awsFailure(
+              'LISTENER_PORT_TAKEN',
+              what,
+              e,
+              `port ${p.port} forwards to ${existing ? (forwardTarget(existing) ?? 'something else') : 'an unknown target'}, not ${tgArn}`,
+            );
+          }
+          l = existing;
+        }
+        if (!l?.ListenerArn) throw new MplError('CREATE_FAILED', `${what}: CreateListener returned no ARN`);
+        return l;
+      },
+
+      // CreateListener takes no attributes: the idle timeout is set right after (also on a listener
+      // adopted from a crashed run, whose create may have stopped before it).
+      async configure(ctx, r, l) {
+        const seconds = r.props.idleTimeoutSeconds;
+        if (r.props.protocol === 'TCP' && seconds !== undefined)
+          await setIdleTimeout(ctx, l.ListenerArn as string, seconds);
+      },
+
+      async update(ctx, r, before) {
+        const p = r.props;
+        const b = before.props;
+        const what = `${label(p)} (${r.id})`;
+        if (
+          b.port !== p.port ||
+          b.targetGroup !== p.targetGroup ||
+          b.certificateArn !== p.certificateArn ||
+          b.sslPolicy !== p.sslPolicy
+        ) {
+          const tgArn = ctx.ref(p.targetGroup).physicalId;
+          await attempt('UPDATE_FAILED', what, () =>
+            ctx.aws.elbv2.send(
+              new ModifyListenerCommand({
+                ListenerArn: before.physicalId,
+                Port: p.port,
+                Protocol: p.protocol,
+                ...tlsSettings(p),
+                DefaultActions: [{ Type: 'forward', TargetGroupArn: tgArn }],
+              }),
+            ),
           );
         }
-        l = existing;
-      }
-      if (!l?.ListenerArn) throw new MplError('CREATE_FAILED', `${what}: CreateListener returned no ARN`);
-      return l;
-    },
+        // A timeout the plan no longer sets goes back to AWS's default.
+        if (p.protocol === 'TCP' && b.idleTimeoutSeconds !== p.idleTimeoutSeconds) {
+          const seconds = p.idleTimeoutSeconds ?? NLB_IDLE_TIMEOUT_S.tcpDefault;
+          await attempt('UPDATE_FAILED', `${what}: idle timeout`, () =>
+            setIdleTimeout(ctx, before.physicalId, seconds),
+          );
+        }
+      },
 
-    async update(ctx, r, before) {
-      const p = r.props;
-      const b = before.props;
-      if (
-        b.port === p.port &&
-        b.targetGroup === p.targetGroup &&
-        b.certificateArn === p.certificateArn &&
-        b.sslPolicy === p.sslPolicy
-      )
-        return;
-      const tgArn = ctx.ref(p.targetGroup).physicalId;
-      await attempt('UPDATE_FAILED', `${label(p)} (${r.id})`, () =>
-        ctx.aws.elbv2.send(
-          new ModifyListenerCommand({
-            ListenerArn: before.physicalId,
-            Port: p.port,
-            Protocol: p.protocol,
-            ...tlsSettings(p),
-            DefaultActions: [{ Type: 'forward', TargetGroupArn: tgArn }],
-          }),
-        ),
-      );
-    },
-
-    async remove(ctx, arn) {
-      await ctx.aws.elbv2.send(new DeleteListenerCommand({ ListenerArn: arn }));
-    },
-    tags: elbTags,
-  }),
+      async remove(ctx, arn) {
+        await ctx.aws.elbv2.send(new DeleteListenerCommand({ ListenerArn: arn }));
+      },
+      tags: elbTags,
+    }),
+  ),
   /**
    * A TLS listener's certificate must exist in ACM, in the NLB's account and region, and be issued
    * (CreateListener answers CertificateNotFound otherwise, after the NLB and target groups are made).

@@ -3,7 +3,8 @@ import { LISTENER_PORTS } from '../config/schema.js';
 import type { PlanInput } from './input.js';
 import { pattern2Mode, type ModeChoice } from './pattern2-mode.js';
 import type { Resource } from '../kinds/index.js';
-import { KAFKA_DEFAULT_CONNECTIONS_MAX_IDLE_MS, NLB_IDLE_TIMEOUT_MS, QUOTAS } from './quotas.js';
+import { clientIdleMs, IDLE_MARGIN_S } from './idle-timeout.js';
+import { NLB_IDLE_TIMEOUT_S, QUOTAS } from './quotas.js';
 
 /** `info`: what the planner chose and why (never stops a plan, never filtered by lint.allow). */
 export type Severity = 'error' | 'warning' | 'info';
@@ -100,23 +101,7 @@ export function lint(
       'cluster.listeners has plaintext: Kafka traffic crosses accounts unencrypted and unauthenticated; prefer tls, sasl_scram or iam',
     );
   }
-  const idle = config.clients.connectionsMaxIdleMs ?? KAFKA_DEFAULT_CONNECTIONS_MAX_IDLE_MS;
-  if (idle >= NLB_IDLE_TIMEOUT_MS && config.pattern === 3) {
-    add(
-      'MPL102',
-      'warning',
-      `the resource gateway's idle timeout for TCP is not published; PrivateLink's is ${NLB_IDLE_TIMEOUT_MS / 1000} s and Kafka clients keep ` +
-        `connections ${idle / 1000} s (connections.max.idle.ms): set connections.max.idle.ms below ${NLB_IDLE_TIMEOUT_MS} on clients (e.g. 300000) ` +
-        'and declare it in clients.connectionsMaxIdleMs',
-    );
-  } else if (idle >= NLB_IDLE_TIMEOUT_MS) {
-    add(
-      'MPL102',
-      'warning',
-      `the NLB drops TCP connections idle for ${NLB_IDLE_TIMEOUT_MS / 1000} s but Kafka clients keep them ${idle / 1000} s ` +
-        `(connections.max.idle.ms): set connections.max.idle.ms below ${NLB_IDLE_TIMEOUT_MS} on clients (e.g. 300000) and declare it in clients.connectionsMaxIdleMs`,
-    );
-  }
+  for (const f of idleFindings(config, resources)) add(f.code, f.severity, f.message);
   // NLBs planned without a security group: only those an earlier version made so (planner/input.ts).
   const bareNlbs = resources.filter((r) => r.kind === 'load-balancer' && r.props.securityGroups.length === 0);
   const nlbGroup = resources.flatMap((r) =>
@@ -272,3 +257,96 @@ function pattern2ModeOf(
 }
 
 export { LINT_RULES, type LintCode };
+
+const DECLARE = 'on the clients (e.g. 300000) and declare it in clients.connectionsMaxIdleMs';
+
+/**
+ * MPL102 (and the MPL302 note): which idle limit applies to the clients' connections and what to do
+ * about it. Patterns 1 and 2 read it off the planned listeners (planner/idle-timeout.ts has what AWS
+ * documents): a TCP listener's configured timeout, the default a cross-region stack keeps, a TLS
+ * listener's fixed 350 s. Patterns 0 and 3 have no documented limit to name.
+ */
+function idleFindings(
+  config: PlanInput['config'],
+  resources: Resource[],
+): Array<{ code: LintCode; severity: Severity; message: string }> {
+  const idle = clientIdleMs(config);
+  const kept = `Kafka clients keep idle connections ${idle / 1000} s (connections.max.idle.ms)`;
+  const below = (s: number) => `set connections.max.idle.ms below ${s * 1000} ${DECLARE}`;
+  const defaultMs = NLB_IDLE_TIMEOUT_S.tcpDefault * 1000;
+  if (config.pattern === 0 || config.pattern === 3) {
+    if (idle < defaultMs) return [];
+    const path =
+      config.pattern === 3
+        ? "VPC Lattice documents no TCP idle timeout for the resource gateway or the consumers' resource endpoints"
+        : "AWS documents no idle timeout for MSK's multi-VPC private connectivity (PrivateLink that MSK manages)";
+    return [
+      {
+        code: 'MPL102',
+        severity: 'warning',
+        message:
+          `${path}, and none can be set; the lint assumes ${NLB_IDLE_TIMEOUT_S.tcpDefault} s, the default of the ` +
+          `Network Load Balancers behind PrivateLink endpoint services, and ${kept}: ${below(NLB_IDLE_TIMEOUT_S.tcpDefault)}`,
+      },
+    ];
+  }
+  const listeners = resources.flatMap((r) => (r.kind === 'listener' ? [r.props] : []));
+  const tls = listeners.filter((l) => l.protocol === 'TLS');
+  const tcp = listeners.filter((l) => l.protocol === 'TCP');
+  const set = [
+    ...new Set(tcp.flatMap((l) => (l.idleTimeoutSeconds === undefined ? [] : [l.idleTimeoutSeconds]))),
+  ];
+  const unset = tcp.filter((l) => l.idleTimeoutSeconds === undefined);
+  const regions = [
+    ...new Set(
+      resources.flatMap((r) => (r.kind === 'endpoint-service' ? (r.props.supportedRegions ?? []) : [])),
+    ),
+  ].sort();
+  const limits: string[] = [];
+  let lowest = Infinity;
+  const notes: string[] = [];
+  for (const s of set) {
+    if (idle >= s * 1000) {
+      limits.push(
+        `the NLB's TCP listeners close connections idle for ${s} s (tcp.idle_timeout.seconds` +
+          (s === NLB_IDLE_TIMEOUT_S.tcpMax ? ', the most AWS allows)' : ')'),
+      );
+      lowest = Math.min(lowest, s);
+    } else {
+      notes.push(
+        `the NLB's TCP listeners close connections idle for ${s} s (tcp.idle_timeout.seconds), set to cover ` +
+          `the clients' ${idle / 1000} s (connections.max.idle.ms${config.clients.connectionsMaxIdleMs === undefined ? ", Kafka's default" : ''}) ` +
+          `plus ${IDLE_MARGIN_S} s; AWS documents no idle timeout of the interface endpoints on the way`,
+      );
+    }
+  }
+  if (unset.length > 0 && idle >= defaultMs) {
+    limits.push(
+      regions.length > 0
+        ? `the endpoint service takes consumers from ${regions.join(', ')}, and AWS PrivateLink does not support ` +
+            'cross-Region access for NLBs with a custom TCP idle timeout, so the TCP listeners keep the default ' +
+            `${NLB_IDLE_TIMEOUT_S.tcpDefault} s`
+        : `the NLB's TCP listeners close connections idle for ${NLB_IDLE_TIMEOUT_S.tcpDefault} s (the default)`,
+    );
+    lowest = Math.min(lowest, NLB_IDLE_TIMEOUT_S.tcpDefault);
+  }
+  if (tls.length > 0 && idle >= NLB_IDLE_TIMEOUT_S.tls * 1000) {
+    limits.push(
+      `the NLB's ${tls.length} TLS listener(s) (pattern2.certificateArn) close connections idle for ` +
+        `${NLB_IDLE_TIMEOUT_S.tls} s, which AWS does not let anyone change`,
+    );
+    lowest = Math.min(lowest, NLB_IDLE_TIMEOUT_S.tls);
+  }
+  const out: Array<{ code: LintCode; severity: Severity; message: string }> = notes.map((message) => ({
+    code: 'MPL302',
+    severity: 'info',
+    message,
+  }));
+  if (limits.length > 0)
+    out.push({
+      code: 'MPL102',
+      severity: 'warning',
+      message: `${limits.join('; ')}; ${kept}: ${below(lowest)}`,
+    });
+  return out;
+}

@@ -46,7 +46,12 @@ export const MSK_RESERVED_PORT_RANGES: ReadonlyArray<readonly [number, number]> 
   [14001, 14100],
 ];
 
-/** NLB TCP idle timeout, fixed at 350 s (ELB docs: "Connection idle timeout"). */
-export const NLB_IDLE_TIMEOUT_MS = 350_000;
+/**
+ * NLB listener idle timeouts, in seconds (ELB user guide, "Update the TCP idle timeout for your
+ * Network Load Balancer listener"; ELBv2 API reference, ListenerAttribute): a TCP listener's is 350
+ * by default and can be set from 60 to 6000 (listener attribute `tcp.idle_timeout.seconds`); a TLS
+ * listener's is 350 and cannot be changed.
+ */
+export const NLB_IDLE_TIMEOUT_S = { tcpDefault: 350, tcpMin: 60, tcpMax: 6000, tls: 350 } as const;
 /** Kafka clients' default connections.max.idle.ms (Kafka producer/consumer configs). */
 export const KAFKA_DEFAULT_CONNECTIONS_MAX_IDLE_MS = 540_000;

@@ -3,6 +3,7 @@
 import type { Broker, ConsumerConfig, ListenerType } from '../config/schema.js';
 import { PlanRefused } from '../errors.js';
 import { ResourceSet } from './builder.js';
+import { tcpListenerIdleTimeoutS } from './idle-timeout.js';
 import { ids, type BrokerRef, type LogicalId } from './ids.js';
 import type { PlanInput, Subnet } from './input.js';
 import { clientToken, elbName, LISTENER_LABEL, tagsFor } from './names.js';
@@ -134,7 +135,8 @@ export function addNlbSecurityGroup(
 }
 
 /**
- * A TCP listener on `listenPort` forwarding to a new IP target group of `targets` on `targetPort`;
+ * A TCP listener on `listenPort` forwarding to a new IP target group of `targets` on `targetPort`,
+ * with the idle timeout that covers the clients where AWS allows one (planner/idle-timeout.ts);
  * with `tls`, a TLS listener presenting that certificate and a TLS target group (the NLB re-encrypts).
  */
 export function addTargetGroupAndListener(
@@ -165,6 +167,7 @@ export function addTargetGroupAndListener(
     tags: tagsFor(stack, tgId, tgName),
   });
   const lsId = ids.listener(at.owner, at.listener);
+  const idle = tcpListenerIdleTimeoutS(ctx.config);
   ctx.set.add(
     'listener',
     lsId,
@@ -175,6 +178,8 @@ export function addTargetGroupAndListener(
       port: listenPort,
       protocol: at.tls ? 'TLS' : 'TCP',
       ...(at.tls ? { certificateArn: at.tls.certificateArn, sslPolicy: TLS_POLICY } : {}),
+      // TCP only: a TLS listener's idle timeout is fixed (planner/idle-timeout.ts).
+      ...(!at.tls && idle !== undefined ? { idleTimeoutSeconds: idle } : {}),
       targetGroup: tgId,
       tags: tagsFor(stack, lsId, `${at.nlbName}:${listenPort}`),
     },

@@ -5,8 +5,10 @@
 import assert from 'node:assert/strict';
 import { CreateSecurityGroupCommand, DeleteSecurityGroupCommand } from '@aws-sdk/client-ec2';
 import {
+  CreateListenerCommand,
   CreateLoadBalancerCommand,
   CreateTargetGroupCommand,
+  DescribeListenerAttributesCommand,
   DescribeLoadBalancerAttributesCommand,
   DescribeLoadBalancersCommand,
   DescribeTargetGroupsCommand,
@@ -528,6 +530,84 @@ describe('ELBv2 handlers (target group, load balancer, listener) on the AWS twin
       await loadBalancer.handler.delete(ctx, instanceOf(lb, nlb));
       // With the NLB gone, a listener read without an ARN answers undefined, not an error.
       assert.equal(await listener.handler.read(ctx, ls, undefined), undefined);
+    });
+
+    it('sets the TCP idle timeout after the create, changes it in place, resets it when the plan drops it, and reads it only when planned or kept', async () => {
+      const lb = pick('load-balancer', 'shared/load-balancer');
+      const ls = pick('listener', 'b-1/listener/tls');
+      const tg1 = pick('target-group', 'b-1/target-group/tls');
+      // Kafka's default connections.max.idle.ms (540 s) plus a minute (planner/idle-timeout.ts).
+      assert.equal(ls.props.idleTimeoutSeconds, 600);
+      const ctx = t.ctx(PROVIDER);
+      const nlb = await make(loadBalancer.handler, lb);
+      await make(targetGroup.handler, tg1);
+      const idleOf = async (arn: string) => {
+        const out = await aws.elbv2.send(new DescribeListenerAttributesCommand({ ListenerArn: arn }));
+        return out.Attributes?.find((a) => a.Key === 'tcp.idle_timeout.seconds')?.Value;
+      };
+      const attributeReads = () =>
+        twin.control.callCount({ account: PROVIDER, action: 'DescribeListenerAttributes' });
+
+      const made = await make(listener.handler, ls);
+      assert.equal(made.props.idleTimeoutSeconds, 600);
+      assert.equal(await idleOf(made.physicalId), '600');
+      let known = instanceOf(ls, made);
+      assertNoop(listener, ls, await listener.handler.read(ctx, ls, known));
+
+      const longer = { ...ls, props: { ...ls.props, idleTimeoutSeconds: 960 } };
+      const before = await listener.handler.read(ctx, longer, known);
+      assert.ok(before);
+      assert.deepEqual(compareProps(listener, longer.props, before.props), {
+        action: 'update',
+        changed: ['idleTimeoutSeconds'],
+        forcing: [],
+      });
+      const updated = await listener.handler.update!(ctx, longer, before);
+      assertNoop(listener, longer, updated);
+      assert.equal(await idleOf(made.physicalId), '960');
+      known = instanceOf(longer, updated);
+
+      // The plan stops setting it (clients below 350 s): state still has it, so read looks and the
+      // update puts AWS's default back; afterwards neither plan nor state has it and read does not ask.
+      const { idleTimeoutSeconds: _dropped, ...rest } = ls.props;
+      const plain = { ...ls, props: rest };
+      const kept = await listener.handler.read(ctx, plain, known);
+      assert.ok(kept);
+      assert.equal(kept.props.idleTimeoutSeconds, 960);
+      assert.deepEqual(compareProps(listener, plain.props, kept.props).changed, ['idleTimeoutSeconds']);
+      const reset = await listener.handler.update!(ctx, plain, kept);
+      assertNoop(listener, plain, reset);
+      assert.equal(await idleOf(made.physicalId), '350');
+      known = instanceOf(plain, reset);
+      const reads = await attributeReads();
+      assertNoop(listener, plain, await listener.handler.read(ctx, plain, known));
+      assert.equal(
+        await attributeReads(),
+        reads,
+        'a listener without an idle timeout costs no attribute read',
+      );
+
+      // A run killed between CreateListener and ModifyListenerAttributes: the next plan finds the
+      // listener by port with the default, shows the change, and the create adopts and sets it.
+      await listener.handler.delete(ctx, known);
+      const raw = await aws.elbv2.send(
+        new CreateListenerCommand({
+          LoadBalancerArn: nlb.physicalId,
+          Protocol: 'TCP',
+          Port: ls.props.port,
+          DefaultActions: [{ Type: 'forward', TargetGroupArn: t.known.get(tg1.id)!.physicalId }],
+        }),
+      );
+      const rawArn = raw.Listeners![0]!.ListenerArn!;
+      const found = await listener.handler.read(ctx, ls, undefined);
+      assert.equal(found?.physicalId, rawArn);
+      assert.equal(found?.props.idleTimeoutSeconds, 350);
+      assert.ok(compareProps(listener, ls.props, found.props).changed.includes('idleTimeoutSeconds'));
+      const adopted = await listener.handler.create(ctx, ls);
+      assert.equal(adopted.physicalId, rawArn);
+      assertNoop(listener, ls, adopted);
+      assert.equal(await idleOf(rawArn), '600');
+      await listener.handler.delete(ctx, instanceOf(ls, adopted));
     });
   });
 });

@@ -42,6 +42,7 @@ import twin_crash  # noqa: E402
 import twin_ec2  # noqa: E402
 import twin_ec2_sg_refs  # noqa: E402
 import twin_elbv2  # noqa: E402
+import twin_elbv2_attrs  # noqa: E402
 import twin_elbv2_sg  # noqa: E402
 import twin_iam  # noqa: E402
 import twin_lambda  # noqa: E402
@@ -287,6 +288,7 @@ def install_all() -> None:
     twin_ec2.install()
     twin_elbv2.install()
     twin_elbv2_sg.install()  # after twin_elbv2: wraps its CreateLoadBalancer
+    twin_elbv2_attrs.install()  # after twin_ec2: wraps its endpoint service SupportedRegions handling
     twin_ec2_sg_refs.install()  # after twin_elbv2_sg: wraps its DeleteSecurityGroup
     twin_acm.install()  # after twin_elbv2: wraps its CreateListener
     twin_route53.install()
