@@ -25,6 +25,7 @@ const TWINS_ONLY = new Set(
   [
     'aws-twin-crash',
     'aws-twin-lambda',
+    'aws-twin-listener-attributes',
     'aws-twin-scheduler',
     'aws-twin-secrets',
     'iam-least-privilege',
