@@ -30,6 +30,7 @@ import {
   type ResourceRecordSet,
   type Route53Client,
 } from '@aws-sdk/client-route-53';
+import { DescribeVpcConnectionCommand, paginateListVpcConnections } from '@aws-sdk/client-kafka';
 import { GetResourceSharesCommand, RAMClient } from '@aws-sdk/client-ram';
 import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import {
@@ -43,7 +44,28 @@ import { describeBrokers, withAdmin, type KafkaAccess } from '../../src/kafka/ad
 import { TAG_ID, TAG_STACK } from '../../src/kinds/kind.js';
 import type { Kind } from '../../src/kinds/index.js';
 import type { Testbed } from '../testbed/testbed.js';
-import { childEnv, writeStackConfig } from './e2e.js';
+import { childEnv, cli, writeStackConfig } from './e2e.js';
+
+/**
+ * What a crash scenario needs of a testbed: the shared one (Kafka, network twin), or a twin-only one
+ * for pattern 1, which makes no Kafka call (test/testbed/twin-bed.ts).
+ */
+export type CrashBed = Pick<
+  Testbed,
+  | 'region'
+  | 'control'
+  | 'accounts'
+  | 'scenario'
+  | 'clusterArn'
+  | 'caPath'
+  | 'caPem'
+  | 'clientConfig'
+  | 'clients'
+  | 'env'
+> & {
+  kafka: { brokers: Array<{ id: number; host: string; ip: string }> };
+  network: { resume(): Promise<void> };
+};
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -125,7 +147,7 @@ function isStepEvent(v: unknown): v is StepEvent {
  * line that is an executor event goes to `kill.at`; when it says so the child gets SIGKILL at once.
  */
 export async function runChild(
-  tb: Testbed,
+  tb: CrashBed,
   args: string[],
   kill?: KillRule,
   timeoutMs = 120_000,
@@ -205,13 +227,13 @@ export function nth(type: StepEvent['type'], kind: Kind, n = 1): KillRule {
 
 export interface StackUnderTest {
   name: string;
-  pattern: 1 | 2 | 3;
+  pattern: 0 | 1 | 2 | 3;
   file: string;
   statePath: string;
 }
 
 export async function newStack(
-  tb: Testbed,
+  tb: CrashBed,
   name: string,
   pattern: 1 | 2 | 3,
   /** Pattern 2's mode; `default` leaves it to the planner (msk-configuration). */
@@ -231,7 +253,7 @@ export interface PlannedChange {
 
 /** `plan --json`: the changes (noop included) and the exit code (0 none, 2 changes). */
 export async function planOf(
-  tb: Testbed,
+  tb: CrashBed,
   s: StackUnderTest,
 ): Promise<{ code: number | null; changes: PlannedChange[]; ms: number }> {
   const r = await runChild(tb, ['plan', '--config', s.file, '--json']);
@@ -278,6 +300,7 @@ export const COUNTED_KINDS = [
   'resource-configuration',
   'resource-share',
   'resource-endpoint',
+  'vpc-connection',
 ] as const satisfies readonly Kind[];
 export type CountedKind = (typeof COUNTED_KINDS)[number];
 
@@ -286,6 +309,14 @@ export type Inventory = Map<string, string[]>;
 
 const key = (kind: Kind, account: string) => `${kind}@${account}`;
 const GONE_SERVICE = new Set(['deleted', 'deleting', 'failed']);
+const VPC_CONNECTION_GONE = new Set([
+  'DELETING',
+  'FAILED',
+  'REJECTED',
+  'REJECTING',
+  'INACTIVE',
+  'DEACTIVATING',
+]);
 
 function add(inv: Inventory, kind: Kind, account: string, id: string): void {
   const k = key(kind, account);
@@ -337,7 +368,7 @@ const hasName = (names: KnownNames, kind: Kind, account: string, n: string | und
  * records in its zones, endpoints to its services, services on its NLBs). Untagged copies count too:
  * a crash between a create and its tagging must not hide a duplicate.
  */
-export async function inventory(tb: Testbed, stack: string, names: KnownNames): Promise<Inventory> {
+export async function inventory(tb: CrashBed, stack: string, names: KnownNames): Promise<Inventory> {
   const inv: Inventory = new Map();
   const accounts = [tb.accounts.provider, ...tb.accounts.consumers];
   const serviceNames = new Set<string>();
@@ -413,6 +444,16 @@ export async function inventory(tb: Testbed, stack: string, names: KnownNames): 
       for (const [id, rules] of ruleIds)
         add(inv, 'security-group-rule', account, `${id}:${rules.sort().join(',')}`);
 
+      // MSK multi-VPC connections (pattern 0) made in this account, tagged with the stack; gone ones
+      // (deleting, rejected, failed: src/kinds/vpc-connection.ts) never serve again.
+      for await (const p of paginateListVpcConnections({ client: c.kafka }, {})) {
+        for (const v of p.VpcConnections ?? []) {
+          if (VPC_CONNECTION_GONE.has(v.State ?? '') || v.VpcConnectionArn === undefined) continue;
+          const d = await c.kafka.send(new DescribeVpcConnectionCommand({ Arn: v.VpcConnectionArn }));
+          if (d.Tags?.[TAG_STACK] === stack) add(inv, 'vpc-connection', account, v.VpcConnectionArn);
+        }
+      }
+
       // Private zones (tagged or by name) and their records other than NS and SOA.
       for await (const p of paginateListHostedZones({ client: c.route53 }, {})) {
         for (const z of p.HostedZones ?? []) {
@@ -483,7 +524,7 @@ export async function inventory(tb: Testbed, stack: string, names: KnownNames): 
 
 /** Pattern 3's provider-side resources in one account: by the stack tag or one of the stack's names. */
 async function latticeAndRam(
-  tb: Testbed,
+  tb: CrashBed,
   account: string,
   stack: string,
   names: KnownNames,
@@ -628,7 +669,7 @@ export interface BrokerSnapshot {
   dynamic: string[];
 }
 
-export function kafkaAccess(tb: Testbed): KafkaAccess {
+export function kafkaAccess(tb: CrashBed): KafkaAccess {
   return {
     brokers: tb.kafka.brokers.map((b) => ({ id: b.id, host: b.host, ip: b.ip })),
     listener: { port: 9094, ssl: { ca: [tb.caPem] } },
@@ -637,7 +678,7 @@ export function kafkaAccess(tb: Testbed): KafkaAccess {
 }
 
 /** Each broker's advertised.listeners and per-broker dynamic settings, read through the admin API. */
-export async function brokerSnapshot(tb: Testbed): Promise<BrokerSnapshot[]> {
+export async function brokerSnapshot(tb: CrashBed): Promise<BrokerSnapshot[]> {
   const ids = tb.kafka.brokers.map((b) => b.id).sort((a, b) => a - b);
   return withAdmin(kafkaAccess(tb), async (admin) =>
     (await describeBrokers(admin, ids)).map((cfg) => ({
@@ -674,7 +715,7 @@ export interface ScenarioResult {
  * resume (e.g. to clear an injected latency); `beforeDestroy` after the checks.
  */
 export async function crashAndResume(
-  tb: Testbed,
+  tb: CrashBed,
   s: StackUnderTest,
   kill: KillRule,
   hooks: {
@@ -756,11 +797,12 @@ export interface DestroyScenarioResult {
  * stack may be left in any account (by tag or name), and the state must be empty.
  */
 export async function crashDestroyAndResume(
-  tb: Testbed,
+  tb: CrashBed,
   s: StackUnderTest,
   kill: KillRule,
 ): Promise<DestroyScenarioResult> {
-  const applied = await runChild(tb, ['apply', '--config', s.file, '--auto-approve', '--json']);
+  // The apply is the setup, not under test: in this process, without a CLI start-up.
+  const applied = await cli(tb, ['apply', '--config', s.file, '--auto-approve', '--json']);
   if (applied.code !== 0) throw new Error(`${s.name}: apply exited ${String(applied.code)}: ${applied.err}`);
   const names = namesFromState(await readState(s));
   const killed = await runChild(tb, ['destroy', '--config', s.file, '--auto-approve', '--json'], kill);
@@ -781,7 +823,7 @@ export async function crashDestroyAndResume(
  * polling, the stack destroyed, and any zone or endpoint of it that destroy did not know removed,
  * so the next scenario starts clean.
  */
-export async function cleanupStack(tb: Testbed, s: StackUnderTest): Promise<void> {
+export async function cleanupStack(tb: CrashBed, s: StackUnderTest): Promise<void> {
   await tb.control.clearFaults().catch(() => undefined);
   await tb.network.resume().catch(() => undefined);
   const names = namesFromState(await readState(s));
@@ -821,4 +863,37 @@ export async function cleanupStack(tb: Testbed, s: StackUnderTest): Promise<void
       c.destroy();
     }
   }
+}
+
+/**
+ * A quicker apply kill point for a bed that can start over (the twin-only bed): the killed apply and
+ * the resumed one run as child processes; the checks (no change left, the same ids as
+ * `referenceIds`, every id in state, no duplicate in AWS) run in this process; then the bed is reset
+ * instead of destroyed. Destroy after a kill has its own points (crashDestroyAndResume).
+ */
+export async function crashApplyQuick(
+  tb: CrashBed,
+  s: StackUnderTest,
+  kill: KillRule,
+  referenceIds: readonly string[],
+): Promise<{ killed: ChildRun; resumed: ChildRun; problems: string[] }> {
+  const killed = await runChild(tb, ['apply', '--config', s.file, '--auto-approve', '--json'], kill);
+  const resumed = await runChild(tb, ['apply', '--config', s.file, '--auto-approve', '--json']);
+  const problems: string[] = [];
+  if (resumed.code !== 0)
+    problems.push(`resumed apply exited ${String(resumed.code)}: ${resumed.err.trim()}`);
+  const plan = await cli(tb, ['plan', '--config', s.file, '--json']);
+  const changes = (JSON.parse(plan.out || '{"changes":[]}') as { changes: PlannedChange[] }).changes;
+  const changed = changes.filter((c) => c.action !== 'noop');
+  if (plan.code !== 0 || changed.length > 0)
+    problems.push(
+      `plan after resume: exit ${plan.code}, ${changed.map((c) => `${c.action} ${c.id}`).join(', ')}${plan.err}`,
+    );
+  const ids = changes.map((c) => c.id).sort();
+  if (JSON.stringify(ids) !== JSON.stringify([...referenceIds].sort()))
+    problems.push(`the plan's ids differ from an uninterrupted run's: ${ids.join(' ')}`);
+  const state = await readState(s);
+  problems.push(...stateGaps(changes, state));
+  problems.push(...duplicatesAndGaps(await inventory(tb, s.name, namesFromState(state)), changes, state));
+  return { killed, resumed, problems };
 }

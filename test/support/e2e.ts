@@ -22,7 +22,7 @@ export interface StackOptions {
  * with EC2 through the consumer's role), TLS with the testbed CA for pattern 2's admin client.
  */
 export async function writeStackConfig(
-  tb: Testbed,
+  tb: Pick<Testbed, 'scenario' | 'clusterArn' | 'caPath'>,
   o: StackOptions,
 ): Promise<{ dir: string; file: string; statePath: string }> {
   const dir = await mkdtemp(path.join(tmpdir(), `mpl-e2e-${o.name}-`));
@@ -64,13 +64,20 @@ export async function writeStackConfig(
  * Runs the CLI in-process against the testbed: the SDK reaches the AWS twin through
  * AWS_ENDPOINT_URL and static keys, and assumes each account's role there like in AWS.
  */
-export async function cli(tb: Testbed, argv: string[]): Promise<{ code: number; out: string; err: string }> {
+export async function cli(
+  tb: Pick<Testbed, 'env'>,
+  argv: string[],
+): Promise<{ code: number; out: string; err: string }> {
   const saved = { ...process.env };
-  Object.assign(process.env, tb.env(), {
-    MPL_POLL_INTERVAL_MS: '100',
-    MPL_WAIT_TIMEOUT_MS: '30000',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-  });
+  Object.assign(
+    process.env,
+    {
+      MPL_POLL_INTERVAL_MS: '100',
+      MPL_WAIT_TIMEOUT_MS: '30000',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    },
+    tb.env(),
+  );
   try {
     return await runCli([...argv, '--no-color']);
   } finally {
@@ -80,13 +87,14 @@ export async function cli(tb: Testbed, argv: string[]): Promise<{ code: number; 
 }
 
 /** The env for running the built CLI as a child process against the testbed. */
-export function childEnv(tb: Testbed): NodeJS.ProcessEnv {
+export function childEnv(tb: Pick<Testbed, 'env'>): NodeJS.ProcessEnv {
   return {
     ...process.env,
-    ...tb.env(),
     MPL_POLL_INTERVAL_MS: '100',
     MPL_WAIT_TIMEOUT_MS: '30000',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    // A bed may poll faster (the twin-only bed's delays are shorter).
+    ...tb.env(),
   };
 }
 

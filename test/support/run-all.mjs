@@ -29,6 +29,7 @@ const TWINS_ONLY = new Set(
     'aws-twin-scheduler',
     'aws-twin-secrets',
     'iam-least-privilege',
+    'crash-every-call',
     'kafka-cluster-kraft',
     'network-twin',
     'network-twin-accounts',

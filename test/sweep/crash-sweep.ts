@@ -5,7 +5,10 @@
 // rolling restarts); run by hand:
 //
 //   npx tsx test/sweep/crash-sweep.ts [--pattern 1|2|2c|3|both|all] [--by steps|calls]
-//       [--phase apply|destroy|both] [--stride N] [--at done|start|both] [--only <id-substring>] [--max N]
+//       [--phase apply|destroy|both] [--stride N] [--at done|start|both] [--only <substring>] [--max N]
+//
+// --only: with --by steps, the steps whose id contains it; with --by calls, every kill point right
+// after a call whose `service:Action` contains it (e.g. --only ChangeResourceRecordSets).
 //
 // 2 is pattern 2's legacy rewrite mode, 2c its msk-configuration mode (custom.advertised.listeners:
 // a kill while MSK restarts the brokers resumes by waiting for that operation); both = 1 and 2.
@@ -130,29 +133,32 @@ async function destroyPoint(pattern: Sweep, s: StackUnderTest, k: number, label:
   }
 }
 
-/** Successful mutating calls so far (STS and pricing excluded, as twin_crash.py counts). */
-async function mutatingCalls(): Promise<number> {
-  const rows = await tb.control.counters({ mutating: true });
-  return rows.filter((r) => r.service !== 'sts' && r.service !== 'pricing').reduce((n, r) => n + r.calls, 0);
-}
-
 /** --by calls: every (stride-th) k of a reference apply and destroy. */
 async function sweepCalls(pattern: Sweep): Promise<void> {
   const stride = Math.max(1, Number(values.stride));
   const ref = await stackOf(pattern, `swref${pattern}`);
-  const c0 = await mutatingCalls();
-  const refRun = await runChild(tb, ['apply', '--config', ref.file, '--auto-approve', '--json']);
+  // Never reached: the twin records the run's mutating calls in order without killing it.
+  const RECORD = { afterMutatingCalls: 1_000_000 };
+  const refRun = await runChild(tb, ['apply', '--config', ref.file, '--auto-approve', '--json'], RECORD);
   if (refRun.code !== 0) throw new Error(`reference apply failed: ${refRun.err}`);
-  const c1 = await mutatingCalls();
-  const refDestroy = await runChild(tb, ['destroy', '--config', ref.file, '--auto-approve', '--json']);
+  const refDestroy = await runChild(
+    tb,
+    ['destroy', '--config', ref.file, '--auto-approve', '--json'],
+    RECORD,
+  );
   if (refDestroy.code !== 0) throw new Error(`reference destroy failed: ${refDestroy.err}`);
-  const c2 = await mutatingCalls();
   const phases = values.phase === 'both' ? ['apply', 'destroy'] : [values.phase ?? 'apply'];
   for (const phase of phases) {
-    const n = phase === 'apply' ? c1 - c0 : c2 - c1;
-    const ks = Array.from({ length: n }, (_, i) => i + 1).filter((k) => (k - 1) % stride === 0 || k === n);
+    const calls = (phase === 'apply' ? refRun.mutatingCalls : refDestroy.mutatingCalls) ?? [];
+    const n = calls.length;
+    // --only: the kill points right after calls whose `service:Action` contains it (every one).
+    const ks = Array.from({ length: n }, (_, i) => i + 1).filter((k) =>
+      values.only !== undefined
+        ? (calls[k - 1] ?? '').includes(values.only)
+        : (k - 1) % stride === 0 || k === n,
+    );
     console.log(
-      `pattern ${pattern}, ${phase}: ${n} mutating calls, ${Math.min(ks.length, max)} kill points (stride ${stride})`,
+      `pattern ${pattern}, ${phase}: ${n} mutating calls, ${Math.min(ks.length, max)} kill points (${values.only === undefined ? `stride ${stride}` : `after ${values.only}`})`,
     );
     for (const k of ks.slice(0, max)) {
       const s = await stackOf(pattern, `sc${pattern}${phase[0]}-${k}`);
