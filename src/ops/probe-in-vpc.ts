@@ -177,6 +177,8 @@ async function probeConsumer(
   const sites: InVpcSite[] = [];
   const results: Array<{ azId: string; report?: ProbeReport }> = [];
   let cleanupMs = 0;
+  // The run's own failure is the one to report; a clean-up that fails after it is logged beside it.
+  let failure: unknown;
   try {
     log(
       `in-VPC probe of ${c.name}: a function in each of ${subnets.map((s) => s.azId).join(', ')} in ${c.vpcId}`,
@@ -228,8 +230,12 @@ async function probeConsumer(
         results.push({ azId: s.azId, ...(report === undefined ? {} : { report }) });
       }),
     );
-  } finally {
-    const t1 = Date.now();
+  } catch (e) {
+    failure = e;
+  }
+  const t1 = Date.now();
+  let cleanupFailure: unknown;
+  try {
     try {
       // The temporary secret holds a password: it goes after every run, --keep or not (also one a
       // run that died left behind, found by name and tags).
@@ -238,7 +244,19 @@ async function probeConsumer(
       if (!o.keep) await removeProbe(aws, site, functions, wait);
       cleanupMs = Date.now() - t1;
     }
+  } catch (e) {
+    cleanupFailure = e;
   }
+  if (failure !== undefined) {
+    if (cleanupFailure !== undefined)
+      stack.reporter.emit({
+        type: 'log',
+        level: 'warn',
+        message: `removing the in-VPC probe of ${c.name} after the failure failed too: ${cleanupFailure instanceof Error ? cleanupFailure.message : String(cleanupFailure)}`,
+      });
+    throw failure;
+  }
+  if (cleanupFailure !== undefined) throw cleanupFailure;
   const failed = sites.filter((s) => s.error !== null);
   if (failed.length > 0)
     throw new MplError(

@@ -62,6 +62,17 @@ async function putPolicy(account: string, doc: PolicyDocument | undefined): Prom
   }
 }
 
+async function putNamedPolicy(account: string, name: string, doc: PolicyDocument): Promise<void> {
+  const iam = new IAMClient(clientConfigFor(twin, account));
+  try {
+    await iam.send(
+      new PutRolePolicyCommand({ RoleName: ROLE, PolicyName: name, PolicyDocument: JSON.stringify(doc) }),
+    );
+  } finally {
+    iam.destroy();
+  }
+}
+
 async function grantAll(): Promise<void> {
   for (const r of report.roles) await putPolicy(r.account, r.policy);
 }
@@ -225,6 +236,59 @@ describe('least privilege: iam-policy against the twin with IAM enforcement on',
     // Enforcement was really on: the roles' calls went through it (a refused call is tried below).
     const calls = await twin.control.callCount({ account: CONSUMERS[0], mutating: true });
     assert.ok(calls > 0);
+  });
+
+  it('probe --in-vpc runs with the printed probe policy beside the consumer role policy, no call refused', async () => {
+    await grantAll();
+    await twin.control.setIamEnforcement(true);
+    const a = await cli(['apply', '--config', configFile, '--auto-approve']);
+    assert.equal(a.code, 0, a.err);
+    const probe = report.probe.find((p) => p.consumer === 'c1');
+    assert.ok(probe);
+    await putNamedPolicy(probe.account, 'mpl-probe', probe.policy);
+    // Nothing listens at the brokers' addresses here: the probe reports them unreachable (exit 1);
+    // what is checked is that it could make, invoke and remove its function, role and group.
+    const p = await cli([
+      'probe',
+      '--config',
+      configFile,
+      '--in-vpc',
+      '--consumer',
+      'c1',
+      '--timeout-ms',
+      '300',
+      '--json',
+    ]);
+    const denials = (await twin.control.iamState()).denials;
+    assert.deepEqual(denials, [], `refused: ${JSON.stringify(denials)}\n${p.err}`);
+    assert.ok(p.code === 0 || p.code === 1, `probe exited ${p.code}: ${p.err}`);
+    type Report = { inVpc: { sites: Array<{ error: string | null }> } };
+    const body = JSON.parse(p.out) as Report | Report[];
+    const reports = Array.isArray(body) ? body : [body];
+    assert.ok(reports[0]?.inVpc.sites.length, 'the probe ran from at least one AZ');
+    assert.deepEqual(
+      reports[0]?.inVpc.sites.map((x) => x.error),
+      reports[0]?.inVpc.sites.map(() => null),
+      'every function was made and invoked',
+    );
+    // Without its function statement the probe stops at the first function, naming the action.
+    await putNamedPolicy(probe.account, 'mpl-probe', {
+      ...probe.policy,
+      Statement: probe.policy.Statement.filter((x) => x.Sid !== 'ProbeFunctions'),
+    });
+    const refused = await cli([
+      'probe',
+      '--config',
+      configFile,
+      '--in-vpc',
+      '--consumer',
+      'c1',
+      '--timeout-ms',
+      '300',
+    ]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.err, /lambda:CreateFunction/);
+    await cleanUp();
   });
 
   it('without any one statement, apply or destroy fails naming an action of that statement', async function () {
