@@ -111,7 +111,8 @@ export async function execute(
       try {
         for (let attempt = 1; ; attempt++) {
           try {
-            await perform(s, deps);
+            // Waits inside the step (provisioning, a Route 53 change) give its slot to others.
+            await perform(s, { ...deps, wait: { ...deps.wait, idle: control.idle } });
             break;
           } catch (e) {
             const err = asMplError(e, c.id);
@@ -125,7 +126,7 @@ export async function execute(
               code: err.code,
               error: err.message,
             });
-            await sleep(delayMs);
+            await control.idle(() => sleep(delayMs));
           }
         }
         result.done++;

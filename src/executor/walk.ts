@@ -15,10 +15,21 @@ export interface WalkResult {
   notStarted: number;
 }
 
+export interface WalkControl {
+  /** Starts nothing new; running nodes finish. */
+  stop(): void;
+  /**
+   * Runs `fn` (a wait: provisioning, a retry's back-off) without holding one of the `parallelism`
+   * slots, so other nodes start meanwhile; the slot is taken back before `fn`'s result returns
+   * (parked nodes go before new ones). An NLB provisioning for minutes then holds no slot.
+   */
+  idle<T>(fn: () => Promise<T>): Promise<T>;
+}
+
 export async function walk<N extends WalkNode>(
   nodes: readonly N[],
   parallelism: number,
-  run: (node: N, control: { stop(): void }) => Promise<void>,
+  run: (node: N, control: WalkControl) => Promise<void>,
 ): Promise<WalkResult> {
   const byKey = new Map(nodes.map((n) => [n.key, n]));
   const waitingOn = new Map<string, number>();
@@ -33,7 +44,31 @@ export async function walk<N extends WalkNode>(
   const running = new Map<string, Promise<void>>();
   let stopped = false;
   let firstError: unknown;
-  const control = { stop: () => void (stopped = true) };
+  // Nodes inside idle(): running but holding no slot; those done waiting queue for a slot back.
+  let parked = 0;
+  const resuming: Array<() => void> = [];
+  const active = () => running.size - parked;
+  let wake: () => void = () => undefined;
+  let tick = new Promise<void>((r) => (wake = r));
+  const signal = () => {
+    wake();
+    tick = new Promise<void>((r) => (wake = r));
+  };
+  const control: WalkControl = {
+    stop: () => void (stopped = true),
+    async idle(fn) {
+      parked++;
+      signal();
+      try {
+        return await fn();
+      } finally {
+        await new Promise<void>((r) => {
+          resuming.push(r);
+          signal();
+        });
+      }
+    },
+  };
 
   const start = (key: string) => {
     const node = byKey.get(key) as N;
@@ -55,9 +90,13 @@ export async function walk<N extends WalkNode>(
   };
 
   for (;;) {
-    while (!stopped && ready.length > 0 && running.size < parallelism) start(ready.shift() as string);
+    while (resuming.length > 0 && active() < parallelism) {
+      parked--;
+      (resuming.shift() as () => void)();
+    }
+    while (!stopped && ready.length > 0 && active() < parallelism) start(ready.shift() as string);
     if (running.size === 0) break;
-    await Promise.race(running.values());
+    await Promise.race([...running.values(), tick]);
   }
   if (firstError !== undefined) throw firstError;
   const notStarted = nodes.length - finished.size;

@@ -42,6 +42,8 @@ export interface Live<P> {
 export interface WaitOptions {
   intervalMs: number;
   timeoutMs: number;
+  /** Runs a pause without holding the engine's parallelism (set per step by the engine). */
+  idle?: <T>(fn: () => Promise<T>) => Promise<T>;
 }
 
 export type LogLevel = 'info' | 'debug';

@@ -25,6 +25,7 @@ export async function poll<T>(what: string, opts: WaitOptions, probe: () => Prom
         },
       );
     }
-    await new Promise((r) => setTimeout(r, opts.intervalMs));
+    const pause = () => new Promise<void>((r) => setTimeout(r, opts.intervalMs));
+    await (opts.idle ? opts.idle(pause) : pause());
   }
 }

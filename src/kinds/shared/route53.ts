@@ -81,7 +81,9 @@ export async function changeRecords(
           retriable: true,
         });
       }
-      await new Promise((r) => setTimeout(r, delay / 2 + Math.random() * (delay / 2)));
+      const ms = delay / 2 + Math.random() * (delay / 2);
+      const pause = () => new Promise<void>((r) => setTimeout(r, ms));
+      await (wait.idle ? wait.idle(pause) : pause());
       delay = Math.min(delay * 2, 5000);
     }
   }
