@@ -1,59 +1,21 @@
 import assert from 'node:assert/strict';
-import { ConfigSchema, InventorySchema, type ConfigInput } from '../../src/config/schema.js';
 import { estimateCost, type CostReport } from '../../src/cost/estimate.js';
 import { renderCost, topologyMermaid, xyChart } from '../../src/cost/render.js';
-import { EMPTY_PRIOR, resolveSubnets, type PlanInput } from '../../src/planner/input.js';
+import type { PlanInput } from '../../src/planner/input.js';
+import { build as buildFixture } from '../support/cost-fixture.js';
 
-// A small builder (same shape as cost.test.ts's): B brokers round-robin over use2-az1..3.
-function build(
+// B brokers round-robin over use2-az1..3, C consumers in all three AZs (the shared cost fixture).
+const build = (
   brokers: number,
   consumers: number,
   opts: { kraft?: boolean; pattern?: 1 | 2 } = {},
-): PlanInput {
-  const inventory = InventorySchema.parse({
-    clusterName: 'payments',
-    region: 'us-east-2',
-    kafkaVersion: opts.kraft ? '3.7.x.kraft' : '3.6.0',
-    metadataMode: opts.kraft ? 'kraft' : 'zookeeper',
-    brokerType: 'standard',
-    vpcId: 'vpc-0a1b2c3d',
-    brokers: Array.from({ length: brokers }, (_, k) => ({
-      id: k + 1,
-      host: `b-${k + 1}.payments.abc123.c2.kafka.us-east-2.amazonaws.com`,
-      ip: `10.0.1.${k + 10}`,
-      subnetId: `subnet-0p${(k % 3) + 1}`,
-      availabilityZoneId: `use2-az${(k % 3) + 1}`,
-    })),
+): PlanInput =>
+  buildFixture({
+    brokers,
+    consumers: Array.from({ length: consumers }, () => ({ azs: [1, 2, 3] })),
+    ...(opts.kraft ? { kraft: true } : {}),
+    ...(opts.pattern ? { pattern: opts.pattern } : {}),
   });
-  const config: ConfigInput = {
-    name: 'payments',
-    region: 'us-east-2',
-    pattern: opts.pattern ?? 1,
-    cluster: { brokersFile: 'inventory.json', listeners: ['tls'] },
-    // The legacy rewrite mode, which KRaft refuses: the refused option these tests render.
-    ...(opts.kraft ? { pattern2: { mode: 'rewrite' as const } } : {}),
-    provider: {
-      account: '111111111111',
-      vpcId: 'vpc-0a1b2c3d',
-      subnets: [1, 2, 3].map((n) => ({ id: `subnet-0p${n}`, azId: `use2-az${n}` })),
-    },
-    consumers: Array.from({ length: consumers }, (_, ci) => ({
-      name: `team${ci}`,
-      account: String(222222222222 + ci),
-      vpcId: `vpc-0c${ci}`,
-      subnets: [1, 2, 3].map((n) => ({ id: `subnet-0c${ci}x${n}`, azId: `use2-az${n}` })),
-      allowedCidrs: ['10.20.0.0/16'],
-    })),
-  };
-  const parsed = ConfigSchema.parse(config);
-  return {
-    config: parsed,
-    configFile: 'test.yaml',
-    inventory,
-    ...resolveSubnets(parsed, inventory, 'test.yaml'),
-    prior: EMPTY_PRIOR,
-  };
-}
 
 // One broker, one consumer in three AZs, on KRaft, at the write-up's 720 hours a month: $16.20 + $21.60
 // (+ $0.50 zone), pattern 2 refused.
@@ -174,7 +136,7 @@ describe('cost: renderCost', () => {
     const topo = estimateCost(build(3, 1)).options[0]?.topology;
     assert.ok(topo);
     const d = topologyMermaid(topo);
-    for (const s of ['team0: vpc-0c0', 'endpoint service b-1', 'NLB b-3', 'broker 2<br/>use2-az2'])
+    for (const s of ['c0: vpc-0c0', 'endpoint service b-1', 'NLB b-3', 'broker 2<br/>use2-az2'])
       assert.ok(d.includes(s), s);
     // Three endpoints -> three services -> three NLBs -> three brokers.
     assert.equal((d.match(/-->/g) ?? []).length, 9);
