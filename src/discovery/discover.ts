@@ -12,6 +12,8 @@ import {
 import type { AccountClients } from '../aws/clients.js';
 import { InventorySchema, type Broker, type Inventory, type ListenerType } from '../config/schema.js';
 import { MplError } from '../errors.js';
+import type { WaitOptions } from '../kinds/kind.js';
+import { poll } from '../kinds/shared/poll.js';
 import { awsFailure, errorName, isNotFound } from '../aws/errors.js';
 
 /** `arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>` -> its region (or undefined when not an ARN). */
@@ -143,7 +145,22 @@ export async function resolveSubnetAzIds(ec2: EC2Client, subnetIds: string[]): P
 }
 
 /** The inventory of an ACTIVE provisioned MSK cluster, from MSK and EC2 in the provider account. */
-export async function discover(clients: AccountClients, clusterArn: string): Promise<Inventory> {
+/** How discovery may wait for a cluster in the middle of an update. */
+export interface DiscoverOptions {
+  /** Set: an UPDATING or REBOOTING_BROKER cluster is waited for (up to the timeout) instead of refused. */
+  wait?: WaitOptions;
+  log?: (message: string) => void;
+}
+
+// States that end by themselves in ACTIVE (MSK API reference, ClusterState): an update a run started
+// before it was killed (a configuration's rolling restart, multi-VPC connectivity) is one of them.
+const PASSING_STATES = new Set(['UPDATING', 'REBOOTING_BROKER']);
+
+export async function discover(
+  clients: AccountClients,
+  clusterArn: string,
+  opts: DiscoverOptions = {},
+): Promise<Inventory> {
   const region = arnRegion(clusterArn);
   if (region !== undefined && region !== clients.region) {
     throw new MplError(
@@ -151,8 +168,19 @@ export async function discover(clients: AccountClients, clusterArn: string): Pro
       `MSK cluster ${clusterArn} is in ${region}, but discovery runs in ${clients.region}`,
     );
   }
-  const cluster = await describeCluster(clients, clusterArn);
+  let cluster = await describeCluster(clients, clusterArn);
   const name = cluster.ClusterName ?? clusterArn;
+  if (opts.wait && PASSING_STATES.has(cluster.State ?? '')) {
+    opts.log?.(
+      `MSK cluster ${name} is ${cluster.State}: waiting until it is ACTIVE before reading its brokers (an update changes them while it runs)`,
+    );
+    cluster = await poll(`MSK cluster ${name} to be ACTIVE`, opts.wait, async () => {
+      const c = await describeCluster(clients, clusterArn);
+      if (c.State === 'ACTIVE') return { done: true, value: c };
+      if (!PASSING_STATES.has(c.State ?? '')) return { failed: `it is ${c.State ?? 'in an unknown state'}` };
+      return { done: false, state: c.State ?? '?' };
+    });
+  }
   if (cluster.ClusterType === 'SERVERLESS' || cluster.Serverless !== undefined) {
     throw new MplError(
       'SERVERLESS_UNSUPPORTED',

@@ -1,7 +1,7 @@
 import { ClientPool, type ClientPoolOptions } from '../aws/clients.js';
 import { loadConfig, loadInventory } from '../config/load.js';
 import type { Config, Inventory } from '../config/schema.js';
-import { discover, resolveSubnetAzIds } from '../discovery/discover.js';
+import { discover, resolveSubnetAzIds, type DiscoverOptions } from '../discovery/discover.js';
 import { MplError } from '../errors.js';
 import { silent, type Reporter } from '../events.js';
 import type { RunDeps } from '../executor/context.js';
@@ -114,12 +114,17 @@ export function checkRegion(config: Config, configFile: string, region: string |
 }
 
 /** The inventory: the brokers file, or MSK through the provider account; bare subnet ids resolved with EC2. */
-async function readInventory(config: Config, configFile: string, pool: ClientPool) {
+async function readInventory(
+  config: Config,
+  configFile: string,
+  pool: ClientPool,
+  discovery: DiscoverOptions = {},
+) {
   const provider = pool.for(config.provider.account, config.region);
   const inventory =
     config.cluster.brokersFile !== undefined
       ? await loadInventory(config.cluster.brokersFile, `${configFile}: cluster.brokersFile`)
-      : await discover(provider, config.cluster.arn as string);
+      : await discover(provider, config.cluster.arn as string, discovery);
   const lookup = new Map<string, string>();
   const missing = new Set(unresolvedSubnetIds(config, inventory));
   const owners = [
@@ -153,7 +158,12 @@ export async function withStack<T>(
   const reporter = opts.reporter ?? silent;
   const pool = poolFor(config, opts);
   try {
-    const { inventory, subnets } = await readInventory(config, configFile, pool);
+    // A cluster still updating (a configuration a killed run started restarts the brokers) is
+    // waited for, not refused: the run that follows finishes what the killed one began.
+    const { inventory, subnets } = await readInventory(config, configFile, pool, {
+      wait: opts.wait ?? DEFAULT_WAIT,
+      log: (message) => reporter.emit({ type: 'log', level: 'info', message }),
+    });
     const monitor = await loadMonitor(config, configFile);
     const inputs = await planInputs(config, configFile, inventory, monitor);
     const backend = backendFor(config, configFile, pool, opts);

@@ -6,7 +6,12 @@ import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { KafkaClient } from '@aws-sdk/client-kafka';
+import {
+  CreateConfigurationCommand,
+  DescribeClusterV2Command,
+  KafkaClient,
+  UpdateClusterConfigurationCommand,
+} from '@aws-sdk/client-kafka';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { LambdaClient } from '@aws-sdk/client-lambda';
@@ -225,6 +230,41 @@ describe('discovery (AWS twin)', function () {
       'REGION_MISMATCH',
       /is in eu-west-1, but discovery runs in us-east-2/,
     );
+  });
+
+  it('a cluster in the middle of an update: refused without waiting, read once ACTIVE when told to wait', async () => {
+    const arn = await twin.control.seedMskCluster({
+      account: PROVIDER,
+      region: REGION,
+      clusterName: 'restarting',
+      brokers: brokers(3),
+    });
+    const conf = await aws.kafka.send(
+      new CreateConfigurationCommand({
+        Name: 'restarting-settings',
+        ServerProperties: new TextEncoder().encode('auto.create.topics.enable=false\n'),
+      }),
+    );
+    const current = (await aws.kafka.send(new DescribeClusterV2Command({ ClusterArn: arn }))).ClusterInfo
+      ?.CurrentVersion;
+    await aws.kafka.send(
+      new UpdateClusterConfigurationCommand({
+        ClusterArn: arn,
+        CurrentVersion: current,
+        ConfigurationInfo: { Arn: conf.Arn, Revision: 1 },
+      }),
+    );
+    await rejects(discover(aws, arn), 'CLUSTER_NOT_ACTIVE', /restarting is UPDATING, not ACTIVE/);
+    const logs: string[] = [];
+    const t0 = Date.now();
+    const inv = await discover(aws, arn, {
+      wait: { intervalMs: 50, timeoutMs: 20_000 },
+      log: (m) => logs.push(m),
+    });
+    assert.equal(inv.brokers.length, 3);
+    assert.match(logs.join('\n'), /restarting is UPDATING: waiting until it is ACTIVE/);
+    // The twin restarts the three brokers one at a time (mskBrokerRestartMs each).
+    assert.ok(Date.now() - t0 >= 200, `waited ${Date.now() - t0} ms`);
   });
 
   it('a cluster whose broker subnet EC2 does not know names the subnet', async () => {
