@@ -198,9 +198,14 @@ export function stackPolicies(input: PolicyInput): RolePolicy[] {
       }
       if (a.provider && region === config.region) perms.push(...providerExtras(config, scope));
     }
+    // A kind's extra describe calls on every resource join the one Read statement (IAM refuses two
+    // statements with one Sid in a policy: MalformedPolicyDocument).
+    for (const p of perms)
+      if (p.sid === 'Read' && p.resources.length === 1 && p.resources[0] === '*' && !p.condition)
+        for (const a of p.actions) readActions.add(a);
     const statements = [
       { Sid: 'Read', Effect: 'Allow' as const, Action: [...readActions].sort(), Resource: '*' },
-      ...mergeStatements(perms),
+      ...mergeStatements(perms.filter((p) => p.sid !== 'Read')),
     ];
     const policy: PolicyDocument = { Version: '2012-10-17', Statement: statements };
     const role: RolePolicy['role'] =

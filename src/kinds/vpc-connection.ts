@@ -123,11 +123,14 @@ export const vpcConnection = defineKind({
         ],
       },
       // MSK makes the connection's endpoint with the caller's permissions (MSK developer guide,
-      // "Requirements and limitations for multi-VPC private connectivity").
+      // "Requirements and limitations for multi-VPC private connectivity"): allowed only when MSK
+      // makes the call on the caller's behalf (aws:CalledVia, IAM user guide "AWS global condition
+      // context keys"), never directly.
       {
         sid: 'MskVpcConnectionEndpoints',
         actions: ['ec2:CreateVpcEndpoint', 'ec2:DeleteVpcEndpoints', 'ec2:CreateTags'],
         resources: ['*'],
+        condition: { 'ForAnyValue:StringEquals': { 'aws:CalledVia': 'kafka.amazonaws.com' } },
       },
       {
         sid: 'Read',

@@ -73,15 +73,115 @@ async function putNamedPolicy(account: string, name: string, doc: PolicyDocument
   }
 }
 
-async function grantAll(): Promise<void> {
-  for (const r of report.roles) await putPolicy(r.account, r.policy);
+let seeded: { pnet: AccountNetwork; cnets: AccountNetwork[]; brokerSg: string; clusterArn: string };
+
+/** Writes a stack's config over the seeded accounts and asks the tool for its policies. */
+async function writeCase(name: string, over: Record<string, unknown>): Promise<Case> {
+  const file = path.join(dir, `${name}.yaml`);
+  await writeFile(
+    file,
+    stringify({
+      name,
+      region: twin.region,
+      provider: {
+        account: PROVIDER,
+        roleArn: `arn:aws:iam::${PROVIDER}:role/${ROLE}`,
+        vpcId: seeded.pnet.vpcId,
+        brokerSecurityGroupId: seeded.brokerSg,
+      },
+      consumers: seeded.cnets.map((n, i) => ({
+        name: `c${i + 1}`,
+        account: CONSUMERS[i],
+        roleArn: `arn:aws:iam::${CONSUMERS[i]}:role/${ROLE}`,
+        vpcId: n.vpcId,
+        subnets: n.subnets.map((s) => s.id),
+        allowedCidrs: [n.cidr],
+        bootstrapParameter: `/kafka/${name}/c${i + 1}/bootstrap`,
+      })),
+      state: { path: path.join(dir, `${name}.state.json`) },
+      clients: { connectionsMaxIdleMs: 300000 },
+      ...over,
+    }),
+  );
+  // The policies come from the tool itself, with the static keys (the roles have none yet).
+  const r = await cli(['iam-policy', '--config', file, '--json']);
+  assert.equal(r.code, 0, r.err);
+  return { configFile: file, report: JSON.parse(r.out) as IamPolicyReport };
+}
+
+/** A stack under test: its config file and the policies iam-policy printed for it. */
+interface Case {
+  configFile: string;
+  report: IamPolicyReport;
+}
+
+async function grantAll(c: Case = { configFile, report }): Promise<void> {
+  for (const r of c.report.roles) await putPolicy(r.account, r.policy);
 }
 
 /** Destroys whatever a failed run left, with enforcement off, and checks nothing is left to do. */
-async function cleanUp(): Promise<void> {
+async function cleanUp(c: Case = { configFile, report }): Promise<void> {
   await twin.control.setIamEnforcement(false);
-  const d = await cli(['destroy', '--config', configFile, '--auto-approve']);
+  const d = await cli(['destroy', '--config', c.configFile, '--auto-approve']);
   assert.equal(d.code, 0, `clean-up destroy failed:\n${d.err}`);
+}
+
+/** Each statement of each role taken away in turn: apply (or destroy) fails naming one of its actions. */
+async function everyStatementNeeded(c: Case): Promise<string[]> {
+  const results: string[] = [];
+  for (const role of c.report.roles) {
+    for (const statement of role.policy.Statement) {
+      await grantAll(c);
+      await putPolicy(role.account, {
+        ...role.policy,
+        Statement: role.policy.Statement.filter((s) => s !== statement),
+      });
+      await twin.control.setIamEnforcement(true);
+      let run = await cli(['apply', '--config', c.configFile, '--auto-approve']);
+      let phase = 'apply';
+      if (run.code === 0) {
+        run = await cli(['destroy', '--config', c.configFile, '--auto-approve']);
+        phase = 'destroy';
+      }
+      const denials = (await twin.control.iamState()).denials;
+      assert.notEqual(
+        run.code,
+        0,
+        `${role.account} without ${statement.Sid}: apply and destroy both succeeded`,
+      );
+      const named = statement.Action.filter((a) => run.err.includes(a));
+      assert.ok(
+        named.length > 0,
+        `${role.account} without ${statement.Sid}: ${phase} failed without naming any of ${statement.Action.join(', ')}:\n${run.err}`,
+      );
+      assert.ok(denials.some((d) => statement.Action.includes(d.action)));
+      results.push(`${role.account}/${statement.Sid}: ${phase} refused ${named.join(', ')}`);
+      await grantAll(c);
+      await cleanUp(c);
+    }
+  }
+  return results;
+}
+
+/** Apply, a no-change plan and destroy with exactly the printed policies: nothing refused. */
+async function runsWithExactly(c: Case): Promise<void> {
+  await grantAll(c);
+  await twin.control.setIamEnforcement(true);
+  const a = await cli(['apply', '--config', c.configFile, '--auto-approve']);
+  assert.equal(
+    a.code,
+    0,
+    `apply:\n${a.err}\ndenials: ${JSON.stringify((await twin.control.iamState()).denials)}`,
+  );
+  const plan = await cli(['plan', '--config', c.configFile]);
+  assert.equal(plan.code, 0, `no change left:\n${plan.out}${plan.err}`);
+  const d = await cli(['destroy', '--config', c.configFile, '--auto-approve']);
+  assert.equal(
+    d.code,
+    0,
+    `destroy:\n${d.err}\ndenials: ${JSON.stringify((await twin.control.iamState()).denials)}`,
+  );
+  assert.deepEqual((await twin.control.iamState()).denials, []);
 }
 
 describe('least privilege: iam-policy against the twin with IAM enforcement on', function () {
@@ -135,7 +235,8 @@ describe('least privilege: iam-policy against the twin with IAM enforcement on',
       metadataMode: 'KRAFT',
       brokerType: 'standard',
       clientBroker: 'TLS',
-      auth: { unauthenticated: false },
+      // SASL/SCRAM too: pattern 0 turns multi-VPC connectivity on for it.
+      auth: { unauthenticated: false, scram: true },
       securityGroups: [sg.GroupId ?? ''],
       brokers: [1, 2, 3].map((id, i) => ({
         id,
@@ -145,37 +246,11 @@ describe('least privilege: iam-policy against the twin with IAM enforcement on',
       })),
     });
     dir = await mkdtemp(path.join(tmpdir(), 'mpl-iam-'));
-    configFile = path.join(dir, 'iam.yaml');
-    await writeFile(
-      configFile,
-      stringify({
-        name: 'iamtest',
-        region: twin.region,
-        pattern: 1,
-        cluster: { arn: cluster.clusterArn, listeners: ['tls'] },
-        provider: {
-          account: PROVIDER,
-          roleArn: `arn:aws:iam::${PROVIDER}:role/${ROLE}`,
-          vpcId: pnet.vpcId,
-          brokerSecurityGroupId: sg.GroupId,
-        },
-        consumers: cnets.map((n, i) => ({
-          name: `c${i + 1}`,
-          account: CONSUMERS[i],
-          roleArn: `arn:aws:iam::${CONSUMERS[i]}:role/${ROLE}`,
-          vpcId: n.vpcId,
-          subnets: n.subnets.map((s) => s.id),
-          allowedCidrs: [n.cidr],
-          bootstrapParameter: `/kafka/orders/c${i + 1}/bootstrap`,
-        })),
-        state: { path: path.join(dir, 'iam.state.json') },
-        clients: { connectionsMaxIdleMs: 300000 },
-      }),
-    );
-    // The policies come from the tool itself, with the static keys (the roles have none yet).
-    const r = await cli(['iam-policy', '--config', configFile, '--json']);
-    assert.equal(r.code, 0, r.err);
-    report = JSON.parse(r.out) as IamPolicyReport;
+    seeded = { pnet, cnets, brokerSg: sg.GroupId ?? '', clusterArn: cluster.clusterArn };
+    ({ configFile, report } = await writeCase('iamtest', {
+      pattern: 1,
+      cluster: { arn: cluster.clusterArn, listeners: ['tls'] },
+    }));
   });
 
   after(async () => {
@@ -288,43 +363,15 @@ describe('least privilege: iam-policy against the twin with IAM enforcement on',
     ]);
     assert.equal(refused.code, 1);
     assert.match(refused.err, /lambda:CreateFunction/);
+    // The role goes back to the stack's policy alone for the cases that follow.
+    const iam = new IAMClient(clientConfigFor(twin, probe.account));
+    await iam.send(new DeleteRolePolicyCommand({ RoleName: ROLE, PolicyName: 'mpl-probe' }));
+    iam.destroy();
     await cleanUp();
   });
 
   it('without any one statement, apply or destroy fails naming an action of that statement', async function () {
-    const results: string[] = [];
-    for (const role of report.roles) {
-      for (const statement of role.policy.Statement) {
-        await grantAll();
-        const without: PolicyDocument = {
-          ...role.policy,
-          Statement: role.policy.Statement.filter((s) => s !== statement),
-        };
-        await putPolicy(role.account, without);
-        await twin.control.setIamEnforcement(true);
-        let run = await cli(['apply', '--config', configFile, '--auto-approve']);
-        let phase = 'apply';
-        if (run.code === 0) {
-          run = await cli(['destroy', '--config', configFile, '--auto-approve']);
-          phase = 'destroy';
-        }
-        const denials = (await twin.control.iamState()).denials;
-        assert.notEqual(
-          run.code,
-          0,
-          `${role.account} without ${statement.Sid}: apply and destroy both succeeded`,
-        );
-        const named = statement.Action.filter((a) => run.err.includes(a));
-        assert.ok(
-          named.length > 0,
-          `${role.account} without ${statement.Sid}: ${phase} failed without naming any of ${statement.Action.join(', ')}:\n${run.err}`,
-        );
-        assert.ok(denials.some((d) => statement.Action.includes(d.action)));
-        results.push(`${role.account}/${statement.Sid}: ${phase} refused ${named.join(', ')}`);
-        await grantAll();
-        await cleanUp();
-      }
-    }
+    const results = await everyStatementNeeded({ configFile, report });
     console.log(
       `      ${results.length} statements taken away one at a time:\n        ${results.join('\n        ')}`,
     );
@@ -333,4 +380,26 @@ describe('least privilege: iam-policy against the twin with IAM enforcement on',
       report.roles.reduce((n, r) => n + r.policy.Statement.length, 0),
     );
   });
+
+  for (const [pattern, over] of [
+    [3, {}],
+    [0, { cluster: { listeners: ['sasl_scram'] } }],
+  ] as const) {
+    it(`pattern ${pattern}: apply and destroy with exactly the printed policies, and every statement needed`, async () => {
+      const c = await writeCase(`iamp${pattern}`, {
+        pattern,
+        ...over,
+        cluster: { arn: seeded.clusterArn, listeners: pattern === 0 ? ['sasl_scram'] : ['tls'] },
+      });
+      await runsWithExactly(c);
+      const results = await everyStatementNeeded(c);
+      console.log(
+        `      pattern ${pattern}: ${results.length} statements taken away one at a time:\n        ${results.join('\n        ')}`,
+      );
+      assert.equal(
+        results.length,
+        c.report.roles.reduce((n, r) => n + r.policy.Statement.length, 0),
+      );
+    });
+  }
 });

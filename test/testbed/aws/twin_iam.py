@@ -15,15 +15,19 @@ What is evaluated:
   functions, SSM parameters, Secrets Manager secrets, MSK clusters, Scheduler schedules, CloudWatch
   alarms, Route 53 zones); elsewhere (EC2 ids, VPC Lattice, RAM) any Resource matches, and EC2's
   tag conditions stand in for scoping;
-- conditions StringEquals, StringLike (and their ...IfExists) on aws:RequestTag/<key> (from the
-  request's tags), aws:ResourceTag/<key> (EC2 resources named in the request), ec2:CreateAction
-  and iam:PassedToService (the implied calls below); a key the twin cannot know for the request is
-  taken as satisfied, one it knows is absent is not;
+- conditions StringEquals, StringLike (their ...IfExists, ForAnyValue: and ForAllValues: forms)
+  on aws:RequestTag/<key> (from the request's tags), aws:ResourceTag/<key> (EC2 resources named in
+  the request), ec2:CreateAction and iam:PassedToService (the implied calls below) and
+  aws:CalledVia (set on the calls MSK makes on a caller's behalf, below); a key the
+  twin cannot know for the request is taken as satisfied, one it knows is absent is not;
 - implied authorizations AWS documents: EC2 tag on create (ec2:CreateTags with ec2:CreateAction,
   EC2 user guide "Grant permission to tag resources during creation"), ELB tag on create
   (elasticloadbalancing:AddTags), iam:PassRole for Lambda's execution role and Scheduler's target
-  role, the EC2 reads Lambda checks for a function in a VPC, and a private hosted zone's
-  route53:AssociateVPCWithHostedZone and ec2:DescribeVpcs.
+  role, the EC2 reads Lambda checks for a function in a VPC, a private hosted zone's
+  route53:AssociateVPCWithHostedZone and ec2:DescribeVpcs, and sharing a VPC Lattice resource
+  configuration through RAM (vpc-lattice:PutResourcePolicy and GetResourcePolicy), and the
+  endpoint MSK makes or deletes for a multi-VPC connection (ec2:CreateVpcEndpoint, ec2:CreateTags,
+  ec2:DeleteVpcEndpoints, called via kafka.amazonaws.com).
 Not evaluated: managed policies, permission boundaries, SCPs, session policies, resource policies
 and other condition keys.
 """
@@ -274,6 +278,23 @@ def _implied(r: Request) -> list[tuple[str, list[str] | None, dict[str, Any]]]:
         role = target.get("RoleArn") if isinstance(target, dict) else None
         if role:
             out.append(("iam:PassRole", [str(role)], {"iam:PassedToService": "scheduler.amazonaws.com"}))
+    # MSK makes a multi-VPC connection's endpoint with the caller's permissions (forward access
+    # sessions: aws:CalledVia is kafka.amazonaws.com; MSK developer guide, multi-VPC private
+    # connectivity, the client account's permissions).
+    if s == "kafka" and a == "CreateVpcConnection":
+        via = {"aws:CalledVia": "kafka.amazonaws.com"}
+        out.append(("ec2:CreateVpcEndpoint", None, via))
+        out.append(("ec2:CreateTags", None, via))
+    if s == "kafka" and a == "DeleteVpcConnection":
+        out.append(("ec2:DeleteVpcEndpoints", None, {"aws:CalledVia": "kafka.amazonaws.com"}))
+    # Sharing a resource that has a resource-based policy: RAM puts the policy with the caller's
+    # permissions (AWS RAM user guide, "Shareable AWS resources": the service's PutResourcePolicy and
+    # GetResourcePolicy). Modelled for VPC Lattice resource configurations.
+    if s == "ram" and a in ("CreateResourceShare", "AssociateResourceShare"):
+        arns = [str(x) for x in (r.body.get("resourceArns") or []) if ":vpc-lattice:" in str(x)]
+        if arns:
+            out.append(("vpc-lattice:PutResourcePolicy", arns, {}))
+            out.append(("vpc-lattice:GetResourcePolicy", arns, {}))
     if s == "route53" and a == "CreateHostedZone" and "<VPCId>" in r.raw:
         out.append(("route53:AssociateVPCWithHostedZone", None, {}))
         out.append(("ec2:DescribeVpcs", None, {}))
@@ -282,14 +303,17 @@ def _implied(r: Request) -> list[tuple[str, list[str] | None, dict[str, Any]]]:
 
 def _condition_ok(cond: dict[str, Any], ctx: dict[str, Any]) -> bool:
     for op, block in cond.items():
-        if_exists = op.endswith("IfExists")
-        base = op[: -len("IfExists")] if if_exists else op
+        # Set operators ("Condition operators", IAM user guide): ForAnyValue fails on a key that is
+        # absent, ForAllValues holds.
+        qualifier, _, bare = op.rpartition(":")
+        if_exists = bare.endswith("IfExists")
+        base = bare[: -len("IfExists")] if if_exists else bare
         for key, want in block.items():
             known, value = _context_value(key, ctx)
             if not known:
                 continue  # the twin cannot tell: taken as satisfied (see the module's notes)
             if value is None:
-                if if_exists:
+                if if_exists or qualifier == "ForAllValues":
                     continue
                 return False
             wants = [str(w) for w in _as_list(want)]
@@ -325,6 +349,8 @@ def _context_value(key: str, ctx: dict[str, Any]) -> tuple[bool, Any]:
         return True, values[0] if values and all(v == values[0] for v in values) else None
     if key in ("ec2:CreateAction", "iam:PassedToService"):
         return True, ctx.get(key)
+    if key == "aws:CalledVia":
+        return True, ctx.get(key)  # set only on the calls MSK makes on a caller's behalf (below)
     return False, None
 
 
