@@ -144,7 +144,6 @@ export async function resolveSubnetAzIds(ec2: EC2Client, subnetIds: string[]): P
   return out;
 }
 
-/** The inventory of an ACTIVE provisioned MSK cluster, from MSK and EC2 in the provider account. */
 /** How discovery may wait for a cluster in the middle of an update. */
 export interface DiscoverOptions {
   /** Set: an UPDATING or REBOOTING_BROKER cluster is waited for (up to the timeout) instead of refused. */
@@ -156,6 +155,7 @@ export interface DiscoverOptions {
 // before it was killed (a configuration's rolling restart, multi-VPC connectivity) is one of them.
 const PASSING_STATES = new Set(['UPDATING', 'REBOOTING_BROKER']);
 
+/** The inventory of an ACTIVE provisioned MSK cluster, from MSK and EC2 in the provider account. */
 export async function discover(
   clients: AccountClients,
   clusterArn: string,
