@@ -35,8 +35,10 @@ const PORTS = [9101, 9102] as const;
 const DOMAIN = 'example-cluster.test';
 const BROKER = `b-1.${DOMAIN}`;
 const DUALSTACK_BROKER = `b-2.${DOMAIN}`;
-// Provisioning long enough to see an NLB that is not active yet.
-const NLB_ACTIVE_MS = 1500;
+// Provisioning long enough to see an NLB that is not active yet, even when the machine is busy
+// (1.5 s was too short once: CI's other lane slowed the target group and listener calls that
+// come between the create and the check past it).
+const NLB_ACTIVE_MS = 4000;
 
 type Dns = { host: string; port: number };
 
