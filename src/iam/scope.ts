@@ -78,3 +78,15 @@ export function ec2StackTagged(s: PolicyScope, actions: readonly string[]): Perm
 export function ec2CreatesTagged(s: PolicyScope, actions: readonly string[]): Permission {
   return { sid: 'Ec2CreateTagged', actions, resources: ['*'], condition: createsTagged(s) };
 }
+
+/**
+ * An EC2 resource the stack makes and tags: its create only with the stack's tag on the request,
+ * tagging on create for that create, and its changes (tags included) only while it carries the tag.
+ */
+export function ec2StackResource(s: PolicyScope, create: string, changes: readonly string[]): Permission[] {
+  return [
+    ec2CreatesTagged(s, [create]),
+    ec2TagOnCreate(s, [create]),
+    ec2StackTagged(s, [...changes, 'ec2:CreateTags', 'ec2:DeleteTags']),
+  ];
+}

@@ -37,7 +37,7 @@ import {
 import { poll } from './shared/poll.js';
 import { foundRefs, ofStack, stackTagFilter } from './shared/scan.js';
 import { Ref, Tags } from './shared/schema.js';
-import { ec2CreatesTagged, ec2StackTagged, ec2TagOnCreate } from '../iam/scope.js';
+import { ec2StackResource } from '../iam/scope.js';
 
 const Props = z.strictObject({
   name: z.string(),
@@ -230,16 +230,11 @@ export const endpointService = defineKind({
       'ec2:DescribeVpcEndpointConnections',
       'ec2:DescribeTags',
     ],
-    writes: (s) => [
-      ec2CreatesTagged(s, ['ec2:CreateVpcEndpointServiceConfiguration']),
-      ec2TagOnCreate(s, ['ec2:CreateVpcEndpointServiceConfiguration']),
-      ec2StackTagged(s, [
+    writes: (s) =>
+      ec2StackResource(s, 'ec2:CreateVpcEndpointServiceConfiguration', [
         'ec2:ModifyVpcEndpointServiceConfiguration',
         'ec2:DeleteVpcEndpointServiceConfigurations',
-        'ec2:CreateTags',
-        'ec2:DeleteTags',
       ]),
-    ],
   },
   props: Props,
   // ModifyVpcEndpointServiceConfiguration adds and removes NLBs and switches acceptance in place;

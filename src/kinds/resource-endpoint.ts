@@ -36,7 +36,7 @@ import { poll } from './shared/poll.js';
 import { foundRefs, ofStack, stackTagFilter } from './shared/scan.js';
 import { Ref, Tags } from './shared/schema.js';
 import { deleteAndWait, ENDPOINT_GONE_STATES } from './vpc-endpoint.js';
-import { ec2CreatesTagged, ec2StackTagged, ec2TagOnCreate } from '../iam/scope.js';
+import { ec2StackResource } from '../iam/scope.js';
 
 /**
  * Which custom domain names VPC Lattice makes private hosted zones for: SPECIFIED_DOMAINS_ONLY with
@@ -146,16 +146,8 @@ export const resourceEndpoint = defineKind({
   kind: 'resource-endpoint',
   iam: {
     reads: ['ec2:DescribeVpcEndpoints', 'ec2:DescribeTags'],
-    writes: (s) => [
-      ec2CreatesTagged(s, ['ec2:CreateVpcEndpoint']),
-      ec2TagOnCreate(s, ['ec2:CreateVpcEndpoint']),
-      ec2StackTagged(s, [
-        'ec2:ModifyVpcEndpoint',
-        'ec2:DeleteVpcEndpoints',
-        'ec2:CreateTags',
-        'ec2:DeleteTags',
-      ]),
-    ],
+    writes: (s) =>
+      ec2StackResource(s, 'ec2:CreateVpcEndpoint', ['ec2:ModifyVpcEndpoint', 'ec2:DeleteVpcEndpoints']),
   },
   props: Props,
   replaceOn: ['vpcId', 'resourceConfiguration', 'subnetIds', 'azIds', 'privateDns'],

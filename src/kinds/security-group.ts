@@ -27,7 +27,7 @@ import { compareStrings, ec2Tags, orderLike, tagMap, tagSpec } from './shared/ec
 import { poll } from './shared/poll.js';
 import { ofStack, stackTagFilter } from './shared/scan.js';
 import { Port, Tags } from './shared/schema.js';
-import { ec2CreatesTagged, ec2StackTagged, ec2TagOnCreate } from '../iam/scope.js';
+import { ec2StackResource } from '../iam/scope.js';
 
 const Props = z.strictObject({
   name: z.string(),
@@ -420,10 +420,8 @@ export const securityGroup = defineKind({
   kind: 'security-group',
   iam: {
     reads: ['ec2:DescribeSecurityGroups', 'ec2:DescribeVpcs', 'ec2:DescribeTags'],
-    writes: (s) => [
-      ec2CreatesTagged(s, ['ec2:CreateSecurityGroup']),
-      ec2TagOnCreate(s, ['ec2:CreateSecurityGroup']),
-      ec2StackTagged(s, [
+    writes: (s) =>
+      ec2StackResource(s, 'ec2:CreateSecurityGroup', [
         'ec2:AuthorizeSecurityGroupIngress',
         'ec2:AuthorizeSecurityGroupEgress',
         'ec2:RevokeSecurityGroupIngress',
@@ -431,10 +429,7 @@ export const securityGroup = defineKind({
         'ec2:UpdateSecurityGroupRuleDescriptionsIngress',
         'ec2:UpdateSecurityGroupRuleDescriptionsEgress',
         'ec2:DeleteSecurityGroup',
-        'ec2:CreateTags',
-        'ec2:DeleteTags',
       ]),
-    ],
   },
   props: Props,
   // EC2 has no call that renames a group, changes its description or moves it to another VPC (its

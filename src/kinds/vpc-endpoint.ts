@@ -39,7 +39,7 @@ import {
 import { poll } from './shared/poll.js';
 import { foundRefs, logicalIds, ofStack, stackTagFilter } from './shared/scan.js';
 import { Ref, Tags } from './shared/schema.js';
-import { ec2CreatesTagged, ec2StackTagged, ec2TagOnCreate } from '../iam/scope.js';
+import { ec2StackResource } from '../iam/scope.js';
 
 const Props = z.strictObject({
   name: z.string(),
@@ -294,18 +294,10 @@ export const vpcEndpoint = defineKind({
   kind: 'vpc-endpoint',
   iam: {
     reads: ['ec2:DescribeVpcEndpoints', 'ec2:DescribeTags'],
-    writes: (s) => [
+    writes: (s) =>
       // A create is authorized on the endpoint and on the VPC, subnets and groups it uses; the
       // request's tags are in the context of each, so one statement conditions them all.
-      ec2CreatesTagged(s, ['ec2:CreateVpcEndpoint']),
-      ec2TagOnCreate(s, ['ec2:CreateVpcEndpoint']),
-      ec2StackTagged(s, [
-        'ec2:ModifyVpcEndpoint',
-        'ec2:DeleteVpcEndpoints',
-        'ec2:CreateTags',
-        'ec2:DeleteTags',
-      ]),
-    ],
+      ec2StackResource(s, 'ec2:CreateVpcEndpoint', ['ec2:ModifyVpcEndpoint', 'ec2:DeleteVpcEndpoints']),
   },
   props: Props,
   // ModifyVpcEndpoint changes subnets and security groups in place; the VPC, the service and
