@@ -45,8 +45,28 @@ export function familyOf(service: string, command: string): string {
   return 'other';
 }
 
+/**
+ * The buckets in a time scaled by `factor` (seconds here per AWS second): refill divided by it, so a
+ * benchmark against an AWS twin running AWS's timings `factor` times faster sees the same limits.
+ */
+export function scaledBuckets(
+  factor: number,
+  buckets: Record<string, Bucket> = BUCKETS,
+): Record<string, Bucket> {
+  if (factor === 1) return buckets;
+  return Object.fromEntries(
+    Object.entries(buckets).map(([family, b]) => [
+      family,
+      { burst: b.burst, perSecond: b.perSecond / factor },
+    ]),
+  );
+}
+
 export class RateLimiter {
-  private readonly state = new Map<string, { tokens: number; at: number; queue: Promise<void> }>();
+  private readonly state = new Map<
+    string,
+    { tokens: number; at: number; queue: Promise<void>; waiting: number }
+  >();
 
   constructor(
     private readonly buckets: Record<string, Bucket> = BUCKETS,
@@ -54,16 +74,26 @@ export class RateLimiter {
     private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
   ) {}
 
+  /** True when a call of `family` in `scope` would wait for its token (others queue, or none is left). */
+  wouldWait(scope: string, family: string): boolean {
+    const bucket = this.buckets[family] ?? (this.buckets.other as Bucket);
+    const s = this.state.get(`${scope}|${family}`);
+    if (!s) return false;
+    const tokens = Math.min(bucket.burst, s.tokens + ((this.now() - s.at) / 1000) * bucket.perSecond);
+    return s.waiting > 0 || tokens < 1;
+  }
+
   /** Waits for a token of `family` in `scope` (account/region). Calls are served in arrival order. */
   take(scope: string, family: string): Promise<void> {
     const bucket = this.buckets[family] ?? (this.buckets.other as Bucket);
     const key = `${scope}|${family}`;
     let s = this.state.get(key);
     if (!s) {
-      s = { tokens: bucket.burst, at: this.now(), queue: Promise.resolve() };
+      s = { tokens: bucket.burst, at: this.now(), queue: Promise.resolve(), waiting: 0 };
       this.state.set(key, s);
     }
     const entry = s;
+    entry.waiting++;
     const turn = entry.queue.then(async () => {
       for (;;) {
         const t = this.now();
@@ -71,6 +101,7 @@ export class RateLimiter {
         entry.at = t;
         if (entry.tokens >= 1) {
           entry.tokens -= 1;
+          entry.waiting--;
           return;
         }
         await this.sleep(Math.ceil(((1 - entry.tokens) / bucket.perSecond) * 1000));

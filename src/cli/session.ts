@@ -5,12 +5,25 @@ import type { Confirm } from '../ops/plan.js';
 import { DEFAULT_WAIT, type StackOptions } from '../ops/stack.js';
 import type { GlobalOptions } from './io.js';
 
-/** Poll timing: AWS's defaults, or MPL_POLL_INTERVAL_MS / MPL_WAIT_TIMEOUT_MS (the testbed is fast). */
-function waitOptions(): StackOptions['wait'] {
+/**
+ * Timing for tests and benchmarks against the AWS twin: MPL_POLL_INTERVAL_MS / MPL_WAIT_TIMEOUT_MS
+ * (the poll), MPL_TIME_FACTOR (seconds here per AWS second: StackOptions.timeFactor). AWS's defaults
+ * when unset.
+ */
+function timingOptions(): Pick<StackOptions, 'wait' | 'timeFactor'> {
+  const env = process.env;
+  const factor = env.MPL_TIME_FACTOR !== undefined ? Number(env.MPL_TIME_FACTOR) : undefined;
+  const timeFactor = factor !== undefined && factor > 0 && Number.isFinite(factor) ? factor : undefined;
+  if (env.MPL_POLL_INTERVAL_MS === undefined && env.MPL_WAIT_TIMEOUT_MS === undefined)
+    return timeFactor === undefined ? {} : { timeFactor };
   const n = (v: string | undefined, d: number) => (v !== undefined && /^\d+$/.test(v) ? Number(v) : d);
+  const interval = Math.max(1, Math.round(DEFAULT_WAIT.intervalMs * (timeFactor ?? 1)));
   return {
-    intervalMs: n(process.env.MPL_POLL_INTERVAL_MS, DEFAULT_WAIT.intervalMs),
-    timeoutMs: n(process.env.MPL_WAIT_TIMEOUT_MS, DEFAULT_WAIT.timeoutMs),
+    wait: {
+      intervalMs: n(env.MPL_POLL_INTERVAL_MS, interval),
+      timeoutMs: n(env.MPL_WAIT_TIMEOUT_MS, DEFAULT_WAIT.timeoutMs),
+    },
+    ...(timeFactor === undefined ? {} : { timeFactor }),
   };
 }
 
@@ -18,7 +31,7 @@ function waitOptions(): StackOptions['wait'] {
 export function stackOptions(global: GlobalOptions, reporter: Reporter, lockFor?: string): StackOptions {
   return {
     reporter,
-    wait: waitOptions(),
+    ...timingOptions(),
     ...(global.profile === undefined ? {} : { profile: global.profile }),
     ...(global.region === undefined ? {} : { region: global.region }),
     ...(lockFor === undefined ? {} : { lock: `${lockFor} (pid ${process.pid})` }),

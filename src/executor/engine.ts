@@ -1,3 +1,4 @@
+import { withIdle } from '../aws/idle.js';
 import { MplError } from '../errors.js';
 import type { StepName } from '../events.js';
 import type { Resource } from '../kinds/index.js';
@@ -22,7 +23,7 @@ export interface EngineOptions extends RunDeps {
 /** A step that failed with a retriable error (throttling, a wait that ran out) is tried again. */
 export const DEFAULT_RETRY: RetryOptions = { attempts: 3, baseDelayMs: 2_000 };
 
-interface Step {
+export interface Step {
   key: string;
   step: StepName;
   change: Change;
@@ -38,7 +39,7 @@ export interface ExecResult {
 }
 
 /** The steps of a plan and the order AWS accepts them in. */
-function stepsOf(changes: Change[], desired: Resource[], state: Instance[]): Step[] {
+export function stepsOf(changes: Change[], desired: Resource[], state: Instance[]): Step[] {
   const desiredById = new Map(desired.map((r) => [r.id, r]));
   const steps = new Map<string, Step>();
   for (const c of changes) {
@@ -112,7 +113,10 @@ export async function execute(
         for (let attempt = 1; ; attempt++) {
           try {
             // Waits inside the step (provisioning, a Route 53 change) give its slot to others.
-            await perform(s, { ...deps, wait: { ...deps.wait, idle: control.idle } });
+            // So do its calls waiting for a rate limiter's token (aws/idle.ts).
+            await withIdle(control.idle, () =>
+              perform(s, { ...deps, wait: { ...deps.wait, idle: control.idle } }),
+            );
             break;
           } catch (e) {
             const err = asMplError(e, c.id);

@@ -359,6 +359,8 @@ async function scan(
 
 export const dnsRecord = defineKind({
   kind: 'dns-record',
+  // One Route 53 change each (changeRecords waits for INSYNC).
+  waits: { create: (t) => t.route53ChangeMs, update: (t) => t.route53ChangeMs },
   iam: {
     reads: ['route53:ListResourceRecordSets', 'route53:GetChange'],
     writes: (s) => [

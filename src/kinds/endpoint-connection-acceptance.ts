@@ -156,6 +156,8 @@ async function scan(
 
 export const endpointConnectionAcceptance = defineKind({
   kind: 'endpoint-connection-acceptance',
+  // Accepting, then waiting for the endpoint to be available.
+  waits: { create: (t) => t.endpointAvailableMs },
   iam: {
     reads: ['ec2:DescribeVpcEndpointConnections', 'ec2:DescribeVpcEndpoints'],
     // Authorized on the endpoint service, which carries the stack's tag.

@@ -232,6 +232,7 @@ export const hostedZone = defineKind({
   hidden: ['tags'],
   // A hosted zone is billed per month (Amazon Route 53 pricing).
   billing: () => ({ meter: 'hosted-zones', quantity: 1 }),
+  waits: { create: (t) => t.route53ChangeMs },
   label,
   handler: resourceHandler<Props, Zone>({
     label,

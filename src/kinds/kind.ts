@@ -10,6 +10,8 @@ import { MplError, type ErrorCode } from '../errors.js';
 import type { AdminSource } from '../kafka/admin.js';
 import type { Instance, Outputs } from '../state/instance.js';
 import type { Kind } from './index.js';
+import type { AwsTimings } from '../aws/timings.js';
+import type { StepName } from '../events.js';
 import type { KindPermissions } from '../iam/scope.js';
 
 /** Tag keys every taggable resource carries, so a crashed run (or a lost state) finds what it made. */
@@ -116,6 +118,12 @@ export interface KindDef<S extends z.ZodType = z.ZodType> {
    * an NLB hour, an endpoint's hour per AZ, a hosted zone's month. Absent: no charge of its own.
    */
   billing?(props: z.infer<S>): { meter: BilledMeter; quantity: number };
+  /**
+   * What a step of this kind waits for in AWS after its calls (an NLB provisioning, a Route 53
+   * change going INSYNC), in AWS's typical time: the lower bound of an apply sums these along the
+   * plan's longest path (plan/lower-bound.ts). Absent: the step only makes its calls.
+   */
+  waits?: Partial<Record<StepName, (t: AwsTimings, props: z.infer<S>) => number>>;
   /**
    * What IAM must allow for this kind: its describe calls and its scoped changes (`iam-policy`
    * prints them; the twin's IAM enforcement checks apply and destroy against them).

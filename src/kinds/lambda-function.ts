@@ -125,6 +125,7 @@ async function code(p: Props, what: string): Promise<Uint8Array> {
 
 export const lambdaFunction = defineKind({
   kind: 'lambda-function',
+  waits: { create: (t) => t.lambdaActiveMs },
   iam: {
     reads: ['lambda:GetFunctionConfiguration', 'lambda:ListFunctions', 'lambda:ListTags'],
     writes: (s) => [

@@ -325,6 +325,7 @@ export const loadBalancer = defineKind({
   hidden: ['tags'],
   // Each NLB is billed per hour it runs (Elastic Load Balancing pricing).
   billing: () => ({ meter: 'nlb-hours', quantity: 1 }),
+  waits: { create: (t) => t.nlbActiveMs },
   label,
   handler,
   scan,

@@ -156,6 +156,7 @@ export const resourceEndpoint = defineKind({
   // Billed like an interface endpoint, per hour per AZ it has a network interface in (AWS PrivateLink
   // pricing, "Resource endpoints"; priced with the interface endpoint rate, see docs/cost-model.md).
   billing: (p) => ({ meter: 'resource-endpoint-az-hours', quantity: p.subnetIds.length }),
+  waits: { create: (t) => t.endpointAvailableMs },
   label,
   handler: resourceHandler<Props, VpcEndpoint>({
     label,

@@ -64,6 +64,7 @@ async function observe(ctx: HandlerCtx, g: Gateway, like: Partial<Props> | undef
 
 export const resourceGateway = defineKind({
   kind: 'resource-gateway',
+  waits: { create: (t) => t.resourceGatewayActiveMs },
   iam: {
     reads: [
       'vpc-lattice:GetResourceGateway',

@@ -105,6 +105,7 @@ async function byTags(ctx: HandlerCtx, id: string): Promise<Conn | undefined> {
 
 export const vpcConnection = defineKind({
   kind: 'vpc-connection',
+  waits: { create: (t) => t.mskVpcConnectionMs },
   iam: {
     reads: ['kafka:DescribeVpcConnection', 'kafka:ListVpcConnections', 'kafka:ListTagsForResource'],
     writes: (s) => [

@@ -308,6 +308,8 @@ export const vpcEndpoint = defineKind({
   hidden: ['tags', 'clientToken'],
   // An interface endpoint is billed per hour per AZ it has a network interface in (AWS PrivateLink pricing).
   billing: (p) => ({ meter: 'endpoint-az-hours', quantity: p.subnetIds.length }),
+  // Available only after the provider accepts it: the acceptance step waits for that.
+  waits: { delete: (t) => t.endpointDeleteMs },
   label,
   handler: resourceHandler<Props, VpcEndpoint>({
     label,

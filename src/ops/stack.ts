@@ -23,6 +23,15 @@ import { kafkaAccessFor } from './kafka-access.js';
 /** Real AWS: NLBs take minutes to become active ("Network Load Balancers", ELB user guide). */
 export const DEFAULT_WAIT: WaitOptions = { intervalMs: 5_000, timeoutMs: 30 * 60_000 };
 
+/** The wait and retry options of a stack: given ones, else the defaults in `timeFactor`'s time. */
+function timing(opts: StackOptions): { wait: WaitOptions; retry: RetryOptions } {
+  const f = opts.timeFactor ?? 1;
+  return {
+    wait: opts.wait ?? { ...DEFAULT_WAIT, intervalMs: Math.max(1, Math.round(DEFAULT_WAIT.intervalMs * f)) },
+    retry: opts.retry ?? { ...DEFAULT_RETRY, baseDelayMs: Math.round(DEFAULT_RETRY.baseDelayMs * f) },
+  };
+}
+
 /** How a stack is opened: credentials, the event stream, and the engine's knobs. */
 export interface StackOptions {
   /** AWS profile for the base credentials (roles in the config are assumed with them). */
@@ -37,6 +46,12 @@ export interface StackOptions {
   parallelism?: number;
   /** Per-account SDK overrides (tests: the emulator's endpoint and keys); the SDK's defaults otherwise. */
   configFor?: ClientPoolOptions['configFor'];
+  /**
+   * Seconds here per AWS second (default 1): scales the client's waits (the default poll interval,
+   * the rate limiter's refill, a failed step's back-off) for benchmarks against an AWS twin that
+   * runs AWS's timings faster. Timeouts are not scaled.
+   */
+  timeFactor?: number;
   /** S3 state: the lock's lease in seconds (default: the config's state.lockLeaseSeconds, else 120). */
   lockLeaseSeconds?: number;
 }
@@ -69,6 +84,7 @@ export function poolFor(config: Config | undefined, opts: StackOptions): ClientP
     roleArns,
     ...(opts.profile === undefined ? {} : { profile: opts.profile }),
     ...(opts.configFor === undefined ? {} : { configFor: opts.configFor }),
+    ...(opts.timeFactor === undefined ? {} : { timeFactor: opts.timeFactor }),
     onCall: (call) => reporter.emit({ type: 'aws-call', ...call }),
   });
 }
@@ -161,7 +177,7 @@ export async function withStack<T>(
     // A cluster still updating (a configuration a killed run started restarts the brokers) is
     // waited for, not refused: the run that follows finishes what the killed one began.
     const { inventory, subnets } = await readInventory(config, configFile, pool, {
-      wait: opts.wait ?? DEFAULT_WAIT,
+      wait: timing(opts).wait,
       log: (message) => reporter.emit({ type: 'log', level: 'info', message }),
     });
     const monitor = await loadMonitor(config, configFile);
@@ -193,13 +209,13 @@ export async function withStack<T>(
         stack: config.name,
         pool,
         store,
-        wait: opts.wait ?? DEFAULT_WAIT,
+        wait: timing(opts).wait,
         reporter,
         parallelism: opts.parallelism ?? 8,
         // Prepared on first use: only pattern 2's broker settings need the brokers' admin API.
         kafka: () => (kafka ??= kafkaAccessFor(config, inventory, configFile)),
       };
-      const engine: EngineOptions = { ...deps, retry: opts.retry ?? DEFAULT_RETRY };
+      const engine: EngineOptions = { ...deps, retry: timing(opts).retry };
       return await fn({
         configFile,
         config,

@@ -1,8 +1,8 @@
 /**
  * `npm run bench:plan`: plans a 30-broker cluster for 1, 100 and 1,000 consumers (patterns 1 and 2),
- * each size in its own process so peak memory (max RSS) is per size. Prints time, peak memory, the
- * time per broker x consumer, and the growth ratio between sizes: linear growth keeps the time per
- * broker x consumer flat (a ratio near 1.0 between sizes).
+ * each size in its own process so peak memory (max RSS) is per size. Prints one key=value line per
+ * size: time, peak memory, the time per broker x consumer, and its growth from the previous size:
+ * linear growth keeps the time per broker x consumer flat (growth-per-unit near 1.0 or below).
  */
 import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
@@ -52,10 +52,7 @@ if (mode === '--child') {
   child(Number(p) as 1 | 2, Number(n));
 } else {
   const self = fileURLToPath(import.meta.url);
-  console.log(`planning ${BROKERS} brokers (plan + lint + diff), one process per size\n`);
-  console.log(
-    'pattern  consumers  resources  median ms  peak RSS MB  us per broker x consumer  growth vs previous size',
-  );
+  // One key=value line per size: plan + lint + diff of 30 brokers, one process per size.
   for (const pattern of [1, 2] as const) {
     let prev: number | undefined;
     for (const size of SIZES) {
@@ -68,14 +65,17 @@ if (mode === '--child') {
       );
       const r = JSON.parse(out) as { ms: number; resources: number; maxRssMb: number };
       const perUnit = (r.ms * 1000) / (BROKERS * size);
-      const growth = prev === undefined ? '' : `x${(perUnit / prev).toFixed(2)} per unit`;
       console.log(
-        `${String(pattern).padStart(7)}  ${String(size).padStart(9)}  ${String(r.resources).padStart(9)}  ${r.ms.toFixed(2).padStart(8)}  ${r.maxRssMb.toFixed(0).padStart(11)}  ${perUnit.toFixed(2).padStart(24)}  ${growth}`,
+        [
+          `case=plan-p${pattern}-b${BROKERS}-c${size}`,
+          `resources=${r.resources}`,
+          `plan-ms=${r.ms.toFixed(0)}`,
+          `peak-rss-mb=${r.maxRssMb.toFixed(0)}`,
+          `us-per-broker-consumer=${perUnit.toFixed(2)}`,
+          ...(prev === undefined ? [] : [`growth-per-unit=${(perUnit / prev).toFixed(2)}`]),
+        ].join(' '),
       );
       prev = perUnit;
     }
   }
-  console.log(
-    '\nlinear: the time per broker x consumer stays flat as consumers grow (growth near x1.00 or below).',
-  );
 }

@@ -1,5 +1,6 @@
 // Acceptance tests for the AWS twin (issue 3, scope item 1): real AWS SDK v3 clients over HTTP.
 import assert from 'node:assert/strict';
+import { AWS_TIMINGS } from '../../src/aws/timings.js';
 import { connect } from 'node:net';
 import {
   AcceptVpcEndpointConnectionsCommand,
@@ -701,6 +702,71 @@ describe('AWS twin', function () {
     await twin.control.setThrottling(false);
     await ce.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: ['vpce-0'] }));
     await upsert('10.0.0.3');
+  });
+
+  it('runs delays, token buckets and latency in scaled time (the time factor)', async () => {
+    const pe = ec2(PROVIDER);
+    const vpc = await pe.send(new CreateVpcCommand({ CidrBlock: '10.4.0.0/16' }));
+    const subnet = await pe.send(
+      new CreateSubnetCommand({
+        VpcId: vpc.Vpc!.VpcId!,
+        CidrBlock: '10.4.0.0/24',
+        AvailabilityZone: 'us-east-1a',
+      }),
+    );
+    try {
+      // AWS's typical delays, 100 times faster: 3 minutes of NLB provisioning take 1.8 s.
+      await twin.control.setDelays({ nlbActiveMs: AWS_TIMINGS.nlbActiveMs });
+      const t = await twin.control.setTime({ factor: 0.01 });
+      assert.equal(t.factor, 0.01);
+      assert.equal(t.delaysMs.nlbActiveMs, 180_000);
+      const nlb = (
+        await elb(PROVIDER).send(
+          new CreateLoadBalancerCommand({
+            Name: 'scaled-nlb',
+            Type: 'network',
+            Scheme: 'internal',
+            Subnets: [subnet.Subnet!.SubnetId!],
+          }),
+        )
+      ).LoadBalancers![0]!;
+      const state = async () =>
+        (
+          await elb(PROVIDER).send(
+            new DescribeLoadBalancersCommand({ LoadBalancerArns: [nlb.LoadBalancerArn!] }),
+          )
+        ).LoadBalancers![0]!.State!.Code;
+      const t0 = Date.now();
+      assert.equal(await state(), 'provisioning');
+      while ((await state()) !== 'active') {
+        assert.ok(Date.now() - t0 < 10_000, 'the NLB never became active');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const tookMs = Date.now() - t0;
+      assert.ok(tookMs > 1_000 && tookMs < 6_000, `active after ${tookMs} ms, not about 1.8 s`);
+
+      // Buckets refill 100 times faster: the endpoint family's 0.3 tokens/s become 30/s.
+      await twin.control.setThrottling(true);
+      const ce = ec2(CONSUMER);
+      const del = () => ce.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: ['vpce-0'] }));
+      for (let i = 0; i < 4; i++) await del();
+      await new Promise((r) => setTimeout(r, 150));
+      await del(); // at factor 1 the next token would be 3.3 s away
+      for (let i = 0; i < 4; i++) await del().catch(() => undefined);
+      const rows = await twin.control.counters({ account: CONSUMER, action: 'DeleteVpcEndpoints' });
+      assert.ok(rows[0]!.throttled >= 1, 'a burst still empties the bucket');
+
+      // Injected latency is AWS time too: 20 s take 0.2 s.
+      await twin.control.injectLatency({ service: 'ec2', action: 'DescribeVpcs', ms: 20_000, count: 1 });
+      const l0 = Date.now();
+      await ce.send(new DescribeVpcsCommand({}));
+      const lat = Date.now() - l0;
+      assert.ok(lat >= 150 && lat < 5_000, `latency ${lat} ms, not about 200`);
+
+      assert.match((await rejection(twin.control.setTime({ factor: 0 }))).message, /factor must be in/);
+    } finally {
+      await twin.control.setTime({ factor: 1 });
+    }
   });
 
   it('injects a named fault a given number of times, then clears; 5xx and latency too', async () => {

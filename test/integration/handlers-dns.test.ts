@@ -7,13 +7,14 @@ import {
   ListResourceRecordSetsCommand,
   ListTagsForResourceCommand,
   Route53Client,
+  type Change,
 } from '@aws-sdk/client-route-53';
 import { MplError } from '../../src/errors.js';
 import { dnsRecord } from '../../src/kinds/dns-record.js';
 import { callerReferencePrefix, hostedZone } from '../../src/kinds/hosted-zone.js';
 import type { Resource, ResourceOf } from '../../src/kinds/index.js';
 import { compareProps, type KindDef } from '../../src/kinds/kind.js';
-import { normalizeDnsName } from '../../src/kinds/shared/route53.js';
+import { changeRecords, normalizeDnsName } from '../../src/kinds/shared/route53.js';
 import { planStack } from '../../src/planner/plan-stack.js';
 import { brokersFor, configOf, consumerInput, inventoryOf, planInputOf } from '../support/fixtures.js';
 import { TestCtx } from '../support/handler-ctx.js';
@@ -56,6 +57,14 @@ async function rejects(p: Promise<unknown>, code: string, text: RegExp): Promise
     return e;
   }
   assert.fail(`expected ${code}`);
+}
+
+/** A CREATE of a TXT record. */
+function txt(name: string, value: string): Change {
+  return {
+    Action: 'CREATE',
+    ResourceRecordSet: { Name: name, Type: 'TXT', TTL: 60, ResourceRecords: [{ Value: `"${value}"` }] },
+  };
 }
 
 describe('handlers: hosted-zone, dns-record (AWS twin)', function () {
@@ -261,6 +270,8 @@ describe('handlers: hosted-zone, dns-record (AWS twin)', function () {
       hostedZoneId: 'ZC8PG0KIFKBRI',
     };
 
+    const zoneName = () => pick(resources, 'hosted-zone', 'analytics/hosted-zone').props.name;
+
     async function zoneFor(plan: Resource[], id: string, account: string) {
       const z = pick(plan, 'hosted-zone', id);
       const made = await hostedZone.handler.create(t.ctx(account), z);
@@ -333,25 +344,73 @@ describe('handlers: hosted-zone, dns-record (AWS twin)', function () {
       void zoneId;
     });
 
-    it('retries PriorRequestNotComplete: concurrent changes to one zone all land', async () => {
+    it('sends concurrent changes to one zone as one batch, and waits out a change another writer made', async () => {
       const zoneId = (await zoneFor(resources, 'analytics/hosted-zone', CONSUMER)).physicalId;
       const recs = [1, 2, 3].map((i) => pick(resources, 'dns-record', `analytics/dns-record/b-${i}`));
       for (const r of recs) t.pretend(r.props.aliasTarget.id, 'vpc-endpoint', CONSUMER, `vpce-${r.id}`, EP1);
       await twin.control.setDelays({ route53ChangeMs: 300 });
       await twin.control.setThrottling(true);
+      const changes = async () =>
+        (await twin.control.counters({ service: 'route53', action: 'ChangeResourceRecordSets' })).reduce(
+          (n, row) => n + row.calls,
+          0,
+        );
       try {
         const ctx = t.ctx(CONSUMER);
         await twin.control.resetCounters();
         const made = await Promise.all(recs.map((r) => dnsRecord.handler.create(ctx, r)));
         made.forEach((m, i) => noop(dnsRecord, recs[i]!.props, m.props));
-        const rows = await twin.control.counters({ service: 'route53', action: 'ChangeResourceRecordSets' });
-        const refused = rows.reduce((n, row) => n + row.calls, 0) - 3;
-        assert.ok(refused > 0, 'the twin should have refused some changes while one was PENDING');
+        assert.equal(await changes(), 1, 'three records of one zone: one ChangeResourceRecordSets');
         assert.equal((await aRecords(zoneId)).length, 3);
+
+        // Another writer's change is PENDING: Route 53 refuses ours until it is INSYNC; ours lands.
+        await twin.control.setDelays({ route53ChangeMs: 1500 });
+        await twin.control.resetCounters();
+        await route53.send(
+          new ChangeResourceRecordSetsCommand({
+            HostedZoneId: zoneId,
+            ChangeBatch: { Changes: [txt(`other.${zoneName()}`, 'x')] },
+          }),
+        );
+        await dnsRecord.handler.delete(ctx, t.remember(recs[0]!, made[0]!));
+        assert.ok(
+          (await changes()) > 2,
+          'the twin should have refused our change while the other was PENDING',
+        );
+        assert.equal((await aRecords(zoneId)).length, 2);
       } finally {
         await twin.control.setThrottling(false);
         await twin.control.setDelays({ route53ChangeMs: 100 });
       }
+    });
+
+    it('a batch Route 53 refuses as a whole is sent again change by change: only the bad change fails', async () => {
+      const zoneId = (await zoneFor(resources, 'analytics/hosted-zone', CONSUMER)).physicalId;
+      const wait = { intervalMs: 50, timeoutMs: 10_000 };
+      const ctx = t.ctx(CONSUMER);
+      await twin.control.resetCounters();
+      const [good, bad] = await Promise.allSettled([
+        changeRecords(ctx.aws.route53, zoneId, [txt(`good.${zoneName()}`, 'g')], 'good', wait),
+        changeRecords(
+          ctx.aws.route53,
+          zoneId,
+          [{ ...txt(`missing.${zoneName()}`, 'm'), Action: 'DELETE' }],
+          'bad',
+          wait,
+        ),
+      ]);
+      assert.equal(good.status, 'fulfilled', good.status === 'rejected' ? String(good.reason) : '');
+      assert.equal(bad.status, 'rejected');
+      // AWS answers InvalidChangeBatch for a missing record; moto 5.2.1 InvalidInput.
+      assert.match((bad as PromiseRejectedResult).reason.name, /^Invalid(ChangeBatch|Input)$/);
+      const rows = await twin.control.counters({ service: 'route53', action: 'ChangeResourceRecordSets' });
+      assert.equal(
+        rows.reduce((n, row) => n + row.calls, 0),
+        3,
+        'the batch of two, then each change alone',
+      );
+      const txts = await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId }));
+      assert.ok(txts.ResourceRecordSets?.some((r) => r.Type === 'TXT' && r.Name === `good.${zoneName()}.`));
     });
   });
 });

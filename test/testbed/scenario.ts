@@ -329,7 +329,7 @@ export async function seedScenario(
   try {
     const [providerNet, ...consumerNets] = await Promise.all([
       seedVpc(provider, '10.0.0.0/16'),
-      ...consumerClients.map((c, i) => seedVpc(c, `10.${20 + 10 * i}.0.0/16`)),
+      ...consumerClients.map((c, i) => seedVpc(c, consumerCidr(i))),
     ]);
     const net = required(providerNet, 'provider VPC');
     const cluster = await aws.control.seedMskClusterDetailed({
@@ -375,6 +375,18 @@ export async function seedScenario(
     provider.destroy();
     for (const c of consumerClients) c.destroy();
   }
+}
+
+/**
+ * The i-th consumer VPC's range: 10.20.0.0/16, 10.30.0.0/16, ... up to 10.250.0.0/16, then the
+ * second octets left free (not 0, the provider's, nor a multiple of ten), so 50 consumer accounts fit.
+ */
+export function consumerCidr(i: number): string {
+  if (i < 24) return `10.${20 + 10 * i}.0.0/16`;
+  const free = Array.from({ length: 255 }, (_, o) => o + 1).filter((o) => o % 10 !== 0);
+  const octet = free[i - 24];
+  if (octet === undefined) throw new Error(`no /16 left for consumer ${i + 1}`);
+  return `10.${octet}.0.0/16`;
 }
 
 /** Clears the AWS twin (resources, faults, counters) and seeds the scenario again. */

@@ -27,26 +27,50 @@ export type TwinBed = CrashBed & {
  * The brokers MSK would list (names and client IPs): data for the twin's ListNodes only; nothing
  * listens on these addresses, and pattern 1 never connects to them.
  */
-const BROKERS: KafkaLike = {
+const brokersOf = (count: number): KafkaLike => ({
   clusterName: 'orders',
   clusterId: 'twinbed1',
   region: DEFAULT_REGION,
-  brokers: [1, 2, 3].map((id) => ({
+  brokers: Array.from({ length: count }, (_, i) => i + 1).map((id) => ({
     id,
     host: `b-${id}.orders.twinbed1.c2.kafka.${DEFAULT_REGION}.amazonaws.com`,
     ip: `127.0.250.${id}`,
   })),
   // SASL/SCRAM on the cluster (MSK's 9096 listener): pattern 0 turns multi-VPC connectivity on for it.
   scram: { username: 'twinbed' },
-};
+});
 
-export async function startTwinBed(opts: { delaysMs?: DelaysMs; logFile?: string } = {}): Promise<TwinBed> {
+export interface TwinBedOptions {
+  delaysMs?: DelaysMs;
+  logFile?: string;
+  /** Brokers of the cluster (default 3, at most 250). */
+  brokers?: number;
+  /** Consumer accounts, each with its own VPC (default 2: 222222222222, 333333333333). */
+  consumers?: number;
+  /** Twin seconds per AWS second (TwinControl.setTime); 1 by default. */
+  timeFactor?: number;
+  /** The twin's token buckets (off by default). */
+  throttling?: boolean;
+}
+
+/** Twelve-digit account ids after the default consumers: 400000000001, 400000000002, ... */
+function consumerAccounts(count: number): string[] {
+  const extra = Array.from({ length: Math.max(0, count - DEFAULT_CONSUMERS.length) }, (_, i) =>
+    String(400_000_000_001 + i),
+  );
+  return [...DEFAULT_CONSUMERS, ...extra].slice(0, count);
+}
+
+export async function startTwinBed(opts: TwinBedOptions = {}): Promise<TwinBed> {
   const region = DEFAULT_REGION;
-  const accounts = { provider: DEFAULT_PROVIDER, consumers: [...DEFAULT_CONSUMERS] };
+  const BROKERS = brokersOf(opts.brokers ?? 3);
+  const accounts = { provider: DEFAULT_PROVIDER, consumers: consumerAccounts(opts.consumers ?? 2) };
   const aws = await startAwsTwin({
     region,
     ...(opts.delaysMs ? { delaysMs: opts.delaysMs } : {}),
     ...(opts.logFile ? { logFile: opts.logFile } : {}),
+    ...(opts.timeFactor === undefined ? {} : { timeFactor: opts.timeFactor }),
+    ...(opts.throttling === undefined ? {} : { throttling: opts.throttling }),
   });
   const dir = await mkdtemp(path.join(tmpdir(), 'mpl-twinbed-'));
   try {

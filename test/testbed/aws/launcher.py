@@ -96,6 +96,8 @@ CONTROL_HELP = {
     "resourceGatewayActiveMs, lambdaActiveMs, lambdaEniReleaseMs, mskBrokerRestartMs, mskVpcConnectionMs, "
     "schedulerMinuteMs}",
     "GET|POST /_twin/throttling": "{enabled: bool}",
+    "GET|POST /_twin/time": "{factor}: twin seconds per AWS second (scales every delay, bucket refill and "
+    "injected latency)",
     "POST /_twin/lambda/resolvers": "{account, dns: 'ip:port', vpcId?}: the DNS server Lambda functions in that "
     "account's (or VPC's) VPCs resolve names with",
     "GET|DELETE /_twin/lambda/resolvers": "list or clear them (a reset clears them too)",
@@ -199,6 +201,10 @@ def control(method: str, path: str, query: dict[str, str], body: Any) -> Respons
         if method == "POST":
             return 200, {"delaysMs": STATE.set_delays(body)}
         return 200, {"delaysMs": dict(STATE.delays)}
+    if route == "/time":
+        if method == "POST":
+            return 200, STATE.set_time(body.get("factor"))
+        return 200, STATE.set_time()
     if route == "/throttling":
         if method == "POST":
             STATE.set_throttling(bool(body.get("enabled")))
@@ -312,6 +318,8 @@ def main() -> None:
         raise SystemExit("the twin binds to loopback only")
 
     config = json.loads(args.config)
+    if config.get("timeFactor") is not None:
+        STATE.set_time(config.get("timeFactor"))
     if config.get("delaysMs"):
         STATE.set_delays(config["delaysMs"])
     STATE.set_throttling(bool(config.get("throttling", False)))

@@ -11,6 +11,11 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const LAUNCHER = join(HERE, 'launcher.py');
 const REQUIREMENTS = join(HERE, 'requirements.txt');
 
+export interface TimeSettings {
+  factor: number;
+  delaysMs: Required<DelaysMs>;
+}
+
 export interface DelaysMs {
   /** ELBv2 load balancer provisioning -> active. */
   nlbActiveMs?: number;
@@ -72,6 +77,8 @@ export interface StartAwsTwinOptions {
   region?: string;
   delaysMs?: DelaysMs;
   throttling?: boolean;
+  /** Twin seconds per AWS second (TwinControl.setTime); 1 by default. */
+  timeFactor?: number;
   /** Where the launcher's stdout/stderr go; discarded when absent. */
   logFile?: string;
   /** Python interpreter; default $TWIN_PYTHON or python3. */
@@ -453,6 +460,18 @@ export class TwinControl {
   }
 
   /**
+   * The time factor: twin seconds per AWS second. Every delay, bucket refill and injected latency
+   * scales by it, so a benchmark sets AWS's own delays (src/aws/timings.ts) and runs them faster.
+   */
+  async setTime(t: { factor: number }): Promise<TimeSettings> {
+    return this.call<TimeSettings>('POST', '/time', t);
+  }
+
+  async time(): Promise<TimeSettings> {
+    return this.call<TimeSettings>('GET', '/time');
+  }
+
+  /**
    * Token buckets per account and API family, sized to AWS's API throttling pages (cited in
    * twin_state.py); off by default.
    */
@@ -597,7 +616,7 @@ class MissingMotoError extends Error {}
 
 function launch(
   python: string,
-  config: { delaysMs: DelaysMs; throttling: boolean },
+  config: { delaysMs: DelaysMs; throttling: boolean; timeFactor?: number },
   timeoutMs: number,
   logStream: WriteStream | undefined,
 ): Promise<Launched> {
@@ -658,7 +677,11 @@ export async function startAwsTwin(opts: StartAwsTwinOptions = {}): Promise<AwsT
   if (opts.logFile) logStream = createWriteStream(opts.logFile, { flags: 'a' });
 
   const started = Date.now();
-  const config = { delaysMs: opts.delaysMs ?? {}, throttling: opts.throttling ?? false };
+  const config = {
+    delaysMs: opts.delaysMs ?? {},
+    throttling: opts.throttling ?? false,
+    ...(opts.timeFactor === undefined ? {} : { timeFactor: opts.timeFactor }),
+  };
   const timeoutMs = opts.startTimeoutMs ?? 30_000;
   let launched: Launched;
   try {

@@ -161,7 +161,7 @@ def _call_action(self: BaseResponse) -> Any:
 
     latency = STATE.pick_latency(service, action, account)
     if latency is not None:
-        time.sleep(max(0, float(latency.payload.get("ms", 0))) / 1000.0)
+        time.sleep(STATE.latency_s(latency))
 
     fault = STATE.pick_fault(service, action, account)
     if fault is not None:

@@ -123,7 +123,7 @@ def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[byt
     STATE.count(account, region, SERVICE, action, "calls")
     latency = STATE.pick_latency(SERVICE, action, account)
     if latency is not None:
-        time.sleep(max(0, float(latency.payload.get("ms", 0))) / 1000.0)
+        time.sleep(STATE.latency_s(latency))
     fault = STATE.pick_fault(SERVICE, action, account)
     try:
         if fault is not None:

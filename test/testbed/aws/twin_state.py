@@ -118,6 +118,9 @@ class Rule:
 class TwinState:
     def __init__(self) -> None:
         self.delays: dict[str, int] = dict(DEFAULT_DELAYS_MS)
+        # Twin seconds per AWS second: scales every delay, the refill of every token bucket and
+        # injected latency (0.05: AWS's 3 minutes of NLB provisioning take 9 s here).
+        self.time_factor = 1.0
         self.throttling = False
         self.buckets: dict[tuple[str, str, str], Bucket] = {}
         self.faults: list[Rule] = []
@@ -129,7 +132,18 @@ class TwinState:
     # --- configuration -------------------------------------------------------
     def delay_s(self, key: str) -> float:
         with LOCK:
-            return max(0, self.delays.get(key, 0)) / 1000.0
+            return max(0, self.delays.get(key, 0)) * self.time_factor / 1000.0
+
+    def set_time(self, factor: Any = None) -> dict[str, Any]:
+        """The time factor: twin seconds per AWS second (benchmarks set AWS's delays, then a factor)."""
+        with LOCK:
+            if factor is not None:
+                f = float(factor)
+                if not 0 < f <= 1000:
+                    raise ValueError("factor must be in (0, 1000]")
+                self.time_factor = f
+                self.buckets.clear()
+            return {"factor": self.time_factor, "delaysMs": dict(self.delays)}
 
     def set_delays(self, values: dict[str, Any]) -> dict[str, int]:
         with LOCK:
@@ -169,6 +183,7 @@ class TwinState:
             if family is None:
                 return True
             burst, rate = BUCKETS[family]
+            rate = rate / self.time_factor
             # Route 53 is global: one bucket per account whatever the region.
             key = (account, "global" if family == "route53" else region, family)
             now = time.monotonic()
@@ -193,6 +208,10 @@ class TwinState:
     def pick_fault(self, service: str, action: str, account: str) -> Rule | None:
         with LOCK:
             return self._pick(self.faults, service, action, account)
+
+    def latency_s(self, rule: Rule) -> float:
+        """A latency rule's pause in twin seconds (its ms are AWS time)."""
+        return max(0.0, float(rule.payload.get("ms", 0))) * self.time_factor / 1000.0
 
     def pick_latency(self, service: str, action: str, account: str) -> Rule | None:
         with LOCK:

@@ -1,0 +1,181 @@
+/**
+ * `npm run bench:apply`: apply against the lower bound, at AWS's own timings.
+ *
+ * Each case gets its own AWS twin (test/testbed/twin-bed.ts) running AWS's typical provisioning
+ * times (src/aws/timings.ts) and its token buckets, both scaled by one time factor, so minutes of
+ * AWS take seconds here. The tool runs in-process with the same factor (MPL_TIME_FACTOR scales its
+ * poll interval, rate limiter and back-off). Every figure is printed in AWS time (twin time divided
+ * by the factor):
+ *
+ *   case=p1-b12-c1 factor=0.02 apply-s=412.0 lower-bound-s=398.3 ratio-to-lower-bound=1.03
+ *     path-s=398.3 bucket-s=12.0 calls=… throttled=0 throttled-share=0.000 call-ms=260 steps=…
+ *
+ * The lower bound (src/executor/lower-bound.ts) is the longer of the plan's longest path (each step
+ * one call plus what it waits for) and the time AWS's buckets take to admit the run's mutating calls.
+ * `call-ms` is one twin round trip in AWS time, measured before each case (it stands for AWS's own
+ * call latency). Cases: MPL_BENCH_CASES=p1-b3-c1,p3-b3-c1 (default: all below); MPL_BENCH_FACTOR.
+ */
+import { DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { BUCKETS, familyOf } from '../../src/aws/rate-limit.js';
+import { AWS_TIMINGS } from '../../src/aws/timings.js';
+import { stepsOf } from '../../src/executor/engine.js';
+import { applyLowerBound, type CallCount } from '../../src/executor/lower-bound.js';
+import { applyPlan, planLive } from '../../src/ops/plan.js';
+import { withStack } from '../../src/ops/stack.js';
+import type { RunEvent } from '../../src/events.js';
+import { writeStackConfig } from '../support/e2e.js';
+import type { CounterRow } from '../testbed/aws/twin.js';
+import { startTwinBed, type TwinBed } from '../testbed/twin-bed.js';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+interface Case {
+  name: string;
+  pattern: 1 | 3;
+  brokers: number;
+  consumers: number;
+}
+
+const ALL: Case[] = [
+  ...[3, 12, 30].flatMap((brokers) =>
+    [1, 5].map((consumers): Case => ({
+      name: `p1-b${brokers}-c${consumers}`,
+      pattern: 1,
+      brokers,
+      consumers,
+    })),
+  ),
+  { name: 'p3-b3-c1', pattern: 3, brokers: 3, consumers: 1 },
+  { name: 'p3-b12-c5', pattern: 3, brokers: 12, consumers: 5 },
+];
+const wanted = process.env.MPL_BENCH_CASES?.split(',').filter(Boolean);
+const cases = wanted ? ALL.filter((c) => wanted.includes(c.name)) : ALL;
+const FACTOR = Number(process.env.MPL_BENCH_FACTOR ?? '0.02');
+
+/** The twin's delay names for AWS's timings (the same keys, the twin knows a few more). */
+const twinDelays = { ...AWS_TIMINGS } as Record<string, number>;
+
+/** One round trip to the twin in AWS time: the median of 15 describe calls, divided by the factor. */
+async function callMs(bed: TwinBed): Promise<number> {
+  const ec2 = new EC2Client(bed.clientConfig(bed.accounts.provider));
+  try {
+    const times: number[] = [];
+    for (let i = 0; i < 15; i++) {
+      const t = performance.now();
+      await ec2.send(new DescribeVpcsCommand({}));
+      times.push(performance.now() - t);
+    }
+    times.sort((a, b) => a - b);
+    return (times[7] as number) / FACTOR;
+  } finally {
+    ec2.destroy();
+  }
+}
+
+/** Mutating calls per account, region and rate limiter family (Route 53's bucket is per account). */
+function mutatingCalls(rows: CounterRow[]): CallCount[] {
+  const by = new Map<string, CallCount>();
+  for (const r of rows) {
+    if (!r.mutating || r.calls - r.throttled <= 0) continue;
+    const service = r.service === 'elasticloadbalancing' ? 'elbv2' : r.service;
+    const family = familyOf(service, r.action);
+    const scope = family.startsWith('route53') ? r.account : `${r.account}|${r.region}`;
+    const key = `${scope}|${family}`;
+    const c = by.get(key) ?? { scope, family, count: 0 };
+    c.count += r.calls - r.throttled;
+    by.set(key, c);
+  }
+  return [...by.values()];
+}
+
+const sum = (rows: CounterRow[], k: 'calls' | 'throttled') => rows.reduce((n, r) => n + r[k], 0);
+
+/** A plan with no change over the applied stack: its read calls per resource (issue: batch reads). */
+async function readCost(c: Case, bed: TwinBed, file: string): Promise<string> {
+  await bed.aws.control.resetCounters();
+  const t0 = performance.now();
+  const changes = await withStack(file, { timeFactor: FACTOR }, async (stack) => {
+    const { plan } = await planLive(stack);
+    return { changed: plan.changes.filter((x) => x.action !== 'noop').length, resources: plan.desired.length };
+  });
+  const ms = (performance.now() - t0) / FACTOR;
+  if (changes.changed > 0) throw new Error(`${c.name}: the plan after apply has ${changes.changed} changes`);
+  const rows = await bed.aws.control.counters();
+  const reads = rows.filter((r) => !r.mutating).reduce((n, r) => n + r.calls, 0);
+  return [
+    `case=read-${c.name}`,
+    `resources=${changes.resources}`,
+    `read-calls=${reads}`,
+    `reads-per-resource=${(reads / changes.resources).toFixed(2)}`,
+    `plan-s=${(ms / 1000).toFixed(1)}`,
+  ].join(' ');
+}
+
+async function run(c: Case): Promise<string> {
+  const bed = await startTwinBed({ brokers: c.brokers, consumers: c.consumers, throttling: true });
+  const saved = { ...process.env };
+  try {
+    await bed.aws.control.setDelays(twinDelays);
+    await bed.aws.control.setTime({ factor: FACTOR });
+    const oneCall = await callMs(bed);
+    const { file } = await writeStackConfig(bed, { name: c.name, pattern: c.pattern });
+    Object.assign(process.env, bed.env(), { MPL_TIME_FACTOR: String(FACTOR) });
+    delete process.env.MPL_POLL_INTERVAL_MS;
+    const trace: string[] = [];
+    let tStart = 0;
+    const reporter = {
+      emit(e: RunEvent) {
+        if (process.env.MPL_BENCH_TRACE && (e.type === 'start' || e.type === 'done' || e.type === 'retry'))
+          trace.push(
+            `${((performance.now() - tStart) / FACTOR / 1000).toFixed(1)} ${e.type} ${e.id} ${e.step}`,
+          );
+      },
+    };
+    const line = await withStack(file, { timeFactor: FACTOR, lock: 'bench', reporter }, async (stack) => {
+      const { plan } = await planLive(stack);
+      const steps = stepsOf(plan.changes, plan.desired, stack.store.instances());
+      await bed.aws.control.resetCounters();
+      const t0 = performance.now();
+      tStart = t0;
+      const out = await applyPlan(stack, plan, () => Promise.resolve(true));
+      const ms = (performance.now() - t0) / FACTOR;
+      if (out.outcome !== 'applied' || out.result.failed.length > 0)
+        throw new Error(
+          `${c.name}: apply failed: ${JSON.stringify(out.outcome === 'applied' ? out.result.failed : out.outcome)}`,
+        );
+      const rows = await bed.aws.control.counters();
+      const lb = applyLowerBound(steps, {
+        timings: AWS_TIMINGS,
+        callMs: oneCall,
+        calls: mutatingCalls(rows),
+        buckets: BUCKETS,
+      });
+      const calls = sum(rows, 'calls');
+      const throttled = sum(rows, 'throttled');
+      const s = (v: number) => (v / 1000).toFixed(1);
+      if (trace.length > 0) console.log(trace.join('\n'));
+      return [
+        `case=${c.name}`,
+        `factor=${FACTOR}`,
+        `apply-s=${s(ms)}`,
+        `lower-bound-s=${s(lb.ms)}`,
+        `ratio-to-lower-bound=${(ms / lb.ms).toFixed(2)}`,
+        `path-s=${s(lb.pathMs)}`,
+        `bucket-s=${s(lb.bucketMs)}`,
+        `steps=${steps.length}`,
+        `calls=${calls}`,
+        `throttled=${throttled}`,
+        `throttled-share=${(throttled / Math.max(1, calls)).toFixed(3)}`,
+        `call-ms=${Math.round(oneCall)}`,
+        `path=${lb.path.map((k) => k.replace(/^up:/, '')).join('>')}`,
+      ].join(' ');
+    });
+    return `${line}\n${await readCost(c, bed, file)}`;
+  } finally {
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    Object.assign(process.env, saved);
+    await bed.stop();
+  }
+}
+
+for (const c of cases) console.log(await run(c));

@@ -1,0 +1,56 @@
+// The lower bound of an apply: the longest path of steps (each one call plus its kind's wait) and
+// the token buckets' time for the run's mutating calls; the longer of the two.
+import assert from 'node:assert/strict';
+import { AWS_TIMINGS } from '../../src/aws/timings.js';
+import type { Step } from '../../src/executor/engine.js';
+import { applyLowerBound } from '../../src/executor/lower-bound.js';
+import type { Kind } from '../../src/kinds/index.js';
+
+const step = (key: string, kind: Kind, after: string[] = [], name: Step['step'] = 'create'): Step =>
+  ({
+    key,
+    step: name,
+    change: { id: key, kind, action: 'create', account: '1', region: 'r' },
+    after: new Set(after),
+  }) as unknown as Step;
+
+describe('lower bound of an apply', () => {
+  it('follows the longest path: NLB, then endpoint acceptance, then a record (3 + 2 + 1 minutes)', () => {
+    const steps = [
+      step('sg', 'security-group'),
+      step('nlb', 'load-balancer', ['sg']),
+      step('zone', 'hosted-zone'),
+      step('vpce', 'vpc-endpoint', ['nlb']),
+      step('accept', 'endpoint-connection-acceptance', ['vpce']),
+      step('rec', 'dns-record', ['accept', 'zone']),
+    ];
+    const lb = applyLowerBound(steps, { timings: AWS_TIMINGS, callMs: 100 });
+    assert.deepEqual(lb.path, ['sg', 'nlb', 'vpce', 'accept', 'rec']);
+    assert.equal(lb.pathMs, 5 * 100 + 180_000 + 120_000 + 60_000);
+    assert.equal(lb.ms, lb.pathMs);
+    assert.equal(lb.bucketMs, 0);
+  });
+
+  it('a delete waits what its kind says for deletes; an update of a kind without waits costs one call', () => {
+    const lb = applyLowerBound(
+      [step('vpce', 'vpc-endpoint', [], 'delete'), step('nlb', 'load-balancer', [], 'update')],
+      { timings: AWS_TIMINGS, callMs: 100 },
+    );
+    assert.equal(lb.pathMs, 100 + AWS_TIMINGS.endpointDeleteMs);
+  });
+
+  it('the slowest bucket wins when its calls take longer than the path (EC2 endpoints: 4 burst, 0.3/s)', () => {
+    const lb = applyLowerBound([step('vpce', 'vpc-endpoint')], {
+      timings: AWS_TIMINGS,
+      callMs: 100,
+      calls: [
+        { scope: '2|r', family: 'ec2:endpoint', count: 64 },
+        { scope: '3|r', family: 'ec2:endpoint', count: 10 },
+      ],
+      buckets: { 'ec2:endpoint': { burst: 4, perSecond: 0.3 }, other: { burst: 50, perSecond: 20 } },
+    });
+    assert.equal(lb.bucketMs, 200_000);
+    assert.equal(lb.ms, 200_000);
+    assert.equal(lb.bucket, '2|r ec2:endpoint (64 calls)');
+  });
+});
