@@ -7,7 +7,7 @@
  * poll interval, rate limiter and back-off). Every figure is printed in AWS time (twin time divided
  * by the factor):
  *
- *   case=p1-b12-c1 factor=0.02 apply-s=412.0 lower-bound-s=398.3 ratio-to-lower-bound=1.03
+ *   case=p1-b12-c1 factor=0.05 apply-s=412.0 lower-bound-s=398.3 ratio-to-lower-bound=1.03
  *     path-s=398.3 bucket-s=12.0 calls=… throttled=0 throttled-share=0.000 call-ms=260 steps=…
  *
  * The lower bound (src/executor/lower-bound.ts) is the longer of the plan's longest path (each step
@@ -50,7 +50,7 @@ const ALL: Case[] = [
 ];
 const wanted = process.env.MPL_BENCH_CASES?.split(',').filter(Boolean);
 const cases = wanted ? ALL.filter((c) => wanted.includes(c.name)) : ALL;
-const FACTOR = Number(process.env.MPL_BENCH_FACTOR ?? '0.02');
+const FACTOR = Number(process.env.MPL_BENCH_FACTOR ?? '0.05');
 
 /** The twin's delay names for AWS's timings (the same keys, the twin knows a few more). */
 const twinDelays = { ...AWS_TIMINGS } as Record<string, number>;
@@ -96,7 +96,10 @@ async function readCost(c: Case, bed: TwinBed, file: string): Promise<string> {
   const t0 = performance.now();
   const changes = await withStack(file, { timeFactor: FACTOR }, async (stack) => {
     const { plan } = await planLive(stack);
-    return { changed: plan.changes.filter((x) => x.action !== 'noop').length, resources: plan.desired.length };
+    return {
+      changed: plan.changes.filter((x) => x.action !== 'noop').length,
+      resources: plan.desired.length,
+    };
   });
   const ms = (performance.now() - t0) / FACTOR;
   if (changes.changed > 0) throw new Error(`${c.name}: the plan after apply has ${changes.changed} changes`);
