@@ -14,6 +14,7 @@ import type { Instance } from '../state/instance.js';
 import { attempt, defineKind, orGone, type Desired, type HandlerCtx, type Live } from './kind.js';
 import { checkUnsuccessful, logicalOf, refId, rejectConnections, tryRef } from './shared/ec2-endpoint.js';
 import { poll } from './shared/poll.js';
+import { pollShared } from './shared/shared-poll.js';
 import { foundIn, logicalIds } from './shared/scan.js';
 import { Ref } from './shared/schema.js';
 import { ec2StackTagged } from '../iam/scope.js';
@@ -221,15 +222,31 @@ export const endpointConnectionAcceptance = defineKind({
       }
       // Wait in the consumer's account: only it sees the endpoint's own state.
       const consumer = ctx.awsFor(r.props.endpointAccount, r.props.endpointRegion ?? r.region);
-      await poll(`VPC endpoint ${r.props.endpoint} (${p.endpointId}) to be available`, ctx.wait, async () => {
-        const out = await orGone(`VPC endpoint ${p.endpointId}`, () =>
-          consumer.ec2.send(new DescribeVpcEndpointsCommand({ VpcEndpointIds: [p.endpointId] })),
-        );
-        const state = out?.VpcEndpoints?.[0]?.State ?? 'absent';
-        const s = state.toLowerCase();
-        if (s === 'available') return { done: true, value: state };
-        if (DEAD_STATES.has(s) || s === 'absent') return { failed: `endpoint state ${state}; ${deadHint}` };
-        return { done: false, state };
+      // Endpoints waiting at once in one consumer account share one DescribeVpcEndpoints.
+      await pollShared({
+        client: consumer.ec2,
+        api: 'ec2:DescribeVpcEndpoints',
+        id: p.endpointId,
+        what: `VPC endpoint ${r.props.endpoint} (${p.endpointId}) to be available`,
+        wait: ctx.wait,
+        maxIds: 100,
+        fetchOne: async (id) =>
+          (
+            await orGone(`VPC endpoint ${id}`, () =>
+              consumer.ec2.send(new DescribeVpcEndpointsCommand({ VpcEndpointIds: [id] })),
+            )
+          )?.VpcEndpoints?.[0],
+        fetch: async (ids) => {
+          const out = await consumer.ec2.send(new DescribeVpcEndpointsCommand({ VpcEndpointIds: ids }));
+          return new Map((out.VpcEndpoints ?? []).map((e) => [e.VpcEndpointId ?? '', e]));
+        },
+        verdict: (e) => {
+          const state = e?.State ?? 'absent';
+          const s = state.toLowerCase();
+          if (s === 'available') return { done: true, value: state };
+          if (DEAD_STATES.has(s) || s === 'absent') return { failed: `endpoint state ${state}; ${deadHint}` };
+          return { done: false, state };
+        },
       });
       const c: VpcEndpointConnection = (await connectionOf(ctx, p)) ?? {
         VpcEndpointOwner: r.props.endpointAccount,

@@ -29,6 +29,7 @@ import {
 import { compareStrings, describeSubnets, orderLike, orderStringsLike, tagList } from './shared/ec2.js';
 import { logicalOf, refId } from './shared/ec2-endpoint.js';
 import { elbTags, stackTagged } from './shared/elbv2.js';
+import { pollShared } from './shared/shared-poll.js';
 import { poll } from './shared/poll.js';
 import { foundRefs } from './shared/scan.js';
 import { Ref, Tags } from './shared/schema.js';
@@ -165,17 +166,32 @@ const isEmptyList = (v: unknown): boolean => !Array.isArray(v) || v.length === 0
 /** A failed NLB serves nothing: read reports it gone, and create replaces it. */
 const isGone = (lb: LoadBalancer): boolean => lb.State?.Code === 'failed';
 
-/** Polls until the load balancer is active; `failed` is a failure, not something to wait out. */
+/**
+ * Waits until the load balancer is active; `failed` is a failure, not something to wait out. NLBs
+ * provisioning at once share one DescribeLoadBalancers (at most 20 ARNs a call, ELB API reference).
+ */
 function waitActive(ctx: HandlerCtx, arn: string, what: string): Promise<LoadBalancer> {
-  return poll(what, ctx.wait, async () => {
-    const lb = await orGone(what, () => describe(ctx, { LoadBalancerArns: [arn] }));
-    // Right after a create a read may briefly answer NotFound (observed; the ELB API is eventually
-    // consistent like EC2's, see EC2 developer guide "Eventual consistency in the Amazon EC2 API").
-    if (!lb) return { done: false, state: 'not yet visible' };
-    const state = lb.State?.Code ?? 'unknown';
-    if (state === 'active') return { done: true, value: lb };
-    if (state === 'failed') return { failed: lb.State?.Reason ?? 'state failed' };
-    return { done: false, state };
+  return pollShared({
+    client: ctx.aws.elbv2,
+    api: 'elbv2:DescribeLoadBalancers',
+    id: arn,
+    what,
+    wait: ctx.wait,
+    maxIds: 20,
+    fetchOne: (id) => orGone(what, () => describe(ctx, { LoadBalancerArns: [id] })),
+    fetch: async (ids) => {
+      const out = await ctx.aws.elbv2.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: ids }));
+      return new Map((out.LoadBalancers ?? []).map((lb) => [lb.LoadBalancerArn ?? '', lb]));
+    },
+    verdict: (lb) => {
+      // Right after a create a read may briefly answer NotFound (observed; the ELB API is eventually
+      // consistent like EC2's, see EC2 developer guide "Eventual consistency in the Amazon EC2 API").
+      if (!lb) return { done: false, state: 'not yet visible' };
+      const state = lb.State?.Code ?? 'unknown';
+      if (state === 'active') return { done: true, value: lb };
+      if (state === 'failed') return { failed: lb.State?.Reason ?? 'state failed' };
+      return { done: false, state };
+    },
   });
 }
 

@@ -13,7 +13,8 @@
  * The lower bound (src/executor/lower-bound.ts) is the longer of the plan's longest path (each step
  * one call plus what it waits for) and the time AWS's buckets take to admit the run's mutating calls.
  * `call-ms` is one twin round trip in AWS time, measured before each case (it stands for AWS's own
- * call latency). Cases: MPL_BENCH_CASES=p1-b3-c1,p3-b3-c1 (default: all below); MPL_BENCH_FACTOR.
+ * call latency). Cases: MPL_BENCH_CASES=p1-b3-c1,p3-b3-c1 (default: all below); MPL_BENCH_FACTOR sets
+ * one factor for all (default: per case, 0.05 for 3 brokers up to 0.3 for 30 brokers x 5 consumers).
  */
 import { DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { BUCKETS, familyOf } from '../../src/aws/rate-limit.js';
@@ -34,8 +35,18 @@ interface Case {
   pattern: 1 | 3;
   brokers: number;
   consumers: number;
+  /**
+   * The time factor: larger for larger stacks, so the twin's own work (moto answers one call at a
+   * time, some milliseconds each) stays small against the scaled waits.
+   */
+  factor: number;
 }
 
+const FACTORS: Record<string, number> = { 'b3-c1': 0.05, 'b3-c5': 0.05, 'b12-c1': 0.08, 'b12-c5': 0.15 };
+const factorOf = (brokers: number, consumers: number) =>
+  Number(
+    process.env.MPL_BENCH_FACTOR ?? FACTORS[`b${brokers}-c${consumers}`] ?? (consumers > 1 ? 0.3 : 0.15),
+  );
 const ALL: Case[] = [
   ...[3, 12, 30].flatMap((brokers) =>
     [1, 5].map((consumers): Case => ({
@@ -43,20 +54,20 @@ const ALL: Case[] = [
       pattern: 1,
       brokers,
       consumers,
+      factor: factorOf(brokers, consumers),
     })),
   ),
-  { name: 'p3-b3-c1', pattern: 3, brokers: 3, consumers: 1 },
-  { name: 'p3-b12-c5', pattern: 3, brokers: 12, consumers: 5 },
+  { name: 'p3-b3-c1', pattern: 3, brokers: 3, consumers: 1, factor: factorOf(3, 1) },
+  { name: 'p3-b12-c5', pattern: 3, brokers: 12, consumers: 5, factor: factorOf(12, 5) },
 ];
 const wanted = process.env.MPL_BENCH_CASES?.split(',').filter(Boolean);
 const cases = wanted ? ALL.filter((c) => wanted.includes(c.name)) : ALL;
-const FACTOR = Number(process.env.MPL_BENCH_FACTOR ?? '0.05');
 
 /** The twin's delay names for AWS's timings (the same keys, the twin knows a few more). */
 const twinDelays = { ...AWS_TIMINGS } as Record<string, number>;
 
 /** One round trip to the twin in AWS time: the median of 15 describe calls, divided by the factor. */
-async function callMs(bed: TwinBed): Promise<number> {
+async function callMs(bed: TwinBed, FACTOR: number): Promise<number> {
   const ec2 = new EC2Client(bed.clientConfig(bed.accounts.provider));
   try {
     const times: number[] = [];
@@ -92,6 +103,7 @@ const sum = (rows: CounterRow[], k: 'calls' | 'throttled') => rows.reduce((n, r)
 
 /** A plan with no change over the applied stack: its read calls per resource (issue: batch reads). */
 async function readCost(c: Case, bed: TwinBed, file: string): Promise<string> {
+  const FACTOR = c.factor;
   await bed.aws.control.resetCounters();
   const t0 = performance.now();
   const changes = await withStack(file, { timeFactor: FACTOR }, async (stack) => {
@@ -115,12 +127,13 @@ async function readCost(c: Case, bed: TwinBed, file: string): Promise<string> {
 }
 
 async function run(c: Case): Promise<string> {
+  const FACTOR = c.factor;
   const bed = await startTwinBed({ brokers: c.brokers, consumers: c.consumers, throttling: true });
   const saved = { ...process.env };
   try {
     await bed.aws.control.setDelays(twinDelays);
     await bed.aws.control.setTime({ factor: FACTOR });
-    const oneCall = await callMs(bed);
+    const oneCall = await callMs(bed, FACTOR);
     const { file } = await writeStackConfig(bed, { name: c.name, pattern: c.pattern });
     Object.assign(process.env, bed.env(), { MPL_TIME_FACTOR: String(FACTOR) });
     delete process.env.MPL_POLL_INTERVAL_MS;
