@@ -85,11 +85,17 @@ describe('crash right after a mutating AWS call, patterns 1, 3 and 0 (twin only)
     run: (k: number) => Promise<{ killedAfterCall?: string; signal: string | null; problems: string[] }>,
   ): Promise<void> {
     const failed: string[] = [];
+    // A run may make fewer mutating calls than the reference (Route 53 changes that arrive together
+    // go out as one batch, and what arrives together varies): a k past its last call is not reached,
+    // and that run, not killed, must still be right.
+    const unreached: number[] = [];
     const t0 = Date.now();
     for (const k of ks) {
       try {
         const r = await run(k);
-        if (r.signal !== 'SIGKILL') failed.push(`${label} ${k}/${n}: not killed (${String(r.signal)})`);
+        if (r.signal !== 'SIGKILL' && r.problems.length === 0) unreached.push(k);
+        else if (r.signal !== 'SIGKILL')
+          failed.push(`${label} ${k}/${n}: not killed, and:\n  ${r.problems.join('\n  ')}`);
         else if (r.problems.length > 0)
           failed.push(
             `${label} killed after ${k}/${n} (${r.killedAfterCall ?? '?'}):\n  ${r.problems.join('\n  ')}`,
@@ -101,9 +107,10 @@ describe('crash right after a mutating AWS call, patterns 1, 3 and 0 (twin only)
     }
     const s = (Date.now() - t0) / 1000;
     figures.push(
-      `${label}: ${ks.length - failed.length}/${ks.length} kill points ok (k = ${ks.join(' ')} of ${n}) in ${s.toFixed(0)} s, ${(s / ks.length).toFixed(1)} s a point`,
+      `${label}: ${ks.length - failed.length - unreached.length}/${ks.length} kill points ok (k = ${ks.join(' ')} of ${n})${unreached.length > 0 ? `, not reached: ${unreached.join(' ')}` : ''} in ${s.toFixed(0)} s, ${(s / ks.length).toFixed(1)} s a point`,
     );
     assert.deepEqual(failed, []);
+    assert.ok(unreached.length <= 2, `${label}: kill points not reached: ${unreached.join(' ')} of ${n}`);
   }
 
   for (const { pattern, stride } of CASES) {
