@@ -42,6 +42,8 @@ export type RunEvent =
       waitedMs: number;
       attempts: number;
       error?: string;
+      /** The resource whose apply step made the call (absent outside a step: refresh, discovery). */
+      id?: string;
     };
 
 export type EventType = RunEvent['type'];

@@ -13,7 +13,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { VPCLatticeClient } from '@aws-sdk/client-vpc-lattice';
 import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
-import { waitIdle } from './idle.js';
+import { currentStepId, waitIdle } from './idle.js';
 import { familyOf, RateLimiter, scaledBuckets } from './rate-limit.js';
 
 export interface AccountClients {
@@ -76,6 +76,8 @@ export interface AwsCall {
   attempts: number;
   /** The AWS error name when the call failed. */
   error?: string;
+  /** The resource whose apply step made the call. */
+  id?: string;
 }
 
 type Middlewared = {
@@ -180,6 +182,7 @@ export class ClientPool {
             if (this.limiter.wouldWait(scope, family)) await waitIdle(() => this.limiter.take(scope, family));
             else await this.limiter.take(scope, family);
             const t1 = Date.now();
+            const id = currentStepId();
             const report = (attempts: number | undefined, error?: string) =>
               this.opts.onCall?.({
                 account,
@@ -190,6 +193,7 @@ export class ClientPool {
                 waitedMs: t1 - t0,
                 attempts: attempts ?? 1,
                 ...(error === undefined ? {} : { error }),
+                ...(id === undefined ? {} : { id }),
               });
             try {
               const out = (await next(args)) as { output?: { $metadata?: { attempts?: number } } };

@@ -1,7 +1,7 @@
 /**
  * Client-side token buckets per account, region and API family, sized to AWS's published
  * throttling buckets (EC2: https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html,
- * Route 53: https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DNSLimitations.html#limits-api-requests,
+ * Route 53: https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/throttling-api-requests.html,
  * ELB: https://docs.aws.amazon.com/elasticloadbalancing/latest/userguide/elb-api-throttling.html).
  * Large plans then wait for tokens instead of throttling themselves into the SDK's retry quota.
  */
@@ -18,7 +18,9 @@ export const BUCKETS: Record<string, Bucket> = {
   'elbv2:describe': { burst: 40, perSecond: 10 },
   // ELBv2 mutating calls: no per-action figure is taken from the ELB page above; the describe rate is used.
   'elbv2:mutate': { burst: 40, perSecond: 10 },
-  'route53:all': { burst: 5, perSecond: 5 },
+  // Route 53 since 2026-07-30: 50 burst, 10 a second per account, GetChange included ("Throttling for
+  // Amazon Route 53 API requests", Route 53 developer guide; it was 5 a second before).
+  'route53:all': { burst: 50, perSecond: 10 },
   // MSK, SSM, STS, S3: no published bucket that a plan comes near; a generous default.
   other: { burst: 50, perSecond: 20 },
 };

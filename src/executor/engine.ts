@@ -1,10 +1,11 @@
 import { withIdle } from '../aws/idle.js';
 import { MplError } from '../errors.js';
 import type { StepName } from '../events.js';
-import type { Resource } from '../kinds/index.js';
+import { kindDef, type Resource } from '../kinds/index.js';
 import type { Change } from '../plan/diff.js';
 import type { Instance } from '../state/instance.js';
 import { handlerCtx, handlerOf, type RunDeps } from './context.js';
+import { Gatherer } from './gather.js';
 import { walk } from './walk.js';
 
 export interface RetryOptions {
@@ -102,6 +103,19 @@ export async function execute(
   }, deps.heartbeatMs ?? 10_000);
   heartbeat.unref();
 
+  // Steps whose changes leave together (a zone's records) wait for each other once ready.
+  const gatherer = new Gatherer();
+  const gatherKeys = new Map<string, string>();
+  for (const s of steps) {
+    const key =
+      s.step !== 'delete' && s.desired
+        ? kindDef(s.change.kind).gatherKey?.(s.desired.props as never, s.change.account)
+        : undefined;
+    if (key === undefined) continue;
+    gatherKeys.set(s.key, `${s.change.kind}|${key}`);
+    gatherer.expect(`${s.change.kind}|${key}`, s.key);
+  }
+
   try {
     const walked = await walk(steps, deps.parallelism, async (s, control) => {
       const c = s.change;
@@ -114,8 +128,13 @@ export async function execute(
           try {
             // Waits inside the step (provisioning, a Route 53 change) give its slot to others.
             // So do its calls waiting for a rate limiter's token (aws/idle.ts).
-            await withIdle(control.idle, () =>
-              perform(s, { ...deps, wait: { ...deps.wait, idle: control.idle } }),
+            const key = gatherKeys.get(s.key);
+            const gather =
+              key === undefined ? undefined : () => control.idle(() => gatherer.arrive(key, s.key));
+            await withIdle(
+              control.idle,
+              () => perform(s, { ...deps, wait: { ...deps.wait, idle: control.idle } }, gather),
+              c.id,
             );
             break;
           } catch (e) {
@@ -148,8 +167,10 @@ export async function execute(
           tainted,
         });
         control.stop();
+        gatherer.stop();
       } finally {
         running.delete(c.id);
+        gatherer.leave(s.key);
       }
     });
     result.skipped = walked.notStarted;
@@ -159,10 +180,10 @@ export async function execute(
   return result;
 }
 
-async function perform(s: Step, deps: EngineOptions): Promise<void> {
+async function perform(s: Step, deps: EngineOptions, gather?: () => Promise<void>): Promise<void> {
   const c = s.change;
   const handler = handlerOf(deps, c.kind);
-  const ctx = handlerCtx(deps, c.account, c.region, c.id);
+  const ctx = { ...handlerCtx(deps, c.account, c.region, c.id), ...(gather ? { gather } : {}) };
   if (s.step === 'delete') {
     const known = deps.store.get(c.id);
     if (known) await handler.delete(ctx, known);

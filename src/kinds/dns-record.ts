@@ -182,6 +182,8 @@ async function upsert(ctx: HandlerCtx, r: Desired<Props>, code: ErrorCode): Prom
   const zoneId = bareZoneId(ctx.ref(r.props.zone).physicalId);
   const what = `dns record ${r.id} (${r.props.name} in ${zoneId})`;
   const target = aliasOf(ctx, r.props.aliasTarget, what);
+  // The zone's other records of this run go in the same change batch.
+  await ctx.gather?.();
   await attempt(code, what, () =>
     changeRecords(
       ctx.aws.route53,
@@ -361,6 +363,9 @@ export const dnsRecord = defineKind({
   kind: 'dns-record',
   // One Route 53 change each (changeRecords waits for INSYNC).
   waits: { create: (t) => t.route53ChangeMs, update: (t) => t.route53ChangeMs },
+  // A zone's records are ready at about the same time (each after its endpoint is available): they
+  // wait for each other and make one Route 53 change, one INSYNC wait.
+  gatherKey: (p, account) => `${account}|${p.zone}`,
   iam: {
     reads: ['route53:ListResourceRecordSets', 'route53:GetChange'],
     writes: (s) => [

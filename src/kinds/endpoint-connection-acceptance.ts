@@ -11,6 +11,7 @@ import {
 import { z } from 'zod';
 import { MplError } from '../errors.js';
 import type { Instance } from '../state/instance.js';
+import { mergedCall } from '../aws/merge.js';
 import { attempt, defineKind, orGone, type Desired, type HandlerCtx, type Live } from './kind.js';
 import { checkUnsuccessful, logicalOf, refId, rejectConnections, tryRef } from './shared/ec2-endpoint.js';
 import { poll } from './shared/poll.js';
@@ -157,6 +158,8 @@ async function scan(
 
 export const endpointConnectionAcceptance = defineKind({
   kind: 'endpoint-connection-acceptance',
+  // A service's connections are accepted together (see create).
+  gatherKey: (p, account) => `${account}|${p.service}`,
   // Accepting, then waiting for the endpoint to be available.
   waits: { create: (t) => t.endpointAvailableMs },
   iam: {
@@ -203,16 +206,21 @@ export const endpointConnectionAcceptance = defineKind({
           detail: deadHint,
         });
       }
+      // The service's other connections of this run are accepted in the same call (one token of
+      // EC2's endpoint-service bucket, 10 burst and 1 a second, for all of a broker's consumers).
+      await ctx.gather?.();
       if (stateOf(first) === 'pendingacceptance') {
-        const out = await attempt('ENDPOINT_ACCEPT_FAILED', `accepting ${what}`, () =>
-          ctx.aws.ec2.send(
-            new AcceptVpcEndpointConnectionsCommand({
-              ServiceId: p.serviceId,
-              VpcEndpointIds: [p.endpointId],
-            }),
+        const answer = await attempt('ENDPOINT_ACCEPT_FAILED', `accepting ${what}`, () =>
+          mergedCall(ctx.aws.ec2, `accept|${p.serviceId}`, p.endpointId, (ids) =>
+            ctx.aws.ec2.send(
+              new AcceptVpcEndpointConnectionsCommand({ ServiceId: p.serviceId, VpcEndpointIds: ids }),
+            ),
           ),
         );
-        if ((out.Unsuccessful ?? []).length > 0) {
+        const out = {
+          Unsuccessful: (answer.Unsuccessful ?? []).filter((u) => u.ResourceId === p.endpointId),
+        };
+        if (out.Unsuccessful.length > 0) {
           // Another run may have accepted it meanwhile: only a connection still not accepted is a failure.
           const again = await connectionOf(ctx, p);
           if (!ACCEPTED_STATES.has(stateOf(again))) {

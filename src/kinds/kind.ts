@@ -64,6 +64,11 @@ export interface HandlerCtx {
   log(message: string, level?: LogLevel): void;
   /** How to reach the brokers' admin API (pattern 2's broker settings); prepared on first use. */
   kafka(): Promise<AdminSource>;
+  /**
+   * Waits until the run's other steps sharing this step's gather key (KindDef.gatherKey) are ready
+   * too, so their changes go out in one batch; resolves at once outside the engine.
+   */
+  gather?(): Promise<void>;
 }
 
 export interface Handler<P> {
@@ -124,6 +129,11 @@ export interface KindDef<S extends z.ZodType = z.ZodType> {
    * plan's longest path (plan/lower-bound.ts). Absent: the step only makes its calls.
    */
   waits?: Partial<Record<StepName, (t: AwsTimings, props: z.infer<S>) => number>>;
+  /**
+   * Create and update steps of this kind with the same key go out to AWS together (executor/gather.ts):
+   * a record's zone, whose changes are one Route 53 change batch and one INSYNC wait.
+   */
+  gatherKey?(props: z.infer<S>, account: string): string;
   /**
    * What IAM must allow for this kind: its describe calls and its scoped changes (`iam-policy`
    * prints them; the twin's IAM enforcement checks apply and destroy against them).

@@ -83,20 +83,23 @@ async function callMs(bed: TwinBed, FACTOR: number): Promise<number> {
   }
 }
 
-/** Mutating calls per account, region and rate limiter family (Route 53's bucket is per account). */
-function mutatingCalls(rows: CounterRow[]): CallCount[] {
-  const by = new Map<string, CallCount>();
-  for (const r of rows) {
-    if (!r.mutating || r.calls - r.throttled <= 0) continue;
-    const service = r.service === 'elasticloadbalancing' ? 'elbv2' : r.service;
-    const family = familyOf(service, r.action);
-    const scope = family.startsWith('route53') ? r.account : `${r.account}|${r.region}`;
+/**
+ * The run's mutating calls per account, region and rate limiter family (Route 53's bucket is per
+ * account), with the steps that made them (the `id` of each aws-call event).
+ */
+function mutatingCalls(events: ReadonlyArray<Extract<RunEvent, { type: 'aws-call' }>>): CallCount[] {
+  const by = new Map<string, { scope: string; family: string; count: number; steps: Set<string> }>();
+  for (const e of events) {
+    if (/^(Describe|List|Get)/.test(e.action) || e.error !== undefined) continue;
+    const family = familyOf(e.service, e.action);
+    const scope = family.startsWith('route53') ? e.account : `${e.account}|${e.region}`;
     const key = `${scope}|${family}`;
-    const c = by.get(key) ?? { scope, family, count: 0 };
-    c.count += r.calls - r.throttled;
+    const c = by.get(key) ?? { scope, family, count: 0, steps: new Set<string>() };
+    c.count++;
+    if (e.id !== undefined) c.steps.add(`up:${e.id}`);
     by.set(key, c);
   }
-  return [...by.values()];
+  return [...by.values()].map((c) => ({ ...c, steps: [...c.steps] }));
 }
 
 const sum = (rows: CounterRow[], k: 'calls' | 'throttled') => rows.reduce((n, r) => n + r[k], 0);
@@ -139,8 +142,10 @@ async function run(c: Case): Promise<string> {
     delete process.env.MPL_POLL_INTERVAL_MS;
     const trace: string[] = [];
     let tStart = 0;
+    const calls: Array<Extract<RunEvent, { type: 'aws-call' }>> = [];
     const reporter = {
       emit(e: RunEvent) {
+        if (e.type === 'aws-call' && tStart > 0) calls.push(e);
         if (process.env.MPL_BENCH_TRACE && (e.type === 'start' || e.type === 'done' || e.type === 'retry'))
           trace.push(
             `${((performance.now() - tStart) / FACTOR / 1000).toFixed(1)} ${e.type} ${e.id} ${e.step}`,
@@ -163,10 +168,10 @@ async function run(c: Case): Promise<string> {
       const lb = applyLowerBound(steps, {
         timings: AWS_TIMINGS,
         callMs: oneCall,
-        calls: mutatingCalls(rows),
+        calls: mutatingCalls(calls),
         buckets: BUCKETS,
       });
-      const calls = sum(rows, 'calls');
+      const total = sum(rows, 'calls');
       const throttled = sum(rows, 'throttled');
       const s = (v: number) => (v / 1000).toFixed(1);
       if (trace.length > 0) console.log(trace.join('\n'));
@@ -178,10 +183,11 @@ async function run(c: Case): Promise<string> {
         `ratio-to-lower-bound=${(ms / lb.ms).toFixed(2)}`,
         `path-s=${s(lb.pathMs)}`,
         `bucket-s=${s(lb.bucketMs)}`,
+        ...(lb.bucket ? [`bucket=${lb.bucket.replace(/ /g, '_')}`] : []),
         `steps=${steps.length}`,
-        `calls=${calls}`,
+        `calls=${total}`,
         `throttled=${throttled}`,
-        `throttled-share=${(throttled / Math.max(1, calls)).toFixed(3)}`,
+        `throttled-share=${(throttled / Math.max(1, total)).toFixed(3)}`,
         `call-ms=${Math.round(oneCall)}`,
         `path=${lb.path.map((k) => k.replace(/^up:/, '')).join('>')}`,
       ].join(' ');

@@ -53,4 +53,29 @@ describe('lower bound of an apply', () => {
     assert.equal(lb.ms, 200_000);
     assert.equal(lb.bucket, '2|r ec2:endpoint (64 calls)');
   });
+
+  it("with the steps that made a bucket's calls: from their earliest start, plus the shortest tail after the last call", () => {
+    // 20 acceptances after an NLB (3 min); each then waits 2 min for its endpoint, then a record (1 min).
+    const steps = [step('nlb', 'load-balancer')];
+    for (let i = 0; i < 20; i++) {
+      steps.push(step(`acc${i}`, 'endpoint-connection-acceptance', ['nlb']));
+      steps.push(step(`rec${i}`, 'dns-record', [`acc${i}`]));
+    }
+    const lb = applyLowerBound(steps, {
+      timings: AWS_TIMINGS,
+      callMs: 0,
+      calls: [
+        {
+          scope: '1|r',
+          family: 'ec2:endpoint-service',
+          count: 20,
+          steps: steps.filter((s) => s.key.startsWith('acc')).map((s) => s.key),
+        },
+      ],
+      buckets: { 'ec2:endpoint-service': { burst: 10, perSecond: 1 } },
+    });
+    assert.equal(lb.pathMs, 180_000 + 120_000 + 60_000);
+    assert.equal(lb.bucketMs, 180_000 + 10_000 + 120_000 + 60_000);
+    assert.equal(lb.ms, lb.bucketMs);
+  });
 });

@@ -35,7 +35,7 @@ DEFAULT_DELAYS_MS: dict[str, int] = {
 # Token buckets per account, region and API family: (burst, refill per second).
 # Sources: https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html,
 # https://docs.aws.amazon.com/elasticloadbalancing/latest/userguide/elb-api-throttling.html,
-# https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DNSLimitations.html#limits-api-requests.
+# https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/throttling-api-requests.html.
 # No per-API token buckets are known for VPC Lattice or RAM (the VPC Lattice quotas page lists
 # resource quotas only), so their calls are throttled here only when a fault asks for it.
 BUCKETS: dict[str, tuple[float, float]] = {
@@ -44,7 +44,10 @@ BUCKETS: dict[str, tuple[float, float]] = {
     "ec2-mutating": (50, 5),  # other EC2 mutating calls
     "ec2-describe": (100, 20),  # EC2 Describe*
     "elbv2-describe": (40, 10),  # ELBv2 Describe*
-    "route53": (5, 5),  # 5 requests per second per account, GetChange included
+    # Route 53 since 2026-07-30: all requests of an account, GetChange included, 50 burst and 10 a
+    # second (Route 53 developer guide, "Throttling for Amazon Route 53 API requests"; 5 a second
+    # before). Its per-action buckets and its change-throughput bucket are not modelled.
+    "route53": (50, 10),
 }
 
 EC2_ENDPOINT_ACTIONS = {"CreateVpcEndpoint", "DeleteVpcEndpoints", "ModifyVpcEndpoint"}
