@@ -371,6 +371,12 @@ export const ERRORS = {
     retriable: false,
     hint: 'Ask AWS to raise "Child resource configurations per group" (VPC Lattice quotas) and set pattern3.childrenPerGroupQuota, or use pattern 1.',
   },
+  TOO_MANY_PRIVATE_DNS_DOMAINS: {
+    summary:
+      "Pattern 3: the brokers' names need more private DNS domains than a resource endpoint takes (10).",
+    retriable: false,
+    hint: "Broker names under one parent domain are covered by one wildcard; names spread over more than 10 parent domains cannot be: use pattern 1 or 2, or set pattern3.dns to zone (the stack's own zone, one alias per broker).",
+  },
   PROBE_IN_VPC_FAILED: {
     summary:
       "The in-VPC probe's function, role, security group or temporary SCRAM secret could not be made, run or removed.",

@@ -2,6 +2,7 @@ import { withIdle } from '../aws/idle.js';
 import { MplError } from '../errors.js';
 import type { StepName } from '../events.js';
 import { kindDef, type Resource } from '../kinds/index.js';
+import type { HandlerCtx } from '../kinds/kind.js';
 import type { Change } from '../plan/diff.js';
 import type { Instance } from '../state/instance.js';
 import { handlerCtx, handlerOf, type RunDeps } from './context.js';
@@ -130,7 +131,13 @@ export async function execute(
             // So do its calls waiting for a rate limiter's token (aws/idle.ts).
             const key = gatherKeys.get(s.key);
             const gather =
-              key === undefined ? undefined : () => control.idle(() => gatherer.arrive(key, s.key));
+              key === undefined
+                ? undefined
+                : <T>(then: () => Promise<T>) =>
+                    control.idle(async () => {
+                      await gatherer.arrive(key, s.key);
+                      return then();
+                    });
             await withIdle(
               control.idle,
               () => perform(s, { ...deps, wait: { ...deps.wait, idle: control.idle } }, gather),
@@ -180,7 +187,7 @@ export async function execute(
   return result;
 }
 
-async function perform(s: Step, deps: EngineOptions, gather?: () => Promise<void>): Promise<void> {
+async function perform(s: Step, deps: EngineOptions, gather?: HandlerCtx['gather']): Promise<void> {
   const c = s.change;
   const handler = handlerOf(deps, c.kind);
   const ctx = { ...handlerCtx(deps, c.account, c.region, c.id), ...(gather ? { gather } : {}) };

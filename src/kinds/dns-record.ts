@@ -183,8 +183,7 @@ async function upsert(ctx: HandlerCtx, r: Desired<Props>, code: ErrorCode): Prom
   const what = `dns record ${r.id} (${r.props.name} in ${zoneId})`;
   const target = aliasOf(ctx, r.props.aliasTarget, what);
   // The zone's other records of this run go in the same change batch.
-  await ctx.gather?.();
-  await attempt(code, what, () =>
+  const change = () =>
     changeRecords(
       ctx.aws.route53,
       zoneId,
@@ -204,8 +203,8 @@ async function upsert(ctx: HandlerCtx, r: Desired<Props>, code: ErrorCode): Prom
       ],
       what,
       ctx.wait,
-    ),
-  );
+    );
+  await attempt(code, what, () => (ctx.gather ? ctx.gather(change) : change()));
   const rr = await orGone(what, () => findRecord(ctx.aws.route53, zoneId, r.props.name));
   if (!rr) throw new MplError('RESOURCE_GONE', `${what}: not found right after the change was INSYNC`);
   return toLive(ctx, zoneId, rr, r.props.aliasTarget);

@@ -208,15 +208,22 @@ export const endpointConnectionAcceptance = defineKind({
       }
       // The service's other connections of this run are accepted in the same call (one token of
       // EC2's endpoint-service bucket, 10 burst and 1 a second, for all of a broker's consumers).
-      await ctx.gather?.();
-      if (stateOf(first) === 'pendingacceptance') {
-        const answer = await attempt('ENDPOINT_ACCEPT_FAILED', `accepting ${what}`, () =>
+      const pending = stateOf(first) === 'pendingacceptance';
+      const accept = () =>
+        attempt('ENDPOINT_ACCEPT_FAILED', `accepting ${what}`, () =>
           mergedCall(ctx.aws.ec2, `accept|${p.serviceId}`, p.endpointId, (ids) =>
             ctx.aws.ec2.send(
               new AcceptVpcEndpointConnectionsCommand({ ServiceId: p.serviceId, VpcEndpointIds: ids }),
             ),
           ),
         );
+      // Every sibling gathers (one already accepted must not hold the others back); those pending
+      // accept together, in the same turn, once all are ready.
+      const gathered = ctx.gather
+        ? await ctx.gather(() => (pending ? accept() : Promise.resolve(undefined)))
+        : undefined;
+      if (pending) {
+        const answer = gathered ?? (await accept());
         const out = {
           Unsuccessful: (answer.Unsuccessful ?? []).filter((u) => u.ResourceId === p.endpointId),
         };

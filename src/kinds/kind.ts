@@ -66,9 +66,10 @@ export interface HandlerCtx {
   kafka(): Promise<AdminSource>;
   /**
    * Waits until the run's other steps sharing this step's gather key (KindDef.gatherKey) are ready
-   * too, so their changes go out in one batch; resolves at once outside the engine.
+   * too, so their changes go out in one batch, then runs `then` (all of them in the same turn, none
+   * holding a slot: a merged call, aws/merge.ts); absent outside the engine.
    */
-  gather?(): Promise<void>;
+  gather?<T>(then: () => Promise<T>): Promise<T>;
 }
 
 export interface Handler<P> {

@@ -5,6 +5,7 @@ import { consumerSubnetsAllAzs, onePerAz } from './azs.js';
 import { ids, type LogicalId } from './ids.js';
 import { clientPort } from './listeners.js';
 import { clientToken, tagsFor } from './names.js';
+import { QUOTAS } from './quotas.js';
 import { portRanges } from './ports.js';
 import {
   addBootstrapParameter,
@@ -143,7 +144,7 @@ export function planPattern3(ctx: Ctx): void {
       [groupId, ...brokers.map((b) => ids.resourceConfiguration(b))],
     );
   }
-  const names = brokers.map((b) => b.host.toLowerCase()).sort();
+  const names = specifiedDomains(brokers.map((b) => b.host.toLowerCase()).sort(), configFile);
   const gwAzIds = new Set(gwSubnets.map((s) => s.azId));
   // One acceptance per consumer account (several consumers may share one).
   const acceptanceOf = new Map<string, LogicalId<'resource-share-acceptance'>>();
@@ -215,4 +216,23 @@ export function planPattern3(ctx: Ctx): void {
       brokers.map((b) => `${b.host}:${clientPort(listeners[0] as ListenerType)}`),
     );
   });
+}
+
+/**
+ * The domains a consumer's resource endpoint asks VPC Lattice to answer: the brokers' names, or,
+ * past the 10 a resource endpoint takes (EC2 API reference, DnsOptionsSpecification,
+ * PrivateDnsSpecifiedDomains; CloudFormation: "Maximum: 10"), one wildcard per parent domain
+ * ("*.example.com", VPC Lattice user guide, "Custom domain names for resource consumers"): an MSK
+ * cluster's broker names share one, `<cluster>.<id>.c<n>.kafka.<region>.amazonaws.com`.
+ */
+export function specifiedDomains(names: string[], configFile: string): string[] {
+  if (names.length <= QUOTAS.resourceEndpointSpecifiedDomains) return names;
+  const parents = [...new Set(names.map((n) => n.split('.').slice(1).join('.')))].sort();
+  if (parents.length <= QUOTAS.resourceEndpointSpecifiedDomains && parents.every((p) => p.includes('.')))
+    return parents.map((p) => `*.${p}`);
+  throw new PlanRefused(
+    'TOO_MANY_PRIVATE_DNS_DOMAINS',
+    `pattern 3: ${names.length} broker names under ${parents.length} parent domains; a resource endpoint answers at most ${QUOTAS.resourceEndpointSpecifiedDomains} domains (wildcards included)`,
+    `${configFile}: pattern`,
+  );
 }

@@ -32,6 +32,8 @@ export const QUOTAS = {
    */
   ssmStandardValueMax: 4096,
   ssmAdvancedValueMax: 8192,
+  /** PrivateDnsSpecifiedDomains of one resource endpoint (EC2 API reference, DnsOptionsSpecification). */
+  resourceEndpointSpecifiedDomains: 10,
 } as const;
 
 /**

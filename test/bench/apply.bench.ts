@@ -102,6 +102,12 @@ function mutatingCalls(events: ReadonlyArray<Extract<RunEvent, { type: 'aws-call
   return [...by.values()].map((c) => ({ ...c, steps: [...c.steps] }));
 }
 
+/** The action the twin throttled most, when it throttled any. */
+function throttledBy(rows: CounterRow[]): string[] {
+  const top = [...rows].sort((a, b) => b.throttled - a.throttled)[0];
+  return top && top.throttled > 0 ? [`throttled-most=${top.service}:${top.action}:${top.throttled}`] : [];
+}
+
 const sum = (rows: CounterRow[], k: 'calls' | 'throttled') => rows.reduce((n, r) => n + r[k], 0);
 
 /** A plan with no change over the applied stack: its read calls per resource (issue: batch reads). */
@@ -160,10 +166,13 @@ async function run(c: Case): Promise<string> {
       tStart = t0;
       const out = await applyPlan(stack, plan, () => Promise.resolve(true));
       const ms = (performance.now() - t0) / FACTOR;
-      if (out.outcome !== 'applied' || out.result.failed.length > 0)
-        throw new Error(
-          `${c.name}: apply failed: ${JSON.stringify(out.outcome === 'applied' ? out.result.failed : out.outcome)}`,
-        );
+      if (out.outcome !== 'applied' || out.result.failed.length > 0) {
+        const why =
+          out.outcome === 'applied'
+            ? out.result.failed.map((f) => `${f.id}: ${f.error.message}`).join('; ')
+            : out.outcome;
+        throw new Error(`${c.name}: apply failed: ${why}`);
+      }
       const rows = await bed.aws.control.counters();
       const lb = applyLowerBound(steps, {
         timings: AWS_TIMINGS,
@@ -188,6 +197,7 @@ async function run(c: Case): Promise<string> {
         `calls=${total}`,
         `throttled=${throttled}`,
         `throttled-share=${(throttled / Math.max(1, total)).toFixed(3)}`,
+        ...throttledBy(rows),
         `call-ms=${Math.round(oneCall)}`,
         `path=${lb.path.map((k) => k.replace(/^up:/, '')).join('>')}`,
       ].join(' ');

@@ -5,6 +5,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml, stringify } from 'yaml';
+import { specifiedDomains } from '../../src/planner/pattern3.js';
 import { runCli } from '../support/run-cli.js';
 
 const EXAMPLE = 'plans/pattern3-three-consumers.yaml';
@@ -120,5 +121,21 @@ describe('cli: pattern 3 offline', () => {
     assert.match(r.err, /61.*above the 60 children per group quota/);
     assert.match(r.err, /stack\.yaml: pattern/);
     assert.doesNotMatch(r.err, /\n\s+at /, 'no stack trace');
+  });
+});
+
+describe('pattern 3: more than 10 brokers', () => {
+  it('asks VPC Lattice for one wildcard per parent domain past the 10 names a resource endpoint takes', () => {
+    const names = Array.from(
+      { length: 12 },
+      (_, i) => `b-${i + 1}.orders.abc123.c2.kafka.us-east-2.amazonaws.com`,
+    );
+    assert.deepEqual(specifiedDomains(names.slice(0, 10), 'x.yaml'), names.slice(0, 10));
+    assert.deepEqual(specifiedDomains(names, 'x.yaml'), ['*.orders.abc123.c2.kafka.us-east-2.amazonaws.com']);
+    const spread = Array.from({ length: 11 }, (_, i) => `b-1.c${i}.example.com`);
+    assert.throws(
+      () => specifiedDomains(spread, 'x.yaml'),
+      /TOO_MANY_PRIVATE_DNS_DOMAINS|at most 10 domains/,
+    );
   });
 });

@@ -49,8 +49,8 @@ describe('gather: steps whose changes leave together', () => {
       create: async (ctx, r) => {
         await sleep(Number(r.props.readyAfterMs));
         if (r.id === failOn) throw new MplError('CREATE_FAILED', `boom at ${r.id}`);
-        await ctx.gather?.();
-        sent.push({ id: r.id, at: Date.now() - t0 });
+        const send = async () => void sent.push({ id: r.id, at: Date.now() - t0 });
+        await (ctx.gather ? ctx.gather(send) : send());
         return { physicalId: `phys-${r.id}`, props: r.props, outputs: {} };
       },
       delete: async () => undefined,
