@@ -14,7 +14,7 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { VPCLatticeClient } from '@aws-sdk/client-vpc-lattice';
 import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { currentStepId, waitIdle } from './idle.js';
-import { familyOf, RateLimiter, scaledBuckets } from './rate-limit.js';
+import { familyOf, RateLimiter, scaledBuckets, withHeadroom } from './rate-limit.js';
 
 export interface AccountClients {
   account: string;
@@ -94,7 +94,7 @@ export class ClientPool {
   private readonly limiter: RateLimiter;
 
   constructor(private readonly opts: ClientPoolOptions) {
-    this.limiter = opts.limiter ?? new RateLimiter(scaledBuckets(opts.timeFactor ?? 1));
+    this.limiter = opts.limiter ?? new RateLimiter(scaledBuckets(opts.timeFactor ?? 1, withHeadroom()));
   }
 
   for(account: string, region: string): AccountClients {

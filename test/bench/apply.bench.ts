@@ -59,6 +59,14 @@ const ALL: Case[] = [
   ),
   { name: 'p3-b3-c1', pattern: 3, brokers: 3, consumers: 1, factor: factorOf(3, 1) },
   { name: 'p3-b12-c5', pattern: 3, brokers: 12, consumers: 5, factor: factorOf(12, 5) },
+  // 50 consumer accounts: accounts run in parallel, each under its own buckets.
+  {
+    name: 'p1-b3-c50',
+    pattern: 1,
+    brokers: 3,
+    consumers: 50,
+    factor: Number(process.env.MPL_BENCH_FACTOR ?? 0.3),
+  },
 ];
 const wanted = process.env.MPL_BENCH_CASES?.split(',').filter(Boolean);
 const cases = wanted ? ALL.filter((c) => wanted.includes(c.name)) : ALL;
