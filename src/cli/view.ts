@@ -82,7 +82,8 @@ export function viewReporter(io: Io, opts: ViewOptions): Reporter {
       case 'aws-call':
         io.err(
           c.dim(
-            `aws ${e.service}:${e.action} account ${e.account} ${e.region}${e.id ? ` for ${e.id}` : ''} ${e.ms} ms` +
+            `aws ${e.service}:${e.action} account ${e.account} ${e.region} ${e.ms} ms` +
+              (e.id ? ` for ${e.id}` : '') +
               (e.waitedMs > 0 ? ` (rate limit ${e.waitedMs} ms)` : '') +
               (e.attempts > 1 ? ` (${e.attempts} attempts)` : '') +
               (e.error ? ` ${e.error}` : '') +

@@ -31,6 +31,8 @@ describe('e2e: one event stream (verbose, refresh progress, JSON lines)', functi
     assert.match(r.err, line('ec2', 'CreateVpcEndpointServiceConfiguration', provider));
     assert.match(r.err, line('ec2', 'CreateVpcEndpoint', consumer));
     assert.match(r.err, line('route53', 'ChangeResourceRecordSets', consumer));
+    // A call made by an apply step names the step's resource.
+    assert.match(r.err, /^aws elbv2:CreateLoadBalancer account \d+ \S+ \d+ ms for b-\d+\/load-balancer/m);
     assert.match(r.err, /^Refreshing \d+ resource\(s\) from AWS\.\.\.$/m);
     assert.match(r.out, /Creation complete after/);
     assert.match(r.out, /Apply complete! \d+ step\(s\) done\./);
