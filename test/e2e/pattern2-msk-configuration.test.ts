@@ -238,6 +238,9 @@ function acceptance(
     const run = (argv: string[], expected: number) => cliExpect(tb, argv, expected);
 
     async function probeAll(file: string, brokers: number): Promise<void> {
+      // The network twin follows AWS on its own poll (every 500 ms): an apply that ends right after
+      // a new listener is made must not be probed before a pass has seen it.
+      await tb.network.reconcileNow();
       for (const [i, account] of tb.accounts.consumers.entries()) {
         const d = tb.network.dnsByAccount[account];
         assert.ok(d, `no DNS server for ${account}`);
