@@ -1,4 +1,4 @@
-import { withIdle } from '../aws/idle.js';
+import { waitIdle, withIdle } from '../aws/idle.js';
 import { MplError } from '../errors.js';
 import type { StepName } from '../events.js';
 import { kindDef, type Resource } from '../kinds/index.js';
@@ -130,17 +130,19 @@ export async function execute(
             // Waits inside the step (provisioning, a Route 53 change) give its slot to others.
             // So do its calls waiting for a rate limiter's token (aws/idle.ts).
             const key = gatherKeys.get(s.key);
+            // waitIdle, not control.idle, inside the step: a wait within a wait (a gathered record's
+            // INSYNC) must not park the node twice.
             const gather =
               key === undefined
                 ? undefined
                 : <T>(then: () => Promise<T>) =>
-                    control.idle(async () => {
+                    waitIdle(async () => {
                       await gatherer.arrive(key, s.key);
                       return then();
                     });
             await withIdle(
               control.idle,
-              () => perform(s, { ...deps, wait: { ...deps.wait, idle: control.idle } }, gather),
+              () => perform(s, { ...deps, wait: { ...deps.wait, idle: waitIdle } }, gather),
               c.id,
             );
             break;

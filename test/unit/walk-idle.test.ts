@@ -1,6 +1,7 @@
 // The graph walker's slots: a node waiting (inside control.idle) holds none, so other nodes start
 // meanwhile, and at most `parallelism` nodes ever work at once outside their waits.
 import assert from 'node:assert/strict';
+import { waitIdle, withIdle } from '../../src/aws/idle.js';
 import { walk, type WalkNode } from '../../src/executor/walk.js';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -53,5 +54,24 @@ describe('graph walk: waiting gives the slot away', () => {
       }),
       /boom/,
     );
+  });
+
+  it('a wait within a wait (waitIdle inside withIdle) parks the node once: never more than `parallelism` at work', async () => {
+    let working = 0;
+    let most = 0;
+    await walk(nodes(12), 3, (_n, control) =>
+      withIdle(control.idle, async () => {
+        working++;
+        most = Math.max(most, working);
+        await sleep(5);
+        working--;
+        await waitIdle(() => waitIdle(() => sleep(40)));
+        working++;
+        most = Math.max(most, working);
+        await sleep(5);
+        working--;
+      }),
+    );
+    assert.ok(most <= 3, `${most} nodes at work at once with 3 slots`);
   });
 });
