@@ -86,29 +86,34 @@ async function byHand(b: TwinBed): Promise<{ ms: number; commands: number; polls
     return String(v);
   };
 
-  const sg = await aws(provider, [
-    'ec2',
-    'create-security-group',
-    '--group-name',
-    'bl-nlb',
-    '--description',
-    'NLBs',
-    '--vpc-id',
-    pNet.vpcId,
-  ]);
-  const sgId = get(sg, 'GroupId');
-  await aws(provider, [
-    'ec2',
-    'authorize-security-group-ingress',
-    '--group-id',
-    sgId,
-    '--protocol',
-    'tcp',
-    '--port',
-    String(PORT),
-    '--cidr',
-    cNet.cidr,
-  ]);
+  // A group admitting the consumer VPC on the Kafka port, as the tool's own groups do.
+  const securityGroup = async (account: string, name: string, vpcId: string): Promise<string> => {
+    const sg = await aws(account, [
+      'ec2',
+      'create-security-group',
+      '--group-name',
+      name,
+      '--description',
+      name,
+      '--vpc-id',
+      vpcId,
+    ]);
+    const id = get(sg, 'GroupId');
+    await aws(account, [
+      'ec2',
+      'authorize-security-group-ingress',
+      '--group-id',
+      id,
+      '--protocol',
+      'tcp',
+      '--port',
+      String(PORT),
+      '--cidr',
+      cNet.cidr,
+    ]);
+    return id;
+  };
+  const sgId = await securityGroup(provider, 'bl-nlb', pNet.vpcId);
   const services: string[] = [];
   for (const broker of b.kafka.brokers) {
     const tg = await aws(provider, [
@@ -190,29 +195,7 @@ async function byHand(b: TwinBed): Promise<{ ms: number; commands: number; polls
     ]);
   }
 
-  const csg = await aws(consumer, [
-    'ec2',
-    'create-security-group',
-    '--group-name',
-    'bl-endpoints',
-    '--description',
-    'endpoints',
-    '--vpc-id',
-    cNet.vpcId,
-  ]);
-  const csgId = get(csg, 'GroupId');
-  await aws(consumer, [
-    'ec2',
-    'authorize-security-group-ingress',
-    '--group-id',
-    csgId,
-    '--protocol',
-    'tcp',
-    '--port',
-    String(PORT),
-    '--cidr',
-    cNet.cidr,
-  ]);
+  const csgId = await securityGroup(consumer, 'bl-endpoints', cNet.vpcId);
   const zoneName = b.kafka.brokers[0]!.host.split('.').slice(1).join('.');
   const zone = await aws(consumer, [
     'route53',

@@ -56,8 +56,8 @@ export async function waitInsync(
  * out together: while a batch of a zone is in flight, the changes that arrive queue into the next
  * one (AWS recommends batching: "group individual operations of the same type into one change batch
  * operation", AWS re:Post knowledge center, "How can I avoid Route 53 API throttling errors?"; a
- * batch takes up to 100 changes, Route 53 API reference, ChangeResourceRecordSets). So 30 records of
- * one zone cost two INSYNC waits, not thirty one after the other. A batch Route 53 refuses as a whole
+ * batch takes up to 100 changes, Route 53 API reference, ChangeResourceRecordSets). The engine's gather
+ * (dns-record's gatherKey) sends a run's records of a zone together, so they cost one INSYNC wait. A batch Route 53 refuses as a whole
  * (InvalidChangeBatch, InvalidInput) is sent again change by change, so one bad change fails only its own step.
  */
 export async function changeRecords(
