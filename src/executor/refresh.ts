@@ -1,7 +1,7 @@
 import { MplError } from '../errors.js';
 import type { Resource } from '../kinds/index.js';
 import type { Instance } from '../state/instance.js';
-import { handlerCtx, handlerOf, type RunDeps } from './context.js';
+import { handlerCtx, handlerOf, readScope, type RunDeps } from './context.js';
 import { walk } from './walk.js';
 
 export interface Refreshed {
@@ -33,10 +33,13 @@ export async function refresh(desired: Resource[], deps: RunDeps): Promise<Refre
     reporter.emit({ type: 'refresh', phase, done, total, found: out.observed.size, ms: Date.now() - t0 });
   progress('start');
 
+  // Describe calls that take many ids ask for the state's other resources of the kind at once (a
+  // plan shares its scan's answers: deps.reads).
+  const reads = deps.reads ?? readScope(store.instances());
   const nodes = [...items.values()].map((item) => ({ key: item.id, after: item.dependsOn, item }));
   await walk(nodes, deps.parallelism, async ({ item }) => {
     const known = store.get(item.id);
-    const ctx = handlerCtx(deps, item.account, item.region, item.id);
+    const ctx = handlerCtx({ ...deps, reads }, item.account, item.region, item.id);
     let live;
     try {
       live = await handlerOf(deps, item.kind).read(ctx, desiredById.get(item.id), known);

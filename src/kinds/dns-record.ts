@@ -25,6 +25,7 @@ import {
 import { allRecords, bareZoneId, changeRecords, normalizeDnsName } from './shared/route53.js';
 import { firstPerId, foundIn, foundRefs, logicalIds } from './shared/scan.js';
 import { Ref } from './shared/schema.js';
+import { primeRead, readBatched } from './shared/batched.js';
 
 const Props = z.strictObject({
   zone: Ref,
@@ -226,9 +227,24 @@ const handler: Handler<Props> = {
       }
       name = desired.props.name;
     } else return undefined;
-    // NoSuchHostedZone reads as gone: the zone and its records are gone.
+    // NoSuchHostedZone reads as gone: the zone and its records are gone. In a refresh, the zone's
+    // records are listed once (300 a page) for all the state's records in it.
     const rr = await orGone(`dns record ${id} (${name} in ${zoneId})`, () =>
-      findRecord(ctx.aws.route53, zoneId, name),
+      readBatched(ctx, {
+        client: ctx.aws.route53,
+        api: `route53:ListResourceRecordSets ${zoneId}`,
+        id: recordPhysicalId(zoneId, name),
+        peerKinds: ['dns-record'],
+        samePeer: (peer) => peer.startsWith(`${zoneId}|`),
+        maxIds: Infinity,
+        fetch: async () =>
+          new Map(
+            (await allRecords(ctx.aws.route53, zoneId))
+              .filter((r) => r.Type === 'A')
+              .map((r) => [recordPhysicalId(zoneId, r.Name ?? ''), r]),
+          ),
+        fetchOne: () => findRecord(ctx.aws.route53, zoneId, name),
+      }),
     );
     return rr ? toLive(ctx, zoneId, rr, expectedTarget(desired, known)) : undefined;
   },
@@ -312,6 +328,15 @@ async function scan(
       // A zone deleted since it was found has no records left.
       const records =
         (await orGone(`records of ${zone.id}`, () => allRecords(ctx.aws.route53, zoneId))) ?? [];
+      for (const rr of records)
+        if (rr.Type === 'A')
+          primeRead(
+            ctx,
+            ctx.aws.route53,
+            `route53:ListResourceRecordSets ${zoneId}`,
+            recordPhysicalId(zoneId, rr.Name ?? ''),
+            rr,
+          );
       return records.flatMap((rr) => {
         if (rr.Type !== 'A' || rr.AliasTarget === undefined) return [];
         const name = normalizeDnsName(rr.Name ?? '');

@@ -19,6 +19,7 @@ import { pollShared } from './shared/shared-poll.js';
 import { foundIn, logicalIds } from './shared/scan.js';
 import { Ref } from './shared/schema.js';
 import { ec2StackTagged } from '../iam/scope.js';
+import { primeRead, readBatched } from './shared/batched.js';
 
 const Props = z.strictObject({
   service: Ref,
@@ -60,24 +61,44 @@ function pairFromRefs(ctx: HandlerCtx, props: { service: string; endpoint: strin
   return { serviceId, endpointId };
 }
 
-async function connectionOf(ctx: HandlerCtx, p: Pair): Promise<VpcEndpointConnection | undefined> {
-  return orGone(`the connection of ${p.endpointId} to ${p.serviceId}`, async () => {
-    for await (const page of paginateDescribeVpcEndpointConnections(
-      { client: ctx.aws.ec2 },
-      {
-        Filters: [
-          { Name: 'service-id', Values: [p.serviceId] },
-          { Name: 'vpc-endpoint-id', Values: [p.endpointId] },
-        ],
-      },
-    )) {
-      const c = (page.VpcEndpointConnections ?? []).find(
-        (x) => x.ServiceId === p.serviceId && x.VpcEndpointId === p.endpointId,
-      );
-      if (c !== undefined) return c;
+/** The connections of these pairs, by physical id, through every page. */
+async function connectionsOf(ctx: HandlerCtx, pairs: Pair[]): Promise<Map<string, VpcEndpointConnection>> {
+  const wanted = new Set(pairs.map(physicalIdOf));
+  const found = new Map<string, VpcEndpointConnection>();
+  for await (const page of paginateDescribeVpcEndpointConnections(
+    { client: ctx.aws.ec2 },
+    {
+      Filters: [
+        { Name: 'service-id', Values: [...new Set(pairs.map((p) => p.serviceId))] },
+        { Name: 'vpc-endpoint-id', Values: [...new Set(pairs.map((p) => p.endpointId))] },
+      ],
+    },
+  )) {
+    for (const c of page.VpcEndpointConnections ?? []) {
+      const key = physicalIdOf({ serviceId: c.ServiceId ?? '', endpointId: c.VpcEndpointId ?? '' });
+      if (wanted.has(key)) found.set(key, c);
     }
-    return undefined;
-  });
+  }
+  return found;
+}
+
+/** The connection of one pair; in a refresh, with the state's other connections of the account. */
+async function connectionOf(ctx: HandlerCtx, p: Pair): Promise<VpcEndpointConnection | undefined> {
+  return orGone(`the connection of ${p.endpointId} to ${p.serviceId}`, () =>
+    readBatched(ctx, {
+      client: ctx.aws.ec2,
+      api: 'ec2:DescribeVpcEndpointConnections',
+      id: physicalIdOf(p),
+      peerKinds: ['endpoint-connection-acceptance'],
+      maxIds: 100,
+      fetch: (ids) =>
+        connectionsOf(
+          ctx,
+          ids.flatMap((id) => parsePhysicalId(id) ?? []),
+        ),
+      fetchOne: async () => (await connectionsOf(ctx, [p])).get(physicalIdOf(p)),
+    }),
+  );
 }
 
 const stateOf = (c: VpcEndpointConnection | undefined): string =>
@@ -110,18 +131,21 @@ function observe(
 }
 
 /** Every connection to a service (undefined when the service is gone), through every page. */
+/** The connections to these services, through every page (one call for all, up to 100 services). */
 async function connectionsTo(
   ctx: HandlerCtx,
-  serviceId: string,
+  serviceIds: string[],
 ): Promise<VpcEndpointConnection[] | undefined> {
-  return orGone(`the connections to ${serviceId}`, async () => {
+  const wanted = new Set(serviceIds);
+  return orGone(`the connections to ${serviceIds.join(', ')}`, async () => {
     const out: VpcEndpointConnection[] = [];
-    for await (const page of paginateDescribeVpcEndpointConnections(
-      { client: ctx.aws.ec2 },
-      { Filters: [{ Name: 'service-id', Values: [serviceId] }] },
-    )) {
-      out.push(...(page.VpcEndpointConnections ?? []).filter((c) => c.ServiceId === serviceId));
-    }
+    for (let i = 0; i < serviceIds.length; i += 100)
+      for await (const page of paginateDescribeVpcEndpointConnections(
+        { client: ctx.aws.ec2 },
+        { Filters: [{ Name: 'service-id', Values: serviceIds.slice(i, i + 100) }] },
+      )) {
+        out.push(...(page.VpcEndpointConnections ?? []).filter((c) => wanted.has(c.ServiceId ?? '')));
+      }
     return out;
   });
 }
@@ -136,12 +160,30 @@ async function scan(
   found: ReadonlyMap<string, Instance>,
 ): Promise<Array<{ id: string; live: Live<Props>; dependsOn: string[] }>> {
   const { ids, tryParseId, formatId } = await logicalIds();
-  const perService = await Promise.all(
-    foundIn(ctx, found, 'endpoint-service').map(async (svc) => {
-      const sid = svc.outputs.serviceId;
-      const serviceId = typeof sid === 'string' && sid !== '' ? sid : svc.physicalId;
-      return ((await connectionsTo(ctx, serviceId)) ?? []).flatMap((c) => {
+  const services = foundIn(ctx, found, 'endpoint-service').map((svc) => {
+    const sid = svc.outputs.serviceId;
+    return { svc, serviceId: typeof sid === 'string' && sid !== '' ? sid : svc.physicalId };
+  });
+  if (services.length === 0) return [];
+  // One call for every service of the account (the service-id filter takes many).
+  const all =
+    (await connectionsTo(
+      ctx,
+      services.map((s) => s.serviceId),
+    )) ?? [];
+  return services.flatMap(({ svc, serviceId }) =>
+    all
+      .filter((c) => c.ServiceId === serviceId)
+      .flatMap((c) => {
         const endpointId = c.VpcEndpointId;
+        if (endpointId !== undefined)
+          primeRead(
+            ctx,
+            ctx.aws.ec2,
+            'ec2:DescribeVpcEndpointConnections',
+            physicalIdOf({ serviceId, endpointId }),
+            c,
+          );
         const epId = endpointId === undefined ? undefined : ctx.idOf(endpointId);
         const ep = epId === undefined ? undefined : found.get(epId);
         const parsed = ep?.kind === 'vpc-endpoint' ? tryParseId(ep.id) : undefined;
@@ -150,10 +192,8 @@ async function scan(
         const id: string = ids.acceptanceFor(formatId(parsed));
         const live = observe(ctx, { serviceId, endpointId }, c, undefined, undefined);
         return [{ id, live, dependsOn: [svc.id, ep.id] }];
-      });
-    }),
+      }),
   );
-  return perService.flat();
 }
 
 export const endpointConnectionAcceptance = defineKind({

@@ -14,6 +14,7 @@ import { logicalOf, refId, tryRef, unlessGone } from './shared/ec2-endpoint.js';
 import { foundIn, logicalIds } from './shared/scan.js';
 import { Ref } from './shared/schema.js';
 import { ec2StackTagged } from '../iam/scope.js';
+import { readOnce } from './shared/batched.js';
 
 const Props = z.strictObject({
   service: Ref,
@@ -38,6 +39,12 @@ async function principalsOf(ctx: HandlerCtx, serviceId: string): Promise<string[
     return out;
   });
 }
+
+/** Once per plan: its scan and its refresh both read the permissions. */
+const principalsOnce = (ctx: HandlerCtx, serviceId: string) =>
+  readOnce(ctx, ctx.aws.ec2, 'ec2:DescribeVpcEndpointServicePermissions', serviceId, () =>
+    principalsOf(ctx, serviceId),
+  );
 
 /** The service's id: from state, else from the made service the desired props refer to. */
 function serviceIdOf(
@@ -111,7 +118,7 @@ async function scan(
       const sid = svc.outputs.serviceId;
       const serviceId = typeof sid === 'string' && sid !== '' ? sid : svc.physicalId;
       if (parsed?.kind !== 'endpoint-service') return [];
-      const principals = await principalsOf(ctx, serviceId);
+      const principals = await principalsOnce(ctx, serviceId);
       if (principals === undefined || principals.length === 0) return [];
       const id: string = ids.permissionsFor(formatId(parsed));
       return [{ id, live: observe(ctx, serviceId, principals, undefined), dependsOn: [svc.id] }];
@@ -136,7 +143,7 @@ export const endpointServicePermissions = defineKind({
       const id = desired?.id ?? known?.id;
       const serviceId = serviceIdOf(ctx, desired, known);
       if (id === undefined || serviceId === undefined) return undefined;
-      const principals = await principalsOf(ctx, serviceId);
+      const principals = await principalsOnce(ctx, serviceId);
       if (principals === undefined) return undefined;
       // No principal at all is what delete leaves (and what a new service has): absent, so the plan
       // shows a create, unless the plan itself wants none.

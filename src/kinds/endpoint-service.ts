@@ -38,6 +38,7 @@ import { poll } from './shared/poll.js';
 import { foundRefs, ofStack, stackTagFilter } from './shared/scan.js';
 import { Ref, Tags } from './shared/schema.js';
 import { ec2StackResource } from '../iam/scope.js';
+import { primeRead, readBatched } from './shared/batched.js';
 
 const Props = z.strictObject({
   name: z.string(),
@@ -159,6 +160,8 @@ async function scan(
     [stackTagFilter(ctx.stack)],
     (tags) => tags[TAG_STACK] === ctx.stack,
   );
+  for (const sv of services)
+    primeRead(ctx, ctx.aws.ec2, 'ec2:DescribeVpcEndpointServiceConfigurations', sv.ServiceId ?? '', sv);
   const mine = await ofStack(
     ctx,
     'endpoint-service',
@@ -246,7 +249,26 @@ export const endpointService = defineKind({
   label,
   handler: resourceHandler<Props, ServiceConfiguration>({
     label,
-    byId: (ctx, serviceId) => describeById(ctx, serviceId),
+    // In a refresh, with the state's other services: the service-id filter answers the ones that
+    // exist (EC2 API reference, DescribeVpcEndpointServiceConfigurations).
+    byId: (ctx, serviceId) =>
+      readBatched(ctx, {
+        client: ctx.aws.ec2,
+        api: 'ec2:DescribeVpcEndpointServiceConfigurations',
+        id: serviceId,
+        peerKinds: ['endpoint-service'],
+        maxIds: 100,
+        fetch: async (ids) => {
+          const found = new Map<string, ServiceConfiguration>();
+          for await (const page of paginateDescribeVpcEndpointServiceConfigurations(
+            { client: ctx.aws.ec2 },
+            { Filters: [{ Name: 'service-id', Values: ids }] },
+          ))
+            for (const c of page.ServiceConfigurations ?? []) found.set(c.ServiceId ?? '', c);
+          return found;
+        },
+        fetchOne: (one) => describeById(ctx, one),
+      }),
     byIdentity: (ctx, id) => findByTags(ctx, id),
     isGone,
     physicalIdOf: (s) => s.ServiceId ?? '',

@@ -22,6 +22,7 @@ import { attempt, defineKind, orGone, ownedBy, resourceHandler, type HandlerCtx,
 import { allRecords, bareZoneId, normalizeDnsName, route53Tags, waitInsync } from './shared/route53.js';
 import { ofStack } from './shared/scan.js';
 import { Tags } from './shared/schema.js';
+import { primeRead, readBatched, readOnce } from './shared/batched.js';
 
 const Props = z.strictObject({
   name: z.string(),
@@ -59,6 +60,10 @@ async function getZone(ctx: HandlerCtx, zoneId: string): Promise<Zone | undefine
   const out = await ctx.aws.route53.send(new GetHostedZoneCommand({ Id: bareZoneId(zoneId) }));
   return out.HostedZone ? { zone: out.HostedZone, vpcs: out.VPCs ?? [] } : undefined;
 }
+
+/** GetHostedZone once per plan: its scan and its refresh both observe the zone. */
+const zoneOnce = (ctx: HandlerCtx, zoneId: string) =>
+  readOnce(ctx, ctx.aws.route53, 'route53:GetHostedZone', bareZoneId(zoneId), () => getZone(ctx, zoneId));
 
 /** Private zones named `name` in the account (ListHostedZonesByName starts at the name; stop past it). */
 async function zonesNamed(route53: Route53Client, name: string): Promise<HostedZone[]> {
@@ -142,7 +147,17 @@ async function observe(ctx: HandlerCtx, z: Zone, like: Partial<Props> | undefine
       vpcId: vpc?.VPCId ?? '',
       vpcRegion: vpc?.VPCRegion ?? '',
       comment: z.zone.Config?.Comment ?? '',
-      tags: await route53Tags.read(ctx, physicalId),
+      // In a refresh, with the state's other zones (ListTagsForResources takes 10).
+      tags:
+        (await readBatched(ctx, {
+          client: ctx.aws.route53,
+          api: 'route53:ListTagsForResources',
+          id: physicalId,
+          peerKinds: ['hosted-zone'],
+          maxIds: 10,
+          fetch: (ids) => zoneTags(ctx, ids),
+          fetchOne: (one) => route53Tags.read(ctx, one),
+        })) ?? {},
     },
     outputs: { zoneId: physicalId },
   };
@@ -161,6 +176,7 @@ async function scan(ctx: HandlerCtx): Promise<Array<{ id: string; live: Live<Pro
   }
   ids.sort();
   const tags = await zoneTags(ctx, ids);
+  for (const [zoneId, t] of tags) primeRead(ctx, ctx.aws.route53, 'route53:ListTagsForResources', zoneId, t);
   const mine = await ofStack(
     ctx,
     'hosted-zone',
@@ -171,7 +187,7 @@ async function scan(ctx: HandlerCtx): Promise<Array<{ id: string; live: Live<Pro
   const out = await Promise.all(
     mine.map(async ({ id, item }) => {
       // Deleted since it was listed: not found.
-      const z = await orGone(`hosted zone ${item}`, () => getZone(ctx, item));
+      const z = await orGone(`hosted zone ${item}`, () => zoneOnce(ctx, item));
       return z === undefined ? [] : [{ id, live: await observe(ctx, z, undefined) }];
     }),
   );
@@ -236,7 +252,7 @@ export const hostedZone = defineKind({
   label,
   handler: resourceHandler<Props, Zone>({
     label,
-    byId: (ctx, zoneId) => getZone(ctx, zoneId),
+    byId: (ctx, zoneId) => zoneOnce(ctx, zoneId),
     async byIdentity(ctx, id, p) {
       if (p.name === undefined) return undefined;
       const zoneId = await find(ctx, id, p.name);

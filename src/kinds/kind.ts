@@ -11,6 +11,7 @@ import type { AdminSource } from '../kafka/admin.js';
 import type { Instance, Outputs } from '../state/instance.js';
 import type { Kind } from './index.js';
 import type { AwsTimings } from '../aws/timings.js';
+import type { ReadBatch } from '../aws/read-batch.js';
 import type { StepName } from '../events.js';
 import type { KindPermissions } from '../iam/scope.js';
 
@@ -70,6 +71,13 @@ export interface HandlerCtx {
    * holding a slot: a merged call, aws/merge.ts); absent outside the engine.
    */
   gather?<T>(then: () => Promise<T>): Promise<T>;
+  /**
+   * Present during a plan's scan and refresh only (they change nothing, so answers stay true):
+   * describe calls that take many ids go through `batch` with the physical ids in state of
+   * `peers(kinds)` (ctx's account and region) asked in the same call, and what a scan's listing
+   * answered is not asked again (aws/read-batch.ts, kinds/shared/batched.ts).
+   */
+  reads?: { batch: ReadBatch; peers(kinds: readonly Kind[]): readonly string[] };
 }
 
 export interface Handler<P> {

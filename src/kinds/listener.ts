@@ -35,6 +35,7 @@ import { elbTags, stackTagged } from './shared/elbv2.js';
 import { foundIn, foundRefs } from './shared/scan.js';
 import { Port, Ref, Tags } from './shared/schema.js';
 import { arn } from '../iam/scope.js';
+import { primeRead, readBatched, readOnce } from './shared/batched.js';
 
 const Props = z.strictObject({
   loadBalancer: Ref,
@@ -89,9 +90,20 @@ function forwardTarget(l: Listener): string | undefined {
   return a?.TargetGroupArn ?? a?.ForwardConfig?.TargetGroups?.[0]?.TargetGroupArn;
 }
 
-async function byArn(ctx: HandlerCtx, arn: string): Promise<Listener | undefined> {
-  const out = await ctx.aws.elbv2.send(new DescribeListenersCommand({ ListenerArns: [arn] }));
-  return out.Listeners?.[0];
+/** By ARN; in a refresh, with the state's other listeners (20 ARNs a call, as DescribeTags takes). */
+function byArn(ctx: HandlerCtx, arn: string): Promise<Listener | undefined> {
+  const describe = (arns: string[]) =>
+    ctx.aws.elbv2.send(new DescribeListenersCommand({ ListenerArns: arns }));
+  return readBatched(ctx, {
+    client: ctx.aws.elbv2,
+    api: 'elbv2:DescribeListeners',
+    id: arn,
+    peerKinds: ['listener'],
+    maxIds: 20,
+    fetch: async (arns) =>
+      new Map(((await describe(arns)).Listeners ?? []).map((l) => [l.ListenerArn ?? '', l])),
+    fetchOne: async (one) => (await describe([one])).Listeners?.[0],
+  });
 }
 
 /** The listener on `port` of the NLB, through every page of DescribeListeners. */
@@ -137,7 +149,11 @@ async function observedIdle(
   always: boolean,
 ): Promise<{ idleTimeoutSeconds?: number }> {
   if (l.Protocol !== 'TCP' || (like?.idleTimeoutSeconds === undefined && !always)) return {};
-  const seconds = await idleTimeoutOf(ctx, l.ListenerArn as string);
+  const arn = l.ListenerArn as string;
+  // Once per plan: its scan and its refresh both observe the listener.
+  const seconds = await readOnce(ctx, ctx.aws.elbv2, 'elbv2:DescribeListenerAttributes', arn, () =>
+    idleTimeoutOf(ctx, arn),
+  );
   return like?.idleTimeoutSeconds !== undefined || seconds !== NLB_IDLE_TIMEOUT_S.tcpDefault
     ? { idleTimeoutSeconds: seconds }
     : {};
@@ -194,6 +210,8 @@ async function scan(
         out.push(...(page.Listeners ?? []));
       return out;
     });
+    for (const l of ls ?? [])
+      primeRead(ctx, ctx.aws.elbv2, 'elbv2:DescribeListeners', l.ListenerArn ?? '', l);
     all.push(...(ls ?? []));
   }
   const mine = await stackTagged(

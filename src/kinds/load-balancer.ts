@@ -26,7 +26,8 @@ import {
   type HandlerCtx,
   type Live,
 } from './kind.js';
-import { compareStrings, describeSubnets, orderLike, orderStringsLike, tagList } from './shared/ec2.js';
+import { primeRead, readBatched, readOnce } from './shared/batched.js';
+import { compareStrings, orderLike, orderStringsLike, subnetsOf, tagList } from './shared/ec2.js';
 import { logicalOf, refId } from './shared/ec2-endpoint.js';
 import { elbTags, stackTagged } from './shared/elbv2.js';
 import { pollShared } from './shared/shared-poll.js';
@@ -126,8 +127,9 @@ async function observe(
     z.SubnetId === undefined ? [] : [z.SubnetId],
   );
   const [subnets, crossZone, tags] = await Promise.all([
-    describeSubnets(ctx.aws.ec2, subnetIds, label({ name: lb.LoadBalancerName })),
-    crossZoneOf(ctx, arn),
+    subnetsOf(ctx, subnetIds, label({ name: lb.LoadBalancerName })),
+    // Once per plan: its scan and its refresh both observe the NLB.
+    readOnce(ctx, ctx.aws.elbv2, 'elbv2:DescribeLoadBalancerAttributes', arn, () => crossZoneOf(ctx, arn)),
     elbTags.read(ctx, arn),
   ]);
   const ordered = orderLike(
@@ -202,7 +204,11 @@ async function scan(
 ): Promise<Array<{ id: string; live: Live<Props>; dependsOn: string[] }>> {
   const lbs: LoadBalancer[] = [];
   for await (const page of paginateDescribeLoadBalancers({ client: ctx.aws.elbv2 }, {}))
-    lbs.push(...(page.LoadBalancers ?? []).filter((lb) => !isGone(lb)));
+    for (const lb of page.LoadBalancers ?? []) {
+      // The refresh that follows a plan's scan takes these answers (aws/read-batch.ts).
+      primeRead(ctx, ctx.aws.elbv2, 'elbv2:DescribeLoadBalancers', lb.LoadBalancerArn ?? '', lb);
+      if (!isGone(lb)) lbs.push(lb);
+    }
   const mine = await stackTagged(
     ctx,
     'load-balancer',
@@ -220,7 +226,20 @@ async function scan(
 
 const handler: Handler<Props> = resourceHandler<Props, LoadBalancer>({
   label,
-  byId: (ctx, arn) => describe(ctx, { LoadBalancerArns: [arn] }),
+  // In a refresh, with the state's other NLBs (DescribeLoadBalancers takes 20 ARNs, ELB API reference).
+  byId: (ctx, arn) =>
+    readBatched(ctx, {
+      client: ctx.aws.elbv2,
+      api: 'elbv2:DescribeLoadBalancers',
+      id: arn,
+      peerKinds: ['load-balancer'],
+      maxIds: 20,
+      fetch: async (arns) => {
+        const out = await ctx.aws.elbv2.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: arns }));
+        return new Map((out.LoadBalancers ?? []).map((lb) => [lb.LoadBalancerArn ?? '', lb]));
+      },
+      fetchOne: (one) => describe(ctx, { LoadBalancerArns: [one] }),
+    }),
   byIdentity: (ctx, _id, p) =>
     p.name === undefined ? Promise.resolve(undefined) : describe(ctx, { Names: [p.name] }),
   isGone,

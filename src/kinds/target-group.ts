@@ -18,6 +18,7 @@ import { tagList } from './shared/ec2.js';
 import { elbTags, stackTagged } from './shared/elbv2.js';
 import { logicalIds } from './shared/scan.js';
 import { arn } from '../iam/scope.js';
+import { primeRead, readBatched, readOnce } from './shared/batched.js';
 
 const Props = z.strictObject({
   name: z.string(),
@@ -69,7 +70,11 @@ async function observeGroup(
   brokerOf: (t: { ip: string; port: number }) => number | undefined,
 ): Promise<Live<Props>> {
   const arn = tg.TargetGroupArn as string;
-  const [tags, targets] = await Promise.all([elbTags.read(ctx, arn), currentTargets(ctx, arn)]);
+  const [tags, targets] = await Promise.all([
+    elbTags.read(ctx, arn),
+    // Once per plan: its scan and its refresh both observe the group.
+    readOnce(ctx, ctx.aws.elbv2, 'elbv2:DescribeTargetHealth', arn, () => currentTargets(ctx, arn)),
+  ]);
   return {
     physicalId: arn,
     props: {
@@ -94,7 +99,10 @@ async function scan(ctx: HandlerCtx): Promise<Array<{ id: string; live: Live<Pro
   const { tryParseId, brokerOf, brokerIdOf } = await logicalIds();
   const groups: TargetGroup[] = [];
   for await (const page of paginateDescribeTargetGroups({ client: ctx.aws.elbv2 }, {}))
-    groups.push(...(page.TargetGroups ?? []));
+    for (const tg of page.TargetGroups ?? []) {
+      primeRead(ctx, ctx.aws.elbv2, 'elbv2:DescribeTargetGroups', tg.TargetGroupArn ?? '', tg);
+      groups.push(tg);
+    }
   const mine = await stackTagged(
     ctx,
     'target-group',
@@ -183,7 +191,20 @@ export const targetGroup = defineKind({
   label,
   handler: resourceHandler<Props, TargetGroup>({
     label,
-    byId: (ctx, arn) => describe(ctx, { TargetGroupArns: [arn] }),
+    // In a refresh, with the state's other groups (20 ARNs a call, as DescribeTags takes).
+    byId: (ctx, arn) =>
+      readBatched(ctx, {
+        client: ctx.aws.elbv2,
+        api: 'elbv2:DescribeTargetGroups',
+        id: arn,
+        peerKinds: ['target-group'],
+        maxIds: 20,
+        fetch: async (arns) => {
+          const out = await ctx.aws.elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: arns }));
+          return new Map((out.TargetGroups ?? []).map((tg) => [tg.TargetGroupArn ?? '', tg]));
+        },
+        fetchOne: (one) => describe(ctx, { TargetGroupArns: [one] }),
+      }),
     byIdentity: (ctx, _id, p) =>
       p.name === undefined ? Promise.resolve(undefined) : describe(ctx, { Names: [p.name] }),
     physicalIdOf: (tg) => tg.TargetGroupArn ?? '',

@@ -40,6 +40,7 @@ import { poll } from './shared/poll.js';
 import { foundRefs, logicalIds, ofStack, stackTagFilter } from './shared/scan.js';
 import { Ref, Tags } from './shared/schema.js';
 import { ec2StackResource } from '../iam/scope.js';
+import { primeRead, readBatched } from './shared/batched.js';
 
 const Props = z.strictObject({
   name: z.string(),
@@ -190,7 +191,9 @@ async function scan(
     { client: ctx.aws.ec2 },
     { Filters: [stackTagFilter(ctx.stack)] },
   )) {
-    for (const e of page.VpcEndpoints ?? [])
+    for (const e of page.VpcEndpoints ?? []) {
+      // The refresh that follows a plan's scan takes these answers (aws/read-batch.ts).
+      primeRead(ctx, ctx.aws.ec2, 'ec2:DescribeVpcEndpoints', e.VpcEndpointId ?? '', e);
       // Resource endpoints (pattern 3) are their own kind.
       if (
         tagMap(e.Tags)[TAG_STACK] === ctx.stack &&
@@ -198,6 +201,7 @@ async function scan(
         (e.VpcEndpointType ?? 'Interface') === 'Interface'
       )
         live.push(e);
+    }
   }
   // Per id, a working endpoint before a dead one (remove deletes the dead siblings too), then the oldest.
   live.sort(
@@ -313,7 +317,26 @@ export const vpcEndpoint = defineKind({
   label,
   handler: resourceHandler<Props, VpcEndpoint>({
     label,
-    byId: (ctx, endpointId) => describeEndpoint(ctx, endpointId),
+    // In a refresh, with the state's other endpoints: the vpc-endpoint-id filter answers the ones
+    // that exist and drops the others (EC2 API reference, DescribeVpcEndpoints).
+    byId: (ctx, endpointId) =>
+      readBatched(ctx, {
+        client: ctx.aws.ec2,
+        api: 'ec2:DescribeVpcEndpoints',
+        id: endpointId,
+        peerKinds: ['vpc-endpoint'],
+        maxIds: 100,
+        fetch: async (ids) => {
+          const found = new Map<string, VpcEndpoint>();
+          for await (const page of paginateDescribeVpcEndpoints(
+            { client: ctx.aws.ec2 },
+            { Filters: [{ Name: 'vpc-endpoint-id', Values: ids }] },
+          ))
+            for (const e of page.VpcEndpoints ?? []) found.set(e.VpcEndpointId ?? '', e);
+          return found;
+        },
+        fetchOne: (one) => describeEndpoint(ctx, one),
+      }),
     byIdentity: (ctx, id) => findLiveByTags(ctx, id),
     // Rejected, failed and expired endpoints still exist: observe marks them unusable.
     isGone: isDeleted,

@@ -4,7 +4,7 @@ import { parseDocument, validate } from '../config/load.js';
 import { unseal } from '../integrity.js';
 import { MplError } from '../errors.js';
 import { execute, type ExecResult } from '../executor/engine.js';
-import { handlerCtx } from '../executor/context.js';
+import { handlerCtx, readScope, type RunDeps } from '../executor/context.js';
 import { refresh, type Refreshed } from '../executor/refresh.js';
 import { scanPlaces, scanStack } from '../executor/scan.js';
 import { withFoundLoadBalancers } from '../planner/input.js';
@@ -33,8 +33,8 @@ export async function planOffline(configFile: string): Promise<PlanResult> {
  * lost or partial state never leads to a duplicate, a moved port, a replaced NLB, or a destroy that
  * forgets what exists. Answers the ids the state did not know.
  */
-async function findByTags(stack: Stack): Promise<string[]> {
-  const found = await scanStack(stack.engine, scanPlaces(stack.config));
+async function findByTags(stack: Stack, engine: RunDeps): Promise<string[]> {
+  const found = await scanStack(engine, scanPlaces(stack.config));
   const added: string[] = [];
   for (const [id, instance] of found) {
     if (stack.store.get(id)) continue;
@@ -50,6 +50,11 @@ async function findByTags(stack: Stack): Promise<string[]> {
   return added;
 }
 
+/** The stack's engine deps with one read cache (executor/context.ts readScope) for a scan and refresh. */
+function readingEngine(stack: Stack): RunDeps {
+  return { ...stack.engine, reads: readScope(stack.store.instances()) };
+}
+
 /**
  * Plans against live AWS: what the stack has (state, and what AWS holds under its tags), refreshed
  * through every kind's read (describe calls only) together with what the config would make, diffed
@@ -60,10 +65,12 @@ export async function planLive(
   opts: { destroy?: boolean } = {},
 ): Promise<{ plan: PlanResult; refreshed: Refreshed }> {
   const version = stack.store.version;
-  const byTags = await findByTags(stack);
+  // The scan and the refresh read the same resources, and nothing changes between them: one cache.
+  const engine = readingEngine(stack);
+  const byTags = await findByTags(stack, engine);
   // Destroy reads what the config would make too: broker settings live in Kafka, not under tags.
   const planned = planStack(stack.input);
-  const refreshed = await refresh(planned.resources, stack.engine);
+  const refreshed = await refresh(planned.resources, engine);
   refreshed.adopted.push(...byTags.filter((id) => refreshed.observed.has(id)));
   const plan = makePlan(stack.input, stack.inputs, refreshed.observed, version, {
     offline: false,
@@ -204,9 +211,10 @@ export async function applySaved(stack: Stack, saved: PlanFile): Promise<ApplyOu
       `the inputs changed since the plan was made: ${inputs.join('; ')}: make a new plan`,
     );
   assertFresh(saved, stack.store.version);
-  const byTags = await findByTags(stack);
+  const engine = readingEngine(stack);
+  const byTags = await findByTags(stack, engine);
   const candidates = saved.destroy ? planStack(stack.input).resources : saved.desired;
-  const refreshed = await refresh(candidates, stack.engine);
+  const refreshed = await refresh(candidates, engine);
   const seen = new Set(saved.changes.map((c) => c.id));
   const drift = [
     ...byTags.filter((id) => !seen.has(id)).map((id) => `${id} exists now (made outside this plan)`),

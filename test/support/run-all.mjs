@@ -56,6 +56,7 @@ const TWINS_ONLY = new Set(
     'handlers-sg',
     'library',
     'price-snapshot-script',
+    'refresh-batch',
     'scan',
     'state-lock-race',
     'state-push',

@@ -6,12 +6,14 @@ import {
   DescribeSubnetsCommand,
   DescribeTagsCommand,
   type EC2Client,
+  type Subnet,
   type Tag,
   type TagSpecification,
 } from '@aws-sdk/client-ec2';
 import { awsFailure } from '../../aws/errors.js';
 import { MplError } from '../../errors.js';
-import { orGone, type HandlerCtx, type TagApi } from '../kind.js';
+import { attempt, orGone, type HandlerCtx, type TagApi } from '../kind.js';
+import { readBatched } from './batched.js';
 
 /** `{ k: v }` to the `[{ Key, Value }]` list EC2 and ELBv2 take, sorted so calls are reproducible. */
 export function tagList(tags: Record<string, string>): Array<{ Key: string; Value: string }> {
@@ -126,14 +128,62 @@ export async function describeSubnets(
 }
 
 /**
+ * Subnets by id, each read once per refresh: thirty NLBs or endpoints in the same three subnets
+ * make one DescribeSubnets, not thirty (aws/read-batch.ts). Outside a refresh, one call for `ids`.
+ * An unknown subnet is undefined.
+ */
+async function subnetsRead(ctx: HandlerCtx, ids: readonly string[]): Promise<Array<Subnet | undefined>> {
+  const describe = async (some: string[]) => {
+    const out = await ctx.aws.ec2.send(
+      new DescribeSubnetsCommand({ Filters: [{ Name: 'subnet-id', Values: some }] }),
+    );
+    return new Map((out.Subnets ?? []).map((s) => [s.SubnetId ?? '', s]));
+  };
+  if (!ctx.reads) {
+    const m = await describe([...ids]);
+    return ids.map((id) => m.get(id));
+  }
+  return Promise.all(
+    ids.map((id) =>
+      readBatched(ctx, {
+        client: ctx.aws.ec2,
+        api: 'ec2:DescribeSubnets',
+        id,
+        peerIds: ids,
+        // "up to 200 values per filter" is the common EC2 limit; a resource has a subnet per AZ.
+        maxIds: 100,
+        fetch: describe,
+        fetchOne: async (one) => (await describe([one])).get(one),
+      }),
+    ),
+  );
+}
+
+/** Subnets by id (CIDR and AZ ID), in the order asked, read once per refresh. A subnet that does not exist is an error. */
+export async function subnetsOf(
+  ctx: HandlerCtx,
+  ids: readonly string[],
+  what: string,
+): Promise<SubnetInfo[]> {
+  if (ids.length === 0) return [];
+  const found = await attempt('SUBNET_LOOKUP_FAILED', `${what}: subnets ${ids.join(', ')}`, () =>
+    subnetsRead(ctx, ids),
+  );
+  return ids.map((id, i) => {
+    const s = found[i];
+    if (!s?.CidrBlock || !s.AvailabilityZoneId) {
+      throw new MplError('SUBNET_LOOKUP_FAILED', `${what}: subnet ${id} not found (or without CIDR/AZ ID)`);
+    }
+    return { id, cidr: s.CidrBlock, azId: s.AvailabilityZoneId };
+  });
+}
+
+/**
  * The AZ IDs of an endpoint's or gateway's subnets, in their order (AWS reports subnet ids only). A
  * subnet deleted under the resource keeps '' so the diff shows it.
  */
 export async function azIdsOfSubnets(ctx: HandlerCtx, subnetIds: string[]): Promise<string[]> {
   if (subnetIds.length === 0) return [];
-  const out = await orGone(`subnets ${subnetIds.join(', ')}`, () =>
-    ctx.aws.ec2.send(new DescribeSubnetsCommand({ SubnetIds: subnetIds })),
-  );
-  const m = new Map((out?.Subnets ?? []).map((s) => [s.SubnetId ?? '', s.AvailabilityZoneId ?? '']));
-  return subnetIds.map((s) => m.get(s) ?? '');
+  const found = await orGone(`subnets ${subnetIds.join(', ')}`, () => subnetsRead(ctx, subnetIds));
+  return subnetIds.map((_, i) => found?.[i]?.AvailabilityZoneId ?? '');
 }

@@ -6,13 +6,29 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { Kind } from '../index.js';
 import type { HandlerCtx, TagApi } from '../kind.js';
+import { primeRead, readBatched } from './batched.js';
 import { ofStack } from './scan.js';
 import { tagList, tagMap } from './ec2.js';
 
+/** DescribeTags takes at most 20 ARNs per call (ELBv2 API reference). */
+const ARNS_PER_CALL = 20;
+
 export const elbTags: TagApi = {
+  // In a refresh, with the other ELBv2 resources of the state (20 a call).
   async read(ctx, arn) {
-    const out = await ctx.aws.elbv2.send(new DescribeTagsCommand({ ResourceArns: [arn] }));
-    return tagMap(out.TagDescriptions?.find((d) => d.ResourceArn === arn)?.Tags);
+    const tags = await readBatched(ctx, {
+      client: ctx.aws.elbv2,
+      api: 'elbv2:DescribeTags',
+      id: arn,
+      peerKinds: ['load-balancer', 'target-group', 'listener'],
+      maxIds: ARNS_PER_CALL,
+      fetch: (arns) => elbTagsOf(ctx, arns),
+      fetchOne: async (one) => {
+        const out = await ctx.aws.elbv2.send(new DescribeTagsCommand({ ResourceArns: [one] }));
+        return tagMap(out.TagDescriptions?.find((d) => d.ResourceArn === one)?.Tags);
+      },
+    });
+    return tags ?? {};
   },
   // AddTags overwrites values; RemoveTags drops extra keys.
   async write(ctx, arn, set, remove) {
@@ -22,9 +38,6 @@ export const elbTags: TagApi = {
       await ctx.aws.elbv2.send(new RemoveTagsCommand({ ResourceArns: [arn], TagKeys: remove }));
   },
 };
-
-/** DescribeTags takes at most 20 ARNs per call (ELBv2 API reference). */
-const ARNS_PER_CALL = 20;
 
 /** The tags of many ELBv2 resources (load balancers, target groups, listeners of one account), by ARN. */
 export async function elbTagsOf(
@@ -56,5 +69,6 @@ export async function stackTagged<T>(
     ctx,
     items.flatMap((i) => arnOf(i) ?? []),
   );
+  for (const [arn, t] of tags) primeRead(ctx, ctx.aws.elbv2, 'elbv2:DescribeTags', arn, t);
   return ofStack(ctx, kind, items, (i) => tags.get(arnOf(i) ?? ''), labelOf);
 }

@@ -1,0 +1,39 @@
+import type { BatchedRead } from '../../aws/read-batch.js';
+import type { Kind } from '../index.js';
+import type { HandlerCtx } from '../kind.js';
+
+/**
+ * A describe call through the refresh's batch when there is one (aws/read-batch.ts): the peers are
+ * the state's physical ids of `peerKinds` in ctx's account and region (those `samePeer` keeps), or
+ * `peerIds`. Outside a refresh, `fetchOne` alone.
+ */
+export function readBatched<T>(
+  ctx: HandlerCtx,
+  spec: Omit<BatchedRead<T>, 'peers'> & {
+    peerKinds?: readonly Kind[];
+    samePeer?: (id: string) => boolean;
+    peerIds?: readonly string[];
+  },
+): Promise<T | undefined> {
+  if (!ctx.reads) return spec.fetchOne(spec.id);
+  const { peerKinds, samePeer, peerIds, ...rest } = spec;
+  let peers = peerIds ?? (peerKinds ? ctx.reads.peers(peerKinds) : []);
+  if (samePeer) peers = peers.filter(samePeer);
+  return ctx.reads.batch.read({ ...rest, peers });
+}
+
+/** In a refresh or scan, records what a listing answered for `id`, as a read through `api` would answer it. */
+export function primeRead(ctx: HandlerCtx, client: object, api: string, id: string, value: unknown): void {
+  ctx.reads?.batch.prime(client, api, id, value);
+}
+
+/** A per-resource read made once per plan (aws/read-batch.ts `once`); outside a plan, each time. */
+export function readOnce<T>(
+  ctx: HandlerCtx,
+  client: object,
+  api: string,
+  id: string,
+  fetch: () => Promise<T>,
+): Promise<T> {
+  return ctx.reads ? ctx.reads.batch.once(client, api, id, fetch) : fetch();
+}
