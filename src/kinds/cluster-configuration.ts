@@ -48,6 +48,8 @@ const Props = z.strictObject({
   checkListener: z.string().optional(),
   /** That listener's real port on the brokers (9094 for CLIENT_SECURE). */
   checkPort: z.number().int().optional(),
+  /** Brokers the rolling restart goes through, one after another (the lower bound of an apply). */
+  brokerCount: z.number().int().positive().optional(),
 });
 type Props = z.infer<typeof Props>;
 
@@ -311,7 +313,14 @@ export const clusterConfiguration = defineKind({
   // Another cluster or another configuration name is another resource; a new property value is a
   // new revision applied in place.
   replaceOn: ['clusterArn', 'configurationName'],
-  ignored: ['checkListener', 'checkPort'],
+  ignored: ['checkListener', 'checkPort', 'brokerCount'],
+  // MSK restarts the brokers one at a time to apply a configuration (MSK developer guide, "Update
+  // the configuration of an Amazon MSK cluster"), for a new revision and for the one put back.
+  waits: {
+    create: (t, p) => (p.brokerCount ?? 1) * t.mskBrokerRestartMs,
+    update: (t, p) => (p.brokerCount ?? 1) * t.mskBrokerRestartMs,
+    delete: (t, p) => (p.brokerCount ?? 1) * t.mskBrokerRestartMs,
+  },
   label,
   handler,
   /** Before any AWS change: the cluster must be named by its ARN (an inventory file may lack it). */

@@ -21,6 +21,7 @@ import { poll } from './shared/poll.js';
 import { foundRefs, ofStack } from './shared/scan.js';
 import { Ref, Tags } from './shared/schema.js';
 import { arn } from '../iam/scope.js';
+import { readOnce } from './shared/batched.js';
 
 const Target = z.union([z.strictObject({ dns: z.string() }), z.strictObject({ ip: z.string() })]);
 
@@ -49,8 +50,11 @@ const label = (p: Partial<Props>) =>
   `resource configuration ${p.name ?? '?'}${p.type === 'GROUP' ? ' (group)' : ''}`;
 const isGone = (c: Config) => LATTICE_GONE.has(c.status ?? '');
 
+// Once per plan: its scan and its refresh both read each configuration (no batch call exists).
 const byArn = (ctx: HandlerCtx, arn: string): Promise<Config> =>
-  ctx.aws.lattice.send(new GetResourceConfigurationCommand({ resourceConfigurationIdentifier: arn }));
+  readOnce(ctx, ctx.aws.lattice, 'vpc-lattice:GetResourceConfiguration', arn, () =>
+    ctx.aws.lattice.send(new GetResourceConfigurationCommand({ resourceConfigurationIdentifier: arn })),
+  );
 
 async function byName(ctx: HandlerCtx, name: string): Promise<Config | undefined> {
   const found = (await listConfigurations(ctx)).find((c) => c.name === name && c.arn !== undefined);

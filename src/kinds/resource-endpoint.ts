@@ -30,7 +30,15 @@ import {
   type Live,
 } from './kind.js';
 import { compareStrings, ec2Tags, orderStringsLike, tagMap, tagSpec, azIdsOfSubnets } from './shared/ec2.js';
-import { logicalOf, refId, tagFilters, untilListed, withClientToken } from './shared/ec2-endpoint.js';
+import {
+  endpointById,
+  logicalOf,
+  primeEndpoint,
+  refId,
+  tagFilters,
+  untilListed,
+  withClientToken,
+} from './shared/ec2-endpoint.js';
 import { childrenOf } from './shared/lattice.js';
 import { poll } from './shared/poll.js';
 import { foundRefs, ofStack, stackTagFilter } from './shared/scan.js';
@@ -77,7 +85,11 @@ async function byId(ctx: HandlerCtx, endpointId: string): Promise<VpcEndpoint | 
 async function allTagged(ctx: HandlerCtx, filters: Filter[]): Promise<VpcEndpoint[]> {
   const found: VpcEndpoint[] = [];
   for await (const page of paginateDescribeVpcEndpoints({ client: ctx.aws.ec2 }, { Filters: filters })) {
-    for (const e of page.VpcEndpoints ?? []) if ((e.VpcEndpointType ?? '') === 'Resource') found.push(e);
+    for (const e of page.VpcEndpoints ?? []) {
+      // A plan's refresh takes what its scan listed (aws/read-batch.ts).
+      primeEndpoint(ctx, e);
+      if ((e.VpcEndpointType ?? '') === 'Resource') found.push(e);
+    }
   }
   return found.sort((a, b) => (a.CreationTimestamp?.getTime() ?? 0) - (b.CreationTimestamp?.getTime() ?? 0));
 }
@@ -160,7 +172,7 @@ export const resourceEndpoint = defineKind({
   label,
   handler: resourceHandler<Props, VpcEndpoint>({
     label,
-    byId,
+    byId: (ctx, endpointId) => endpointById(ctx, endpointId, (one) => byId(ctx, one)),
     byIdentity: (ctx, id) => byTags(ctx, id),
     isGone,
     physicalIdOf: (e) => e.VpcEndpointId ?? '',

@@ -19,6 +19,7 @@ import { poll } from './shared/poll.js';
 import { foundRefs, ofStack } from './shared/scan.js';
 import { Ref, Tags } from './shared/schema.js';
 import { arn } from '../iam/scope.js';
+import { readOnce } from './shared/batched.js';
 
 const Props = z.strictObject({
   name: z.string(),
@@ -35,8 +36,11 @@ type Gateway = GetResourceGatewayCommandOutput;
 const label = (p: Partial<Props>) => `resource gateway ${p.name ?? '?'}`;
 const isGone = (g: Gateway) => LATTICE_GONE.has(g.status ?? '');
 
+// Once per plan: its scan and its refresh both read the gateway.
 const byArn = async (ctx: HandlerCtx, arn: string): Promise<Gateway | undefined> =>
-  ctx.aws.lattice.send(new GetResourceGatewayCommand({ resourceGatewayIdentifier: arn }));
+  readOnce(ctx, ctx.aws.lattice, 'vpc-lattice:GetResourceGateway', arn, () =>
+    ctx.aws.lattice.send(new GetResourceGatewayCommand({ resourceGatewayIdentifier: arn })),
+  );
 
 async function byName(ctx: HandlerCtx, name: string): Promise<Gateway | undefined> {
   const found = (await listGateways(ctx)).find((g) => g.name === name && g.arn !== undefined);

@@ -28,6 +28,7 @@ import { poll } from './shared/poll.js';
 import { ofStack, stackTagFilter } from './shared/scan.js';
 import { Port, Tags } from './shared/schema.js';
 import { ec2StackResource } from '../iam/scope.js';
+import { primeRead, readBatched } from './shared/batched.js';
 
 const Props = z.strictObject({
   name: z.string(),
@@ -405,7 +406,11 @@ async function scan(ctx: HandlerCtx): Promise<Array<{ id: string; live: Live<Pro
     { client: ctx.aws.ec2 },
     { Filters: [stackTagFilter(ctx.stack)] },
   ))
-    groups.push(...(page.SecurityGroups ?? []));
+    for (const sg of page.SecurityGroups ?? []) {
+      // A plan's refresh takes what its scan listed (aws/read-batch.ts).
+      primeRead(ctx, ctx.aws.ec2, 'ec2:DescribeSecurityGroups', sg.GroupId ?? '', sg);
+      groups.push(sg);
+    }
   const mine = await ofStack(
     ctx,
     'security-group',
@@ -439,7 +444,25 @@ export const securityGroup = defineKind({
   label,
   handler: resourceHandler<Props, SecurityGroup>({
     label,
-    byId: (ctx, groupId) => describe(ctx, { GroupIds: [groupId] }),
+    // In a plan, with the state's other groups of the account (the group-id filter drops unknown ids).
+    byId: (ctx, groupId) =>
+      readBatched(ctx, {
+        client: ctx.aws.ec2,
+        api: 'ec2:DescribeSecurityGroups',
+        id: groupId,
+        peerKinds: ['security-group'],
+        maxIds: 100,
+        fetch: async (ids) => {
+          const found = new Map<string, SecurityGroup>();
+          for await (const page of paginateDescribeSecurityGroups(
+            { client: ctx.aws.ec2 },
+            { Filters: [{ Name: 'group-id', Values: ids }] },
+          ))
+            for (const sg of page.SecurityGroups ?? []) found.set(sg.GroupId ?? '', sg);
+          return found;
+        },
+        fetchOne: (one) => describe(ctx, { GroupIds: [one] }),
+      }),
     byIdentity: (ctx, _id, p) =>
       p.name === undefined || p.vpcId === undefined
         ? Promise.resolve(undefined)

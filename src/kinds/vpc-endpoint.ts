@@ -26,8 +26,10 @@ import {
 import { ec2Tags, orderStringsLike, tagMap, tagSpec, azIdsOfSubnets } from './shared/ec2.js';
 import {
   checkUnsuccessful,
+  endpointById,
   isNotFoundCode,
   logicalOf,
+  primeEndpoint,
   refId,
   retryToken,
   tagFilters,
@@ -40,7 +42,6 @@ import { poll } from './shared/poll.js';
 import { foundRefs, logicalIds, ofStack, stackTagFilter } from './shared/scan.js';
 import { Ref, Tags } from './shared/schema.js';
 import { ec2StackResource } from '../iam/scope.js';
-import { primeRead, readBatched } from './shared/batched.js';
 
 const Props = z.strictObject({
   name: z.string(),
@@ -193,7 +194,7 @@ async function scan(
   )) {
     for (const e of page.VpcEndpoints ?? []) {
       // The refresh that follows a plan's scan takes these answers (aws/read-batch.ts).
-      primeRead(ctx, ctx.aws.ec2, 'ec2:DescribeVpcEndpoints', e.VpcEndpointId ?? '', e);
+      primeEndpoint(ctx, e);
       // Resource endpoints (pattern 3) are their own kind.
       if (
         tagMap(e.Tags)[TAG_STACK] === ctx.stack &&
@@ -317,26 +318,7 @@ export const vpcEndpoint = defineKind({
   label,
   handler: resourceHandler<Props, VpcEndpoint>({
     label,
-    // In a refresh, with the state's other endpoints: the vpc-endpoint-id filter answers the ones
-    // that exist and drops the others (EC2 API reference, DescribeVpcEndpoints).
-    byId: (ctx, endpointId) =>
-      readBatched(ctx, {
-        client: ctx.aws.ec2,
-        api: 'ec2:DescribeVpcEndpoints',
-        id: endpointId,
-        peerKinds: ['vpc-endpoint'],
-        maxIds: 100,
-        fetch: async (ids) => {
-          const found = new Map<string, VpcEndpoint>();
-          for await (const page of paginateDescribeVpcEndpoints(
-            { client: ctx.aws.ec2 },
-            { Filters: [{ Name: 'vpc-endpoint-id', Values: ids }] },
-          ))
-            for (const e of page.VpcEndpoints ?? []) found.set(e.VpcEndpointId ?? '', e);
-          return found;
-        },
-        fetchOne: (one) => describeEndpoint(ctx, one),
-      }),
+    byId: (ctx, endpointId) => endpointById(ctx, endpointId, (one) => describeEndpoint(ctx, one)),
     byIdentity: (ctx, id) => findLiveByTags(ctx, id),
     // Rejected, failed and expired endpoints still exist: observe marks them unusable.
     isGone: isDeleted,

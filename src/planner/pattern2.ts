@@ -313,6 +313,7 @@ function addClusterConfiguration(
       configurationName: `mpl-${config.name}`,
       customAdvertisedListeners: formatCustomAdvertised(entries),
       ...(check !== 'iam' ? { checkListener: MSK_LISTENER_NAME[check], checkPort: clientPort(check) } : {}),
+      brokerCount: brokers.length,
     },
     after,
   );

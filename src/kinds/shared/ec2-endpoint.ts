@@ -1,12 +1,19 @@
 // Helpers shared by the PrivateLink kinds (endpoint service, permissions, endpoint, acceptance):
 // tag look-ups, references to made dependencies, batch-call failures, client tokens and rejections.
 // Tag lists and writes, ordering and owner checks come from ./ec2.js and ../kind.js.
-import { RejectVpcEndpointConnectionsCommand, type Filter, type UnsuccessfulItem } from '@aws-sdk/client-ec2';
+import {
+  paginateDescribeVpcEndpoints,
+  RejectVpcEndpointConnectionsCommand,
+  type Filter,
+  type UnsuccessfulItem,
+  type VpcEndpoint,
+} from '@aws-sdk/client-ec2';
 import { awsFailure, errorName, isNotFound } from '../../aws/errors.js';
 import { MplError, type ErrorCode } from '../../errors.js';
 import type { Instance } from '../../state/instance.js';
 import { orGone, TAG_ID, TAG_STACK, type HandlerCtx } from '../kind.js';
 import { poll } from './poll.js';
+import { readBatched, primeRead } from './batched.js';
 
 /** Describe filters on the stack and id tags (the twin ignores them for some calls: filter client-side too). */
 export function tagFilters(stack: string, id: string): Filter[] {
@@ -145,4 +152,38 @@ export function untilListed<T>(
     const found = await orGone(what, describe);
     return found === undefined ? { done: false, state: 'not yet visible' } : { done: true, value: found };
   });
+}
+
+/**
+ * An interface or resource endpoint by id; in a plan, with the state's other endpoints of the
+ * account: the vpc-endpoint-id filter answers the ones that exist and drops the others (EC2 API
+ * reference, DescribeVpcEndpoints), 100 ids a call.
+ */
+export function endpointById(
+  ctx: HandlerCtx,
+  endpointId: string,
+  fetchOne: (id: string) => Promise<VpcEndpoint | undefined>,
+): Promise<VpcEndpoint | undefined> {
+  return readBatched(ctx, {
+    client: ctx.aws.ec2,
+    api: 'ec2:DescribeVpcEndpoints',
+    id: endpointId,
+    peerKinds: ['vpc-endpoint', 'resource-endpoint'],
+    maxIds: 100,
+    fetch: async (ids) => {
+      const found = new Map<string, VpcEndpoint>();
+      for await (const page of paginateDescribeVpcEndpoints(
+        { client: ctx.aws.ec2 },
+        { Filters: [{ Name: 'vpc-endpoint-id', Values: ids }] },
+      ))
+        for (const e of page.VpcEndpoints ?? []) found.set(e.VpcEndpointId ?? '', e);
+      return found;
+    },
+    fetchOne,
+  });
+}
+
+/** What a scan's listing answered for an endpoint, so the plan's refresh does not ask again. */
+export function primeEndpoint(ctx: HandlerCtx, e: VpcEndpoint): void {
+  primeRead(ctx, ctx.aws.ec2, 'ec2:DescribeVpcEndpoints', e.VpcEndpointId ?? '', e);
 }

@@ -14,13 +14,16 @@ import { classify, errorName } from '../../aws/errors.js';
 import type { Instance } from '../../state/instance.js';
 import type { HandlerCtx, TagApi } from '../kind.js';
 import { poll } from './poll.js';
+import { readOnce } from './batched.js';
 
 /** Tags of any VPC Lattice resource, by its ARN (TagResource, UntagResource, ListTagsForResource). */
 export const latticeTags: TagApi = {
-  async read(ctx, arn) {
-    const out = await ctx.aws.lattice.send(new ListTagsForResourceCommand({ resourceArn: arn }));
-    return { ...(out.tags ?? {}) };
-  },
+  // VPC Lattice reads tags one ARN at a time: once per plan (its scan and refresh both read them).
+  read: (ctx, arn) =>
+    readOnce(ctx, ctx.aws.lattice, 'vpc-lattice:ListTagsForResource', arn, async () => {
+      const out = await ctx.aws.lattice.send(new ListTagsForResourceCommand({ resourceArn: arn }));
+      return { ...(out.tags ?? {}) };
+    }),
   async write(ctx, arn, set, remove) {
     if (Object.keys(set).length > 0)
       await ctx.aws.lattice.send(new TagResourceCommand({ resourceArn: arn, tags: set }));
