@@ -2,9 +2,11 @@
 // enforcement on (twin_iam.py), lets the roles do exactly what those policies allow. A pattern 1
 // stack with two consumer accounts is applied and destroyed with exactly those policies, with no
 // call refused; then every statement of every role is taken away in turn, and apply (or destroy)
-// must fail naming an action of that statement. The twin is this file's own (no Kafka: pattern 1
-// makes no Kafka call), so it runs beside the shared testbed.
+// must fail naming an action of that statement; patterns 3, 0 and 2 (msk-configuration mode) the
+// same, and pattern 1 with `monitor`. The twin is this file's own (no Kafka: nothing here needs
+// the brokers), so it runs beside the shared testbed.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -109,6 +111,42 @@ async function writeCase(name: string, over: Record<string, unknown>): Promise<C
   return { configFile: file, report: JSON.parse(r.out) as IamPolicyReport };
 }
 
+/**
+ * Pattern 2 in msk-configuration mode (MSK's own custom.advertised.listeners: AWS calls only) on a
+ * cluster of its own whose brokers' client addresses are on loopback, where nothing listens: the
+ * metadata check after MSK's rolling restart finds the brokers unreachable and is skipped with a
+ * note, as from a machine outside the MSK VPC. Its broker settings in rewrite mode are Kafka calls,
+ * which IAM does not govern.
+ */
+async function pattern2Over(): Promise<Record<string, unknown>> {
+  const caFile = path.join(dir, 'ca.pem');
+  await writeFile(caFile, '');
+  const cluster = await twin.control.seedMskClusterDetailed({
+    account: PROVIDER,
+    region: twin.region,
+    clusterName: 'orders2',
+    shortId: 'def456',
+    cell: 2,
+    kafkaVersion: '3.9.x',
+    metadataMode: 'KRAFT',
+    brokerType: 'standard',
+    clientBroker: 'TLS',
+    // TLS without client authentication: MSK's CLIENT_SECURE listener (9094).
+    auth: { unauthenticated: true },
+    securityGroups: [seeded.brokerSg],
+    brokers: [1, 2, 3].map((id, i) => ({
+      id,
+      endpoint: `b-${id}.orders2.def456.c2.kafka.${twin.region}.amazonaws.com`,
+      clientVpcIp: `127.0.251.${id}`,
+      clientSubnet: seeded.pnet.subnets[i]?.id ?? '',
+    })),
+  });
+  return {
+    cluster: { arn: cluster.clusterArn, listeners: ['tls'] },
+    pattern2: { mode: 'msk-configuration', admin: { caFile } },
+  };
+}
+
 /** A stack under test: its config file and the policies iam-policy printed for it. */
 interface Case {
   configFile: string;
@@ -126,11 +164,21 @@ async function cleanUp(c: Case = { configFile, report }): Promise<void> {
   assert.equal(d.code, 0, `clean-up destroy failed:\n${d.err}`);
 }
 
-/** Each statement of each role taken away in turn: apply (or destroy) fails naming one of its actions. */
-async function everyStatementNeeded(c: Case): Promise<string[]> {
+/**
+ * Each statement of each role taken away in turn: apply (or destroy) fails naming one of its
+ * actions. `fresh` gives each turn a stack of its own, for what only a first apply does (pattern 2
+ * makes its MSK configuration once: destroy leaves it, as MSK cannot delete a configuration a
+ * cluster runs, so a later apply only adds a revision).
+ */
+async function everyStatementNeeded(first: Case, fresh?: (turn: number) => Promise<Case>): Promise<string[]> {
   const results: string[] = [];
-  for (const role of c.report.roles) {
-    for (const statement of role.policy.Statement) {
+  let turn = 0;
+  for (const { account, policy } of first.report.roles) {
+    for (const { Sid } of policy.Statement) {
+      const c = fresh ? await fresh(turn++) : first;
+      const role = c.report.roles.find((r) => r.account === account);
+      const statement = role?.policy.Statement.find((x) => x.Sid === Sid);
+      assert.ok(role && statement, `${account}/${Sid} in every stack's policy`);
       await grantAll(c);
       await putPolicy(role.account, {
         ...role.policy,
@@ -381,18 +429,59 @@ describe('least privilege: iam-policy against the twin with IAM enforcement on',
     );
   });
 
-  for (const [pattern, over] of [
-    [3, {}],
-    [0, { cluster: { listeners: ['sasl_scram'] } }],
-  ] as const) {
+  it('monitor: pattern 1 with the in-VPC probe on a schedule, exactly the printed policies, every statement needed', async () => {
+    // The function verifies the brokers' TLS with this CA: any certificate will do here.
+    const caFile = path.join(dir, 'monitor-ca.pem');
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=mpl-iam-test',
+        '-keyout',
+        path.join(dir, 'monitor-ca.key'),
+        '-out',
+        caFile,
+      ],
+      { stdio: 'ignore' },
+    );
+    const c = await writeCase('iammon', {
+      pattern: 1,
+      cluster: { arn: seeded.clusterArn, listeners: ['tls'] },
+      monitor: { everyMinutes: 5, alarmAfter: 1, namespace: 'MplIamTest', caFile, timeoutMs: 2000 },
+    });
+    await runsWithExactly(c);
+    const results = await everyStatementNeeded(c);
+    console.log(
+      `      monitor: ${results.length} statements taken away one at a time:\n        ${results.join('\n        ')}`,
+    );
+    assert.equal(
+      results.length,
+      c.report.roles.reduce((n, r) => n + r.policy.Statement.length, 0),
+    );
+  });
+
+  for (const pattern of [3, 0, 2] as const) {
     it(`pattern ${pattern}: apply and destroy with exactly the printed policies, and every statement needed`, async () => {
-      const c = await writeCase(`iamp${pattern}`, {
-        pattern,
-        ...over,
-        cluster: { arn: seeded.clusterArn, listeners: pattern === 0 ? ['sasl_scram'] : ['tls'] },
-      });
+      const over = pattern === 2 ? await pattern2Over() : {};
+      const stack = (name: string) =>
+        writeCase(name, {
+          pattern,
+          cluster: { arn: seeded.clusterArn, listeners: pattern === 0 ? ['sasl_scram'] : ['tls'] },
+          ...over,
+        });
+      const c = await stack(`iamp${pattern}`);
       await runsWithExactly(c);
-      const results = await everyStatementNeeded(c);
+      const results = await everyStatementNeeded(
+        c,
+        pattern === 2 ? (turn) => stack(`iamp${pattern}t${turn}`) : undefined,
+      );
       console.log(
         `      pattern ${pattern}: ${results.length} statements taken away one at a time:\n        ${results.join('\n        ')}`,
       );
