@@ -20,17 +20,17 @@ export interface RunDeps {
   parallelism: number;
   /** The handler of a kind: the registry's, unless a unit test of the graph walk swaps in fakes. */
   handlerFor?: (kind: Kind) => Handler<Record<string, unknown>>;
-  /** Set by refresh: its batched describe calls (aws/read-batch.ts) and the peers they ask for. */
+  /** A plan's scan and refresh: their batched describe calls (aws/read-batch.ts) and the peers they ask for. */
   reads?: ReadScope;
 }
 
-/** A refresh's batched reads: one cache, and the physical ids in state by account, region and kind. */
+/** A plan's batched reads: one cache, and the physical ids in state by account, region and kind. */
 export interface ReadScope {
   batch: ReadBatch;
   peersOf(account: string, region: string, kinds: readonly Kind[]): readonly string[];
 }
 
-/** The read scope of a refresh over these state entries. */
+/** The read scope of a plan (or a lone refresh) over these state entries. */
 export function readScope(instances: Iterable<Instance>): ReadScope {
   const byKind = new Map<string, string[]>();
   for (const i of instances) {
