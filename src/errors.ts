@@ -41,11 +41,6 @@ export const ERRORS = {
     retriable: false,
     hint: 'Run the command with --help and give the missing argument.',
   },
-  NOT_AVAILABLE: {
-    summary: 'The command is not available in this version.',
-    retriable: false,
-    hint: 'Use a version that has it, or the commands listed by --help.',
-  },
   NEEDS_APPROVAL: {
     summary: 'A change needs confirming, and there is no terminal to confirm on.',
     retriable: false,
@@ -376,6 +371,11 @@ export const ERRORS = {
       "Pattern 3: the brokers' names need more private DNS domains than a resource endpoint takes (10).",
     retriable: false,
     hint: "Broker names under one parent domain are covered by one wildcard; names spread over more than 10 parent domains cannot be: use pattern 1 or 2, or set pattern3.dns to zone (the stack's own zone, one alias per broker).",
+  },
+  EXPORT_UNSUPPORTED: {
+    summary: "The plan holds resources `export` cannot write in this format yet (this pattern's kinds).",
+    retriable: false,
+    hint: 'Apply with msk-privatelink itself, or export a pattern the format covers (docs/export.md).',
   },
   PROBE_IN_VPC_FAILED: {
     summary:

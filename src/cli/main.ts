@@ -11,12 +11,11 @@ import { planCommand } from './plan.js';
 import { probeCommand, type ProbeFlags } from './probe.js';
 import { statusCommand } from './status.js';
 import { iamPolicyCommand } from './iam-policy.js';
+import { EXPORT_FORMATS, exportCommand } from './export.js';
 import { forceUnlockCommand, statePullCommand, statePushCommand } from './state.js';
 import { schemaCommand } from './schema.js';
 import { addCompletionCommand } from './completion.js';
 import { readFileSync } from 'node:fs';
-
-const NOT_YET = ['export'] as const;
 
 function parsePositiveInt(v: string): number {
   if (!/^\d+$/.test(v.trim()) || Number(v) < 1)
@@ -136,6 +135,20 @@ export async function main(argv: string[], ioIn?: Io): Promise<number> {
     .option('--json', 'machine-readable output')
     .action(async (o: { config: string; json?: boolean }) => {
       code = await iamPolicyCommand(o, global(), io);
+    });
+
+  program
+    .command('export')
+    .description('the same resources as infrastructure as code: one template per account (CloudFormation)')
+    .requiredOption('--config <file>', 'config file (no AWS call with cluster.brokersFile)')
+    .addOption(
+      new Option('--format <format>', 'cloudformation (terraform: not yet)')
+        .choices(EXPORT_FORMATS)
+        .makeOptionMandatory(),
+    )
+    .option('--out <dir>', 'write one file per template here (default: one JSON object on stdout)')
+    .action(async (o: { config: string; format: (typeof EXPORT_FORMATS)[number]; out?: string }) => {
+      code = await exportCommand(o, global(), io);
     });
 
   program
@@ -269,17 +282,6 @@ export async function main(argv: string[], ioIn?: Io): Promise<number> {
     .action(async (lockId: string | undefined, o: { config: string }) => {
       code = await forceUnlockCommand({ ...o, ...(lockId === undefined ? {} : { lockId }) }, global(), io);
     });
-
-  for (const name of NOT_YET) {
-    program
-      .command(name)
-      .description(`(not available in this version yet)`)
-      .allowUnknownOption()
-      .addOption(new Option('--config <file>').hideHelp())
-      .action(() => {
-        throw new MplError('NOT_AVAILABLE', `'${name}' is not available in this version yet`);
-      });
-  }
 
   addCompletionCommand(program, io);
 

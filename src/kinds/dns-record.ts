@@ -401,6 +401,26 @@ export const dnsRecord = defineKind({
     ],
   },
   props: Props,
+  // An alias to the endpoint's (or NLB's) own name; pattern 3's resource endpoints are not exported yet.
+  cloudformation: (p, x) => {
+    const [dns, zone] =
+      p.aliasTarget.kind === 'vpc-endpoint'
+        ? ['DnsName', 'DnsHostedZoneId']
+        : ['DNSName', 'CanonicalHostedZoneID'];
+    return {
+      type: 'AWS::Route53::RecordSet',
+      properties: {
+        HostedZoneId: x.ref(p.zone, 'Ref'),
+        Name: p.name,
+        Type: p.type,
+        AliasTarget: {
+          DNSName: x.ref(p.aliasTarget.id, dns),
+          HostedZoneId: x.ref(p.aliasTarget.id, zone),
+          EvaluateTargetHealth: false,
+        },
+      },
+    };
+  },
   // A record's identity is its zone, name and type (ChangeResourceRecordSets names it by them);
   // its alias target changes in place with an UPSERT.
   replaceOn: ['zone', 'name', 'type'],

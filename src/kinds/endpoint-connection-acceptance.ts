@@ -210,6 +210,15 @@ export const endpointConnectionAcceptance = defineKind({
     ],
   },
   props: Props,
+  // No CloudFormation resource accepts a connection to an endpoint service (the provider accepts
+  // what another account's template made): a command, once both templates are deployed.
+  cloudformation: (p, x, r) => ({
+    manual: {
+      what: `accept ${p.endpoint} (account ${p.endpointAccount}) on ${p.service}`,
+      apply: `aws ec2 accept-vpc-endpoint-connections --region ${r.region} --service-id <${x.output(p.service, 'Ref')}> --vpc-endpoint-ids <${x.output(p.endpoint, 'Ref')}>`,
+      undo: `aws ec2 reject-vpc-endpoint-connections --region ${r.region} --service-id <${x.output(p.service, 'Ref')}> --vpc-endpoint-ids <${x.output(p.endpoint, 'Ref')}>`,
+    },
+  }),
   // A connection is one endpoint on one service: another service, endpoint or owner is another
   // connection, and an acceptance cannot be undone but by a rejection. Nothing changes in place.
   replaceOn: ['service', 'endpoint', 'endpointAccount'],

@@ -134,6 +134,10 @@ export const endpointServicePermissions = defineKind({
     writes: (s) => [ec2StackTagged(s, ['ec2:ModifyVpcEndpointServicePermissions'])],
   },
   props: Props,
+  cloudformation: (p, x) => ({
+    type: 'AWS::EC2::VPCEndpointServicePermissions',
+    properties: { ServiceId: x.ref(p.service, 'Ref'), AllowedPrincipals: p.allowedPrincipals },
+  }),
   // ModifyVpcEndpointServicePermissions adds and removes principals in place; the service is what
   // the permissions belong to, so another service means other permissions.
   replaceOn: ['service'],

@@ -39,6 +39,7 @@ import { foundRefs, ofStack, stackTagFilter } from './shared/scan.js';
 import { Ref, Tags } from './shared/schema.js';
 import { ec2StackResource } from '../iam/scope.js';
 import { primeRead, readBatched } from './shared/batched.js';
+import { cfnTags } from '../export/cfn-types.js';
 
 const Props = z.strictObject({
   name: z.string(),
@@ -240,6 +241,17 @@ export const endpointService = defineKind({
       ]),
   },
   props: Props,
+  // The service name consumers ask for is com.amazonaws.vpce.<region>.<service id>.
+  cloudformation: (p, x) => ({
+    type: 'AWS::EC2::VPCEndpointService',
+    properties: {
+      NetworkLoadBalancerArns: p.loadBalancers.map((lb) => x.ref(lb, 'Ref')),
+      AcceptanceRequired: p.acceptanceRequired,
+      ...(p.supportedRegions ? { SupportedRegions: p.supportedRegions } : {}),
+      Tags: cfnTags(p.tags),
+    },
+    attrs: { ServiceName: (n) => ({ 'Fn::Sub': `com.amazonaws.vpce.\${AWS::Region}.\${${n}}` }) },
+  }),
   // ModifyVpcEndpointServiceConfiguration adds and removes NLBs and switches acceptance in place;
   // the name is a tag. Nothing forces a new service.
   replaceOn: [],

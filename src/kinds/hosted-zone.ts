@@ -23,6 +23,7 @@ import { allRecords, bareZoneId, normalizeDnsName, route53Tags, waitInsync } fro
 import { ofStack } from './shared/scan.js';
 import { Tags } from './shared/schema.js';
 import { primeRead, readBatched, readOnce } from './shared/batched.js';
+import { cfnTags } from '../export/cfn-types.js';
 
 const Props = z.strictObject({
   name: z.string(),
@@ -241,6 +242,15 @@ export const hostedZone = defineKind({
     ],
   },
   props: Props,
+  cloudformation: (p) => ({
+    type: 'AWS::Route53::HostedZone',
+    properties: {
+      Name: p.name,
+      VPCs: [{ VPCId: p.vpcId, VPCRegion: p.vpcRegion }],
+      HostedZoneConfig: { Comment: p.comment },
+      HostedZoneTags: cfnTags(p.tags),
+    },
+  }),
   // Route 53 has no call that renames a zone; UpdateHostedZoneComment changes the comment in place.
   // The zone's VPC is the one given to CreateHostedZone: the tool does not re-associate VPCs, so a
   // VPC change makes a new zone.

@@ -14,6 +14,7 @@ import type { AwsTimings } from '../aws/timings.js';
 import type { ReadBatch } from '../aws/read-batch.js';
 import type { StepName } from '../events.js';
 import type { KindPermissions } from '../iam/scope.js';
+import type { CfnPiece, CfnScope } from '../export/cfn-types.js';
 
 /** Tag keys every taggable resource carries, so a crashed run (or a lost state) finds what it made. */
 export const TAG_STACK = 'msk-privatelink:stack';
@@ -151,6 +152,16 @@ export interface KindDef<S extends z.ZodType = z.ZodType> {
   /** A short human label of one resource ("target group mpl-pay-b1-tls"). */
   label(props: Partial<z.infer<S>>): string;
   handler: Handler<z.infer<S>>;
+  /**
+   * The resource as CloudFormation (`export --format cloudformation`): the same names, settings and
+   * tags the handler makes, or a manual step with its commands when CloudFormation cannot do it.
+   * Absent: the kind cannot be exported yet (the export says so).
+   */
+  cloudformation?(
+    props: z.infer<S>,
+    x: CfnScope,
+    r: { id: string; account: string; region: string },
+  ): CfnPiece;
   /** Checks what a plan would change, before any AWS change (pattern 2: Kafka accepts the listeners). */
   preflight?(ctx: HandlerCtx, items: Array<PreflightItem<z.infer<S>>>): Promise<void>;
   /**

@@ -283,6 +283,21 @@ export const listener = defineKind({
     ],
   },
   props: Props,
+  // ELBv2 listeners take no tags in CloudFormation (AWS::ElasticLoadBalancingV2::Listener).
+  cloudformation: (p, x) => ({
+    type: 'AWS::ElasticLoadBalancingV2::Listener',
+    properties: {
+      LoadBalancerArn: x.ref(p.loadBalancer, 'Ref'),
+      Port: p.port,
+      Protocol: p.protocol,
+      DefaultActions: [{ Type: 'forward', TargetGroupArn: x.ref(p.targetGroup, 'Ref') }],
+      ...(p.certificateArn ? { Certificates: [{ CertificateArn: p.certificateArn }] } : {}),
+      ...(p.sslPolicy ? { SslPolicy: p.sslPolicy } : {}),
+      ...(p.idleTimeoutSeconds === undefined
+        ? {}
+        : { ListenerAttributes: [{ Key: IDLE_TIMEOUT, Value: String(p.idleTimeoutSeconds) }] }),
+    },
+  }),
   // ModifyListener can change the port and the default action (the target group), never the NLB;
   // a change of protocol makes a new listener.
   replaceOn: ['loadBalancer', 'protocol'],

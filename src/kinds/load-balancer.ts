@@ -35,6 +35,7 @@ import { poll } from './shared/poll.js';
 import { foundRefs } from './shared/scan.js';
 import { Ref, Tags } from './shared/schema.js';
 import { arn } from '../iam/scope.js';
+import { cfnTags } from '../export/cfn-types.js';
 
 const Props = z.strictObject({
   name: z.string(),
@@ -348,6 +349,23 @@ export const loadBalancer = defineKind({
     ],
   },
   props: Props,
+  cloudformation: (p, x) => ({
+    type: 'AWS::ElasticLoadBalancingV2::LoadBalancer',
+    properties: {
+      Name: p.name,
+      Type: p.type,
+      Scheme: p.scheme,
+      Subnets: p.subnetIds,
+      ...(p.securityGroups.length > 0
+        ? { SecurityGroups: p.securityGroups.map((sg) => x.ref(sg, 'GroupId')) }
+        : {}),
+      ...(p.enforcePrivateLinkInboundRules === undefined
+        ? {}
+        : { EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic: p.enforcePrivateLinkInboundRules }),
+      LoadBalancerAttributes: [{ Key: CROSS_ZONE, Value: String(p.crossZone) }],
+      Tags: cfnTags(p.tags),
+    },
+  }),
   // Name, type and scheme are fixed by CreateLoadBalancer; other subnets (and so AZs) make a new
   // NLB. Cross-zone (ModifyLoadBalancerAttributes), security groups and the PrivateLink enforcement
   // (SetSecurityGroups) and tags change in place, except security groups between none and some: an

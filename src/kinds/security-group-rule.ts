@@ -268,6 +268,36 @@ export const securityGroupRule = defineKind({
     ],
   },
   props: Props,
+  // AWS::EC2::SecurityGroupIngress on a group the stack does not own: one per source subnet (its
+  // CIDR a parameter: a template cannot read it), or from the stack's group.
+  cloudformation: (p, x) => {
+    const rule = {
+      GroupId: p.groupId,
+      IpProtocol: p.protocol,
+      FromPort: p.fromPort,
+      ToPort: p.toPort,
+      Description: p.description,
+    };
+    if (p.sourceGroup !== undefined)
+      return {
+        type: 'AWS::EC2::SecurityGroupIngress',
+        properties: { ...rule, SourceSecurityGroupId: x.ref(p.sourceGroup, 'GroupId') },
+      };
+    return {
+      resources: Object.fromEntries(
+        (p.sourceSubnetIds ?? []).map((s) => [
+          s.replace(/[^A-Za-z0-9]/g, ''),
+          {
+            type: 'AWS::EC2::SecurityGroupIngress',
+            properties: {
+              ...rule,
+              CidrIp: x.param(`SubnetCidr${s.replace(/[^A-Za-z0-9]/g, '')}`, `the IPv4 CIDR of ${s}`),
+            },
+          },
+        ]),
+      ),
+    };
+  },
   // A rule's protocol, ports and source are its identity in EC2 (and the group is where it lives):
   // everything but the description forces a replacement; the description is changed in place
   // with ModifySecurityGroupRules.

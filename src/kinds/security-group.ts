@@ -29,6 +29,7 @@ import { ofStack, stackTagFilter } from './shared/scan.js';
 import { Port, Tags } from './shared/schema.js';
 import { ec2StackResource } from '../iam/scope.js';
 import { primeRead, readBatched } from './shared/batched.js';
+import { cfnTags } from '../export/cfn-types.js';
 
 const Props = z.strictObject({
   name: z.string(),
@@ -437,6 +438,41 @@ export const securityGroup = defineKind({
       ]),
   },
   props: Props,
+  // AWS::EC2::SecurityGroup; `vpc` (the VPC's own CIDR) is a parameter: a template cannot read it.
+  cloudformation: (p, x) => {
+    const cidr = (c: string) =>
+      c === VPC
+        ? x.param(`VpcCidr${p.vpcId.replace(/[^A-Za-z0-9]/g, '')}`, `the IPv4 CIDR of ${p.vpcId}`)
+        : c;
+    return {
+      type: 'AWS::EC2::SecurityGroup',
+      properties: {
+        GroupName: p.name,
+        GroupDescription: p.description,
+        VpcId: p.vpcId,
+        SecurityGroupIngress: p.ingress.map((r) => ({
+          IpProtocol: r.protocol,
+          FromPort: r.fromPort,
+          ToPort: r.toPort,
+          CidrIp: cidr(r.cidr),
+          Description: r.description,
+        })),
+        ...(p.egress === undefined
+          ? {}
+          : {
+              SecurityGroupEgress: p.egress.map((r) => ({
+                IpProtocol: r.protocol,
+                FromPort: r.fromPort,
+                ToPort: r.toPort,
+                CidrIp: cidr(r.to),
+                Description: r.description,
+              })),
+            }),
+        Tags: cfnTags(p.tags),
+      },
+      attrs: { GroupId: (n) => ({ 'Fn::GetAtt': [n, 'GroupId'] }) },
+    };
+  },
   // EC2 has no call that renames a group, changes its description or moves it to another VPC (its
   // API changes only rules and tags), so those replace; ingress and tags change in place.
   replaceOn: ['name', 'vpcId', 'description'],

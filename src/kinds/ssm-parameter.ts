@@ -211,6 +211,11 @@ export const ssmParameter = defineKind({
     ],
   },
   props: Props,
+  // AWS::SSM::Parameter takes its tags as a map.
+  cloudformation: (p) => ({
+    type: 'AWS::SSM::Parameter',
+    properties: { Name: p.name, Type: p.type, Value: p.value, Tier: p.tier, Tags: p.tags },
+  }),
   // The name is the parameter's identity. The schema has only String; a type that differs is a
   // parameter made otherwise (StringList, SecureString), which is replaced, not overwritten. An
   // advanced parameter cannot be made standard, and a standard one grows into advanced only with a

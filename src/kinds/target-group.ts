@@ -19,6 +19,7 @@ import { elbTags, stackTagged } from './shared/elbv2.js';
 import { logicalIds } from './shared/scan.js';
 import { arn } from '../iam/scope.js';
 import { primeRead, readBatched, readOnce } from './shared/batched.js';
+import { cfnTags } from '../export/cfn-types.js';
 
 const Props = z.strictObject({
   name: z.string(),
@@ -185,6 +186,18 @@ export const targetGroup = defineKind({
     ],
   },
   props: Props,
+  cloudformation: (p) => ({
+    type: 'AWS::ElasticLoadBalancingV2::TargetGroup',
+    properties: {
+      Name: p.name,
+      Protocol: p.protocol,
+      Port: p.port,
+      VpcId: p.vpcId,
+      TargetType: p.targetType,
+      Targets: p.targets.map((t) => ({ Id: t.ip, Port: t.port })),
+      Tags: cfnTags(p.tags),
+    },
+  }),
   // ModifyTargetGroup cannot change name, protocol, port, VPC or target type.
   replaceOn: ['name', 'protocol', 'port', 'vpcId', 'targetType'],
   hidden: ['tags'],

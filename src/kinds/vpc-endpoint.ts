@@ -42,6 +42,7 @@ import { poll } from './shared/poll.js';
 import { foundRefs, logicalIds, ofStack, stackTagFilter } from './shared/scan.js';
 import { Ref, Tags } from './shared/schema.js';
 import { ec2StackResource } from '../iam/scope.js';
+import { cfnTags } from '../export/cfn-types.js';
 
 const Props = z.strictObject({
   name: z.string(),
@@ -305,6 +306,28 @@ export const vpcEndpoint = defineKind({
       ec2StackResource(s, 'ec2:CreateVpcEndpoint', ['ec2:ModifyVpcEndpoint', 'ec2:DeleteVpcEndpoints']),
   },
   props: Props,
+  // DnsEntries' first entry is "<zone id>:<dns name>", the alias target of the broker's record.
+  cloudformation: (p, x) => ({
+    type: 'AWS::EC2::VPCEndpoint',
+    properties: {
+      VpcEndpointType: 'Interface',
+      ServiceName: x.ref(p.service, 'ServiceName'),
+      VpcId: p.vpcId,
+      SubnetIds: p.subnetIds,
+      SecurityGroupIds: p.securityGroups.map((sg) => x.ref(sg, 'GroupId')),
+      PrivateDnsEnabled: p.privateDnsEnabled,
+      ...(p.serviceRegion ? { ServiceRegion: p.serviceRegion } : {}),
+      Tags: cfnTags(p.tags),
+    },
+    attrs: {
+      DnsName: (n) => ({
+        'Fn::Select': [1, { 'Fn::Split': [':', { 'Fn::Select': [0, { 'Fn::GetAtt': [n, 'DnsEntries'] }] }] }],
+      }),
+      DnsHostedZoneId: (n) => ({
+        'Fn::Select': [0, { 'Fn::Split': [':', { 'Fn::Select': [0, { 'Fn::GetAtt': [n, 'DnsEntries'] }] }] }],
+      }),
+    },
+  }),
   // ModifyVpcEndpoint changes subnets and security groups in place; the VPC, the service and
   // private DNS (false by schema) need a new endpoint.
   replaceOn: ['vpcId', 'service', 'privateDnsEnabled', 'serviceRegion'],

@@ -120,7 +120,7 @@ function addConsumerMonitor(
   const sgId = ids.monitorSecurityGroup(c.name);
   ctx.set.add('security-group', sgId, c.account, region, {
     name: names.securityGroup,
-    description: `msk-privatelink ${stack}: monitor probe of ${c.name}, egress to the brokers' ports only`,
+    description: `msk-privatelink ${stack}: monitor probe of ${c.name}, egress to the broker ports only`,
     vpcId: c.vpcId,
     ingress: [],
     // DNS to the VPC resolver needs no rule: security groups do not filter it (Amazon VPC user

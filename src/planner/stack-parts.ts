@@ -269,7 +269,7 @@ export function addConsumerSecurityGroup(
   const name = `mpl-${ctx.config.name}-${c.name}-endpoints`;
   ctx.set.add('security-group', id, c.account, regionOf(ctx, c), {
     name,
-    description: `msk-privatelink ${ctx.config.name}: Kafka ports from ${c.name}'s clients only`,
+    description: `msk-privatelink ${ctx.config.name}: Kafka ports from the clients of ${c.name} only`,
     vpcId: c.vpcId,
     ingress: c.allowedCidrs.flatMap((cidr) =>
       portRanges(ports).map(([fromPort, toPort]) => ({

@@ -475,7 +475,7 @@ describe('handlers: monitor kinds (iam-role, security-group egress, lambda-funct
   function sgProps(over: Partial<PropsOf<'security-group'>> = {}): PropsOf<'security-group'> {
     return {
       name: names.securityGroup,
-      description: `msk-privatelink ${STACK}: monitor probe of ${CONSUMER}, egress to the brokers' ports only`,
+      description: `msk-privatelink ${STACK}: monitor probe of ${CONSUMER}, egress to the broker ports only`,
       vpcId: net.vpcId,
       ingress: [],
       egress: [kafkaEgress()],

@@ -46,6 +46,7 @@ const TWINS_ONLY = new Set(
     'cost-live-prices',
     'discovery',
     'engine-retry',
+    'export-cloudformation',
     'fuzz-files',
     'handlers-cluster-configuration',
     'handlers-dns',
