@@ -4,6 +4,7 @@ import { AWS_TIMINGS } from '../../src/aws/timings.js';
 import { connect } from 'node:net';
 import {
   AcceptVpcEndpointConnectionsCommand,
+  CreateSecurityGroupCommand,
   CreateSubnetCommand,
   CreateTagsCommand,
   CreateVpcCommand,
@@ -415,6 +416,17 @@ describe('AWS twin', function () {
     const open = await providerService(false, 'open-nlb');
     const second = await consumerEndpoint(CONSUMER, open.serviceName);
     assert.equal(await endpointState(CONSUMER, second), 'pending');
+  });
+
+  it('refuses a security group description EC2 refuses (an apostrophe), as moto did not', async () => {
+    const vpc = await ec2(CONSUMER).send(new CreateVpcCommand({ CidrBlock: '10.9.0.0/16' }));
+    const create = (GroupName: string, Description: string) =>
+      ec2(CONSUMER).send(new CreateSecurityGroupCommand({ GroupName, Description, VpcId: vpc.Vpc?.VpcId }));
+    const err = await rejection(create('sg-quote', "Kafka ports from analytics's clients only"));
+    assert.equal(err.name, 'InvalidParameterValue');
+    assert.match(err.message, /GroupDescription/);
+    assert.ok((await create('sg-plain', 'Kafka ports from the clients of analytics only')).GroupId);
+    assert.equal((await rejection(create('sg-long', 'x'.repeat(256)))).name, 'InvalidParameterValue');
   });
 
   it('refuses an endpoint from an account the service does not allow, and an unknown service name', async () => {

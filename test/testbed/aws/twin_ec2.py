@@ -969,8 +969,26 @@ def _endpoint_filter_value(self: VPCEndPoint, filter_name: str, method_name: str
     return _original_filter_value(self, filter_name, method_name)
 
 
+# CreateSecurityGroup's GroupDescription (EC2 API reference, CreateSecurityGroup): up to 255
+# characters of a-z, A-Z, 0-9, spaces and ._-:/()#,@[]+=&;{}!$*. moto 5.2.1 takes any text, so a
+# description AWS refuses (an apostrophe) went unnoticed here.
+_GROUP_DESCRIPTION = re.compile(r"^[a-zA-Z0-9 ._\-:/()#,@\[\]+=&;{}!$*]{0,255}$")
+_original_create_security_group = EC2Response.create_security_group
+
+
+def create_security_group(self: EC2Response) -> Any:
+    description = self._get_param("Description") or ""
+    if not _GROUP_DESCRIPTION.match(description):
+        raise EC2ClientError(
+            "InvalidParameterValue",
+            f"Value ({description}) for parameter GroupDescription is invalid. Character sets beyond ASCII are not supported.",
+        )
+    return _original_create_security_group(self)
+
+
 def install() -> None:
     _install_lifecycle()
+    EC2Response.create_security_group = create_security_group  # type: ignore[method-assign]
     VPCEndPoint.get_filter_value = _endpoint_filter_value  # type: ignore[method-assign]
     VPCEndPoint.service_region = property(_endpoint_service_region)  # type: ignore[attr-defined]
     VPCServiceConfiguration.remote_access_enabled = property(_remote_access_enabled)  # type: ignore[attr-defined]
