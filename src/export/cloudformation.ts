@@ -85,6 +85,7 @@ export function cloudFormationTemplates(stack: string, resources: readonly Resou
   const pieces = new Map<string, CfnResource>();
   const manual: ManualStep[] = [];
   const unsupported = new Set<string>();
+  const pendingOutputs: Array<[string, string]> = [];
 
   const targetOf = (id: string, from: string): Resource => {
     const t = byId.get(id);
@@ -126,7 +127,11 @@ export function cloudFormationTemplates(stack: string, resources: readonly Resou
         section(t, 'Parameters')[name] = { Type: 'String', Description: description };
         return { Ref: name };
       },
-      output: (id, attr) => `${fileOf(targetOf(id, r.id))}:${exportOutput(id, attr)}`,
+      // Registered once every resource is known (the target's own attrs may come later).
+      output: (id, attr) => {
+        pendingOutputs.push([id, attr]);
+        return `${fileOf(targetOf(id, r.id))}:${outputName(id, attr)}`;
+      },
     };
     const piece = (def.cloudformation as (p: unknown, x: CfnScope, r: Resource) => CfnPiece)(
       r.props,
@@ -143,6 +148,7 @@ export function cloudFormationTemplates(stack: string, resources: readonly Resou
       t.resources[`${names.get(r.id)}${suffix}`] = { r, res };
     }
   }
+  for (const [id, attr] of pendingOutputs) exportOutput(id, attr);
   if (unsupported.size > 0) {
     throw new MplError(
       'EXPORT_UNSUPPORTED',

@@ -26,3 +26,4 @@ export {
   type LockInfo,
 } from './state.js';
 export { iamPolicy, type IamPolicyReport } from './iam-policy.js';
+export { exportStack, type ExportFormat, type ExportFile, type ExportResult } from './export.js';

@@ -28,6 +28,7 @@ describe('library (the built package, imported as msk-privatelink)', function ()
       'probe',
       'cost',
       'discover',
+      'exportStack',
       'renderPlan',
       'estimateCost',
       'CollectingReporter',
