@@ -30,8 +30,6 @@ type Slot = { batched: true; value: unknown } | { batched: false };
 export class ReadBatch {
   private readonly slots = new WeakMap<object, Map<string, Promise<Slot>>>();
   private readonly onces = new WeakMap<object, Map<string, Promise<unknown>>>();
-  /** Calls sent, for tests and benchmarks: batches and single reads. */
-  readonly sent = { batches: 0, alone: 0 };
 
   /**
    * Records an answer got another way (a listing that returned the whole resource), so a read of
@@ -53,10 +51,7 @@ export class ReadBatch {
     if (!done) this.onces.set(client, (done = new Map()));
     const key = `${api}\n${id}`;
     let answer = done.get(key);
-    if (!answer) {
-      this.sent.alone++;
-      done.set(key, (answer = fetch()));
-    }
+    if (!answer) done.set(key, (answer = fetch()));
     return answer as Promise<T>;
   }
 
@@ -71,7 +66,6 @@ export class ReadBatch {
         if (ids.length >= spec.maxIds) break;
         if (!slots.has(key(p)) && !ids.includes(p)) ids.push(p);
       }
-      this.sent.batches++;
       // The slots are set before any await, so reads running beside this one join it.
       const answer = spec.fetch(ids).then(
         (m) => m,
@@ -88,8 +82,6 @@ export class ReadBatch {
       slot = slots.get(key(spec.id)) as Promise<Slot>;
     }
     const s = await slot;
-    if (s.batched) return s.value as T | undefined;
-    this.sent.alone++;
-    return spec.fetchOne(spec.id);
+    return s.batched ? (s.value as T | undefined) : spec.fetchOne(spec.id);
   }
 }

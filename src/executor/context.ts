@@ -42,10 +42,7 @@ export function readScope(instances: Iterable<Instance>): ReadScope {
   }
   return {
     batch: new ReadBatch(),
-    peersOf: (account, region, kinds) =>
-      kinds.length === 1
-        ? (byKind.get(`${account}|${region}|${kinds[0]}`) ?? [])
-        : kinds.flatMap((k) => byKind.get(`${account}|${region}|${k}`) ?? []),
+    peersOf: (account, region, kinds) => kinds.flatMap((k) => byKind.get(`${account}|${region}|${k}`) ?? []),
   };
 }
 

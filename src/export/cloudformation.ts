@@ -58,7 +58,11 @@ export function cloudFormationTemplates(stack: string, resources: readonly Resou
   const names = logicalNames(resources);
   const byId = new Map(resources.map((r) => [r.id, r]));
   const fileOf = (r: { account: string; region: string }) => `${stack}-${r.account}-${r.region}.cfn.json`;
-  const templates = new Map<string, CfnTemplate & { resources: Record<string, unknown> }>();
+  // Each template's resources by CloudFormation name, with the plan resource each comes from.
+  const templates = new Map<
+    string,
+    CfnTemplate & { resources: Record<string, { r: Resource; res: CfnResource }> }
+  >();
   const templateOf = (r: { account: string; region: string }) => {
     const file = fileOf(r);
     let t = templates.get(file);
@@ -159,8 +163,7 @@ export function cloudFormationTemplates(stack: string, resources: readonly Resou
   // Placeholders become intrinsics: in the same template directly, else through a parameter
   // filled from the other template's output.
   for (const t of templates.values()) {
-    for (const [name, entry] of Object.entries(t.resources)) {
-      const { r, res } = entry as { r: Resource; res: CfnResource };
+    for (const [name, { r, res }] of Object.entries(t.resources)) {
       const referenced = new Set<string>();
       const resolve = (v: unknown): unknown => {
         if (isPlaceholder(v)) {

@@ -38,7 +38,7 @@ import { poll } from './shared/poll.js';
 import { foundRefs, ofStack, stackTagFilter } from './shared/scan.js';
 import { Ref, Tags } from './shared/schema.js';
 import { ec2StackResource } from '../iam/scope.js';
-import { primeRead, readBatched } from './shared/batched.js';
+import { collectById, primeRead, readBatched } from './shared/batched.js';
 import { cfnTags } from '../export/cfn-types.js';
 
 const Props = z.strictObject({
@@ -270,15 +270,15 @@ export const endpointService = defineKind({
         id: serviceId,
         peerKinds: ['endpoint-service'],
         maxIds: 100,
-        fetch: async (ids) => {
-          const found = new Map<string, ServiceConfiguration>();
-          for await (const page of paginateDescribeVpcEndpointServiceConfigurations(
-            { client: ctx.aws.ec2 },
-            { Filters: [{ Name: 'service-id', Values: ids }] },
-          ))
-            for (const c of page.ServiceConfigurations ?? []) found.set(c.ServiceId ?? '', c);
-          return found;
-        },
+        fetch: (ids) =>
+          collectById(
+            paginateDescribeVpcEndpointServiceConfigurations(
+              { client: ctx.aws.ec2 },
+              { Filters: [{ Name: 'service-id', Values: ids }] },
+            ),
+            (page) => page.ServiceConfigurations,
+            (c) => c.ServiceId,
+          ),
         fetchOne: (one) => describeById(ctx, one),
       }),
     byIdentity: (ctx, id) => findByTags(ctx, id),

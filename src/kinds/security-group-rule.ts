@@ -25,7 +25,7 @@ import {
   type HandlerCtx,
   type Live,
 } from './kind.js';
-import { describeSubnets, tagMap, tagSpec } from './shared/ec2.js';
+import { subnetsOf, tagMap, tagSpec } from './shared/ec2.js';
 import { logicalOf, refId, tryRef } from './shared/ec2-endpoint.js';
 import { foundIn, foundRefs, stackTagFilter, taggedId } from './shared/scan.js';
 import { Port, Ref } from './shared/schema.js';
@@ -146,7 +146,7 @@ async function look(
 
   const cidrs = new Set(own.flatMap((r) => (r.CidrIpv4 === undefined ? [] : [r.CidrIpv4])));
   const subnetIds = props.sourceSubnetIds ?? (cidrs.size > 0 ? subnetHint : []);
-  const subnets = await describeSubnets(ctx.aws.ec2, subnetIds, what);
+  const subnets = await subnetsOf(ctx, subnetIds, what);
   for (const s of subnets) if (!cidrs.has(s.cidr) && borrowedBy({ cidr: s.cidr })) cidrs.add(s.cidr);
 
   const groups = new Set(own.flatMap((r) => referencedGroup(r) ?? []));
@@ -317,11 +317,9 @@ export const securityGroupRule = defineKind({
       const sources: Source[] =
         p.sourceGroup !== undefined
           ? [{ group: refId(ctx, p.sourceGroup, 'groupId') }]
-          : [
-              ...new Set(
-                (await describeSubnets(ctx.aws.ec2, p.sourceSubnetIds ?? [], what)).map((s) => s.cidr),
-              ),
-            ].map((cidr) => ({ cidr }));
+          : [...new Set((await subnetsOf(ctx, p.sourceSubnetIds ?? [], what)).map((s) => s.cidr))].map(
+              (cidr) => ({ cidr }),
+            );
       const tags = { [TAG_STACK]: ctx.stack, [TAG_ID]: r.id };
       // One call per source: EC2 refuses a whole call when one permission already exists, and a
       // retried create must skip only the sources already done.

@@ -28,7 +28,7 @@ import { poll } from './shared/poll.js';
 import { ofStack, stackTagFilter } from './shared/scan.js';
 import { Port, Tags } from './shared/schema.js';
 import { ec2StackResource } from '../iam/scope.js';
-import { primeRead, readBatched } from './shared/batched.js';
+import { collectById, primeRead, readBatched } from './shared/batched.js';
 import { cfnTags } from '../export/cfn-types.js';
 
 const Props = z.strictObject({
@@ -488,15 +488,15 @@ export const securityGroup = defineKind({
         id: groupId,
         peerKinds: ['security-group'],
         maxIds: 100,
-        fetch: async (ids) => {
-          const found = new Map<string, SecurityGroup>();
-          for await (const page of paginateDescribeSecurityGroups(
-            { client: ctx.aws.ec2 },
-            { Filters: [{ Name: 'group-id', Values: ids }] },
-          ))
-            for (const sg of page.SecurityGroups ?? []) found.set(sg.GroupId ?? '', sg);
-          return found;
-        },
+        fetch: (ids) =>
+          collectById(
+            paginateDescribeSecurityGroups(
+              { client: ctx.aws.ec2 },
+              { Filters: [{ Name: 'group-id', Values: ids }] },
+            ),
+            (page) => page.SecurityGroups,
+            (sg) => sg.GroupId,
+          ),
         fetchOne: (one) => describe(ctx, { GroupIds: [one] }),
       }),
     byIdentity: (ctx, _id, p) =>

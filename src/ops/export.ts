@@ -3,10 +3,10 @@
 // cluster (as `plan`). State is not read: the export is of what the config asks for.
 import { MplError } from '../errors.js';
 import { cloudFormationTemplates, type ManualStep } from '../export/cloudformation.js';
-import { loadOffline } from '../plan/make-plan.js';
 import type { PlanInput } from '../planner/input.js';
 import { planStack } from '../planner/plan-stack.js';
-import { withStack, type StackOptions } from './stack.js';
+import { planInputOf } from './plan-input.js';
+import type { StackOptions } from './stack.js';
 
 export type ExportFormat = 'cloudformation' | 'terraform';
 
@@ -69,7 +69,7 @@ function manualSteps(stack: string, steps: readonly ManualStep[]): string {
       '```',
       '',
     );
-  return `${lines.join('\n')}`;
+  return lines.join('\n');
 }
 
 export async function exportStack(
@@ -77,10 +77,5 @@ export async function exportStack(
   format: ExportFormat,
   global: Pick<StackOptions, 'region' | 'profile' | 'reporter' | 'configFor'> = {},
 ): Promise<ExportResult> {
-  const offline = await loadOffline(configFile).catch((e: unknown) => {
-    if (e instanceof MplError && e.code === 'OFFLINE_NEEDS_INVENTORY') return undefined;
-    throw e;
-  });
-  if (offline) return exportOf(offline.input, format);
-  return withStack(configFile, global, (stack) => Promise.resolve(exportOf(stack.input, format)));
+  return exportOf(await planInputOf(configFile, global), format);
 }

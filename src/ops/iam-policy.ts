@@ -1,12 +1,11 @@
 // `iam-policy`: the least-privilege policies of the roles the tool uses, from the stack's plan.
 // With cluster.brokersFile it makes no AWS call; with cluster.arn it reads the cluster (as `plan`).
-import { MplError } from '../errors.js';
 import { stackPolicies, type RolePolicy } from '../iam/policy.js';
 import { probePolicies, type ProbePolicy } from '../iam/probe.js';
-import { loadOffline } from '../plan/make-plan.js';
 import { planStack } from '../planner/plan-stack.js';
 import type { PlanInput } from '../planner/input.js';
-import { withStack, type StackOptions } from './stack.js';
+import { planInputOf } from './plan-input.js';
+import type { StackOptions } from './stack.js';
 
 export interface IamPolicyReport {
   stack: string;
@@ -33,10 +32,5 @@ export async function iamPolicy(
   configFile: string,
   global: Pick<StackOptions, 'region' | 'profile' | 'reporter' | 'configFor'> = {},
 ): Promise<IamPolicyReport> {
-  const offline = await loadOffline(configFile).catch((e: unknown) => {
-    if (e instanceof MplError && e.code === 'OFFLINE_NEEDS_INVENTORY') return undefined;
-    throw e;
-  });
-  if (offline) return report(offline.input);
-  return withStack(configFile, global, (stack) => Promise.resolve(report(stack.input)));
+  return report(await planInputOf(configFile, global));
 }

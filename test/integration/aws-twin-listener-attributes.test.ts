@@ -4,11 +4,6 @@
 // PrivateLink guide, "Share your services through AWS PrivateLink", Cross-Region access).
 // Real AWS SDK v3 clients over HTTP against a twin this file starts.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { ACMClient, ImportCertificateCommand } from '@aws-sdk/client-acm';
 import {
   CreateSubnetCommand,
@@ -27,11 +22,11 @@ import {
   ModifyListenerAttributesCommand,
   type ProtocolEnum,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { selfSignedCert } from '../support/self-signed.js';
 import { clientConfigFor, startAwsTwin, type AwsTwin } from '../testbed/aws/twin.js';
 
 const OWNER = '111111111111';
 const KEY = 'tcp.idle_timeout.seconds';
-const execFileP = promisify(execFile);
 
 type AwsError = Error & { $metadata?: { httpStatusCode?: number } };
 
@@ -61,34 +56,7 @@ describe('AWS twin: NLB listener attributes (TCP idle timeout)', function () {
   before(async () => {
     twin = await startAwsTwin({ delaysMs: { nlbActiveMs: 0 } });
     // A self-signed certificate for the TLS listener (ACM needs one of the listener's account).
-    const dir = await mkdtemp(join(tmpdir(), 'mpl-listener-attrs-'));
-    try {
-      await execFileP(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'rsa:2048',
-          '-nodes',
-          '-days',
-          '1',
-          '-subj',
-          '/CN=kafka.example.com',
-          '-keyout',
-          'key.pem',
-          '-out',
-          'cert.pem',
-        ],
-        { cwd: dir },
-      );
-      pems = {
-        cert: await readFile(join(dir, 'cert.pem'), 'utf8'),
-        key: await readFile(join(dir, 'key.pem'), 'utf8'),
-      };
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    pems = await selfSignedCert('kafka.example.com');
   });
 
   after(async () => {

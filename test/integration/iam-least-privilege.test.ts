@@ -6,7 +6,6 @@
 // same, and pattern 1 with `monitor`. The twin is this file's own (no Kafka: nothing here needs
 // the brokers), so it runs beside the shared testbed.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -21,6 +20,7 @@ import { stringify } from 'yaml';
 import type { IamPolicyReport } from '../../src/ops/iam-policy.js';
 import type { PolicyDocument } from '../../src/iam/policy.js';
 import { runCli } from '../support/run-cli.js';
+import { selfSignedCert } from '../support/self-signed.js';
 import { clientConfigFor, envFor, startAwsTwin, type AwsTwin } from '../testbed/aws/twin.js';
 import { clientsFor, seedVpc, type AccountNetwork } from '../testbed/scenario.js';
 
@@ -432,25 +432,7 @@ describe('least privilege: iam-policy against the twin with IAM enforcement on',
   it('monitor: pattern 1 with the in-VPC probe on a schedule, exactly the printed policies, every statement needed', async () => {
     // The function verifies the brokers' TLS with this CA: any certificate will do here.
     const caFile = path.join(dir, 'monitor-ca.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=mpl-iam-test',
-        '-keyout',
-        path.join(dir, 'monitor-ca.key'),
-        '-out',
-        caFile,
-      ],
-      { stdio: 'ignore' },
-    );
+    await writeFile(caFile, (await selfSignedCert('mpl-iam-test')).cert);
     const c = await writeCase('iammon', {
       pattern: 1,
       cluster: { arn: seeded.clusterArn, listeners: ['tls'] },

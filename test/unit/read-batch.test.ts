@@ -63,7 +63,7 @@ describe('read batch (a refresh asks many ids per call)', () => {
     assert.equal(await batch.read(x.spec('a', ['a', 'b'])), 'A');
     assert.equal(await batch.read(x.spec('b', ['a', 'b'])), undefined);
     assert.deepEqual(x.alone, []);
-    assert.equal(batch.sent.batches, 1);
+    assert.equal(x.batches.length, 1);
   });
 
   it('a batch refused as a whole sends each of its ids to a call of its own', async () => {
@@ -77,7 +77,6 @@ describe('read batch (a refresh asks many ids per call)', () => {
       ['d', 'e'],
     ]);
     assert.deepEqual(x.alone, ['a', 'b', 'c']);
-    assert.deepEqual(batch.sent, { batches: 2, alone: 3 });
   });
 
   it('calls and clients do not share answers', async () => {

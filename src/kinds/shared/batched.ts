@@ -37,3 +37,14 @@ export function readOnce<T>(
 ): Promise<T> {
   return ctx.reads ? ctx.reads.batch.once(client, api, id, fetch) : fetch();
 }
+
+/** Every item of every page, by its id: what a batched describe by a filter of ids answers. */
+export async function collectById<P, T>(
+  pages: AsyncIterable<P>,
+  items: (page: P) => readonly T[] | undefined,
+  idOf: (item: T) => string | undefined,
+): Promise<Map<string, T>> {
+  const found = new Map<string, T>();
+  for await (const page of pages) for (const item of items(page) ?? []) found.set(idOf(item) ?? '', item);
+  return found;
+}

@@ -13,7 +13,7 @@ import { MplError, type ErrorCode } from '../../errors.js';
 import type { Instance } from '../../state/instance.js';
 import { orGone, TAG_ID, TAG_STACK, type HandlerCtx } from '../kind.js';
 import { poll } from './poll.js';
-import { readBatched, primeRead } from './batched.js';
+import { collectById, primeRead, readBatched } from './batched.js';
 
 /** Describe filters on the stack and id tags (the twin ignores them for some calls: filter client-side too). */
 export function tagFilters(stack: string, id: string): Filter[] {
@@ -170,15 +170,15 @@ export function endpointById(
     id: endpointId,
     peerKinds: ['vpc-endpoint', 'resource-endpoint'],
     maxIds: 100,
-    fetch: async (ids) => {
-      const found = new Map<string, VpcEndpoint>();
-      for await (const page of paginateDescribeVpcEndpoints(
-        { client: ctx.aws.ec2 },
-        { Filters: [{ Name: 'vpc-endpoint-id', Values: ids }] },
-      ))
-        for (const e of page.VpcEndpoints ?? []) found.set(e.VpcEndpointId ?? '', e);
-      return found;
-    },
+    fetch: (ids) =>
+      collectById(
+        paginateDescribeVpcEndpoints(
+          { client: ctx.aws.ec2 },
+          { Filters: [{ Name: 'vpc-endpoint-id', Values: ids }] },
+        ),
+        (page) => page.VpcEndpoints,
+        (e) => e.VpcEndpointId,
+      ),
     fetchOne,
   });
 }

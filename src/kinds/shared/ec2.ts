@@ -5,12 +5,10 @@ import {
   DeleteTagsCommand,
   DescribeSubnetsCommand,
   DescribeTagsCommand,
-  type EC2Client,
   type Subnet,
   type Tag,
   type TagSpecification,
 } from '@aws-sdk/client-ec2';
-import { awsFailure } from '../../aws/errors.js';
 import { MplError } from '../../errors.js';
 import { attempt, orGone, type HandlerCtx, type TagApi } from '../kind.js';
 import { readBatched } from './batched.js';
@@ -104,29 +102,6 @@ export interface SubnetInfo {
   azId: string;
 }
 
-/** Subnets by id (CIDR and AZ ID), in the order asked. A subnet that does not exist is an error. */
-export async function describeSubnets(
-  ec2: EC2Client,
-  ids: readonly string[],
-  what: string,
-): Promise<SubnetInfo[]> {
-  if (ids.length === 0) return [];
-  let out;
-  try {
-    out = await ec2.send(new DescribeSubnetsCommand({ SubnetIds: [...ids] }));
-  } catch (e) {
-    throw awsFailure('SUBNET_LOOKUP_FAILED', `${what}: subnets ${ids.join(', ')}`, e);
-  }
-  const byId = new Map((out.Subnets ?? []).map((s) => [s.SubnetId ?? '', s]));
-  return ids.map((id) => {
-    const s = byId.get(id);
-    if (!s?.CidrBlock || !s.AvailabilityZoneId) {
-      throw new MplError('SUBNET_LOOKUP_FAILED', `${what}: subnet ${id} not found (or without CIDR/AZ ID)`);
-    }
-    return { id, cidr: s.CidrBlock, azId: s.AvailabilityZoneId };
-  });
-}
-
 /**
  * Subnets by id, each read once per refresh: thirty NLBs or endpoints in the same three subnets
  * make one DescribeSubnets, not thirty (aws/read-batch.ts). Outside a refresh, one call for `ids`.
@@ -150,7 +125,7 @@ async function subnetsRead(ctx: HandlerCtx, ids: readonly string[]): Promise<Arr
         api: 'ec2:DescribeSubnets',
         id,
         peerIds: ids,
-        // "up to 200 values per filter" is the common EC2 limit; a resource has a subnet per AZ.
+        // 100 taken (a resource has a subnet per AZ, so far fewer are ever asked together).
         maxIds: 100,
         fetch: describe,
         fetchOne: async (one) => (await describe([one])).get(one),
@@ -159,7 +134,7 @@ async function subnetsRead(ctx: HandlerCtx, ids: readonly string[]): Promise<Arr
   );
 }
 
-/** Subnets by id (CIDR and AZ ID), in the order asked, read once per refresh. A subnet that does not exist is an error. */
+/** Subnets by id (CIDR and AZ ID), in the order asked, read once per plan. A subnet that does not exist is an error. */
 export async function subnetsOf(
   ctx: HandlerCtx,
   ids: readonly string[],
