@@ -16,8 +16,11 @@ export interface BatchedRead<T> {
   /** The call, e.g. `elbv2:DescribeTags` (one cache per call and client). */
   api: string;
   id: string;
-  /** Ids the refresh will ask for through the same call; up to `maxIds` go with `id`. */
-  peers: readonly string[];
+  /**
+   * Ids the refresh will ask for through the same call; up to `maxIds` go with `id`. Asked only
+   * when a call is made (most reads are answered by an earlier one).
+   */
+  peers: () => Iterable<string>;
   maxIds: number;
   /** One call for these ids; an id the answer lacks does not exist. */
   fetch(ids: string[]): Promise<ReadonlyMap<string, T>>;
@@ -62,7 +65,7 @@ export class ReadBatch {
     let slot = slots.get(key(spec.id));
     if (!slot) {
       const ids = [spec.id];
-      for (const p of spec.peers) {
+      for (const p of spec.peers()) {
         if (ids.length >= spec.maxIds) break;
         if (!slots.has(key(p)) && !ids.includes(p)) ids.push(p);
       }

@@ -15,7 +15,7 @@ function api(known: Record<string, string>, refuse?: string) {
         client: known,
         api: 'svc:Describe',
         id,
-        peers,
+        peers: () => peers,
         maxIds,
         fetch: async (ids) => {
           batches.push(ids);

@@ -17,9 +17,12 @@ export function readBatched<T>(
 ): Promise<T | undefined> {
   if (!ctx.reads) return spec.fetchOne(spec.id);
   const { peerKinds, samePeer, peerIds, ...rest } = spec;
-  let peers = peerIds ?? (peerKinds ? ctx.reads.peers(peerKinds) : []);
-  if (samePeer) peers = peers.filter(samePeer);
-  return ctx.reads.batch.read({ ...rest, peers });
+  const reads = ctx.reads;
+  const peers = () => {
+    const all = peerIds ?? (peerKinds ? reads.peers(peerKinds) : []);
+    return samePeer ? all.filter(samePeer) : all;
+  };
+  return reads.batch.read({ ...rest, peers });
 }
 
 /** In a refresh or scan, records what a listing answered for `id`, as a read through `api` would answer it. */
