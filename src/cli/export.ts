@@ -8,7 +8,7 @@ import { viewReporter } from './view.js';
 export const EXPORT_FORMATS = ['cloudformation', 'terraform'] as const;
 
 /**
- * `export`: with --out DIR, one file per template (and the manual steps) there, their names
+ * `export`: with --out DIR, one file per template (and the runbook) there, their names
  * printed; without, one JSON object on stdout, file name -> content. Exit 0.
  */
 export async function exportCommand(
@@ -30,9 +30,8 @@ export async function exportCommand(
     await writeFile(path.join(opts.out, f.name), f.content);
     io.out(`${path.join(opts.out, f.name)}\n`);
   }
-  if (r.manual.length > 0)
-    io.err(
-      `${r.manual.length} step(s) CloudFormation cannot take: see ${path.join(opts.out, `${r.stack}-manual-steps.md`)}\n`,
-    );
+  io.err(
+    `deploy in the order of ${path.join(opts.out, `${r.stack}-runbook.md`)}${r.manual.length > 0 ? `, with ${r.manual.length} step(s) CloudFormation cannot take` : ''}\n`,
+  );
   return 0;
 }

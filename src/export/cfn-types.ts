@@ -32,7 +32,18 @@ export interface CfnResource {
 
 /** What CloudFormation cannot do: said in the export, with the exact commands to run and to undo. */
 export interface CfnManual {
-  manual: { what: string; apply: string; undo: string };
+  manual: {
+    what: string;
+    /**
+     * What depends on the step in the plan must wait for it (a resource endpoint for its accepted
+     * share): deployed after it, in a later template of its account if need be. Without it the
+     * step runs once its own resources are deployed, and nothing waits for it.
+     */
+    gate?: boolean;
+    apply: string;
+    /** '' when there is nothing to undo (what undoes it is a stack's deletion). */
+    undo: string;
+  };
 }
 
 /** A kind's resource as CloudFormation: resources (one or more, named by suffix) or a manual step. */

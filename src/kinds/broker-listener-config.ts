@@ -5,6 +5,7 @@
 // `ctx.kafka()` (connection details, connected per call and closed after, or a lent admin).
 import type { Admin } from 'kafkajs';
 import { z } from 'zod';
+import type { CfnPiece } from '../export/cfn-types.js';
 import { MplError } from '../errors.js';
 import {
   advertisedInMetadata,
@@ -417,6 +418,34 @@ export const brokerListenerConfig = defineKind({
   props: Props,
   // One resource per broker: another broker is another resource. Listener changes are dynamic
   // broker configs, written in place (AlterConfigs).
+  // Kafka's dynamic broker configs, not AWS: commands of Kafka's kafka-configs.sh (its list values
+  // in brackets). Each key's new value is the broker's current one changed, so the first command
+  // shows it. The undo deletes the per-broker values: the broker goes back to its static ones.
+  cloudformation: (p: Props): CfnPiece => {
+    const keys: readonly string[] = KEYS_OF_MODE[p.mode];
+    const admin = `kafka-configs.sh --bootstrap-server ${p.host}:<client port> --command-config client.properties --entity-type brokers --entity-name ${p.brokerId}`;
+    const change = (key: string, l: Props['listeners'][number]) =>
+      key === ADVERTISED
+        ? p.mode === 'rewrite'
+          ? `${l.name}://${p.host}:${l.advertisedPort} in place of ${l.name}'s entry`
+          : `${l.name}://${p.host}:${l.advertisedPort} added`
+        : key === LISTENERS
+          ? `${l.name}://:${l.port} added`
+          : `${l.name}:${l.securityProtocol} added`;
+    const value = (key: string) =>
+      `${key}=[<current ${key}, with ${p.listeners.map((l) => change(key, l)).join(', ')}>]`;
+    return {
+      manual: {
+        what: `broker ${p.brokerId} advertises its PrivateLink port${p.listeners.length > 1 ? 's' : ''} (${p.mode} mode; <client port> is a listener the tool's client reaches, client.properties its security settings; the first command shows the current values, which must not be set per broker already)`,
+        gate: true,
+        apply: [
+          `${admin} --describe --all | grep -E '^ *(${keys.map((k) => k.replaceAll('.', '\\.')).join('|')})='`,
+          `${admin} --alter --add-config '${keys.map(value).join(',')}'`,
+        ].join('\n'),
+        undo: `${admin} --alter --delete-config ${keys.join(',')}`,
+      },
+    };
+  },
   replaceOn: ['brokerId'],
   label,
   handler,

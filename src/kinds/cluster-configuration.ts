@@ -9,6 +9,7 @@
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DeleteConfigurationCommand, ListClustersV2Command } from '@aws-sdk/client-kafka';
 import { z } from 'zod';
+import { mskPropertyScript, mskPropertyUndo } from '../export/aws-cli.js';
 import { awsFailure, errorName, isNotFound } from '../aws/errors.js';
 import { MplError } from '../errors.js';
 import { advertisedInMetadata, errorText, withAdmin } from '../kafka/admin.js';
@@ -310,6 +311,28 @@ export const clusterConfiguration = defineKind({
     ],
   },
   props: Props,
+  // The cluster is not the template's, and the revision must keep its other server properties: a
+  // script, after the NLB listens on every advertised port; names the brokers advertise that are
+  // theirs already wait for it (a later template).
+  cloudformation: (p, _x, r) => {
+    const saved = `${p.configurationName}-previous-configuration.txt`;
+    const property = 'custom.advertised.listeners';
+    return {
+      manual: {
+        what: `put ${property} on the cluster through MSK configuration ${p.configurationName} (MSK restarts the brokers one at a time); the script saves the configuration the cluster ran in ${saved}, which the undo needs`,
+        gate: true,
+        apply: mskPropertyScript(
+          r.region,
+          p.clusterArn,
+          p.configurationName,
+          property,
+          p.customAdvertisedListeners,
+          saved,
+        ),
+        undo: mskPropertyUndo(r.region, p.clusterArn, p.configurationName, property, saved),
+      },
+    };
+  },
   // Another cluster or another configuration name is another resource; a new property value is a
   // new revision applied in place.
   replaceOn: ['clusterArn', 'configurationName'],

@@ -5,6 +5,7 @@
 // off only the schemes this stack turned on (outputs.turnedOn), and leaves the others as they were.
 import { UpdateConnectivityCommand, type Cluster } from '@aws-sdk/client-kafka';
 import { z } from 'zod';
+import { jsonArg, mskCurrentVersion, mskWaitActive } from '../export/aws-cli.js';
 import { MplError } from '../errors.js';
 import { defineKind, type HandlerCtx, type Live } from './kind.js';
 import { describeCluster, waitOperation, waitRunning } from './shared/msk.js';
@@ -106,6 +107,30 @@ export const clusterConnectivity = defineKind({
   },
   props: Props,
   replaceOn: ['clusterArn'],
+  // The cluster is not the template's: turning connectivity on is a command, and the VPC
+  // connections wait for it. The command names the stack's schemes only; schemes already on stay
+  // on only if named too (UpdateConnectivity sets what it is given).
+  cloudformation: (p, _x, r) => {
+    const sasl = p.schemes.flatMap((s) => (s === 'iam' ? ['Iam'] : s === 'scram' ? ['Scram'] : []));
+    const auth = (on: boolean) => ({
+      VpcConnectivity: {
+        ClientAuthentication: {
+          ...(sasl.length > 0 ? { Sasl: Object.fromEntries(sasl.map((s) => [s, { Enabled: on }])) } : {}),
+          ...(p.schemes.includes('tls') ? { Tls: { Enabled: on } } : {}),
+        },
+      },
+    });
+    const update = (on: boolean) =>
+      `aws kafka update-connectivity --region ${r.region} --cluster-arn ${p.clusterArn} --current-version ${mskCurrentVersion(r.region, p.clusterArn)} --connectivity-info ${jsonArg(auth(on))} && ${mskWaitActive(r.region, p.clusterArn)}`;
+    return {
+      manual: {
+        what: `turn on MSK multi-VPC private connectivity for ${p.schemes.join(', ')} (MSK restarts the brokers one at a time; name any scheme already on (describe-cluster-v2, ConnectivityInfo) in the command too, so it stays as it is)`,
+        gate: true,
+        apply: update(true),
+        undo: update(false),
+      },
+    };
+  },
   label,
   handler: {
     read: (ctx, desired, known) => read(ctx, desired?.props ?? known?.props ?? {}, known?.outputs ?? {}),

@@ -116,6 +116,12 @@ export const clusterPolicy = defineKind({
     ],
   },
   props: Props,
+  // A cluster has one policy: the stack's template owns it (CloudFormation fails on a cluster that
+  // has another).
+  cloudformation: (p) => ({
+    type: 'AWS::MSK::ClusterPolicy',
+    properties: { ClusterArn: p.clusterArn, Policy: JSON.parse(document(p)) as unknown },
+  }),
   replaceOn: ['clusterArn'],
   label,
   handler: {

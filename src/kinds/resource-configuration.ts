@@ -12,6 +12,7 @@ import {
   type ResourceConfigurationDefinition,
 } from '@aws-sdk/client-vpc-lattice';
 import { z } from 'zod';
+import { cfnTags } from '../export/cfn-types.js';
 import { clientToken } from '../planner/names.js';
 import type { Instance } from '../state/instance.js';
 import { defineKind, orGone, resourceHandler, type HandlerCtx, type Live } from './kind.js';
@@ -145,6 +146,34 @@ export const resourceConfiguration = defineKind({
     ],
   },
   props: Props,
+  // Ref is the ARN; the group and gateway are asked for by id (CloudFormation resource schema).
+  cloudformation: (p, x) => ({
+    type: 'AWS::VpcLattice::ResourceConfiguration',
+    properties: {
+      Name: p.name,
+      ResourceConfigurationType: p.type,
+      PortRanges: p.portRanges,
+      ...(p.type === 'GROUP'
+        ? {
+            ProtocolType: 'TCP',
+            ResourceGatewayId: x.ref(p.gateway ?? '', 'Id'),
+            ...(p.groupDomain === undefined ? {} : { GroupDomain: p.groupDomain }),
+          }
+        : {
+            ResourceConfigurationGroupId: x.ref(p.group ?? '', 'Id'),
+            ...(p.target === undefined
+              ? {}
+              : {
+                  ResourceConfigurationDefinition:
+                    'dns' in p.target
+                      ? { DnsResource: { DomainName: p.target.dns, IpAddressType: 'IPV4' } }
+                      : { IpResource: p.target.ip },
+                }),
+            ...(p.customDomainName === undefined ? {} : { CustomDomainName: p.customDomainName }),
+          }),
+      Tags: cfnTags(p.tags),
+    },
+  }),
   replaceOn: ['type', 'name', 'gateway', 'group', 'groupDomain', 'customDomainName'],
   ignored: ['clientToken'],
   hidden: ['tags', 'clientToken'],

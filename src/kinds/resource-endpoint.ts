@@ -16,6 +16,7 @@ import {
   type VpcEndpoint,
 } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
+import { cfnTags } from '../export/cfn-types.js';
 import { MplError } from '../errors.js';
 import { clientToken } from '../planner/names.js';
 import type { Instance } from '../state/instance.js';
@@ -162,6 +163,19 @@ export const resourceEndpoint = defineKind({
       ec2StackResource(s, 'ec2:CreateVpcEndpoint', ['ec2:ModifyVpcEndpoint', 'ec2:DeleteVpcEndpoints']),
   },
   props: Props,
+  cloudformation: (p, x) => ({
+    type: 'AWS::EC2::VPCEndpoint',
+    properties: {
+      VpcEndpointType: 'Resource',
+      VpcId: p.vpcId,
+      ResourceConfigurationArn: x.ref(p.resourceConfiguration, 'Arn'),
+      SubnetIds: p.subnetIds,
+      SecurityGroupIds: p.securityGroups.map((sg) => x.ref(sg, 'GroupId')),
+      PrivateDnsEnabled: p.privateDns,
+      ...(p.privateDns ? { DnsOptions: dnsOptions(p) } : {}),
+      Tags: cfnTags(p.tags),
+    },
+  }),
   replaceOn: ['vpcId', 'resourceConfiguration', 'subnetIds', 'azIds', 'privateDns'],
   ignored: ['clientToken'],
   hidden: ['tags', 'clientToken'],

@@ -9,6 +9,7 @@ import {
   type GetResourceGatewayCommandOutput,
 } from '@aws-sdk/client-vpc-lattice';
 import { z } from 'zod';
+import { cfnTags } from '../export/cfn-types.js';
 import { clientToken } from '../planner/names.js';
 import type { Instance } from '../state/instance.js';
 import { defineKind, orGone, resourceHandler, type HandlerCtx, type Live } from './kind.js';
@@ -90,6 +91,17 @@ export const resourceGateway = defineKind({
     ],
   },
   props: Props,
+  cloudformation: (p, x) => ({
+    type: 'AWS::VpcLattice::ResourceGateway',
+    properties: {
+      Name: p.name,
+      VpcIdentifier: p.vpcId,
+      SubnetIds: p.subnetIds,
+      SecurityGroupIds: p.securityGroups.map((sg) => x.ref(sg, 'GroupId')),
+      IpAddressType: 'IPV4',
+      Tags: cfnTags(p.tags),
+    },
+  }),
   replaceOn: ['name', 'vpcId', 'subnetIds', 'azIds'],
   ignored: ['clientToken'],
   hidden: ['tags', 'clientToken'],

@@ -72,6 +72,21 @@ export const resourceShareAcceptance = defineKind({
     ],
   },
   props: Props,
+  // CloudFormation has no resource that accepts a RAM invitation; the endpoint needs the share
+  // accepted first. Inside an AWS Organization with RAM sharing turned on there is no invitation
+  // (RAM user guide, "Accepting and rejecting invitations"): nothing to run.
+  cloudformation: (p, x, r) => {
+    const share = `<${x.output(p.share, 'Arn')}>`;
+    return {
+      manual: {
+        what: `accept the invitation to share ${p.share} from account ${p.sender} (nothing to accept when both accounts are in one AWS Organization with RAM sharing turned on)`,
+        gate: true,
+        apply: `aws ram accept-resource-share-invitation --region ${r.region} --resource-share-invitation-arn "$(aws ram get-resource-share-invitations --region ${r.region} --resource-share-arns ${share} --query 'resourceShareInvitations[0].resourceShareInvitationArn' --output text)"`,
+        // Deleting the provider's stack deletes the share, and with it this account's access.
+        undo: '',
+      },
+    };
+  },
   // An acceptance is of one share: another share is another acceptance.
   replaceOn: ['share', 'sender'],
   label,

@@ -15,6 +15,7 @@ import {
   type ResourceShareAssociation,
 } from '@aws-sdk/client-ram';
 import { z } from 'zod';
+import { cfnTags } from '../export/cfn-types.js';
 import type { Instance } from '../state/instance.js';
 import { defineKind, orGone, resourceHandler, type HandlerCtx, type Live, type TagApi } from './kind.js';
 import { compareStrings, orderStringsLike } from './shared/ec2.js';
@@ -158,6 +159,16 @@ export const resourceShare = defineKind({
     ],
   },
   props: Props,
+  cloudformation: (p, x) => ({
+    type: 'AWS::RAM::ResourceShare',
+    properties: {
+      Name: p.name,
+      ResourceArns: p.resources.map((id) => x.ref(id, 'Arn')),
+      Principals: p.principals,
+      AllowExternalPrincipals: p.allowExternalPrincipals,
+      Tags: cfnTags(p.tags),
+    },
+  }),
   replaceOn: ['name', 'allowExternalPrincipals'],
   hidden: ['tags'],
   label,

@@ -146,6 +146,18 @@ export const vpcConnection = defineKind({
     ],
   },
   props: Props,
+  // Tags are a map in this resource's schema (AWS::MSK::VpcConnection).
+  cloudformation: (p, x) => ({
+    type: 'AWS::MSK::VpcConnection',
+    properties: {
+      TargetClusterArn: p.clusterArn,
+      Authentication: p.authentication,
+      VpcId: p.vpcId,
+      ClientSubnets: p.clientSubnets,
+      SecurityGroups: p.securityGroups.map((sg) => x.ref(sg, 'GroupId')),
+      Tags: p.tags,
+    },
+  }),
   // MSK has no call that changes a connection: every setting but its tags makes a new one.
   replaceOn: ['clusterArn', 'authentication', 'vpcId', 'clientSubnets', 'securityGroups'],
   hidden: ['tags'],

@@ -2,7 +2,7 @@
 // CloudFormation. With cluster.brokersFile it makes no AWS call; with cluster.arn it reads the
 // cluster (as `plan`). State is not read: the export is of what the config asks for.
 import { MplError } from '../errors.js';
-import { cloudFormationTemplates, type ManualStep } from '../export/cloudformation.js';
+import { cloudFormationTemplates, type ManualStep, type RunbookStep } from '../export/cloudformation.js';
 import type { PlanInput } from '../planner/input.js';
 import { planStack } from '../planner/plan-stack.js';
 import { planInputOf } from './plan-input.js';
@@ -11,7 +11,7 @@ import type { StackOptions } from './stack.js';
 export type ExportFormat = 'cloudformation' | 'terraform';
 
 export interface ExportFile {
-  /** A file name (no directory): `<stack>-<account>-<region>.cfn.json`, `<stack>-manual-steps.md`. */
+  /** A file name (no directory): `<stack>-<account>-<region>.cfn.json`, `<stack>-runbook.md`. */
   name: string;
   content: string;
 }
@@ -22,6 +22,8 @@ export interface ExportResult {
   files: ExportFile[];
   /** What the format cannot express, with the commands to run (and to undo) by hand. */
   manual: ManualStep[];
+  /** The order to deploy the templates and run the manual steps in (undo: the reverse). */
+  runbook: RunbookStep[];
 }
 
 function exportOf(input: PlanInput, format: ExportFormat): ExportResult {
@@ -32,43 +34,52 @@ function exportOf(input: PlanInput, format: ExportFormat): ExportResult {
       'export --format terraform is not available yet: use --format cloudformation, or apply with msk-privatelink',
     );
   const { resources } = planStack(input);
-  const { templates, manual } = cloudFormationTemplates(stack, resources);
+  const { templates, manual, runbook } = cloudFormationTemplates(stack, resources);
   const files: ExportFile[] = templates.map((t) => ({
     name: t.file,
     content: `${JSON.stringify(t.body, null, 2)}\n`,
   }));
-  if (manual.length > 0)
-    files.push({ name: `${stack}-manual-steps.md`, content: manualSteps(stack, manual) });
-  return { stack, format, files, manual };
+  files.push({ name: `${stack}-runbook.md`, content: runbookText(stack, runbook, manual) });
+  return { stack, format, files, manual, runbook };
 }
 
-/** The steps CloudFormation cannot take, in deployment order, with their undo. */
-function manualSteps(stack: string, steps: readonly ManualStep[]): string {
+/** Deploy order with the steps CloudFormation cannot take, and the undo in reverse. */
+function runbookText(stack: string, runbook: readonly RunbookStep[], manual: readonly ManualStep[]): string {
+  const step = new Map(manual.map((m) => [m.id, m]));
   const lines = [
-    `# ${stack}: steps CloudFormation cannot take`,
+    `# ${stack}: deploying the templates`,
     '',
-    "Deploy the templates first: the provider account's, then each consumer's (its parameters are",
-    "the provider template's outputs). Then run each command below, with `<file:Output>` replaced by",
-    "that template's output. To undo, run the undo command before deleting the stacks.",
+    "In this order, each template in its own account and region. A template's parameters named",
+    "after another template's outputs take those outputs' values; in a command, `<file:Output>` is",
+    "that template's output.",
     '',
   ];
-  for (const s of steps)
+  const fence = (cmd: string) => ['```sh', cmd, '```', ''];
+  runbook.forEach((u, k) => {
+    if ('deploy' in u) {
+      lines.push(`${k + 1}. Deploy \`${u.deploy}\`.`, '');
+      return;
+    }
+    const m = step.get(u.run) as ManualStep;
     lines.push(
-      `## ${s.id}`,
+      `${k + 1}. In account ${m.account} (${m.region}): ${m.what} (\`${m.id}\`).`,
       '',
-      s.what,
-      '',
-      '```sh',
-      s.apply,
-      '```',
-      '',
-      'Undo:',
-      '',
-      '```sh',
-      s.undo,
-      '```',
-      '',
+      ...fence(m.apply),
     );
+  });
+  lines.push('## Undo', '', 'In this order:', '');
+  [...runbook].reverse().forEach((u, k) => {
+    if ('deploy' in u) {
+      lines.push(`${k + 1}. Delete the stack of \`${u.deploy}\`.`, '');
+      return;
+    }
+    const m = step.get(u.run) as ManualStep;
+    lines.push(
+      ...(m.undo === ''
+        ? [`${k + 1}. \`${m.id}\`: nothing to run (deleting the stacks undoes it).`, '']
+        : [`${k + 1}. In account ${m.account} (${m.region}), undo \`${m.id}\`:`, '', ...fence(m.undo)]),
+    );
+  });
   return lines.join('\n');
 }
 

@@ -5,10 +5,11 @@
 // CloudFormation cannot take with their commands. No AWS call (the examples' inventory files).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { exportStack } from '../../src/ops/export.js';
 import { planOffline } from '../../src/ops/plan.js';
 import { runCli } from '../support/run-cli.js';
 
@@ -48,7 +49,7 @@ type Template = {
   Metadata?: { 'msk-privatelink': { manual: Array<{ id: string; apply: string; undo: string }> } };
 };
 
-describe('export --format cloudformation (pattern 1, cfn-lint)', function () {
+describe('export --format cloudformation (pattern 1 in detail, cfn-lint)', function () {
   this.timeout(300_000);
   const config = path.join(ROOT, 'plans/pattern1-three-consumers.yaml');
   let dir: string;
@@ -160,24 +161,24 @@ describe('export --format cloudformation (pattern 1, cfn-lint)', function () {
       );
       assert.match(s.undo, /^aws ec2 reject-vpc-endpoint-connections /);
     }
-    const md = await readFile(path.join(dir, 'orders-manual-steps.md'), 'utf8');
-    for (const a of acceptances) assert.ok(md.includes(`## ${a.id}`), a.id);
+    const md = await readFile(path.join(dir, 'orders-runbook.md'), 'utf8');
+    for (const a of acceptances) assert.ok(md.includes(`(\`${a.id}\`)`), a.id);
   });
 
   it('refuses what it cannot export yet, with exit 1 and one message, writing nothing', async () => {
     const out = await mkdtemp(path.join(tmpdir(), 'mpl-export-no-'));
     try {
-      const p3 = await runCli([
+      const monitor = await runCli([
         'export',
         '--config',
-        path.join(ROOT, 'plans/pattern3-three-consumers.yaml'),
+        path.join(ROOT, 'plans/pattern2-custom-domain.yaml'),
         '--format',
         'cloudformation',
         '--out',
         out,
       ]);
-      assert.equal(p3.code, 1);
-      assert.match(p3.err, /EXPORT_UNSUPPORTED.*resource-gateway/);
+      assert.equal(monitor.code, 1);
+      assert.match(monitor.err, /EXPORT_UNSUPPORTED.*monitor/);
       const tf = await runCli(['export', '--config', config, '--format', 'terraform', '--out', out]);
       assert.equal(tf.code, 1);
       assert.match(tf.err, /terraform is not available yet/);
@@ -187,5 +188,122 @@ describe('export --format cloudformation (pattern 1, cfn-lint)', function () {
     } finally {
       await rm(out, { recursive: true, force: true });
     }
+  });
+});
+
+describe('export --format cloudformation: every pattern, cfn-lint and the runbook', function () {
+  this.timeout(300_000);
+  let dir: string;
+  before(async () => {
+    await ensureCfnLint();
+    dir = await mkdtemp(path.join(tmpdir(), 'mpl-export-all-'));
+    // Pattern 2 with the brokers' own names: the MSK VPC's names wait for the configuration.
+    const p2 = await readFile(path.join(ROOT, 'plans/pattern2-one-consumer.yaml'), 'utf8');
+    await writeFile(
+      path.join(ROOT, 'plans/.export-test-p2-broker-names.yaml'),
+      p2.replace(/^pattern2:$/m, 'pattern2:\n  names: broker'),
+    );
+  });
+  after(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+    await rm(path.join(ROOT, 'plans/.export-test-p2-broker-names.yaml'), { force: true });
+  });
+
+  const CASES: Array<[string, string[]]> = [
+    ['pattern0-one-consumer.yaml', ['cluster-connectivity']],
+    ['pattern2-one-consumer.yaml', ['cluster-configuration', 'endpoint-connection-acceptance']],
+    ['.export-test-p2-broker-names.yaml', ['cluster-configuration', 'endpoint-connection-acceptance']],
+    ['pattern2-three-consumers.yaml', ['broker-listener-config', 'endpoint-connection-acceptance']],
+    ['pattern2-express.yaml', ['cluster-configuration', 'endpoint-connection-acceptance']],
+    ['pattern3-three-consumers.yaml', ['resource-share-acceptance']],
+  ];
+  for (const [file, manualKinds] of CASES) {
+    it(`${file}: clean under cfn-lint; every resource in its account; the runbook keeps the plan's order`, async () => {
+      const config = path.join(ROOT, 'plans', file);
+      const r = await exportStack(config, 'cloudformation');
+      const out = path.join(dir, file.replace(/\W/g, '_'));
+      await mkdir(out, { recursive: true });
+      const written: string[] = [];
+      for (const f of r.files.filter((x) => x.name.endsWith('.cfn.json'))) {
+        written.push(path.join(out, f.name));
+        await writeFile(path.join(out, f.name), f.content);
+      }
+      const lint = await cfnLint(written);
+      assert.equal(lint.code, 0, lint.out);
+
+      const templates = new Map(
+        r.files
+          .filter((f) => f.name.endsWith('.cfn.json'))
+          .map((f) => [f.name, JSON.parse(f.content) as Template]),
+      );
+      const plan = await planOffline(config);
+      const tagOf = (props: Record<string, unknown>): string | undefined => {
+        const t = props.Tags ?? props.HostedZoneTags;
+        if (Array.isArray(t))
+          return (t as Array<{ Key: string; Value: string }>).find((x) => x.Key === 'msk-privatelink:id')
+            ?.Value;
+        return (t as Record<string, string> | undefined)?.['msk-privatelink:id'];
+      };
+      // Every tagged resource of the plan, by its id tag, in a template of its own account.
+      const where = new Map<string, string>();
+      for (const [name, t] of templates)
+        for (const res of Object.values(t.Resources)) {
+          const id = tagOf(res.Properties);
+          if (id !== undefined) where.set(id, name);
+        }
+      for (const res of plan.desired) {
+        const tags = (res.props as { tags?: Record<string, string> }).tags;
+        // A listener has no Tags in CloudFormation (AWS::ElasticLoadBalancingV2::Listener): counted below.
+        if (tags === undefined || res.kind === 'listener') continue;
+        const file = where.get(res.id);
+        assert.ok(file, `${res.id} is in a template`);
+        assert.ok(file.includes(`-${res.account}-${res.region}`), `${res.id} in its account's template`);
+      }
+      const listeners = [...templates.values()].flatMap((t) =>
+        Object.values(t.Resources).filter((x) => x.Type === 'AWS::ElasticLoadBalancingV2::Listener'),
+      );
+      assert.equal(listeners.length, plan.desired.filter((x) => x.kind === 'listener').length);
+      // One step per resource CloudFormation cannot make, of the kinds expected.
+      const manual = plan.desired.filter((x) => manualKinds.includes(x.kind));
+      assert.deepEqual(r.manual.map((m) => m.id).sort(), manual.map((m) => m.id).sort());
+      // The runbook: every template once, every step once; a template after those whose outputs it
+      // takes; what waits for a gated step (anything that depends on it but an acceptance) after it.
+      const pos = new Map(r.runbook.map((u, k) => ['deploy' in u ? u.deploy : u.run, k]));
+      assert.equal(pos.size, r.runbook.length);
+      assert.deepEqual(
+        [...templates.keys()].filter((t) => !pos.has(t)),
+        [],
+      );
+      for (const [name, t] of templates)
+        for (const p of Object.keys(t.Parameters ?? {})) {
+          const from = [...templates].find(([, o]) => o.Outputs?.[p] !== undefined)?.[0];
+          if (from === undefined) continue; // a CIDR the user gives
+          assert.ok((pos.get(from) as number) < (pos.get(name) as number), `${from} before ${name}`);
+        }
+      for (const res of plan.desired) {
+        const file = where.get(res.id);
+        if (file === undefined) continue;
+        for (const d of res.dependsOn) {
+          const gated = pos.has(d) && !d.endsWith('/endpoint-connection-acceptance');
+          if (gated)
+            assert.ok((pos.get(d) as number) < (pos.get(file) as number), `${res.id} after step ${d}`);
+        }
+      }
+    });
+  }
+
+  it("pattern 2 with the brokers' own names: their MSK VPC zones are a later template, after the configuration", async () => {
+    const r = await exportStack(path.join(ROOT, 'plans/.export-test-p2-broker-names.yaml'), 'cloudformation');
+    const later = r.files.find((f) => f.name.endsWith('-after.cfn.json'));
+    assert.ok(later, r.files.map((f) => f.name).join(', '));
+    const t = JSON.parse(later.content) as Template;
+    const zones = Object.values(t.Resources).filter((x) => x.Type === 'AWS::Route53::HostedZone');
+    assert.equal(zones.length, 3);
+    const order = r.runbook.map((u) => ('deploy' in u ? u.deploy : u.run));
+    assert.ok(order.indexOf('shared/cluster-configuration') < order.indexOf(later.name), order.join(' > '));
+    // Undo is the reverse: the names go before the brokers advertise their old ports again.
+    const md = r.files.find((f) => f.name.endsWith('-runbook.md'))?.content ?? '';
+    const undo = md.slice(md.indexOf('## Undo'));
+    assert.ok(undo.indexOf(later.name) < undo.indexOf('undo `shared/cluster-configuration`'));
   });
 });
