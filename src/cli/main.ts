@@ -46,14 +46,10 @@ function packageVersion(): string {
 }
 
 /**
- * Runs the CLI and returns the exit code. Every failure becomes one message on stderr and exit 1;
- * a stack trace only with --verbose.
+ * The command tree: every command and flag, with the actions that run them; each action reports
+ * its exit code through setCode. Exported so tests can read the commands and flags the docs use.
  */
-export async function main(argv: string[], ioIn?: Io): Promise<number> {
-  const noColor = argv.includes('--no-color') || process.env.NO_COLOR !== undefined || !process.stdout.isTTY;
-  const io = ioIn ?? processIo(!noColor);
-  const verbose = argv.includes('--verbose');
-  let code = 0;
+export function cliProgram(io: Io, setCode: (code: number) => void): Command {
   const global = (): GlobalOptions => {
     const o = program.opts<{ region?: string; profile?: string; color: boolean; verbose?: boolean }>();
     return {
@@ -84,7 +80,7 @@ export async function main(argv: string[], ioIn?: Io): Promise<number> {
     .option('--json', 'machine-readable output')
     .option('--offline', 'no AWS call: inventory from cluster.brokersFile, prior state empty')
     .action(async (o: { config: string; out?: string; json?: boolean; offline?: boolean }) => {
-      code = await planCommand(o, global(), io);
+      setCode(await planCommand(o, global(), io));
     });
 
   program
@@ -93,7 +89,7 @@ export async function main(argv: string[], ioIn?: Io): Promise<number> {
     .requiredOption('--cluster-arn <arn>', 'the MSK cluster')
     .option('--out <file>', 'write the inventory here instead of stdout')
     .action(async (o: { clusterArn: string; out?: string }) => {
-      code = await discoverCommand(o, global(), io);
+      setCode(await discoverCommand(o, global(), io));
     });
 
   program
@@ -105,7 +101,7 @@ export async function main(argv: string[], ioIn?: Io): Promise<number> {
     .option('--json', 'JSON events, one per line')
     .action(
       async (planFile: string | undefined, o: { config?: string; autoApprove?: boolean; json?: boolean }) => {
-        code = await applyCommand({ ...o, ...(planFile === undefined ? {} : { planFile }) }, global(), io);
+        setCode(await applyCommand({ ...o, ...(planFile === undefined ? {} : { planFile }) }, global(), io));
       },
     );
 
@@ -116,7 +112,7 @@ export async function main(argv: string[], ioIn?: Io): Promise<number> {
     .option('--auto-approve', 'do not ask for confirmation')
     .option('--json', 'JSON events, one per line')
     .action(async (o: { config: string; autoApprove?: boolean; json?: boolean }) => {
-      code = await destroyCommand(o, global(), io);
+      setCode(await destroyCommand(o, global(), io));
     });
 
   program
@@ -125,7 +121,7 @@ export async function main(argv: string[], ioIn?: Io): Promise<number> {
     .requiredOption('--config <file>', 'config file')
     .option('--json', 'machine-readable output')
     .action(async (o: { config: string; json?: boolean }) => {
-      code = await statusCommand(o, global(), io);
+      setCode(await statusCommand(o, global(), io));
     });
 
   program
@@ -134,7 +130,7 @@ export async function main(argv: string[], ioIn?: Io): Promise<number> {
     .requiredOption('--config <file>', 'config file (no AWS call with cluster.brokersFile)')
     .option('--json', 'machine-readable output')
     .action(async (o: { config: string; json?: boolean }) => {
-      code = await iamPolicyCommand(o, global(), io);
+      setCode(await iamPolicyCommand(o, global(), io));
     });
 
   program
@@ -148,7 +144,7 @@ export async function main(argv: string[], ioIn?: Io): Promise<number> {
     )
     .option('--out <dir>', 'write one file per template here (default: one JSON object on stdout)')
     .action(async (o: { config: string; format: (typeof EXPORT_FORMATS)[number]; out?: string }) => {
-      code = await exportCommand(o, global(), io);
+      setCode(await exportCommand(o, global(), io));
     });
 
   program
@@ -180,7 +176,7 @@ export async function main(argv: string[], ioIn?: Io): Promise<number> {
         offline?: boolean;
         livePrices?: boolean;
       }) => {
-        code = await costCommand(o, global(), io);
+        setCode(await costCommand(o, global(), io));
       },
     );
 
@@ -202,7 +198,7 @@ export async function main(argv: string[], ioIn?: Io): Promise<number> {
         livePrices?: boolean;
         json?: boolean;
       }) => {
-        code = await recommendCommand(o, global(), io);
+        setCode(await recommendCommand(o, global(), io));
       },
     );
 
@@ -238,7 +234,7 @@ export async function main(argv: string[], ioIn?: Io): Promise<number> {
     .option('--json', 'machine-readable output')
     .option('--timeout-ms <n>', 'deadline of each step per broker', parsePositiveInt, 3000)
     .action(async (o: ProbeFlags) => {
-      code = await probeCommand(o, global(), io);
+      setCode(await probeCommand(o, global(), io));
     });
 
   program
@@ -246,7 +242,7 @@ export async function main(argv: string[], ioIn?: Io): Promise<number> {
     .description("print the config file's JSON Schema")
     .option('--plan', "print the JSON Schema of plan --json's output instead")
     .action((o: { plan?: boolean }) => {
-      code = schemaCommand(io, o);
+      setCode(schemaCommand(io, o));
     });
 
   // `state <subcommand>`: operations on the stack's state itself; each subcommand registers here.
@@ -261,7 +257,7 @@ export async function main(argv: string[], ioIn?: Io): Promise<number> {
     .requiredOption('--config <file>', 'config file')
     .option('--json', 'machine-readable output')
     .action(async (o: { config: string; json?: boolean }) => {
-      code = await statePullCommand(o, global(), io);
+      setCode(await statePullCommand(o, global(), io));
     });
   state
     .command('push')
@@ -271,7 +267,7 @@ export async function main(argv: string[], ioIn?: Io): Promise<number> {
     .requiredOption('--config <file>', 'config file naming the S3 state (bucket, key)')
     .option('--from <file>', 'the local state file (default: state.path, else beside the config file)')
     .action(async (o: { config: string; from?: string }) => {
-      code = await statePushCommand(o, global(), io);
+      setCode(await statePushCommand(o, global(), io));
     });
 
   program
@@ -280,10 +276,25 @@ export async function main(argv: string[], ioIn?: Io): Promise<number> {
     .argument('[lock-id]', 'release only this lock (the id a refused run names)')
     .requiredOption('--config <file>', 'config file')
     .action(async (lockId: string | undefined, o: { config: string }) => {
-      code = await forceUnlockCommand({ ...o, ...(lockId === undefined ? {} : { lockId }) }, global(), io);
+      setCode(await forceUnlockCommand({ ...o, ...(lockId === undefined ? {} : { lockId }) }, global(), io));
     });
 
   addCompletionCommand(program, io);
+  return program;
+}
+
+/**
+ * Runs the CLI and returns the exit code. Every failure becomes one message on stderr and exit 1;
+ * a stack trace only with --verbose.
+ */
+export async function main(argv: string[], ioIn?: Io): Promise<number> {
+  const noColor = argv.includes('--no-color') || process.env.NO_COLOR !== undefined || !process.stdout.isTTY;
+  const io = ioIn ?? processIo(!noColor);
+  const verbose = argv.includes('--verbose');
+  let code = 0;
+  const program = cliProgram(io, (c) => {
+    code = c;
+  });
 
   try {
     await program.parseAsync(argv, { from: 'user' });

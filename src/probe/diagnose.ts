@@ -2,6 +2,45 @@
 // the I/O so every mapping is unit-tested without a network.
 import type { Diagnosis, EndpointRef } from './types.js';
 
+/**
+ * Every hint the probe gives, by a stable id: docs/troubleshooting.md has one section per id
+ * (test/unit/docs-troubleshooting.test.ts). A new hint takes a new id here and a section there.
+ */
+export const HINT_IDS = [
+  'dns-server-down',
+  'dns-record-missing',
+  'dns-zone-not-seen',
+  'dns-not-in-zone',
+  'endpoint-no-addresses',
+  'dns-other-endpoint',
+  'dns-shadowed',
+  'endpoint-pending-acceptance',
+  'endpoint-pending',
+  'endpoint-rejected',
+  'endpoint-gone',
+  'endpoint-failed',
+  'endpoint-not-available',
+  'tcp-timeout',
+  'tcp-refused',
+  'tcp-reset',
+  'tcp-other',
+  'tls-name-mismatch',
+  'tls-untrusted',
+  'tls-expired',
+  'tls-timeout',
+  'tls-not-tls',
+  'tls-client-certificate',
+  'tls-other',
+  'auth-iam',
+  'auth-scram',
+  'kafka-broker-missing',
+  'kafka-advertised-host',
+  'kafka-advertised-port',
+  'kafka-metadata-failed',
+  'unexpected',
+] as const;
+export type HintId = (typeof HINT_IDS)[number];
+
 /** Node's resolver and getaddrinfo codes; NXDOMAIN (ENOTFOUND) and anything unknown read as "does not resolve". */
 const NO_DATA = new Set(['ENODATA', 'EAI_NODATA']);
 const SERVER_DOWN = new Set(['ETIMEOUT', 'ECONNREFUSED', 'ESERVFAIL', 'EREFUSED', 'ETIMEDOUT', 'EAI_AGAIN']);
@@ -22,6 +61,7 @@ export function dnsFailure(f: DnsFailureFacts): Diagnosis {
   if (SERVER_DOWN.has(f.code)) {
     return {
       step: 'dns',
+      hintId: 'dns-server-down',
       error: `${f.host}: no answer from ${f.resolver} (${f.code})`,
       hint: `the DNS server did not answer: check --dns-server, or run the probe inside ${where} (Route 53 Resolver is the VPC's .2 address)`,
     };
@@ -31,6 +71,7 @@ export function dnsFailure(f: DnsFailureFacts): Diagnosis {
   if (f.record === 'missing') {
     return {
       step: 'dns',
+      hintId: 'dns-record-missing',
       error,
       hint: `the record is missing from the stack's private hosted zone${f.zoneId ? ` ${f.zoneId}` : ''} (deleted outside this tool?): run \`status\` to see the drift, then \`apply\``,
     };
@@ -38,12 +79,14 @@ export function dnsFailure(f: DnsFailureFacts): Diagnosis {
   if (f.record === 'present') {
     return {
       step: 'dns',
+      hintId: 'dns-zone-not-seen',
       error,
       hint: `the record exists in zone ${f.zoneId ?? '(the stack zone)'}, but this resolver does not see it: the zone is not associated with ${where}, or the probe does not use that VPC's resolver`,
     };
   }
   return {
     step: 'dns',
+    hintId: 'dns-not-in-zone',
     error,
     hint: `the name is not in any private hosted zone associated with ${where}: the zone is not associated with this VPC, or the broker's record is missing (run \`status\`)`,
   };
@@ -58,6 +101,7 @@ export function endpointUnresolved(f: {
 }): Diagnosis {
   return {
     step: 'dns',
+    hintId: 'endpoint-no-addresses',
     error: `${f.host}: the stack's endpoint ${f.ep.endpointId} (${f.ep.dnsName}) does not resolve (${f.code} from ${f.resolver})`,
     hint: `endpoint ${f.ep.endpointId} has no addresses: it is not available (run \`status\`), or this resolver cannot see endpoint names`,
   };
@@ -75,12 +119,14 @@ export function dnsMismatch(f: {
   if (f.otherOwner !== undefined) {
     return {
       step: 'dns',
+      hintId: 'dns-other-endpoint',
       error,
       hint: `not this stack's endpoint: the record points at ${f.otherOwner} (a stale or hand-edited record): run \`status\`, then \`apply\` to put it back`,
     };
   }
   return {
     step: 'dns',
+    hintId: 'dns-shadowed',
     error,
     hint: "not this stack's endpoint: another private hosted zone (a wider or older one) shadows this name in the VPC, or the record is stale: list the zones associated with the VPC and run `status`",
   };
@@ -114,15 +160,35 @@ export function endpointStateHint(state: string | undefined, ep: EndpointRef): s
   }
 }
 
+/** The id of endpointStateHint's hint for a state it explains. */
+function endpointStateHintId(state: string): HintId {
+  switch (state.toLowerCase()) {
+    case 'pendingacceptance':
+      return 'endpoint-pending-acceptance';
+    case 'pending':
+      return 'endpoint-pending';
+    case 'rejected':
+      return 'endpoint-rejected';
+    case 'deleting':
+    case 'deleted':
+    case 'not-found':
+      return 'endpoint-gone';
+    case 'failed':
+      return 'endpoint-failed';
+    default:
+      return 'endpoint-not-available';
+  }
+}
+
 /** Puts the endpoint's state first when it explains the failure. */
 export function withEndpointState(
   d: Diagnosis,
   state: string | undefined,
   ep: EndpointRef | undefined,
 ): Diagnosis {
-  if (ep === undefined) return d;
+  if (ep === undefined || state === undefined) return d;
   const why = endpointStateHint(state, ep);
-  return why === undefined ? d : { ...d, hint: why };
+  return why === undefined ? d : { ...d, hintId: endpointStateHintId(state), hint: why };
 }
 
 export function tcpFailure(f: {
@@ -136,6 +202,7 @@ export function tcpFailure(f: {
   if (f.code === 'ETIMEOUT') {
     return {
       step: 'tcp',
+      hintId: 'tcp-timeout',
       error: `${f.host}: connecting to ${at} timed out after ${f.timeoutMs} ms`,
       hint: `nothing answers on port ${f.port}: a security group (the endpoint's, the NLB's for a client outside allowedCidrs, or the brokers' for the NLB) or a NACL drops it, the endpoint proxy is down, or the endpoint is not available`,
     };
@@ -143,6 +210,7 @@ export function tcpFailure(f: {
   if (f.code === 'ECONNREFUSED') {
     return {
       step: 'tcp',
+      hintId: 'tcp-refused',
       error: `${f.host}: connection refused on ${at}`,
       hint: `no listener on port ${f.port} behind this address: the NLB listener for this port is missing (pattern 2: the broker's advertised port), or the endpoint proxy is down; run \`status\``,
     };
@@ -150,12 +218,14 @@ export function tcpFailure(f: {
   if (f.code === 'ECONNRESET' || f.code === 'EPIPE') {
     return {
       step: 'tcp',
+      hintId: 'tcp-reset',
       error: `${f.host}: connection to ${at} accepted, then reset (${f.code})`,
       hint: `the endpoint accepts and drops connections on port ${f.port}: the NLB has no healthy target for it (broker security group, wrong target port) or the endpoint proxy is failing`,
     };
   }
   return {
     step: 'tcp',
+    hintId: 'tcp-other',
     error: `${f.host}: cannot connect to ${at} (${f.code})`,
     hint: `check the route to ${f.address} and the security groups for port ${f.port}`,
   };
@@ -181,6 +251,7 @@ export function tlsFailure(f: {
   if (f.code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
     return {
       step: 'tls',
+      hintId: 'tls-name-mismatch',
       error,
       hint: `TLS name mismatch: the broker's certificate does not cover ${f.host}; clients must use the broker names (b-N.<cluster>...amazonaws.com) that the private zone maps to the endpoint, not an NLB or endpoint DNS name or an IP address`,
     };
@@ -188,6 +259,7 @@ export function tlsFailure(f: {
   if (UNTRUSTED.has(f.code)) {
     return {
       step: 'tls',
+      hintId: 'tls-untrusted',
       error,
       hint: "the certificate chain is not trusted: pass the CA that signed the brokers' certificates with --ca (MSK uses public CAs, so a custom CA means a proxy or a test cluster)",
     };
@@ -195,6 +267,7 @@ export function tlsFailure(f: {
   if (f.code === 'CERT_HAS_EXPIRED' || f.code === 'CERT_NOT_YET_VALID') {
     return {
       step: 'tls',
+      hintId: 'tls-expired',
       error,
       hint: "the broker's certificate is outside its validity period: check the client's clock",
     };
@@ -202,6 +275,7 @@ export function tlsFailure(f: {
   if (f.code === 'ETIMEOUT') {
     return {
       step: 'tls',
+      hintId: 'tls-timeout',
       error: `${f.host}:${f.port}: no TLS handshake within ${f.timeoutMs} ms`,
       hint: `nothing answers behind port ${f.port}: the connection is accepted but the TLS handshake gets no reply, so the path behind the endpoint is dead (endpoint proxy or NLB target not forwarding) or the port is a plaintext listener (--listener plaintext)`,
     };
@@ -213,6 +287,7 @@ export function tlsFailure(f: {
   ) {
     return {
       step: 'tls',
+      hintId: 'tls-not-tls',
       error,
       hint: `port ${f.port} does not speak TLS as expected: the NLB listener forwards to another Kafka listener (plaintext?), or the target dropped the connection`,
     };
@@ -220,23 +295,31 @@ export function tlsFailure(f: {
   if (/certificate required|alert number 116|bad certificate|alert number 42/i.test(f.message)) {
     return {
       step: 'tls',
+      hintId: 'tls-client-certificate',
       error,
       hint: 'the broker asks for a client certificate (mutual TLS): pass --cert and --key',
     };
   }
-  return { step: 'tls', error, hint: 'check --ca, --cert/--key and that the port is a TLS listener' };
+  return {
+    step: 'tls',
+    hintId: 'tls-other',
+    error,
+    hint: 'check --ca, --cert/--key and that the port is a TLS listener',
+  };
 }
 
 export function authFailure(f: { host: string; mechanism: string; message: string }): Diagnosis {
   if (f.mechanism === 'oauthbearer') {
     return {
       step: 'auth',
+      hintId: 'auth-iam',
       error: `${f.host}: SASL/IAM authentication failed: ${f.message}`,
       hint: "the IAM principal of these credentials is not allowed to kafka-cluster:Connect on this cluster, or the signer's region is wrong: check the cluster policy and --region/--profile",
     };
   }
   return {
     step: 'auth',
+    hintId: 'auth-scram',
     error: `${f.host}: SASL/SCRAM authentication failed: ${f.message}`,
     hint: 'wrong user name or password (the secret must be associated with the cluster, name prefixed AmazonMSK_), or SCRAM is not enabled on the cluster',
   };
@@ -257,6 +340,7 @@ export function advertisedMismatch(f: AdvertisedFacts): Diagnosis | undefined {
   if (f.actual === undefined) {
     return {
       step: 'kafka',
+      hintId: 'kafka-broker-missing',
       error: `broker ${f.id} is not in the cluster's metadata (brokers ${f.listed.join(', ') || 'none'})`,
       hint: 'the broker is down or was replaced: run `discover` and `plan` to see the cluster as it is now',
     };
@@ -265,6 +349,7 @@ export function advertisedMismatch(f: AdvertisedFacts): Diagnosis | undefined {
   if (f.actual.host.toLowerCase() !== f.expected.host.toLowerCase()) {
     return {
       step: 'kafka',
+      hintId: 'kafka-advertised-host',
       error: `broker ${f.id} advertises ${got}, the plan says ${want}`,
       hint: 'the advertised host differs from the broker name the records map: clients would leave PrivateLink after bootstrap; check advertised.listeners on the broker',
     };
@@ -272,6 +357,7 @@ export function advertisedMismatch(f: AdvertisedFacts): Diagnosis | undefined {
   if (f.actual.port !== f.expected.port) {
     return {
       step: 'kafka',
+      hintId: 'kafka-advertised-port',
       error: `broker ${f.id} advertises ${got}, the plan says ${want}`,
       hint: `advertised port differs from the plan: the pattern 2 listener change is not applied or was reverted on broker ${f.id} (run \`status\`, then \`apply\`)`,
     };
@@ -282,6 +368,7 @@ export function advertisedMismatch(f: AdvertisedFacts): Diagnosis | undefined {
 export function kafkaFailure(f: { host: string; port: number; message: string }): Diagnosis {
   return {
     step: 'kafka',
+    hintId: 'kafka-metadata-failed',
     error: `${f.host}:${f.port}: metadata request failed: ${f.message}`,
     hint: 'TLS works but Kafka does not answer: the NLB may forward to the wrong broker port, or the broker is unhealthy',
   };

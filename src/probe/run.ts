@@ -140,7 +140,12 @@ async function probeOne(
       const d =
         e instanceof StepFailed
           ? e.diagnosis
-          : { step: name, error: messageOf(e), hint: 'unexpected failure: run with --verbose' };
+          : {
+              step: name,
+              hintId: 'unexpected' as const,
+              error: messageOf(e),
+              hint: 'unexpected failure: run with --verbose',
+            };
       r.error = d.error;
       r.hint = d.hint;
       r.failedStep = name;

@@ -1,5 +1,6 @@
 // The probe's data: what it checks per broker (targets) and what it reports (docs/probe.md "Output").
 import type { ListenerType } from '../config/schema.js';
+import type { HintId } from './diagnose.js';
 
 export const STEPS = ['dns', 'tcp', 'tls', 'auth', 'kafka'] as const;
 export type StepName = (typeof STEPS)[number];
@@ -37,6 +38,8 @@ export interface ProbeTarget {
 
 export interface Diagnosis {
   step: StepName;
+  /** Which hint, as a stable id: its section in docs/troubleshooting.md (HINT_IDS in diagnose.ts). */
+  hintId: HintId;
   error: string;
   hint: string;
 }
