@@ -31,7 +31,9 @@ export async function exportCommand(
     io.out(`${path.join(opts.out, f.name)}\n`);
   }
   io.err(
-    `deploy in the order of ${path.join(opts.out, `${r.stack}-runbook.md`)}${r.manual.length > 0 ? `, with ${r.manual.length} step(s) CloudFormation cannot take` : ''}\n`,
+    r.format === 'terraform'
+      ? `how to apply it: ${path.join(opts.out, `${r.stack}-terraform.md`)}${r.manual.length > 0 ? ` (${r.manual.length} command(s) run by terraform_data need the AWS CLI)` : ''}\n`
+      : `deploy in the order of ${path.join(opts.out, `${r.stack}-runbook.md`)}${r.manual.length > 0 ? `, with ${r.manual.length} step(s) CloudFormation cannot take` : ''}\n`,
   );
   return 0;
 }

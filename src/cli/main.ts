@@ -138,7 +138,10 @@ export function cliProgram(io: Io, setCode: (code: number) => void): Command {
     .description('the same resources as infrastructure as code: one template per account (CloudFormation)')
     .requiredOption('--config <file>', 'config file (no AWS call with cluster.brokersFile)')
     .addOption(
-      new Option('--format <format>', 'cloudformation (terraform: not yet)')
+      new Option(
+        '--format <format>',
+        'cloudformation (templates per account and a runbook) or terraform (one .tf.json)',
+      )
         .choices(EXPORT_FORMATS)
         .makeOptionMandatory(),
     )

@@ -421,6 +421,14 @@ export const brokerListenerConfig = defineKind({
   // Kafka's dynamic broker configs, not AWS: commands of Kafka's kafka-configs.sh (its list values
   // in brackets). Each key's new value is the broker's current one changed, so the first command
   // shows it. The undo deletes the per-broker values: the broker goes back to its static ones.
+  // Terraform cannot pause for commands a person completes (each value is the broker's current one
+  // changed): the CloudFormation runbook gives them.
+  terraform: () => {
+    throw new MplError(
+      'EXPORT_UNSUPPORTED',
+      "export --format terraform does not cover pattern 2's rewrite and additive modes: each broker's new listener settings are its current ones changed, which a person reads first; use --format cloudformation (its runbook has the kafka-configs.sh commands), or pattern2.mode: msk-configuration",
+    );
+  },
   cloudformation: (p: Props): CfnPiece => {
     const keys: readonly string[] = KEYS_OF_MODE[p.mode];
     const admin = `kafka-configs.sh --bootstrap-server ${p.host}:<client port> --command-config client.properties --entity-type brokers --entity-name ${p.brokerId}`;

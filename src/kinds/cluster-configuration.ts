@@ -282,6 +282,27 @@ const handler: Handler<Props> = {
   },
 };
 
+/**
+ * The script that puts the property on the cluster, keeping its other server properties, and its
+ * undo. A template cannot: the cluster is not its own.
+ */
+function configurationCommands(p: Props, region: string): { what: string; apply: string; undo: string } {
+  const saved = `${p.configurationName}-previous-configuration.txt`;
+  const property = 'custom.advertised.listeners';
+  return {
+    what: `put ${property} on the cluster through MSK configuration ${p.configurationName} (MSK restarts the brokers one at a time); the script saves the configuration the cluster ran in ${saved}, which the undo needs`,
+    apply: mskPropertyScript(
+      region,
+      p.clusterArn,
+      p.configurationName,
+      property,
+      p.customAdvertisedListeners,
+      saved,
+    ),
+    undo: mskPropertyUndo(region, p.clusterArn, p.configurationName, property, saved),
+  };
+}
+
 export const clusterConfiguration = defineKind({
   kind: 'cluster-configuration',
   iam: {
@@ -314,25 +335,9 @@ export const clusterConfiguration = defineKind({
   // The cluster is not the template's, and the revision must keep its other server properties: a
   // script, after the NLB listens on every advertised port; names the brokers advertise that are
   // theirs already wait for it (a later template).
-  cloudformation: (p, _x, r) => {
-    const saved = `${p.configurationName}-previous-configuration.txt`;
-    const property = 'custom.advertised.listeners';
-    return {
-      manual: {
-        what: `put ${property} on the cluster through MSK configuration ${p.configurationName} (MSK restarts the brokers one at a time); the script saves the configuration the cluster ran in ${saved}, which the undo needs`,
-        gate: true,
-        apply: mskPropertyScript(
-          r.region,
-          p.clusterArn,
-          p.configurationName,
-          property,
-          p.customAdvertisedListeners,
-          saved,
-        ),
-        undo: mskPropertyUndo(r.region, p.clusterArn, p.configurationName, property, saved),
-      },
-    };
-  },
+  cloudformation: (p, _x, r) => ({ manual: { ...configurationCommands(p, r.region), gate: true } }),
+  // Terraform runs the same script (terraform_data); what waits for it depends on it.
+  terraform: (p, _x, r) => ({ command: configurationCommands(p, r.region) }),
   // Another cluster or another configuration name is another resource; a new property value is a
   // new revision applied in place.
   replaceOn: ['clusterArn', 'configurationName'],

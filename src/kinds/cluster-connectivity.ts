@@ -93,6 +93,26 @@ async function read(
   return live.props.schemes.length === 0 && outputs.turnedOn === undefined ? undefined : live;
 }
 
+/** The commands that turn the stack's schemes on (and, to undo, off again): no template can. */
+function connectivityCommands(p: Props, region: string): { what: string; apply: string; undo: string } {
+  const sasl = p.schemes.flatMap((s) => (s === 'iam' ? ['Iam'] : s === 'scram' ? ['Scram'] : []));
+  const auth = (on: boolean) => ({
+    VpcConnectivity: {
+      ClientAuthentication: {
+        ...(sasl.length > 0 ? { Sasl: Object.fromEntries(sasl.map((s) => [s, { Enabled: on }])) } : {}),
+        ...(p.schemes.includes('tls') ? { Tls: { Enabled: on } } : {}),
+      },
+    },
+  });
+  const update = (on: boolean) =>
+    `aws kafka update-connectivity --region ${region} --cluster-arn ${p.clusterArn} --current-version ${mskCurrentVersion(region, p.clusterArn)} --connectivity-info ${jsonArg(auth(on))} && ${mskWaitActive(region, p.clusterArn)}`;
+  return {
+    what: `turn on MSK multi-VPC private connectivity for ${p.schemes.join(', ')} (MSK restarts the brokers one at a time; name any scheme already on (describe-cluster-v2, ConnectivityInfo) in the command too, so it stays as it is)`,
+    apply: update(true),
+    undo: update(false),
+  };
+}
+
 export const clusterConnectivity = defineKind({
   kind: 'cluster-connectivity',
   iam: {
@@ -108,29 +128,10 @@ export const clusterConnectivity = defineKind({
   props: Props,
   replaceOn: ['clusterArn'],
   // The cluster is not the template's: turning connectivity on is a command, and the VPC
-  // connections wait for it. The command names the stack's schemes only; schemes already on stay
-  // on only if named too (UpdateConnectivity sets what it is given).
-  cloudformation: (p, _x, r) => {
-    const sasl = p.schemes.flatMap((s) => (s === 'iam' ? ['Iam'] : s === 'scram' ? ['Scram'] : []));
-    const auth = (on: boolean) => ({
-      VpcConnectivity: {
-        ClientAuthentication: {
-          ...(sasl.length > 0 ? { Sasl: Object.fromEntries(sasl.map((s) => [s, { Enabled: on }])) } : {}),
-          ...(p.schemes.includes('tls') ? { Tls: { Enabled: on } } : {}),
-        },
-      },
-    });
-    const update = (on: boolean) =>
-      `aws kafka update-connectivity --region ${r.region} --cluster-arn ${p.clusterArn} --current-version ${mskCurrentVersion(r.region, p.clusterArn)} --connectivity-info ${jsonArg(auth(on))} && ${mskWaitActive(r.region, p.clusterArn)}`;
-    return {
-      manual: {
-        what: `turn on MSK multi-VPC private connectivity for ${p.schemes.join(', ')} (MSK restarts the brokers one at a time; name any scheme already on (describe-cluster-v2, ConnectivityInfo) in the command too, so it stays as it is)`,
-        gate: true,
-        apply: update(true),
-        undo: update(false),
-      },
-    };
-  },
+  // connections wait for it.
+  cloudformation: (p, _x, r) => ({ manual: { ...connectivityCommands(p, r.region), gate: true } }),
+  // Terraform runs the same commands (terraform_data); the VPC connections depend on it.
+  terraform: (p, _x, r) => ({ command: connectivityCommands(p, r.region) }),
   label,
   handler: {
     read: (ctx, desired, known) => read(ctx, desired?.props ?? known?.props ?? {}, known?.outputs ?? {}),

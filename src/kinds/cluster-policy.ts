@@ -116,6 +116,10 @@ export const clusterPolicy = defineKind({
     ],
   },
   props: Props,
+  terraform: (p) => ({
+    type: 'aws_msk_cluster_policy',
+    args: { cluster_arn: p.clusterArn, policy: document(p) },
+  }),
   // A cluster has one policy: the stack's template owns it (CloudFormation fails on a cluster that
   // has another).
   cloudformation: (p) => ({

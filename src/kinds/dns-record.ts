@@ -383,6 +383,16 @@ async function scan(
   return firstPerId(ctx, perZone.flat(), (r) => r.live.physicalId).map(({ id, item }) => ({ id, ...item }));
 }
 
+/**
+ * Pattern 3 with the stack's own zone: each record aliases the resource endpoint's DNS entry for its
+ * broker's child configuration, which neither template language can pick out of the endpoint's list.
+ */
+const zoneRecordsUnsupported = () =>
+  new MplError(
+    'EXPORT_UNSUPPORTED',
+    "export does not cover pattern 3 with pattern3.dns: zone (a record per broker aliases the resource endpoint's DNS entry for that broker, which a template cannot pick out); use pattern3.dns: managed",
+  );
+
 export const dnsRecord = defineKind({
   kind: 'dns-record',
   // One Route 53 change each (changeRecords waits for INSYNC).
@@ -402,7 +412,30 @@ export const dnsRecord = defineKind({
   },
   props: Props,
   // An alias to the endpoint's (or NLB's) own name; pattern 3's resource endpoints are not exported yet.
+  terraform: (p, x) => {
+    if (p.aliasTarget.kind === 'resource-endpoint') throw zoneRecordsUnsupported();
+    const [dns, zone] =
+      p.aliasTarget.kind === 'vpc-endpoint'
+        ? ['dns_entry[0].dns_name', 'dns_entry[0].hosted_zone_id']
+        : ['dns_name', 'zone_id'];
+    return {
+      type: 'aws_route53_record',
+      args: {
+        zone_id: x.ref(p.zone, 'zone_id'),
+        name: p.name,
+        type: p.type,
+        alias: [
+          {
+            name: x.ref(p.aliasTarget.id, dns),
+            zone_id: x.ref(p.aliasTarget.id, zone),
+            evaluate_target_health: false,
+          },
+        ],
+      },
+    };
+  },
   cloudformation: (p, x) => {
+    if (p.aliasTarget.kind === 'resource-endpoint') throw zoneRecordsUnsupported();
     const [dns, zone] =
       p.aliasTarget.kind === 'vpc-endpoint'
         ? ['DnsName', 'DnsHostedZoneId']

@@ -210,6 +210,11 @@ export const endpointConnectionAcceptance = defineKind({
     ],
   },
   props: Props,
+  // Terraform accepts it (aws_vpc_endpoint_connection_accepter), with the provider's alias.
+  terraform: (p, x) => ({
+    type: 'aws_vpc_endpoint_connection_accepter',
+    args: { vpc_endpoint_service_id: x.ref(p.service, 'id'), vpc_endpoint_id: x.ref(p.endpoint, 'id') },
+  }),
   // No CloudFormation resource accepts a connection to an endpoint service (the provider accepts
   // what another account's template made): a command, once both templates are deployed.
   cloudformation: (p, x, r) => ({

@@ -134,6 +134,17 @@ export const endpointServicePermissions = defineKind({
     writes: (s) => [ec2StackTagged(s, ['ec2:ModifyVpcEndpointServicePermissions'])],
   },
   props: Props,
+  terraform: (p, x) => ({
+    resources: Object.fromEntries(
+      p.allowedPrincipals.map((a) => [
+        a.replace(/^arn:[^:]+:iam::(\d{12}):.*$/, '$1'),
+        {
+          type: 'aws_vpc_endpoint_service_allowed_principal',
+          args: { vpc_endpoint_service_id: x.ref(p.service, 'id'), principal_arn: a },
+        },
+      ]),
+    ),
+  }),
   cloudformation: (p, x) => ({
     type: 'AWS::EC2::VPCEndpointServicePermissions',
     properties: { ServiceId: x.ref(p.service, 'Ref'), AllowedPrincipals: p.allowedPrincipals },

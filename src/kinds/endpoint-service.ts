@@ -241,6 +241,15 @@ export const endpointService = defineKind({
       ]),
   },
   props: Props,
+  terraform: (p, x) => ({
+    type: 'aws_vpc_endpoint_service',
+    args: {
+      network_load_balancer_arns: p.loadBalancers.map((lb) => x.ref(lb, 'arn')),
+      acceptance_required: p.acceptanceRequired,
+      ...(p.supportedRegions ? { supported_regions: p.supportedRegions } : {}),
+      tags: p.tags,
+    },
+  }),
   // The service name consumers ask for is com.amazonaws.vpce.<region>.<service id>.
   cloudformation: (p, x) => ({
     type: 'AWS::EC2::VPCEndpointService',

@@ -242,6 +242,15 @@ export const hostedZone = defineKind({
     ],
   },
   props: Props,
+  terraform: (p) => ({
+    type: 'aws_route53_zone',
+    args: {
+      name: p.name,
+      comment: p.comment,
+      vpc: [{ vpc_id: p.vpcId, vpc_region: p.vpcRegion }],
+      tags: p.tags,
+    },
+  }),
   cloudformation: (p) => ({
     type: 'AWS::Route53::HostedZone',
     properties: {

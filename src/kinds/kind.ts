@@ -15,6 +15,7 @@ import type { ReadBatch } from '../aws/read-batch.js';
 import type { StepName } from '../events.js';
 import type { KindPermissions } from '../iam/scope.js';
 import type { CfnPiece, CfnScope } from '../export/cfn-types.js';
+import type { TfPiece, TfScope } from '../export/tf-types.js';
 
 /** Tag keys every taggable resource carries, so a crashed run (or a lost state) finds what it made. */
 export const TAG_STACK = 'msk-privatelink:stack';
@@ -162,6 +163,12 @@ export interface KindDef<S extends z.ZodType = z.ZodType> {
     x: CfnScope,
     r: { id: string; account: string; region: string },
   ): CfnPiece;
+  /**
+   * The resource as Terraform JSON (`export --format terraform`, hashicorp/aws): the same names,
+   * settings and tags, or a command run by `terraform_data` when no resource can do it. Absent,
+   * or throwing EXPORT_UNSUPPORTED with the reason: the kind cannot be exported as Terraform.
+   */
+  terraform?(props: z.infer<S>, x: TfScope, r: { id: string; account: string; region: string }): TfPiece;
   /** Checks what a plan would change, before any AWS change (pattern 2: Kafka accepts the listeners). */
   preflight?(ctx: HandlerCtx, items: Array<PreflightItem<z.infer<S>>>): Promise<void>;
   /**

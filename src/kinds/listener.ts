@@ -283,6 +283,20 @@ export const listener = defineKind({
     ],
   },
   props: Props,
+  // Terraform tags listeners (CloudFormation does not).
+  terraform: (p, x) => ({
+    type: 'aws_lb_listener',
+    args: {
+      load_balancer_arn: x.ref(p.loadBalancer, 'arn'),
+      port: p.port,
+      protocol: p.protocol,
+      ...(p.certificateArn ? { certificate_arn: p.certificateArn } : {}),
+      ...(p.sslPolicy ? { ssl_policy: p.sslPolicy } : {}),
+      ...(p.idleTimeoutSeconds === undefined ? {} : { tcp_idle_timeout_seconds: p.idleTimeoutSeconds }),
+      default_action: [{ type: 'forward', target_group_arn: x.ref(p.targetGroup, 'arn') }],
+      tags: p.tags,
+    },
+  }),
   // ELBv2 listeners take no tags in CloudFormation (AWS::ElasticLoadBalancingV2::Listener).
   cloudformation: (p, x) => ({
     type: 'AWS::ElasticLoadBalancingV2::Listener',

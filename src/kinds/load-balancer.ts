@@ -349,6 +349,23 @@ export const loadBalancer = defineKind({
     ],
   },
   props: Props,
+  terraform: (p, x) => ({
+    type: 'aws_lb',
+    args: {
+      name: p.name,
+      load_balancer_type: p.type,
+      internal: p.scheme === 'internal',
+      subnets: p.subnetIds,
+      ...(p.securityGroups.length > 0
+        ? { security_groups: p.securityGroups.map((sg) => x.ref(sg, 'id')) }
+        : {}),
+      ...(p.enforcePrivateLinkInboundRules === undefined
+        ? {}
+        : { enforce_security_group_inbound_rules_on_private_link_traffic: p.enforcePrivateLinkInboundRules }),
+      enable_cross_zone_load_balancing: p.crossZone,
+      tags: p.tags,
+    },
+  }),
   cloudformation: (p, x) => ({
     type: 'AWS::ElasticLoadBalancingV2::LoadBalancer',
     properties: {

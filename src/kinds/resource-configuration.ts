@@ -12,6 +12,8 @@ import {
   type ResourceConfigurationDefinition,
 } from '@aws-sdk/client-vpc-lattice';
 import { z } from 'zod';
+import { MplError } from '../errors.js';
+import { AWS_PROVIDER_VERSION } from '../export/terraform.js';
 import { cfnTags } from '../export/cfn-types.js';
 import { clientToken } from '../planner/names.js';
 import type { Instance } from '../state/instance.js';
@@ -146,6 +148,14 @@ export const resourceConfiguration = defineKind({
     ],
   },
   props: Props,
+  // hashicorp/aws 5.100.0's aws_vpclattice_resource_configuration has no custom domain name or
+  // group domain (its schema), which pattern 3's broker names need.
+  terraform: () => {
+    throw new MplError(
+      'EXPORT_UNSUPPORTED',
+      `export --format terraform does not cover pattern 3: hashicorp/aws ${AWS_PROVIDER_VERSION} has no custom domain name for a resource configuration, which the broker names need; use --format cloudformation`,
+    );
+  },
   // Ref is the ARN; the group and gateway are asked for by id (CloudFormation resource schema).
   cloudformation: (p, x) => ({
     type: 'AWS::VpcLattice::ResourceConfiguration',

@@ -268,6 +268,26 @@ export const securityGroupRule = defineKind({
     ],
   },
   props: Props,
+  terraform: (p, x) => {
+    const args = {
+      security_group_id: p.groupId,
+      ip_protocol: p.protocol,
+      from_port: p.fromPort,
+      to_port: p.toPort,
+      description: p.description,
+    };
+    const type = 'aws_vpc_security_group_ingress_rule';
+    if (p.sourceGroup !== undefined)
+      return { type, args: { ...args, referenced_security_group_id: x.ref(p.sourceGroup, 'id') } };
+    return {
+      resources: Object.fromEntries(
+        (p.sourceSubnetIds ?? []).map((s) => [
+          s,
+          { type, args: { ...args, cidr_ipv4: x.data('aws_subnet', { id: s }, 'cidr_block') } },
+        ]),
+      ),
+    };
+  },
   // AWS::EC2::SecurityGroupIngress on a group the stack does not own: one per source subnet (its
   // CIDR a parameter: a template cannot read it), or from the stack's group.
   cloudformation: (p, x) => {

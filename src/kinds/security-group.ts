@@ -20,6 +20,7 @@ import {
   type SecurityGroup,
 } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
+import type { TfResource } from '../export/tf-types.js';
 import { classify, errorName } from '../aws/errors.js';
 import { MplError } from '../errors.js';
 import { attempt, defineKind, orGone, resourceHandler, type HandlerCtx, type Live } from './kind.js';
@@ -438,6 +439,50 @@ export const securityGroup = defineKind({
       ]),
   },
   props: Props,
+  // aws_security_group removes EC2's default allow-all egress rule (hashicorp/aws docs,
+  // aws_security_group): with egress unmanaged it is made again, as EC2 would have it. A rule from
+  // the whole VPC is one rule per IPv4 CIDR block of the VPC, read by a data source.
+  terraform: (p, x, r) => {
+    const rule = (
+      type: string,
+      q: { protocol: string; fromPort: number; toPort: number; description: string },
+      cidr: string,
+    ): TfResource => ({
+      type,
+      ...(cidr === VPC
+        ? { forEach: x.data('aws_vpc', { id: p.vpcId }, 'cidr_block_associations[*].cidr_block') }
+        : {}),
+      args: {
+        security_group_id: x.ref(r.id, 'id'),
+        ip_protocol: q.protocol,
+        from_port: q.fromPort,
+        to_port: q.toPort,
+        cidr_ipv4: cidr === VPC ? x.each() : cidr,
+        description: q.description,
+      },
+    });
+    return {
+      resources: {
+        '': {
+          type: 'aws_security_group',
+          args: { name: p.name, description: p.description, vpc_id: p.vpcId, tags: p.tags },
+        },
+        ...Object.fromEntries(
+          p.ingress.map((q, i) => [`in${i + 1}`, rule('aws_vpc_security_group_ingress_rule', q, q.cidr)]),
+        ),
+        ...(p.egress === undefined
+          ? {
+              out: {
+                type: 'aws_vpc_security_group_egress_rule',
+                args: { security_group_id: x.ref(r.id, 'id'), ip_protocol: '-1', cidr_ipv4: '0.0.0.0/0' },
+              },
+            }
+          : Object.fromEntries(
+              p.egress.map((q, i) => [`out${i + 1}`, rule('aws_vpc_security_group_egress_rule', q, q.to)]),
+            )),
+      },
+    };
+  },
   // AWS::EC2::SecurityGroup; `vpc` (the VPC's own CIDR) is a parameter: a template cannot read it.
   cloudformation: (p, x) => {
     const cidr = (c: string) =>

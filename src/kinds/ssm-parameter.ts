@@ -211,6 +211,10 @@ export const ssmParameter = defineKind({
     ],
   },
   props: Props,
+  terraform: (p) => ({
+    type: 'aws_ssm_parameter',
+    args: { name: p.name, type: p.type, value: p.value, tier: p.tier, tags: p.tags },
+  }),
   // AWS::SSM::Parameter takes its tags as a map.
   cloudformation: (p) => ({
     type: 'AWS::SSM::Parameter',

@@ -186,6 +186,30 @@ export const targetGroup = defineKind({
     ],
   },
   props: Props,
+  terraform: (p, x, r) => ({
+    resources: {
+      '': {
+        type: 'aws_lb_target_group',
+        args: {
+          name: p.name,
+          protocol: p.protocol,
+          port: p.port,
+          vpc_id: p.vpcId,
+          target_type: p.targetType,
+          tags: p.tags,
+        },
+      },
+      ...Object.fromEntries(
+        p.targets.map((t) => [
+          `b${t.brokerId}`,
+          {
+            type: 'aws_lb_target_group_attachment',
+            args: { target_group_arn: x.ref(r.id, 'arn'), target_id: t.ip, port: t.port },
+          },
+        ]),
+      ),
+    },
+  }),
   cloudformation: (p) => ({
     type: 'AWS::ElasticLoadBalancingV2::TargetGroup',
     properties: {

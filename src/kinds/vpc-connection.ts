@@ -146,6 +146,17 @@ export const vpcConnection = defineKind({
     ],
   },
   props: Props,
+  terraform: (p, x) => ({
+    type: 'aws_msk_vpc_connection',
+    args: {
+      target_cluster_arn: p.clusterArn,
+      authentication: p.authentication,
+      vpc_id: p.vpcId,
+      client_subnets: p.clientSubnets,
+      security_groups: p.securityGroups.map((sg) => x.ref(sg, 'id')),
+      tags: p.tags,
+    },
+  }),
   // Tags are a map in this resource's schema (AWS::MSK::VpcConnection).
   cloudformation: (p, x) => ({
     type: 'AWS::MSK::VpcConnection',

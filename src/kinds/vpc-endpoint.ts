@@ -306,6 +306,19 @@ export const vpcEndpoint = defineKind({
       ec2StackResource(s, 'ec2:CreateVpcEndpoint', ['ec2:ModifyVpcEndpoint', 'ec2:DeleteVpcEndpoints']),
   },
   props: Props,
+  terraform: (p, x) => ({
+    type: 'aws_vpc_endpoint',
+    args: {
+      vpc_endpoint_type: 'Interface',
+      service_name: x.ref(p.service, 'service_name'),
+      vpc_id: p.vpcId,
+      subnet_ids: p.subnetIds,
+      security_group_ids: p.securityGroups.map((sg) => x.ref(sg, 'id')),
+      private_dns_enabled: p.privateDnsEnabled,
+      ...(p.serviceRegion ? { service_region: p.serviceRegion } : {}),
+      tags: p.tags,
+    },
+  }),
   // DnsEntries' first entry is "<zone id>:<dns name>", the alias target of the broker's record.
   cloudformation: (p, x) => ({
     type: 'AWS::EC2::VPCEndpoint',

@@ -179,9 +179,6 @@ describe('export --format cloudformation (pattern 1 in detail, cfn-lint)', funct
       ]);
       assert.equal(monitor.code, 1);
       assert.match(monitor.err, /EXPORT_UNSUPPORTED.*monitor/);
-      const tf = await runCli(['export', '--config', config, '--format', 'terraform', '--out', out]);
-      assert.equal(tf.code, 1);
-      assert.match(tf.err, /terraform is not available yet/);
       const bad = await runCli(['export', '--config', config, '--format', 'yaml']);
       assert.equal(bad.code, 1);
       assert.deepEqual(await readdir(out), []);

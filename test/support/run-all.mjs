@@ -47,6 +47,7 @@ const TWINS_ONLY = new Set(
     'discovery',
     'engine-retry',
     'export-cloudformation',
+    'export-terraform',
     'fuzz-files',
     'handlers-cluster-configuration',
     'handlers-dns',
