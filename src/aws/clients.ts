@@ -93,8 +93,20 @@ export class ClientPool {
   private readonly pool = new Map<string, AccountClients>();
   private readonly limiter: RateLimiter;
 
+  private readonly roleArns: Record<string, string | undefined>;
+
   constructor(private readonly opts: ClientPoolOptions) {
+    this.roleArns = { ...opts.roleArns };
     this.limiter = opts.limiter ?? new RateLimiter(scaledBuckets(opts.timeFactor ?? 1, withHeadroom()));
+  }
+
+  /**
+   * Roles for accounts the config no longer names (kept in state): used for those accounts only,
+   * and only before any client of theirs is made.
+   */
+  rememberRoles(roles: Record<string, string>): void {
+    for (const [account, roleArn] of Object.entries(roles))
+      if (this.roleArns[account] === undefined && !this.creds.has(account)) this.roleArns[account] = roleArn;
   }
 
   for(account: string, region: string): AccountClients {
@@ -136,7 +148,7 @@ export class ClientPool {
 
   private makeCredentials(account: string): ReturnType<typeof fromNodeProviderChain> {
     const base = fromNodeProviderChain(this.opts.profile === undefined ? {} : { profile: this.opts.profile });
-    const roleArn = this.opts.roleArns[account];
+    const roleArn = this.roleArns[account];
     if (roleArn === undefined) return base;
     return fromTemporaryCredentials({
       masterCredentials: base,

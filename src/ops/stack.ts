@@ -73,6 +73,14 @@ export interface Stack {
 }
 
 /** One client pool per stack: roles per account, every call reported as an `aws-call` event. */
+/** The role the config names per account (the provider's first, then each consumer's). */
+function configRoles(config: Config): Record<string, string> {
+  const roles: Record<string, string> = {};
+  if (config.provider.roleArn !== undefined) roles[config.provider.account] = config.provider.roleArn;
+  for (const c of config.consumers) if (c.roleArn !== undefined) roles[c.account] ??= c.roleArn;
+  return roles;
+}
+
 export function poolFor(config: Config | undefined, opts: StackOptions): ClientPool {
   const roleArns: Record<string, string | undefined> = {};
   if (config) {
@@ -192,6 +200,9 @@ export async function withStack<T>(
           `the state at ${backend.location} belongs to stack "${store.state.stack}", not "${config.name}"`,
         );
       }
+      // An account the config no longer names is reached through the role state kept for it.
+      pool.rememberRoles(store.state.roles);
+      store.noteRoles(configRoles(config));
       const input: PlanInput = {
         config,
         inventory,

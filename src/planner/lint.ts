@@ -136,7 +136,9 @@ export function lint(
       );
     }
   });
-  if (config.provider.brokerSecurityGroupId === undefined) {
+  // Pattern 0 adds no rule to the brokers' group (MSK's managed connections reach the brokers): no
+  // port to name.
+  if (config.provider.brokerSecurityGroupId === undefined && config.pattern !== 0) {
     const ports = [
       ...new Set(
         resources.flatMap((r) =>

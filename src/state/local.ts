@@ -58,6 +58,7 @@ export function emptyState(stack: string): State {
     serial: 0,
     resources: {},
     portAssignments: {},
+    roles: {},
   };
 }
 

@@ -34,6 +34,12 @@ export const StateSchema = z.strictObject({
   resources: z.record(z.string(), StateResourceSchema),
   /** Pattern 2: `<brokerId>/<listener>` -> port, never pruned so a port is never reused. */
   portAssignments: z.record(z.string(), z.number().int()).default({}),
+  /**
+   * The role each account was last reached through (the config's roleArn), never pruned: a run
+   * whose config no longer names an account (its last consumer removed) still reaches it with
+   * that role to refresh and delete what the stack made there.
+   */
+  roles: z.record(z.string(), z.string()).default({}),
   /** `sha256:<hex>` of the rest of the file (src/integrity.ts); checked, then dropped, when read. */
   checksum: z.string().optional(),
 });

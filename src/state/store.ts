@@ -96,6 +96,14 @@ export class StateStore {
     return this.flush();
   }
 
+  /**
+   * Records the config's role per account (written with the next write: a role alone makes no
+   * write). A role the config names replaces the state's.
+   */
+  noteRoles(roles: Record<string, string>): void {
+    this.current = { ...this.current, roles: { ...this.current.roles, ...roles } };
+  }
+
   /** What was last read or written, to tell whether the run knows more than the state file. */
   private saved: string | undefined;
 

@@ -48,6 +48,7 @@ const TWINS_ONLY = new Set(
     'engine-retry',
     'export-cloudformation',
     'export-terraform',
+    'consumer-removed',
     'fuzz-files',
     'handlers-cluster-configuration',
     'handlers-dns',

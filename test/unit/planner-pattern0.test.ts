@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import type { ConfigInput, Inventory } from '../../src/config/schema.js';
 import { PlanRefused } from '../../src/errors.js';
+import { lint } from '../../src/planner/lint.js';
 import { planStack } from '../../src/planner/plan-stack.js';
 import { brokersFor, configOf, consumerInput, inventoryOf, planInputOf } from '../support/fixtures.js';
 
@@ -121,5 +122,17 @@ describe('planner: pattern 0, MSK multi-VPC connectivity', () => {
     );
     // KRaft and 3.7.x versions qualify.
     assert.ok(plan({}, { kafkaVersion: '3.7.x.kraft', metadataMode: 'kraft' }).length > 0);
+  });
+
+  it("no MPL106: pattern 0 adds no rule to the brokers' group, so there is no port to ask for", () => {
+    const i = planInputOf(
+      configOf({ pattern: 0, cluster: { brokersFile: 'b.json', listeners: ['sasl_scram'] } }),
+      inventoryOf(brokersFor([1, 2, 3]), { clusterArn: ARN, clientListeners: ['sasl_scram'] }),
+    );
+    const codes = lint(i, planStack(i).resources).map((x) => x.code);
+    assert.ok(!codes.includes('MPL106'), codes.join(', '));
+    // Pattern 1 with the same config still gets it.
+    const p1 = planInputOf(configOf({ pattern: 1 }), inventoryOf(brokersFor([1, 2, 3])));
+    assert.ok(lint(p1, planStack(p1).resources).some((x) => x.code === 'MPL106'));
   });
 });
