@@ -76,6 +76,8 @@ export function terraformConfig(
   const byId = new Map(resources.map((r) => [r.id, r]));
   /** Each plan resource's main address (`aws_lb.shared_load_balancer`) and its Terraform pieces. */
   const address = new Map<string, string>();
+  /** Every Terraform resource of a plan resource: what depends on it waits for all of them. */
+  const everyPart = new Map<string, string[]>();
   const blocks: Array<{ r: Resource; name: string; res: TfResource }> = [];
   const data = new Map<string, { type: string; name: string; args: Record<string, unknown> }>();
   const commands: Array<{ r: Resource; name: string; step: TfStep }> = [];
@@ -114,14 +116,18 @@ export function terraformConfig(
     if (isCommand(piece)) {
       commands.push({ r, name, step: { id: r.id, account: r.account, region: r.region, ...piece.command } });
       address.set(r.id, `terraform_data.${name}`);
+      everyPart.set(r.id, [`terraform_data.${name}`]);
       continue;
     }
     const parts = 'resources' in piece ? piece.resources : { '': piece };
+    const all: string[] = [];
     for (const [suffix, res] of Object.entries(parts)) {
       const n = suffix === '' ? name : `${name}_${suffix.toLowerCase().replace(/[^a-z0-9]+/g, '_')}`;
       if (suffix === '') address.set(r.id, `${res.type}.${n}`);
+      all.push(`${res.type}.${n}`);
       blocks.push({ r, name: n, res });
     }
+    everyPart.set(r.id, all);
   }
   if (unsupported.size > 0) {
     const monitor = ['iam-role', 'lambda-function', 'schedule', 'metric-alarm'].some((k) =>
@@ -162,9 +168,15 @@ export function terraformConfig(
     };
     const args = resolve(res.args) as Record<string, unknown>;
     const self = address.get(r.id);
-    const dependsOn = r.dependsOn
-      .filter((d) => !referenced.has(d) && address.has(d))
-      .map((d) => address.get(d) as string)
+    // Every part of what it depends on, but the part a reference already orders (a resource made of
+    // several, like an endpoint service's permissions, one per principal, has no main part).
+    const dependsOn = [
+      ...new Set(
+        r.dependsOn.flatMap((d) =>
+          (everyPart.get(d) ?? []).filter((a) => !(referenced.has(d) && a === address.get(d))),
+        ),
+      ),
+    ]
       .filter((d) => d !== self)
       .sort();
     put(res.type, name, {
@@ -198,10 +210,7 @@ export function terraformConfig(
     },
   });
   for (const { r, name, step } of commands) {
-    const dependsOn = r.dependsOn
-      .filter((d) => address.has(d))
-      .map((d) => address.get(d) as string)
-      .sort();
+    const dependsOn = [...new Set(r.dependsOn.flatMap((d) => everyPart.get(d) ?? []))].sort();
     put('terraform_data', name, {
       input: {
         what: literal(step.what),

@@ -19,6 +19,7 @@ import {
   DescribeVpcsCommand,
   EC2Client,
   ModifyVpcEndpointServicePermissionsCommand,
+  DescribeVpcEndpointServicePermissionsCommand,
   RejectVpcEndpointConnectionsCommand,
 } from '@aws-sdk/client-ec2';
 import {
@@ -427,6 +428,43 @@ describe('AWS twin', function () {
     assert.match(err.message, /GroupDescription/);
     assert.ok((await create('sg-plain', 'Kafka ports from the clients of analytics only')).GroupId);
     assert.equal((await rejection(create('sg-long', 'x'.repeat(256)))).name, 'InvalidParameterValue');
+  });
+
+  it("names each allowed principal with its type and permission id, as Terraform's accepter reads it", async () => {
+    const { serviceId } = await providerService(true, 'msk-nlb-perm');
+    const role = 'arn:aws:iam::444444444444:role/reader';
+    const added = await ec2(PROVIDER).send(
+      new ModifyVpcEndpointServicePermissionsCommand({ ServiceId: serviceId, AddAllowedPrincipals: [role] }),
+    );
+    assert.equal(added.AddedPrincipals?.length, 1);
+    const [a] = added.AddedPrincipals ?? [];
+    assert.equal(a?.Principal, role);
+    assert.equal(a?.PrincipalType, 'Role');
+    assert.match(a?.ServicePermissionId ?? '', /^vpce-svc-perm-[0-9a-f]{17}$/);
+    const listed = await ec2(PROVIDER).send(
+      new DescribeVpcEndpointServicePermissionsCommand({ ServiceId: serviceId }),
+    );
+    const byPrincipal = new Map((listed.AllowedPrincipals ?? []).map((p) => [p.Principal, p]));
+    assert.equal(byPrincipal.get(role)?.ServicePermissionId, a?.ServicePermissionId, 'the same id when read');
+    assert.equal(byPrincipal.get(`arn:aws:iam::${CONSUMER}:root`)?.PrincipalType, 'Account');
+    assert.equal(byPrincipal.get(role)?.ServiceId, serviceId);
+  });
+
+  it('makes a zone created with a VPC private, PrivateZone given or not (as Route 53 does)', async () => {
+    const vpc = await ec2(CONSUMER).send(new CreateVpcCommand({ CidrBlock: '10.8.0.0/16' }));
+    const made = await r53(CONSUMER).send(
+      new CreateHostedZoneCommand({
+        Name: 'private-by-vpc.example.com',
+        CallerReference: 'by-vpc',
+        HostedZoneConfig: { Comment: 'no PrivateZone flag' },
+        VPC: { VPCId: vpc.Vpc?.VpcId, VPCRegion: 'us-east-1' },
+      }),
+    );
+    assert.equal(made.HostedZone?.Config?.PrivateZone, true);
+    const pub = await r53(CONSUMER).send(
+      new CreateHostedZoneCommand({ Name: 'public.example.com', CallerReference: 'pub' }),
+    );
+    assert.equal(pub.HostedZone?.Config?.PrivateZone, false);
   });
 
   it('refuses an endpoint from an account the service does not allow, and an unknown service name', async () => {

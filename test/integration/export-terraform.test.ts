@@ -173,6 +173,15 @@ describe('export --format terraform (hashicorp/aws schema, terraform validate)',
         assert.deepEqual(p?.allowed_account_ids, [res.account], `${res.id}: its account's provider`);
         assert.equal(p?.region, res.region);
       }
+      // A resource made of several (an endpoint service's permissions, one per principal) is waited
+      // for whole: an endpoint whose account is not allowed yet is refused (InvalidServiceName).
+      for (const [name, body] of Object.entries(c.resource.aws_vpc_endpoint ?? {})) {
+        const after = (body.depends_on ?? []) as string[];
+        assert.ok(
+          after.some((d) => d.startsWith('aws_vpc_endpoint_service_allowed_principal.')),
+          `aws_vpc_endpoint.${name} waits for its service's permissions`,
+        );
+      }
       // Acceptances are resources; what no resource does is a command, and what waits for it in the
       // plan depends on it.
       const accepters = Object.keys(c.resource.aws_vpc_endpoint_connection_accepter ?? {});

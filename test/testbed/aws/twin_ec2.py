@@ -986,6 +986,58 @@ def create_security_group(self: EC2Response) -> Any:
     return _original_create_security_group(self)
 
 
+def _permission_id(service_id: str, principal: str) -> str:
+    """AWS names each allowed principal of a service with an id (`vpce-svc-perm-` and 17 hex
+    digits in AWS's answers); here stable for a service and principal, so a re-read matches."""
+    return "vpce-svc-perm-" + hashlib.sha256(f"{service_id}|{principal}".encode()).hexdigest()[:17]
+
+
+def _principal_type(principal: str) -> str:
+    """EC2 API reference, AllowedPrincipal PrincipalType: All | Service | OrganizationUnit |
+    Account | User | Role."""
+    if principal == "*":
+        return "All"
+    if principal.endswith(".amazonaws.com"):
+        return "Service"
+    if ":role/" in principal:
+        return "Role"
+    if ":user/" in principal:
+        return "User"
+    if ":organizations:" in principal:
+        return "OrganizationUnit"
+    return "Account"
+
+
+def _allowed_principal(service_id: str, principal: str) -> dict[str, Any]:
+    return {
+        "Principal": principal,
+        "PrincipalType": _principal_type(principal),
+        "ServicePermissionId": _permission_id(service_id, principal),
+        "ServiceId": service_id,
+    }
+
+
+def describe_vpc_endpoint_service_permissions(self: EC2Response) -> ActionResult:
+    """AllowedPrincipals with their type, permission id and service (EC2 API reference,
+    AllowedPrincipal); moto answers the principal only. Terraform's
+    aws_vpc_endpoint_service_allowed_principal keeps the permission id as its own."""
+    service_id = self._get_param("ServiceId")
+    principals = self.ec2_backend.describe_vpc_endpoint_service_permissions(service_id)
+    return ActionResult({"AllowedPrincipals": [_allowed_principal(service_id, p) for p in principals]})
+
+
+_original_modify_permissions = EC2Response.modify_vpc_endpoint_service_permissions
+
+
+def modify_vpc_endpoint_service_permissions(self: EC2Response) -> ActionResult:
+    """AddedPrincipals: each principal the call added, as DescribeVpcEndpointServicePermissions
+    answers it (EC2 API reference, ModifyVpcEndpointServicePermissions)."""
+    service_id = self._get_param("ServiceId")
+    add = self._get_param("AddAllowedPrincipals", []) or []
+    _original_modify_permissions(self)
+    return ActionResult({"ReturnValue": True, "AddedPrincipals": [_allowed_principal(service_id, p) for p in add]})
+
+
 def install() -> None:
     _install_lifecycle()
     EC2Response.create_security_group = create_security_group  # type: ignore[method-assign]
@@ -1003,3 +1055,5 @@ def install() -> None:
     EC2Response.delete_vpc_endpoint_service_configurations = delete_vpc_endpoint_service_configurations  # type: ignore[method-assign]
     EC2Response.describe_vpc_endpoint_services = describe_vpc_endpoint_services  # type: ignore[method-assign]
     EC2Response.describe_vpc_endpoint_service_configurations = describe_vpc_endpoint_service_configurations  # type: ignore[method-assign]
+    EC2Response.describe_vpc_endpoint_service_permissions = describe_vpc_endpoint_service_permissions  # type: ignore[method-assign]
+    EC2Response.modify_vpc_endpoint_service_permissions = modify_vpc_endpoint_service_permissions  # type: ignore[method-assign]

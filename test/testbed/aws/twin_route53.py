@@ -40,6 +40,21 @@ def _pending_for(account: str, zone: str, now: float) -> bool:
 
 
 _original_change = Route53.change_resource_record_sets
+_original_create_zone = Route53.create_hosted_zone
+
+
+def create_hosted_zone(self: Route53) -> Any:
+    """A zone created with a VPC is private (Route 53 API reference, CreateHostedZone: the VPC
+    element is for private hosted zones only, HostedZoneConfig.PrivateZone optional); moto makes
+    it private only when PrivateZone is given, as Terraform's aws_route53_zone does not."""
+    if self._get_param("VPC.VPCId") and not self._get_bool_param("HostedZoneConfig.PrivateZone", False):
+        given = self._get_bool_param
+
+        def private_by_vpc(name: str, if_none: Any = None) -> Any:
+            return True if name == "HostedZoneConfig.PrivateZone" else given(name, if_none)
+
+        self._get_bool_param = private_by_vpc  # type: ignore[method-assign]
+    return _original_create_zone(self)
 _original_get_change = Route53.get_change
 
 
@@ -82,4 +97,5 @@ def get_change(self: Route53) -> Any:
 
 def install() -> None:
     Route53.change_resource_record_sets = change_resource_record_sets  # type: ignore[method-assign]
+    Route53.create_hosted_zone = create_hosted_zone  # type: ignore[method-assign]
     Route53.get_change = get_change  # type: ignore[method-assign]
