@@ -74,7 +74,7 @@ export interface Stack {
 
 /** One client pool per stack: roles per account, every call reported as an `aws-call` event. */
 /** The role the config names per account (the provider's first, then each consumer's). */
-function configRoles(config: Config): Record<string, string> {
+export function configRoles(config: Config): Record<string, string> {
   const roles: Record<string, string> = {};
   if (config.provider.roleArn !== undefined) roles[config.provider.account] = config.provider.roleArn;
   for (const c of config.consumers) if (c.roleArn !== undefined) roles[c.account] ??= c.roleArn;
