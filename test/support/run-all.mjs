@@ -49,6 +49,7 @@ const TWINS_ONLY = new Set(
     'export-cloudformation',
     'export-terraform',
     'consumer-removed',
+    'export-runbook-commands',
     'fuzz-files',
     'handlers-cluster-configuration',
     'handlers-dns',
