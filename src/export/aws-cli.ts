@@ -15,10 +15,10 @@ export const mskWaitActive = (region: string, clusterArn: string): string =>
 export const jsonArg = (v: unknown): string => `'${JSON.stringify(v)}'`;
 
 /**
- * The script that puts `property=value` on an MSK cluster through a configuration `name` the stack
- * owns, keeping the cluster's other server properties (a new configuration starts from the
- * revision the cluster runs, or from nothing on MSK's default configuration), and saves what the
- * cluster ran before in `saved` for the undo.
+ * The bash script that puts `property=value` on an MSK cluster through a configuration `name` the
+ * stack owns, keeping the cluster's other server properties (the revision the cluster runs, or
+ * nothing on MSK's default configuration), and saves what the cluster ran before in `saved` for the
+ * undo. Run again, it makes a new revision and keeps what was saved first.
  */
 export function mskPropertyScript(
   region: string,
@@ -31,14 +31,19 @@ export function mskPropertyScript(
   const r = `--region ${region}`;
   return [
     'set -euo pipefail',
-    `aws kafka describe-cluster-v2 ${r} --cluster-arn ${clusterArn} --query 'ClusterInfo.Provisioned.CurrentBrokerSoftwareInfo.[ConfigurationArn,ConfigurationRevision]' --output text > ${saved}`,
-    `read -r PREV_ARN PREV_REV < ${saved}`,
-    'if [ "$PREV_ARN" != None ]; then',
-    `  aws kafka describe-configuration-revision ${r} --arn "$PREV_ARN" --revision "$PREV_REV" --query ServerProperties --output text | base64 -d | grep -v '^${property}=' > server.properties || true`,
+    `ARN=$(aws kafka list-configurations ${r} --query "Configurations[?Name=='${name}'].Arn | [0]" --output text)`,
+    `CUR=$(aws kafka describe-cluster-v2 ${r} --cluster-arn ${clusterArn} --query 'ClusterInfo.Provisioned.CurrentBrokerSoftwareInfo.[ConfigurationArn,ConfigurationRevision]' --output text)`,
+    'read -r CUR_ARN CUR_REV <<< "$CUR"',
+    // Run again, the cluster already on the stack's configuration: what it ran before stays saved.
+    `if [ "$CUR_ARN" != "$ARN" ] || [ ! -f ${saved} ]; then echo "$CUR_ARN $CUR_REV" > ${saved}; fi`,
+    'if [ "$CUR_ARN" != None ]; then',
+    `  aws kafka describe-configuration-revision ${r} --arn "$CUR_ARN" --revision "$CUR_REV" --query ServerProperties --output text | base64 -d | grep -v '^${property}=' > server.properties || true`,
     'else : > server.properties; fi',
     `echo '${property}=${value}' >> server.properties`,
-    `ARN=$(aws kafka create-configuration ${r} --name ${name} --server-properties fileb://server.properties --query Arn --output text)`,
-    `aws kafka update-cluster-configuration ${r} --cluster-arn ${clusterArn} --current-version ${mskCurrentVersion(region, clusterArn)} --configuration-info "Arn=$ARN,Revision=1"`,
+    'if [ "$ARN" = None ]; then',
+    `  ARN=$(aws kafka create-configuration ${r} --name ${name} --server-properties fileb://server.properties --query Arn --output text); REV=1`,
+    `else REV=$(aws kafka update-configuration ${r} --arn "$ARN" --server-properties fileb://server.properties --query LatestRevision.Revision --output text); fi`,
+    `aws kafka update-cluster-configuration ${r} --cluster-arn ${clusterArn} --current-version ${mskCurrentVersion(region, clusterArn)} --configuration-info "Arn=$ARN,Revision=$REV"`,
     mskWaitActive(region, clusterArn),
   ].join('\n');
 }
