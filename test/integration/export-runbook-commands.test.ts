@@ -1,4 +1,4 @@
-// The runbook's MSK script, run as a user would (bash and the AWS CLI v1) against the AWS twin's
+// The runbook's MSK commands, run as a user would (bash and the AWS CLI v1) against the AWS twin's
 // MSK: pattern 2 in msk-configuration mode, exported as CloudFormation. The script puts
 // custom.advertised.listeners on the cluster through the stack's configuration and keeps the
 // cluster's other properties; run again it makes a new revision and keeps what it saved first;
@@ -159,5 +159,31 @@ describe('export: the runbook MSK configuration script, run with bash and the AW
     } finally {
       left.destroy();
     }
+  });
+
+  it('turns multi-VPC connectivity on for SASL/SCRAM (pattern 0), and off again', async () => {
+    const { file: p0 } = await writeStackConfig(bed, {
+      name: 'rbk0',
+      pattern: 1,
+      extra: { pattern: 0, cluster: { arn: bed.clusterArn, listeners: ['sasl_scram'] } },
+    });
+    const r = await exportStack(p0, 'cloudformation');
+    const step = r.manual.find((m) => m.id === 'shared/cluster-connectivity');
+    assert.ok(step, r.manual.map((m) => m.id).join(', '));
+    const scram = async () => {
+      const kafka = new KafkaClient(bed.clientConfig(bed.scenario.accounts.provider));
+      try {
+        const info = await kafka.send(new DescribeClusterV2Command({ ClusterArn: bed.clusterArn }));
+        return info.ClusterInfo?.Provisioned?.BrokerNodeGroupInfo?.ConnectivityInfo?.VpcConnectivity
+          ?.ClientAuthentication?.Sasl?.Scram?.Enabled;
+      } finally {
+        kafka.destroy();
+      }
+    };
+    assert.notEqual(await scram(), true);
+    await bash(step.apply);
+    assert.equal(await scram(), true);
+    await bash(step.undo);
+    assert.notEqual(await scram(), true);
   });
 });
