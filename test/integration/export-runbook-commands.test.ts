@@ -1,9 +1,9 @@
 // The runbook's MSK commands, run as a user would (bash and the AWS CLI v1) against the AWS twin's
-// MSK: pattern 2 in msk-configuration mode, exported as CloudFormation. The script puts
-// custom.advertised.listeners on the cluster through the stack's configuration and keeps the
-// cluster's other properties; run again it makes a new revision and keeps what it saved first;
-// its undo puts the cluster back on the configuration it ran and deletes the stack's. The wait loop polls every 0.2 s here (30 s in
-// the runbook).
+// MSK. Pattern 2 in msk-configuration mode: the script puts custom.advertised.listeners on the
+// cluster through the stack's configuration and keeps the cluster's other properties; run again it
+// makes a new revision and keeps what it saved first; its undo puts the cluster back on the
+// configuration it ran and deletes the stack's. Pattern 0: the connectivity command turns
+// SASL/SCRAM on, its undo off. The wait loop polls every 0.2 s here (30 s in the runbook).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
