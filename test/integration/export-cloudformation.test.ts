@@ -260,9 +260,19 @@ describe('export --format cloudformation: every pattern, cfn-lint and the runboo
         Object.values(t.Resources).filter((x) => x.Type === 'AWS::ElasticLoadBalancingV2::Listener'),
       );
       assert.equal(listeners.length, plan.desired.filter((x) => x.kind === 'listener').length);
-      // One step per resource CloudFormation cannot make, of the kinds expected.
+      // One step per resource CloudFormation cannot make, of the kinds expected; each command (its
+      // `<...>` placeholders filled) parses as bash.
       const manual = plan.desired.filter((x) => manualKinds.includes(x.kind));
       assert.deepEqual(r.manual.map((m) => m.id).sort(), manual.map((m) => m.id).sort());
+      for (const m of r.manual)
+        for (const cmd of [m.apply, m.undo].filter((c) => c !== '')) {
+          const filled = cmd.replace(/<[^<>\n]+>/g, 'X');
+          const parsed = await run('bash', ['-n', '-c', filled]).then(
+            () => '',
+            (e: { stderr?: string }) => e.stderr ?? 'failed',
+          );
+          assert.equal(parsed, '', `${m.id}: ${filled}`);
+        }
       // The runbook: every template once, every step once; a template after those whose outputs it
       // takes; what waits for a gated step (anything that depends on it but an acceptance) after it.
       const pos = new Map(r.runbook.map((u, k) => ['deploy' in u ? u.deploy : u.run, k]));
