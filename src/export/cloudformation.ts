@@ -8,6 +8,7 @@
 import { MplError } from '../errors.js';
 import { kindDef, type Resource } from '../kinds/index.js';
 import { topoSort } from '../plan/diff.js';
+import { unsupportedExport } from './unsupported.js';
 import type { CfnManual, CfnPiece, CfnResource, CfnScope, CfnValue } from './cfn-types.js';
 
 export interface CfnTemplate {
@@ -201,18 +202,7 @@ export function cloudFormationTemplates(stack: string, planned: readonly Resourc
       t.resources[`${names.get(r.id)}${suffix}`] = { r, res };
     }
   }
-  if (unsupported.size > 0) {
-    // The monitor's function is code this tool builds and uploads: not a template's to hold.
-    const monitor = ['iam-role', 'lambda-function', 'schedule', 'metric-alarm'].some((k) =>
-      unsupported.has(k),
-    );
-    throw new MplError(
-      'EXPORT_UNSUPPORTED',
-      monitor
-        ? 'export does not cover the in-VPC monitor (monitor: in the config): its probe function is code this tool builds; export a config without monitor, and apply the monitor with msk-privatelink, or run probe --in-vpc'
-        : `export does not cover ${[...unsupported].sort().join(', ')}: this plan cannot be exported`,
-    );
-  }
+  if (unsupported.size > 0) throw unsupportedExport('cloudformation', unsupported);
   for (const [id, attr] of pendingOutputs) exportOutput(id, attr);
 
   // The runbook's order: a unit (a template or a manual step) after the units it depends on.

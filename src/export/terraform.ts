@@ -7,6 +7,7 @@
 import { MplError } from '../errors.js';
 import { kindDef, type Resource } from '../kinds/index.js';
 import { topoSort } from '../plan/diff.js';
+import { unsupportedExport } from './unsupported.js';
 import type { TfCommand, TfPiece, TfResource, TfScope } from './tf-types.js';
 
 /** The provider version the export is written and checked against (its schema, `terraform validate`). */
@@ -129,17 +130,7 @@ export function terraformConfig(
     }
     everyPart.set(r.id, all);
   }
-  if (unsupported.size > 0) {
-    const monitor = ['iam-role', 'lambda-function', 'schedule', 'metric-alarm'].some((k) =>
-      unsupported.has(k),
-    );
-    throw new MplError(
-      'EXPORT_UNSUPPORTED',
-      monitor
-        ? 'export does not cover the in-VPC monitor (monitor: in the config): its probe function is code this tool builds; export a config without monitor, and apply the monitor with msk-privatelink, or run probe --in-vpc'
-        : `export --format terraform does not cover ${[...unsupported].sort().join(', ')}: this plan cannot be exported as Terraform`,
-    );
-  }
+  if (unsupported.size > 0) throw unsupportedExport('terraform', unsupported);
 
   const addressOf = (id: string, from: string): string => {
     const a = address.get(id);

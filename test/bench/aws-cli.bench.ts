@@ -18,11 +18,11 @@
  * in scaled time.
  */
 import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { AWS_TIMINGS } from '../../src/aws/timings.js';
 import { applyPlan, planLive } from '../../src/ops/plan.js';
 import { withStack } from '../../src/ops/stack.js';
+import { ensureAwsCli } from '../support/aws-cli.js';
 import { writeStackConfig } from '../support/e2e.js';
 import { envFor } from '../testbed/aws/twin.js';
 import { startTwinBed, type TwinBed } from '../testbed/twin-bed.js';
@@ -30,17 +30,6 @@ import { startTwinBed, type TwinBed } from '../testbed/twin-bed.js';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const run = promisify(execFile);
 const PYTHON = process.env.TWIN_PYTHON ?? 'python3';
-const REQUIREMENTS = fileURLToPath(new URL('requirements.txt', import.meta.url));
-
-/** The AWS CLI (v1, the awscli package pinned in test/bench/requirements.txt), installed when missing. */
-async function ensureAwsCli(): Promise<void> {
-  try {
-    await run(PYTHON, ['-m', 'awscli', '--version']);
-  } catch {
-    console.error(`installing the AWS CLI: ${PYTHON} -m pip install -r ${REQUIREMENTS}`);
-    await run(PYTHON, ['-m', 'pip', 'install', '--quiet', '-r', REQUIREMENTS]);
-  }
-}
 const FACTOR = Number(process.env.MPL_BENCH_FACTOR ?? '0.05');
 const BROKERS = Number(process.env.MPL_BENCH_BROKERS ?? '3');
 const PORT = 9094;

@@ -6,7 +6,7 @@
 // SASL/SCRAM on, its undo off. The wait loop polls every 0.2 s here (30 s in the runbook).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -19,12 +19,11 @@ import {
   UpdateClusterConfigurationCommand,
 } from '@aws-sdk/client-kafka';
 import { exportStack } from '../../src/ops/export.js';
+import { awsCliIn } from '../support/aws-cli.js';
 import { writeStackConfig } from '../support/e2e.js';
 import { startTwinBed, type TwinBed } from '../testbed/twin-bed.js';
 
 const run = promisify(execFile);
-const PYTHON = process.env.TWIN_PYTHON ?? 'python3';
-const ROOT = path.resolve(import.meta.dirname, '../..');
 const PROPERTY = 'custom.advertised.listeners';
 
 describe('export: the runbook MSK configuration script, run with bash and the AWS CLI against the twin', function () {
@@ -35,17 +34,11 @@ describe('export: the runbook MSK configuration script, run with bash and the AW
   const saved = { ...process.env };
 
   before(async () => {
-    // The AWS CLI v1 the benches pin (test/bench/requirements.txt), installed when missing; `aws` is
-    // a wrapper around `python3 -m awscli` so no PATH set-up is needed.
-    await run(PYTHON, ['-m', 'awscli', '--version']).catch(() =>
-      run(PYTHON, ['-m', 'pip', 'install', '--quiet', '-r', path.join(ROOT, 'test/bench/requirements.txt')]),
-    );
     bed = await startTwinBed({ brokers: 3, consumers: 1 });
     ({ file } = await writeStackConfig(bed, { name: 'rbk', pattern: 2, mode: 'msk-configuration' }));
     Object.assign(process.env, bed.env());
     work = await mkdtemp(path.join(tmpdir(), 'mpl-runbook-'));
-    await writeFile(path.join(work, 'aws'), `#!/bin/sh\nexec ${PYTHON} -m awscli "$@"\n`);
-    await chmod(path.join(work, 'aws'), 0o755);
+    await awsCliIn(work);
   });
 
   after(async () => {

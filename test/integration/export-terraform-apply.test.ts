@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -15,13 +15,12 @@ import { exportStack } from '../../src/ops/export.js';
 import { planLive } from '../../src/ops/plan.js';
 import { statePull } from '../../src/ops/pull.js';
 import { withStack } from '../../src/ops/stack.js';
+import { awsCliIn } from '../support/aws-cli.js';
 import { writeStackConfig } from '../support/e2e.js';
 import { startTwinBed, type TwinBed } from '../testbed/twin-bed.js';
 
 const run = promisify(execFile);
 const PLUGINS = process.env.TF_PLUGIN_DIR ?? '/opt/tf-plugins';
-const PYTHON = process.env.TWIN_PYTHON ?? 'python3';
-const ROOT = path.resolve(import.meta.dirname, '../..');
 const SERVICES = ['ec2', 'elbv2', 'route53', 'ssm', 'kafka', 'sts', 'iam', 'ram', 'vpclattice'];
 
 describe('export --format terraform, applied by Terraform on the AWS twin, then planned by msk-privatelink', function () {
@@ -65,12 +64,8 @@ describe('export --format terraform, applied by Terraform on the AWS twin, then 
     bed = await startTwinBed({ brokers: 3, consumers: 2 });
     Object.assign(process.env, bed.env());
     root = await mkdtemp(path.join(tmpdir(), 'mpl-tf-apply-'));
-    // `aws` for terraform_data's commands: the AWS CLI v1 the benches pin, through Python.
-    await run(PYTHON, ['-m', 'awscli', '--version']).catch(() =>
-      run(PYTHON, ['-m', 'pip', 'install', '--quiet', '-r', path.join(ROOT, 'test/bench/requirements.txt')]),
-    );
-    await writeFile(path.join(root, 'aws'), `#!/bin/sh\nexec ${PYTHON} -m awscli "$@"\n`);
-    await chmod(path.join(root, 'aws'), 0o755);
+    // `aws` for terraform_data's commands: the AWS CLI v1 the benches pin.
+    await awsCliIn(root);
   });
 
   after(async () => {
